@@ -1,0 +1,164 @@
+using Engine.Kernels;
+using Engine.Model;
+using Engine.Util;
+
+namespace Engine.Backends;
+
+/// <summary>
+/// Shared plumbing of the runners whose buffers live in host memory (reference and fast CPU): the parameter,
+/// gradient and moment blocks, their copies in and out, and argument checks.
+/// </summary>
+public abstract class HostRunner : IEnsembleRunner
+{
+    private bool _disposed;
+
+    /// <summary>Allocates the blocks for <paramref name="spec"/>.</summary>
+    protected HostRunner(EnsembleSpec spec)
+    {
+        Spec = spec.Validate();
+        Layout = spec.Layout;
+        long size = (long)spec.Networks * Layout.Stride;
+        if (size > Array.MaxLength)
+        {
+            throw new ArgumentOutOfRangeException(nameof(spec), size, $"The ensemble has {size} parameters; at most {Array.MaxLength} fit one block.");
+        }
+
+        Parameters = new float[size];
+        Gradient = new float[size];
+        FirstMoment = new float[size];
+        SecondMoment = new float[size];
+    }
+
+    /// <inheritdoc />
+    public EnsembleSpec Spec { get; }
+
+    /// <summary>The per-network layout.</summary>
+    protected ParameterLayout Layout { get; }
+
+    /// <summary>Parameters [E][P].</summary>
+    protected float[] Parameters { get; }
+
+    /// <summary>Last gradient [E][P].</summary>
+    protected float[] Gradient { get; }
+
+    /// <summary>Adam m [E][P].</summary>
+    protected float[] FirstMoment { get; }
+
+    /// <summary>Adam v [E][P].</summary>
+    protected float[] SecondMoment { get; }
+
+    /// <inheritdoc />
+    public void SetParameters(ReadOnlySpan<float> parameters)
+    {
+        ThrowIfDisposed();
+        Guard.Length(parameters.Length, Parameters.Length, nameof(parameters), $"[E={Spec.Networks}][P={Layout.Stride}]");
+        parameters.CopyTo(Parameters);
+    }
+
+    /// <inheritdoc />
+    public void GetParameters(Span<float> parameters)
+    {
+        ThrowIfDisposed();
+        Guard.Length(parameters.Length, Parameters.Length, nameof(parameters), $"[E={Spec.Networks}][P={Layout.Stride}]");
+        Parameters.CopyTo(parameters);
+    }
+
+    /// <inheritdoc />
+    public void SetOptimizerState(ReadOnlySpan<float> firstMoment, ReadOnlySpan<float> secondMoment)
+    {
+        ThrowIfDisposed();
+        Guard.Length(firstMoment.Length, Parameters.Length, nameof(firstMoment), $"[E={Spec.Networks}][P={Layout.Stride}]");
+        Guard.Length(secondMoment.Length, Parameters.Length, nameof(secondMoment), $"[E={Spec.Networks}][P={Layout.Stride}]");
+        firstMoment.CopyTo(FirstMoment);
+        secondMoment.CopyTo(SecondMoment);
+    }
+
+    /// <inheritdoc />
+    public void GetOptimizerState(Span<float> firstMoment, Span<float> secondMoment)
+    {
+        ThrowIfDisposed();
+        Guard.Length(firstMoment.Length, Parameters.Length, nameof(firstMoment), $"[E={Spec.Networks}][P={Layout.Stride}]");
+        Guard.Length(secondMoment.Length, Parameters.Length, nameof(secondMoment), $"[E={Spec.Networks}][P={Layout.Stride}]");
+        FirstMoment.CopyTo(firstMoment);
+        SecondMoment.CopyTo(secondMoment);
+    }
+
+    /// <inheritdoc />
+    public void GetGradients(Span<float> gradient)
+    {
+        ThrowIfDisposed();
+        Guard.Length(gradient.Length, Gradient.Length, nameof(gradient), $"[E={Spec.Networks}][P={Layout.Stride}]");
+        Gradient.CopyTo(gradient);
+    }
+
+    /// <inheritdoc />
+    public abstract void Forward(TrialBatch batch, Span<float> outputs, Span<float> states);
+
+    /// <inheritdoc />
+    public abstract void ComputeGradients(TrialBatch batch, ReadOnlySpan<byte> active, Span<float> loss, Span<float> gradientNormSquared);
+
+    /// <inheritdoc />
+    public virtual void AdamStep(ReadOnlySpan<AdamCoefficients> coefficients)
+    {
+        ThrowIfDisposed();
+        Guard.Length(coefficients.Length, Spec.Networks, nameof(coefficients), "[E]");
+        int stride = Layout.Stride;
+        for (int e = 0; e < Spec.Networks; e++)
+        {
+            var c = coefficients[e];
+            if (c.StepSize == 0f)
+            {
+                continue;
+            }
+
+            for (int k = e * stride; k < (e + 1) * stride; k++)
+            {
+                AdamMath.Update(ref Parameters[k], ref FirstMoment[k], ref SecondMoment[k], Gradient[k], c);
+            }
+        }
+    }
+
+    /// <summary>Checks the shapes shared by <see cref="Forward"/> and <see cref="ComputeGradients"/>.</summary>
+    protected void CheckForward(TrialBatch batch, int outputs, int states)
+    {
+        ThrowIfDisposed();
+        ArgumentNullException.ThrowIfNull(batch);
+        batch.ValidateFor(Spec, checkValues: false);
+        long rows = (long)Spec.Networks * batch.Trials * batch.Steps;
+        Guard.Length(outputs, rows * Spec.Outputs, nameof(outputs), $"[E={Spec.Networks}][B={batch.Trials}][T={batch.Steps}][O={Spec.Outputs}]");
+        if (states != 0)
+        {
+            Guard.Length(states, rows * Spec.Hidden, nameof(states), $"[E={Spec.Networks}][B={batch.Trials}][T={batch.Steps}][N={Spec.Hidden}]");
+        }
+    }
+
+    /// <summary>Checks the arguments of <see cref="ComputeGradients"/>.</summary>
+    protected void CheckGradients(TrialBatch batch, int active, int loss, int norms)
+    {
+        ThrowIfDisposed();
+        ArgumentNullException.ThrowIfNull(batch);
+        batch.ValidateFor(Spec, checkValues: false);
+        Guard.Length(active, Spec.Networks, nameof(active), "[E]");
+        Guard.Length(loss, Spec.Networks, nameof(loss), "[E]");
+        Guard.Length(norms, Spec.Networks, nameof(norms), "[E]");
+    }
+
+    /// <summary>Throws once the runner is disposed.</summary>
+    protected void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        if (!_disposed)
+        {
+            _disposed = true;
+            Dispose(true);
+            GC.SuppressFinalize(this);
+        }
+    }
+
+    /// <summary>Releases workers or device memory held by a subclass.</summary>
+    protected virtual void Dispose(bool disposing)
+    {
+    }
+}

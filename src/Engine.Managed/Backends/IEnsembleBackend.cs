@@ -1,0 +1,64 @@
+using Engine.Model;
+
+namespace Engine.Backends;
+
+/// <summary>
+/// A place where ensembles run: the plain reference, the fast CPU backend, or an ILGPU accelerator.
+/// </summary>
+/// <remarks>
+/// A backend is cheap to query and owns the device (for ILGPU: the context and accelerator). Work happens in
+/// runners, one per ensemble architecture, which keep parameters, gradients, Adam moments and workspaces
+/// resident on the device so that a training step allocates nothing.
+/// </remarks>
+public interface IEnsembleBackend : IDisposable
+{
+    /// <summary>The name it is picked by: <c>reference</c>, <c>cpu</c>, <c>ilgpu-cpu</c>, <c>cuda</c> or <c>opencl</c>.</summary>
+    string Name { get; }
+
+    /// <summary>The device in words (CPU model and threads, or GPU name), for logs and run summaries.</summary>
+    string Device { get; }
+
+    /// <summary>Creates a runner for one ensemble architecture.</summary>
+    IEnsembleRunner CreateRunner(EnsembleSpec spec);
+}
+
+/// <summary>Runs one ensemble forward and backward through time and applies Adam, all networks at once.</summary>
+/// <remarks>
+/// Buffers crossing this interface use the layouts of <see cref="ParameterLayout"/> (parameters, gradients,
+/// moments: [E][P]) and <see cref="TrialBatch"/>; outputs are [E][B][T][O] and states [E][B][T][N]
+/// (h_1 … h_T). Network e's results depend only on its own parameters and trial set: never on the other
+/// networks. Workspaces are sized on first use for a (B, T) and reused while the shape stays the same.
+/// </remarks>
+public interface IEnsembleRunner : IDisposable
+{
+    /// <summary>The architecture this runner was made for.</summary>
+    EnsembleSpec Spec { get; }
+
+    /// <summary>Copies a parameter block [E][P] in.</summary>
+    void SetParameters(ReadOnlySpan<float> parameters);
+
+    /// <summary>Copies the parameter block [E][P] out.</summary>
+    void GetParameters(Span<float> parameters);
+
+    /// <summary>Copies Adam's first and second moments [E][P] in.</summary>
+    void SetOptimizerState(ReadOnlySpan<float> firstMoment, ReadOnlySpan<float> secondMoment);
+
+    /// <summary>Copies Adam's first and second moments [E][P] out.</summary>
+    void GetOptimizerState(Span<float> firstMoment, Span<float> secondMoment);
+
+    /// <summary>Runs every network on its trials; writes outputs [E][B][T][O] and, if not empty, states [E][B][T][N].</summary>
+    void Forward(TrialBatch batch, Span<float> outputs, Span<float> states);
+
+    /// <summary>
+    /// Forward, masked MSE and BPTT for the networks with <c>active[e] != 0</c>: writes their loss and squared
+    /// gradient norm (over that network's whole gradient) and keeps the gradient for <see cref="AdamStep"/>.
+    /// Inactive networks get loss and norm 0 and a zero gradient.
+    /// </summary>
+    void ComputeGradients(TrialBatch batch, ReadOnlySpan<byte> active, Span<float> loss, Span<float> gradientNormSquared);
+
+    /// <summary>Copies the last computed gradient [E][P] out.</summary>
+    void GetGradients(Span<float> gradient);
+
+    /// <summary>Applies one Adam update per network with its own coefficients (a zero step size leaves it untouched).</summary>
+    void AdamStep(ReadOnlySpan<Engine.Kernels.AdamCoefficients> coefficients);
+}

@@ -1,0 +1,28 @@
+using Engine.Backends;
+using Engine.Backends.Ilgpu;
+
+namespace Engine.Tests.Support;
+
+/// <summary>The backends a machine offers, for <c>[TestFixtureSource]</c>: every numeric test is written once.</summary>
+public static class BackendCases
+{
+    /// <summary>Backend names to run fixtures on; absent devices are reported as ignored inside the fixture.</summary>
+    public static IEnumerable<string> All { get; } = ["cpu", "ilgpu-cpu", "cuda", "opencl"];
+
+    /// <summary>Creates the backend or marks the test ignored when the device is absent.</summary>
+    public static IEnsembleBackend CreateOrIgnore(string name)
+    {
+        try
+        {
+            return BackendFactory.Create(name);
+        }
+        catch (BackendUnavailableException e)
+        {
+            NUnit.Framework.Assert.Ignore($"backend '{name}' not present here: {e.Message}");
+            throw;
+        }
+    }
+
+    /// <summary>Whether an ILGPU device kind is present (for skip decisions without creating it).</summary>
+    public static bool Has(IlgpuDevice device) => IlgpuBackend.IsAvailable(device);
+}
