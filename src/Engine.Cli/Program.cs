@@ -1,1 +1,1 @@
-return 0;
+return Engine.Cli.EngineCli.Run(args);

@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Engine.Util;
 
 namespace Engine.Model;
@@ -38,9 +39,11 @@ public sealed record EnsembleSpec
     public InitialStateKind InitialState { get; init; } = InitialStateKind.Zero;
 
     /// <summary>The α actually used by the update (1 for the discrete cell).</summary>
+    [JsonIgnore]
     public float EffectiveAlpha => Cell == CellType.Discrete ? 1f : Alpha;
 
     /// <summary>The flat parameter layout of one network.</summary>
+    [JsonIgnore]
     public ParameterLayout Layout => new(Hidden, Inputs, Outputs, InitialState == InitialStateKind.Learned);
 
     /// <summary>Throws a clear error naming the first invalid field.</summary>

@@ -9,7 +9,8 @@ namespace Engine.Training;
 
 /// <summary>What one epoch did, for progress bars and metrics files.</summary>
 /// <param name="Epoch">The epoch just completed (1-based).</param>
-/// <param name="Losses">Per network, the training MSE at this epoch, NaN for networks that did not train.</param>
+/// <param name="Losses">Per network, the training MSE at this epoch (NaN where it did not train, or diverged).</param>
+/// <param name="Trained">Per network, whether it ran this epoch.</param>
 /// <param name="LearningRates">Per network, the learning rate used.</param>
 /// <param name="Training">Networks still training after this epoch.</param>
 /// <param name="Converged">Networks converged so far.</param>
@@ -17,7 +18,7 @@ namespace Engine.Training;
 /// <param name="Elapsed">Wall time since this call to Trainer.Train started.</param>
 /// <param name="EpochsThisCall">Epochs completed since this call started (for rates and ETA).</param>
 public sealed record EpochReport(
-    int Epoch, double[] Losses, double[] LearningRates, int Training, int Converged, int Diverged,
+    int Epoch, double[] Losses, bool[] Trained, double[] LearningRates, int Training, int Converged, int Diverged,
     TimeSpan Elapsed, int EpochsThisCall);
 
 /// <summary>Trains every network of an ensemble on a task until each one stops by its own rule.</summary>
@@ -83,6 +84,7 @@ public static class Trainer
             runner.ComputeGradients(batch, active, loss, norms);
 
             var losses = new double[networks];
+            var trained = new bool[networks];
             for (int e = 0; e < networks; e++)
             {
                 losses[e] = double.NaN;
@@ -93,6 +95,7 @@ public static class Trainer
                 }
 
                 ref var rec = ref state.Networks[e];
+                trained[e] = true;
                 losses[e] = loss[e];
                 rec.LastLoss = loss[e];
                 if (!float.IsFinite(loss[e]) || !float.IsFinite(norms[e]))
@@ -150,7 +153,7 @@ public static class Trainer
                 diverged += n.Status == NetworkStatus.Diverged ? 1 : 0;
             }
 
-            onEpoch?.Invoke(new EpochReport(state.Epoch, losses, lrs, training, converged, diverged, clock.Elapsed, state.Epoch - startEpoch));
+            onEpoch?.Invoke(new EpochReport(state.Epoch, losses, trained, lrs, training, converged, diverged, clock.Elapsed, state.Epoch - startEpoch));
             if (state.Epoch % options.CheckpointEvery == 0)
             {
                 Snapshot(runner, state);

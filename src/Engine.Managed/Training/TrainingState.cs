@@ -78,6 +78,18 @@ public sealed class TrainingState
     /// <summary>Epochs completed by the run as a whole.</summary>
     public int Epoch { get; set; }
 
+    /// <summary>Puts networks that ran out of epochs back into training (after the budget was raised).</summary>
+    public void ReopenNotConverged()
+    {
+        for (int e = 0; e < Networks.Length; e++)
+        {
+            if (Networks[e].Status == NetworkStatus.NotConverged)
+            {
+                Networks[e].Status = NetworkStatus.Training;
+            }
+        }
+    }
+
     /// <summary>Whether every network has stopped.</summary>
     public bool Finished => Networks.All(n => n.Status != NetworkStatus.Training);
 }

@@ -1,0 +1,167 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using Engine.Backends;
+using Engine.IO;
+using Engine.Tasks;
+using Engine.Training;
+
+namespace Engine.Cli;
+
+/// <summary><c>train</c>: trains an ensemble to threshold, with checkpoints, metrics and resume.</summary>
+internal static class TrainCommand
+{
+    public static Command Create()
+    {
+        var config = new Option<FileInfo?>("--config") { Description = "JSON config file; flags given on the command line override it." };
+        var task = new Option<string?>("--task") { Description = "Task: flipflop." };
+        var bits = new Option<int?>("--bits") { Description = "Flip-flop bits (default 3)." };
+        var pulse = new Option<double?>("--pulse-probability") { Description = "Flip-flop pulse probability per step (default 0.05)." };
+        var networks = new Option<int?>("--networks") { Description = "E, networks in the ensemble (default 16)." };
+        var hidden = new Option<int?>("--hidden") { Description = "N, hidden units (default 64)." };
+        var cell = new Option<string?>("--cell") { Description = "discrete | leaky (default discrete)." };
+        var activation = new Option<string?>("--activation") { Description = "tanh | relu | identity (default tanh)." };
+        var alpha = new Option<double?>("--alpha") { Description = "Leaky cell dt/tau (default 0.1)." };
+        var noise = new Option<double?>("--noise") { Description = "Process noise std (default 0)." };
+        var initial = new Option<string?>("--initial-state") { Description = "zero | learned (default zero)." };
+        var trials = new Option<int?>("--trials") { Description = "B, trials per network per epoch (default 64)." };
+        var steps = new Option<int?>("--steps") { Description = "T, steps per trial (default 100)." };
+        var lr = new Option<double?>("--lr") { Description = "Adam learning rate (default 1e-3)." };
+        var clip = new Option<double?>("--clip") { Description = "Global gradient-norm clip per network, 0 = off (default 0)." };
+        var maxEpochs = new Option<int?>("--max-epochs") { Description = "Epoch budget (default 3000)." };
+        var threshold = new Option<double?>("--threshold") { Description = "Stop MSE (task default: flipflop 1e-3)." };
+        var patience = new Option<int?>("--patience") { Description = "Epochs trained after reaching the threshold (default 3)." };
+        var every = new Option<int?>("--checkpoint-every") { Description = "Checkpoint cadence in epochs (default 50)." };
+        var seed = new Option<long?>("--seed") { Description = "Base seed: network e gets seed + e (default 0)." };
+        var backend = new Option<string?>("--backend") { Description = "auto | cpu | reference | ilgpu-cpu | cuda | opencl (default auto)." };
+        var threads = new Option<int?>("--threads") { Description = "CPU worker threads, 0 = all cores (default 0)." };
+        var output = new Option<DirectoryInfo?>("--out") { Description = "Run directory for checkpoint, metrics.csv, summary.json." };
+        var resume = new Option<DirectoryInfo?>("--resume") { Description = "Continue the run in this directory from its last checkpoint." };
+        var quiet = new Option<bool>("--quiet") { Description = "Only the final summary." };
+
+        var cmd = new Command("train", "Train an ensemble until every network reaches the threshold (or its budget).")
+        {
+            config, task, bits, pulse, networks, hidden, cell, activation, alpha, noise, initial, trials, steps, lr, clip,
+            maxEpochs, threshold, patience, every, seed, backend, threads, output, resume, quiet,
+        };
+        cmd.SetAction(r => CliErrors.Run(() =>
+        {
+            var flags = new TrainConfig
+            {
+                Task = r.GetValue(task), Bits = r.GetValue(bits), PulseProbability = r.GetValue(pulse),
+                Networks = r.GetValue(networks), Hidden = r.GetValue(hidden), Cell = r.GetValue(cell),
+                Activation = r.GetValue(activation), Alpha = r.GetValue(alpha), Noise = r.GetValue(noise),
+                InitialState = r.GetValue(initial), Trials = r.GetValue(trials), Steps = r.GetValue(steps),
+                LearningRate = r.GetValue(lr), Clip = r.GetValue(clip), MaxEpochs = r.GetValue(maxEpochs),
+                Threshold = r.GetValue(threshold), Patience = r.GetValue(patience), CheckpointEvery = r.GetValue(every),
+                Seed = r.GetValue(seed), Backend = r.GetValue(backend), Threads = r.GetValue(threads),
+            };
+            var resumeDir = r.GetValue(resume);
+            return resumeDir is not null
+                ? Resume(resumeDir.FullName, flags, r.GetValue(quiet))
+                : Start(r.GetValue(config)?.FullName, flags, r.GetValue(output)?.FullName, r.GetValue(quiet));
+        }));
+        return cmd;
+    }
+
+    private static int Start(string? configPath, TrainConfig flags, string? outDir, bool quiet)
+    {
+        var cfg = (configPath is null ? new TrainConfig() : TrainConfig.Load(configPath)).Merge(flags);
+        if (outDir is null)
+        {
+            throw new ArgumentException("--out DIR is required (or --resume DIR to continue a run).", "--out");
+        }
+
+        var task = cfg.BuildTask();
+        var spec = cfg.BuildSpec(task);
+        var seeds = cfg.BuildSeeds(spec.Networks);
+        var options = cfg.BuildOptions(spec.Networks);
+        var run = new RunDirectory(outDir);
+        if (run.HasCheckpoint)
+        {
+            throw new ArgumentException($"{run.Path} already holds a run ({Checkpoint.FileName}); continue it with --resume {outDir} or pick a new --out.", "--out");
+        }
+
+        using var backend = BackendFactory.Create(cfg.Backend ?? "auto", cfg.Threads ?? 0);
+        AtomicFile.WriteText(Path.Combine(run.Path, "config.json"), cfg.ToJson());
+        run.ResetMetrics();
+        var state = new TrainingState(Engine.Model.Ensemble.Initialize(spec, seeds), task.Name, task.Settings, options);
+        return Train(run, backend, task, state, quiet);
+    }
+
+    private static int Resume(string dir, TrainConfig flags, bool quiet)
+    {
+        var run = new RunDirectory(dir);
+        if (!run.HasCheckpoint)
+        {
+            throw new ArgumentException($"{run.Path}: no {Checkpoint.FileName} to resume from.", "--resume");
+        }
+
+        var state = Checkpoint.Load(run.CheckpointPath);
+        string cfgPath = Path.Combine(run.Path, "config.json");
+        var saved = File.Exists(cfgPath) ? TrainConfig.Load(cfgPath) : new TrainConfig();
+        var cfg = saved.Merge(flags);
+        if (flags.MaxEpochs is { } max)
+        {
+            state.Options = state.Options with { MaxEpochs = max };
+            if (max > state.Epoch)
+            {
+                state.ReopenNotConverged();
+            }
+        }
+
+        var task = TaskRegistry.Create(state.TaskName, state.TaskSettings);
+        using var backend = BackendFactory.Create(cfg.Backend ?? "auto", cfg.Threads ?? 0);
+        run.TruncateMetrics(state.Epoch);
+        Console.WriteLine($"resuming {run.Path} at epoch {state.Epoch}");
+        return Train(run, backend, task, state, quiet);
+    }
+
+    private static int Train(RunDirectory run, IEnsembleBackend backend, ITrialTask task, TrainingState state, bool quiet)
+    {
+        var spec = state.Ensemble.Spec;
+        var opt = state.Options;
+        Console.WriteLine($"backend: {backend.Name} ({backend.Device})");
+        Console.WriteLine($"task: {task.Name} {string.Join(' ', task.Settings.Select(kv => $"{kv.Key}={kv.Value}"))}; " +
+            $"E={spec.Networks} N={spec.Hidden} B={opt.Trials} T={opt.Steps} lr={opt.LearningRate:G3} threshold={opt.Threshold ?? task.DefaultThreshold:G3} max_epochs={opt.MaxEpochs}");
+        using var cancel = new CancellationTokenSource();
+        ConsoleCancelEventHandler onCancel = (_, e) =>
+        {
+            e.Cancel = true;
+            cancel.Cancel();
+            Console.Error.WriteLine("interrupt: finishing the current epoch and writing a checkpoint…");
+        };
+        Console.CancelKeyPress += onCancel;
+        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c =>
+        {
+            c.Cancel = true;
+            cancel.Cancel();
+        });
+        var progress = new ProgressPrinter(quiet);
+        try
+        {
+            Trainer.Train(backend, task, state,
+                onEpoch: report =>
+                {
+                    run.AddMetrics(report);
+                    progress.Epoch(report, opt.MaxEpochs);
+                },
+                onCheckpoint: s => run.Save(s, backend.Name),
+                cancel: cancel.Token);
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCancel;
+        }
+
+        progress.Summary(state);
+        Console.WriteLine($"wrote {run.CheckpointPath}, {run.MetricsPath}, {run.SummaryPath}");
+        if (cancel.IsCancellationRequested)
+        {
+            Console.WriteLine($"interrupted at epoch {state.Epoch}; continue with: train --resume {run.Path}");
+            return 130;
+        }
+
+        return 0;
+    }
+}

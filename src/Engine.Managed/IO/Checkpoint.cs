@@ -1,0 +1,223 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Engine.Model;
+using Engine.Training;
+
+namespace Engine.IO;
+
+/// <summary>The engine's binary checkpoint: a training run (or a bare ensemble) that can be resumed or analysed.</summary>
+/// <remarks>
+/// Layout, all integers little-endian:
+/// <code>
+/// offset  size  field
+/// 0       8     magic "RNNCKPT\0"
+/// 8       4     format version (uint32, currently 1)
+/// 12      4     header length H (uint32)
+/// 16      H     header: UTF-8 JSON (spec, task, options, epoch, seeds, per-network records, payload shapes)
+/// 16+H    4·E·P parameters [E][P] (float32)
+/// …       4·E·P Adam m [E][P] (float32)
+/// …       4·E·P Adam v [E][P] (float32)
+/// end−32  32    SHA-256 of every byte before it
+/// </code>
+/// P is the per-network stride of <see cref="ParameterLayout"/>; the header repeats E and P, and lists the named
+/// per-network entries (W, U, b, C, d, h0) with offsets. Files are written atomically (temp file, then rename).
+/// </remarks>
+public static class Checkpoint
+{
+    /// <summary>Current format version.</summary>
+    public const uint Version = 1;
+
+    /// <summary>File name used inside a run directory.</summary>
+    public const string FileName = "checkpoint.rnn";
+
+    private static readonly byte[] Magic = "RNNCKPT\0"u8.ToArray();
+
+    internal static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
+    /// <summary>Writes a training state atomically.</summary>
+    public static void Save(string path, TrainingState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        var ens = state.Ensemble;
+        var header = new Header
+        {
+            Networks = ens.Spec.Networks,
+            Stride = ens.Layout.Stride,
+            Spec = ens.Spec,
+            Task = state.TaskName,
+            TaskSettings = state.TaskSettings,
+            Options = state.Options,
+            Epoch = state.Epoch,
+            Seeds = ens.Seeds,
+            Records = state.Networks.Select(n => new Record(n.Status, n.Epochs, n.SinceThreshold, n.LastLoss)).ToArray(),
+            Entries = ens.Layout.Entries().Select(e => new Entry(e.Name, e.Offset, e.Length)).ToArray(),
+        };
+        byte[] json = JsonSerializer.SerializeToUtf8Bytes(header, Json);
+        AtomicFile.Write(path, s =>
+        {
+            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            void Put(ReadOnlySpan<byte> bytes)
+            {
+                s.Write(bytes);
+                hash.AppendData(bytes);
+            }
+
+            Span<byte> u32 = stackalloc byte[4];
+            Put(Magic);
+            BinaryPrimitives.WriteUInt32LittleEndian(u32, Version);
+            Put(u32);
+            BinaryPrimitives.WriteUInt32LittleEndian(u32, (uint)json.Length);
+            Put(u32);
+            Put(json);
+            Put(AsBytes(ens.Parameters));
+            Put(AsBytes(state.FirstMoment));
+            Put(AsBytes(state.SecondMoment));
+            s.Write(hash.GetHashAndReset());
+        });
+    }
+
+    /// <summary>Reads a checkpoint, verifying magic, version, shapes and checksum.</summary>
+    /// <exception cref="InvalidDataException">The file is not a checkpoint, is truncated, corrupted, or of another version; the message names the file and what is wrong.</exception>
+    public static TrainingState Load(string path)
+    {
+        byte[] bytes;
+        try
+        {
+            bytes = File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new InvalidDataException($"{path}: cannot read checkpoint: {e.Message}", e);
+        }
+
+        if (bytes.Length < 16 + 32 || !bytes.AsSpan(0, 8).SequenceEqual(Magic))
+        {
+            throw new InvalidDataException($"{path}: not an engine checkpoint (expected magic \"RNNCKPT\", file has {bytes.Length} bytes).");
+        }
+
+        uint version = BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(8));
+        if (version != Version)
+        {
+            throw new InvalidDataException($"{path}: checkpoint format version {version}, this engine reads version {Version}.");
+        }
+
+        long headerLen = BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(12));
+        if (16 + headerLen + 32 > bytes.Length)
+        {
+            throw new InvalidDataException($"{path}: truncated: header claims {headerLen} bytes, file has {bytes.Length}.");
+        }
+
+        Header header;
+        try
+        {
+            header = JsonSerializer.Deserialize<Header>(bytes.AsSpan(16, (int)headerLen), Json)
+                ?? throw new InvalidDataException($"{path}: empty checkpoint header.");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{path}: corrupted checkpoint header: {e.Message}", e);
+        }
+
+        var spec = header.Spec ?? throw new InvalidDataException($"{path}: checkpoint header lacks 'spec'.");
+        long block = (long)header.Networks * header.Stride;
+        long expected = 16 + headerLen + 3 * 4 * block + 32;
+        if (bytes.Length != expected)
+        {
+            throw new InvalidDataException($"{path}: truncated or padded: expected {expected} bytes for E={header.Networks}, P={header.Stride}, file has {bytes.Length}.");
+        }
+
+        var stored = bytes.AsSpan(bytes.Length - 32);
+        var actual = SHA256.HashData(bytes.AsSpan(0, bytes.Length - 32));
+        if (!stored.SequenceEqual(actual))
+        {
+            throw new InvalidDataException($"{path}: checksum mismatch: the file is corrupted.");
+        }
+
+        try
+        {
+            spec.Validate();
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidDataException($"{path}: invalid spec in checkpoint: {e.Message}", e);
+        }
+
+        if (spec.Networks != header.Networks || spec.Layout.Stride != header.Stride)
+        {
+            throw new InvalidDataException($"{path}: header shapes E={header.Networks}, P={header.Stride} disagree with the spec (E={spec.Networks}, P={spec.Layout.Stride}).");
+        }
+
+        int offset = 16 + (int)headerLen;
+        float[] Take()
+        {
+            var a = new float[block];
+            Buffer.BlockCopy(bytes, offset, a, 0, (int)(4 * block));
+            offset += (int)(4 * block);
+            return a;
+        }
+
+        var ensemble = new Ensemble(spec, header.Seeds ?? [], Take());
+        var state = new TrainingState(ensemble, header.Task ?? "", header.TaskSettings ?? [], header.Options ?? new TrainingOptions())
+        {
+            Epoch = header.Epoch,
+        };
+        Take().CopyTo(state.FirstMoment, 0);
+        Take().CopyTo(state.SecondMoment, 0);
+        var records = header.Records ?? [];
+        if (records.Length != spec.Networks)
+        {
+            throw new InvalidDataException($"{path}: {records.Length} network records for {spec.Networks} networks.");
+        }
+
+        for (int e = 0; e < records.Length; e++)
+        {
+            state.Networks[e] = new NetworkProgress
+            {
+                Status = records[e].Status,
+                Epochs = records[e].Epochs,
+                SinceThreshold = records[e].SinceThreshold,
+                LastLoss = records[e].LastLoss,
+            };
+        }
+
+        return state;
+    }
+
+    private static ReadOnlySpan<byte> AsBytes(float[] a) => System.Runtime.InteropServices.MemoryMarshal.AsBytes(a.AsSpan());
+
+    private sealed class Header
+    {
+        public int Networks { get; set; }
+
+        public int Stride { get; set; }
+
+        public EnsembleSpec? Spec { get; set; }
+
+        public string? Task { get; set; }
+
+        public Dictionary<string, string>? TaskSettings { get; set; }
+
+        public TrainingOptions? Options { get; set; }
+
+        public int Epoch { get; set; }
+
+        public long[]? Seeds { get; set; }
+
+        public Record[]? Records { get; set; }
+
+        public Entry[]? Entries { get; set; }
+    }
+
+    private sealed record Record(NetworkStatus Status, int Epochs, int SinceThreshold, double LastLoss);
+
+    private sealed record Entry(string Name, int Offset, int Length);
+}

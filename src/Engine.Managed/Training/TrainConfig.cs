@@ -1,0 +1,224 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Engine.Model;
+using Engine.Tasks;
+
+namespace Engine.Training;
+
+/// <summary>Everything a training run needs, as read from a JSON config file or CLI flags (flags win).</summary>
+/// <remarks>
+/// JSON keys are the snake_case of the properties (<c>"networks"</c>, <c>"learning_rate"</c>, …) and match the
+/// CLI flags (<c>--networks</c>, <c>--lr</c>). Unknown keys are errors, so a typo never silently falls back to a
+/// default. Null means "not given": the default applies.
+/// </remarks>
+public sealed record TrainConfig
+{
+    private static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+        ReadCommentHandling = JsonCommentHandling.Skip,
+        AllowTrailingCommas = true,
+        WriteIndented = true,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    /// <summary>Task name (<c>flipflop</c>).</summary>
+    public string? Task { get; init; }
+
+    /// <summary>Flip-flop bits.</summary>
+    public int? Bits { get; init; }
+
+    /// <summary>Flip-flop pulse probability.</summary>
+    public double? PulseProbability { get; init; }
+
+    /// <summary>E.</summary>
+    public int? Networks { get; init; }
+
+    /// <summary>N.</summary>
+    public int? Hidden { get; init; }
+
+    /// <summary><c>discrete</c> or <c>leaky</c>.</summary>
+    public string? Cell { get; init; }
+
+    /// <summary><c>tanh</c>, <c>relu</c> or <c>identity</c>.</summary>
+    public string? Activation { get; init; }
+
+    /// <summary>α for the leaky cell.</summary>
+    public double? Alpha { get; init; }
+
+    /// <summary>Process noise σ.</summary>
+    public double? Noise { get; init; }
+
+    /// <summary><c>zero</c> or <c>learned</c>.</summary>
+    public string? InitialState { get; init; }
+
+    /// <summary>B.</summary>
+    public int? Trials { get; init; }
+
+    /// <summary>T.</summary>
+    public int? Steps { get; init; }
+
+    /// <summary>Adam learning rate.</summary>
+    public double? LearningRate { get; init; }
+
+    /// <summary>Per-network learning rates.</summary>
+    public double[]? LearningRates { get; init; }
+
+    /// <summary>Global-norm clip (0 = off).</summary>
+    public double? Clip { get; init; }
+
+    /// <summary>Epoch budget.</summary>
+    public int? MaxEpochs { get; init; }
+
+    /// <summary>Stop threshold (task default when absent).</summary>
+    public double? Threshold { get; init; }
+
+    /// <summary>Epochs after reaching the threshold.</summary>
+    public int? Patience { get; init; }
+
+    /// <summary>Checkpoint cadence in epochs.</summary>
+    public int? CheckpointEvery { get; init; }
+
+    /// <summary>Base seed (network e gets seed + e).</summary>
+    public long? Seed { get; init; }
+
+    /// <summary>Explicit per-network seeds.</summary>
+    public long[]? Seeds { get; init; }
+
+    /// <summary>Backend name.</summary>
+    public string? Backend { get; init; }
+
+    /// <summary>CPU worker threads (0 = all cores).</summary>
+    public int? Threads { get; init; }
+
+    /// <summary>Reads a config file.</summary>
+    /// <exception cref="InvalidDataException">Missing, unreadable or malformed file, or an unknown/mistyped field; the message names the file and the field.</exception>
+    public static TrainConfig Load(string path)
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new InvalidDataException($"{path}: cannot read config: {e.Message}", e);
+        }
+
+        try
+        {
+            return JsonSerializer.Deserialize<TrainConfig>(text, JsonOptions) ?? throw new InvalidDataException($"{path}: the config is empty (null).");
+        }
+        catch (JsonException e)
+        {
+            string where = e.Path is { Length: > 0 } p ? $" at {p}" : "";
+            throw new InvalidDataException($"{path}: invalid config{where}: {e.Message}", e);
+        }
+    }
+
+    /// <summary>This config with every non-null field of <paramref name="overrides"/> taking precedence.</summary>
+    public TrainConfig Merge(TrainConfig overrides)
+    {
+        var result = this;
+        foreach (var prop in typeof(TrainConfig).GetProperties())
+        {
+            if (prop.CanWrite && prop.GetValue(overrides) is { } value)
+            {
+                result = result with { };
+                prop.SetValue(result, value);
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>Serialises the config (the effective one is stored with each run).</summary>
+    public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
+
+    /// <summary>The task this config names, with its settings.</summary>
+    /// <exception cref="ArgumentException">Unknown task or an impossible setting.</exception>
+    public ITrialTask BuildTask()
+    {
+        var settings = new Dictionary<string, string>();
+        if (Bits is { } bits)
+        {
+            settings["bits"] = bits.ToString(CultureInfo.InvariantCulture);
+        }
+
+        if (PulseProbability is { } p)
+        {
+            settings["pulse_probability"] = p.ToString("R", CultureInfo.InvariantCulture);
+        }
+
+        return TaskRegistry.Create(Task ?? "flipflop", settings);
+    }
+
+    /// <summary>The ensemble architecture for a task.</summary>
+    /// <exception cref="ArgumentException">An unknown name or an out-of-range size.</exception>
+    public EnsembleSpec BuildSpec(ITrialTask task) => new EnsembleSpec
+    {
+        Networks = Networks ?? 16,
+        Hidden = Hidden ?? 64,
+        Inputs = task.Inputs,
+        Outputs = task.Outputs,
+        Cell = ParseEnum<CellType>(Cell, "cell", CellType.Discrete),
+        Activation = ParseEnum<ActivationKind>(Activation, "activation", ActivationKind.Tanh),
+        Alpha = (float)(Alpha ?? (Cell is null || Cell.Equals("discrete", StringComparison.OrdinalIgnoreCase) ? 1.0 : 0.1)),
+        NoiseStd = (float)(Noise ?? 0),
+        InitialState = ParseEnum<InitialStateKind>(InitialState, "initial_state", InitialStateKind.Zero),
+    }.Validate();
+
+    /// <summary>Per-network seeds: the explicit list, else seed, seed + 1, ….</summary>
+    public long[] BuildSeeds(int networks)
+    {
+        if (Seeds is { } seeds)
+        {
+            if (seeds.Length != networks)
+            {
+                throw new ArgumentException($"seeds has {seeds.Length} entries; expected one per network ({networks}).", "seeds");
+            }
+
+            return seeds;
+        }
+
+        return Ensemble.ConsecutiveSeeds(Seed ?? 0, networks);
+    }
+
+    /// <summary>The training options.</summary>
+    public TrainingOptions BuildOptions(int networks)
+    {
+        var d = new TrainingOptions();
+        return new TrainingOptions
+        {
+            Trials = Trials ?? d.Trials,
+            Steps = Steps ?? d.Steps,
+            LearningRate = LearningRate ?? d.LearningRate,
+            LearningRates = LearningRates,
+            ClipNorm = Clip ?? d.ClipNorm,
+            MaxEpochs = MaxEpochs ?? d.MaxEpochs,
+            Threshold = Threshold,
+            Patience = Patience ?? d.Patience,
+            CheckpointEvery = CheckpointEvery ?? d.CheckpointEvery,
+        }.Validate(networks);
+    }
+
+    private static T ParseEnum<T>(string? value, string field, T fallback)
+        where T : struct, Enum
+    {
+        if (value is null)
+        {
+            return fallback;
+        }
+
+        string key = value.Replace("_", "", StringComparison.Ordinal).Replace("-", "", StringComparison.Ordinal);
+        if (Enum.TryParse<T>(key, ignoreCase: true, out var parsed) && Enum.IsDefined(parsed) && !int.TryParse(key, out _))
+        {
+            return parsed;
+        }
+
+        string names = string.Join(", ", Enum.GetNames<T>().Select(n => n.ToLowerInvariant()));
+        throw new ArgumentException($"Unknown {field} '{value}'; expected one of: {names}.", field);
+    }
+}
