@@ -1,0 +1,174 @@
+using Engine.Model;
+using System.Runtime.Intrinsics;
+
+namespace Engine.Backends.Cpu;
+
+/// <summary>Loss, BPTT and the weight-gradient products of <see cref="NetworkWorkspace"/>.</summary>
+internal sealed unsafe partial class NetworkWorkspace
+{
+    /// <summary>Masked MSE of the readout against the batch's targets; writes e = 2 m (y − ŷ) / M and dd = Σ e.</summary>
+    /// <remarks>M = max(1, Σ m). Sums run in double over (trial, step, output) order, as in the reference.</remarks>
+    public void Errors(TrialBatch batch, int network)
+    {
+        int s = batch.SetOf(network), b = _b, t = _t, no = _no, op = _op, bp = _bp;
+        var targets = batch.Targets.AsSpan(s * b * t * no, b * t * no);
+        var mask = batch.Mask.AsSpan(s * b * t * no, b * t * no);
+        double maskSum = 0;
+        foreach (float m in mask)
+        {
+            maskSum += m;
+        }
+
+        double denom = Math.Max(1.0, maskSum), sse = 0;
+        Array.Clear(_dd);
+        for (int r = 0; r < b; r++)
+        {
+            for (int k = 0; k < t; k++)
+            {
+                long row = (long)k * bp + r;
+                for (int o = 0; o < no; o++)
+                {
+                    int q = (r * t + k) * no + o;
+                    double diff = (double)_y.Pointer[row * op + o] - targets[q];
+                    sse += mask[q] * diff * diff;
+                    float e = (float)(2.0 * mask[q] * diff / denom);
+                    _err.Pointer[row * op + o] = e;
+                    _dd[o] += e;
+                }
+            }
+        }
+
+        Loss = sse / denom;
+    }
+
+    /// <summary>Backpropagates trials [r0, r1) from step T to 1: δ_t into P, and the per-trial ∂L/∂h₀ into G.</summary>
+    /// <remarks>
+    /// g_t = carry + Cᵀ e_t; δ_t = α g_t ⊙ φ′(a_t); carry for t − 1 = (1 − α) g_t + δ_t W (the micro-kernel with
+    /// A = δ_t, B = W row-major). The last product (to h₀) runs only when h₀ is learned.
+    /// </remarks>
+    public void Backward(int r0, int r1)
+    {
+        if (_wide)
+        {
+            Backward<Simd512, Vector512<float>>(r0, r1);
+        }
+        else
+        {
+            Backward<Simd256, Vector256<float>>(r0, r1);
+        }
+    }
+
+    private void Backward<TS, TV>(int r0, int r1)
+        where TS : struct, ISimd<TV>
+        where TV : struct
+    {
+        int np = _np, bp = _bp, op = _op, w = TS.Lanes, rows = TileKernel.Rows;
+        bool leaky = _alpha != 1f;
+        TV alpha = TS.Splat(_alpha), keep = TS.Splat(1f - _alpha);
+        new Span<float>(_g.Pointer + (long)r0 * np, (r1 - r0) * np).Clear();
+        for (int t = _t; t >= 1; t--)
+        {
+            for (int r = r0; r < r1; r += rows)
+            {
+                long row = (long)(t - 1) * bp + r;
+                float* g = _g.Pointer + (long)r * np;
+                float* p = _p.Pointer + row * np;
+                float* e = _err.Pointer + row * op;
+                for (int m = 0; m < rows; m++)
+                {
+                    float* gm = g + m * np, pm = p + m * np, em = e + m * op;
+                    for (int k = 0; k < np; k += w)
+                    {
+                        TV gv = TS.Load(gm + k);
+                        for (int o = 0; o < _no; o++)
+                        {
+                            gv = TS.Fma(TS.Load(_cp.Pointer + o * np + k), TS.Splat(em[o]), gv);
+                        }
+
+                        TS.Store(TS.Mul(TS.Mul(alpha, gv), TS.Load(pm + k)), pm + k);
+                        if (leaky)
+                        {
+                            TS.Store(TS.Mul(keep, gv), gm + k);
+                        }
+                    }
+                }
+
+                if (t > 1 || _learnedH0)
+                {
+                    TileKernel.RowStrip<TS, TV>(p, np, 1, _n, _wr.Pointer, np, g, np, np, load: leaky);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Part <paramref name="part"/> of <paramref name="parts"/> of the weight gradients: dW rows i ≡ part (mod parts,
+    /// in tiles of 4); part 0 also dC and [dUᵀ; dbᵀ].
+    /// </summary>
+    /// <remarks>
+    /// dW = Σ_t δ_tᵀ H_{t−1}, dC = Σ_t e_tᵀ H_t, [dU | db]ᵀ = Σ_t X̃_tᵀ δ_t, each one product over all T·Bp rows,
+    /// run in chunks of 128 rows so the operands stay in L2. Every element sums its rows in order, so the split
+    /// into parts never changes a result.
+    /// </remarks>
+    public void WeightGradients(int part, int parts)
+    {
+        if (_wide)
+        {
+            WeightGradients<Simd512, Vector512<float>>(part, parts);
+        }
+        else
+        {
+            WeightGradients<Simd256, Vector256<float>>(part, parts);
+        }
+    }
+
+    private void WeightGradients<TS, TV>(int part, int parts)
+        where TS : struct, ISimd<TV>
+        where TV : struct
+    {
+        int np = _np, ip = _ip, op = _op, bp = _bp, rows = TileKernel.Rows;
+        int tiles = RoundUp(_n, rows) / rows;
+        long seq = (long)_t * bp;
+        for (int i = part; i < tiles; i += parts)
+        {
+            new Span<float>(_dw.Pointer + (long)i * rows * np, rows * np).Clear();
+        }
+
+        if (part == 0)
+        {
+            _dc.Span.Clear();
+            _dut.Span.Clear();
+        }
+
+        for (long k0 = 0; k0 < seq + bp; k0 += ChunkRows)
+        {
+            long k1 = Math.Min(k0 + ChunkRows, seq + bp);
+            if (k0 < seq)
+            {
+                int len = (int)(Math.Min(k1, seq) - k0);
+                for (int i = part; i < tiles; i += parts)
+                {
+                    TileKernel.RowStrip<TS, TV>(_p.Pointer + k0 * np + i * rows, 1, np, len, _h.Pointer + k0 * np, np, _dw.Pointer + (long)i * rows * np, np, np, load: true);
+                }
+
+                if (part == 0)
+                {
+                    for (int j = 0; j < ip; j += rows)
+                    {
+                        TileKernel.RowStrip<TS, TV>(_x.Pointer + k0 * ip + j, 1, ip, len, _p.Pointer + k0 * np, np, _dut.Pointer + (long)j * np, np, np, load: true);
+                    }
+                }
+            }
+
+            if (part == 0 && k1 > bp)
+            {
+                long from = Math.Max(k0, bp);
+                int len = (int)(k1 - from);
+                for (int o = 0; o < op; o += rows)
+                {
+                    TileKernel.RowStrip<TS, TV>(_err.Pointer + (from - bp) * op + o, 1, op, len, _h.Pointer + from * np, np, _dc.Pointer + (long)o * np, np, np, load: true);
+                }
+            }
+        }
+    }
+}

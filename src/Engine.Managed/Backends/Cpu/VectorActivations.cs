@@ -1,0 +1,112 @@
+using System.Runtime.CompilerServices;
+using Engine.Kernels;
+using Engine.Model;
+
+namespace Engine.Backends.Cpu;
+
+/// <summary>
+/// The vector forms of the nonlinearities of <see cref="ActivationCode"/>, for the fast CPU path: same
+/// functions, same derivative-through-output convention (tanh′ = 1 − y², relu′ = [y &gt; 0], identity′ = 1).
+/// </summary>
+/// <remarks>Checked element by element against the scalar structs of Engine.Kernels in the tests.</remarks>
+internal interface IVectorActivation
+{
+    static abstract TV Apply<TS, TV>(TV z)
+        where TS : struct, ISimd<TV>
+        where TV : struct;
+
+    static abstract TV Derivative<TS, TV>(TV y)
+        where TS : struct, ISimd<TV>
+        where TV : struct;
+}
+
+/// <summary>tanh, vectorised.</summary>
+/// <remarks>
+/// |z| &lt; 0.125: the odd Taylor polynomial z − z³/3 + 2z⁵/15 − 17z⁷/315 (truncation below 1e-9 relative);
+/// otherwise sign(z)·(1 − 2/(e^{2|z|} + 1)) with |z| clamped at 15 (tanh is 1 in float32 beyond 9).
+/// </remarks>
+internal readonly struct TanhVector : IVectorActivation
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TV Apply<TS, TV>(TV z)
+        where TS : struct, ISimd<TV>
+        where TV : struct
+    {
+        TV one = TS.Splat(1f);
+        TV az = TS.Abs(z);
+        TV e = TS.Exp(TS.Mul(TS.Min(az, TS.Splat(15f)), TS.Splat(2f)));
+        TV big = TS.Sub(one, TS.Div(TS.Splat(2f), TS.Add(e, one)));
+        big = TS.Select(TS.Splat(-0f), z, big);
+        TV z2 = TS.Mul(z, z);
+        TV poly = TS.Fma(z2, TS.Splat(-17f / 315f), TS.Splat(2f / 15f));
+        poly = TS.Fma(z2, poly, TS.Splat(-1f / 3f));
+        poly = TS.Fma(TS.Mul(z2, z), poly, z);
+        return TS.Select(TS.LessThan(az, TS.Splat(0.125f)), poly, big);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TV Derivative<TS, TV>(TV y)
+        where TS : struct, ISimd<TV>
+        where TV : struct
+        => TS.Sub(TS.Splat(1f), TS.Mul(y, y));
+}
+
+/// <summary>max(0, z), vectorised.</summary>
+internal readonly struct ReluVector : IVectorActivation
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TV Apply<TS, TV>(TV z)
+        where TS : struct, ISimd<TV>
+        where TV : struct
+        => TS.Max(z, TS.Splat(0f));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TV Derivative<TS, TV>(TV y)
+        where TS : struct, ISimd<TV>
+        where TV : struct
+        => TS.Select(TS.GreaterThan(y, TS.Splat(0f)), TS.Splat(1f), TS.Splat(0f));
+}
+
+/// <summary>The identity (linear RNN).</summary>
+internal readonly struct IdentityVector : IVectorActivation
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TV Apply<TS, TV>(TV z)
+        where TS : struct, ISimd<TV>
+        where TV : struct
+        => z;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TV Derivative<TS, TV>(TV y)
+        where TS : struct, ISimd<TV>
+        where TV : struct
+        => TS.Splat(1f);
+}
+
+/// <summary>Applies a vector activation over whole vectors of a span (for tests and checks; lengths a multiple of 16).</summary>
+internal static unsafe class VectorActivationProbe
+{
+    public static void Apply(ActivationKind kind, ReadOnlySpan<float> z, Span<float> y, Span<float> derivative)
+    {
+        switch (kind)
+        {
+            case ActivationKind.Tanh: Apply<TanhVector>(z, y, derivative); break;
+            case ActivationKind.Relu: Apply<ReluVector>(z, y, derivative); break;
+            default: Apply<IdentityVector>(z, y, derivative); break;
+        }
+    }
+
+    private static void Apply<TA>(ReadOnlySpan<float> z, Span<float> y, Span<float> derivative)
+        where TA : struct, IVectorActivation
+    {
+        fixed (float* pz = z, py = y, pd = derivative)
+        {
+            for (int k = 0; k + 16 <= z.Length; k += 16)
+            {
+                var a = TA.Apply<Simd512, System.Runtime.Intrinsics.Vector512<float>>(Simd512.Load(pz + k));
+                Simd512.Store(a, py + k);
+                Simd512.Store(TA.Derivative<Simd512, System.Runtime.Intrinsics.Vector512<float>>(a), pd + k);
+            }
+        }
+    }
+}
