@@ -139,12 +139,10 @@ public sealed class IlgpuBackend : IEnsembleBackend
             try
             {
                 using var context = CreateContext(kind);
-                foreach (var d in context.Devices)
+                // ILGPU registers several simulated CPU layouts; the backend uses the first, so list only that one.
+                var devices = context.Devices.Where(d => d.AcceleratorType == TypeOf(kind));
+                foreach (var d in kind == IlgpuDevice.CpuSimulator ? devices.Take(1) : devices)
                 {
-                    if (d.AcceleratorType != TypeOf(kind))
-                    {
-                        continue;
-                    }
 
                     lines.Add($"{NameOf(kind)}: {d.Name}, {d.MemorySize / (1024 * 1024)} MiB, {d.NumMultiprocessors} multiprocessors, warp {d.WarpSize}, max group {d.MaxNumThreadsPerGroup}");
                 }

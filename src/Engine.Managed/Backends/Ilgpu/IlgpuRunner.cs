@@ -166,7 +166,15 @@ internal sealed class IlgpuRunner : IEnsembleRunner
         Launch("LossKernels.MaskedMse", _k.MaskedMse, _k.PerNetwork(Spec.Networks), lossArgs);
         Launch("LossKernels.OutputError", _k.OutputError, _k.Elementwise(w.Outputs.Length), lossArgs);
 
-        Run("clear BPTT carry", () => w.Carry.Clear(_stream));
+        try
+        {
+            w.Carry.Clear(_stream);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            throw new EngineException(_backend.Name, "clear BPTT carry", e.Message, e);
+        }
+
         var hiddenThreads = _k.Elementwise((long)Spec.Networks * batch.Trials * Spec.Hidden);
         var p = _parameters.View;
         for (int t = batch.Steps - 1; t >= 0; t--)
@@ -360,16 +368,24 @@ internal sealed class IlgpuRunner : IEnsembleRunner
             Steps = steps;
             long setRows = (long)sets * trials * steps;
             long rows = (long)spec.Networks * trials * steps;
-            Inputs = new DeviceBuffer<float>(backend, setRows * spec.Inputs);
-            Targets = new DeviceBuffer<float>(backend, setRows * spec.Outputs);
-            Mask = new DeviceBuffer<float>(backend, setRows * spec.Outputs);
-            Noise = new DeviceBuffer<float>(backend, spec.NoiseStd > 0f ? rows * spec.Hidden : 0);
-            States = new DeviceBuffer<float>(backend, rows * spec.Hidden);
-            Activations = new DeviceBuffer<float>(backend, rows * spec.Hidden);
-            Deltas = new DeviceBuffer<float>(backend, rows * spec.Hidden);
-            Outputs = new DeviceBuffer<float>(backend, rows * spec.Outputs);
-            Errors = new DeviceBuffer<float>(backend, rows * spec.Outputs);
-            Carry = new DeviceBuffer<float>(backend, (long)spec.Networks * trials * spec.Hidden);
+            try
+            {
+                Inputs = new DeviceBuffer<float>(backend, setRows * spec.Inputs);
+                Targets = new DeviceBuffer<float>(backend, setRows * spec.Outputs);
+                Mask = new DeviceBuffer<float>(backend, setRows * spec.Outputs);
+                Noise = new DeviceBuffer<float>(backend, spec.NoiseStd > 0f ? rows * spec.Hidden : 0);
+                States = new DeviceBuffer<float>(backend, rows * spec.Hidden);
+                Activations = new DeviceBuffer<float>(backend, rows * spec.Hidden);
+                Deltas = new DeviceBuffer<float>(backend, rows * spec.Hidden);
+                Outputs = new DeviceBuffer<float>(backend, rows * spec.Outputs);
+                Errors = new DeviceBuffer<float>(backend, rows * spec.Outputs);
+                Carry = new DeviceBuffer<float>(backend, (long)spec.Networks * trials * spec.Hidden);
+            }
+            catch
+            {
+                Dispose(); // free what was allocated before the device ran out
+                throw;
+            }
         }
 
         public int Sets { get; }
@@ -400,9 +416,9 @@ internal sealed class IlgpuRunner : IEnsembleRunner
 
         public void Dispose()
         {
-            foreach (var b in new[] { Inputs, Targets, Mask, Noise, States, Activations, Deltas, Outputs, Errors, Carry })
+            foreach (DeviceBuffer<float>? b in new[] { Inputs, Targets, Mask, Noise, States, Activations, Deltas, Outputs, Errors, Carry })
             {
-                b.Dispose();
+                b?.Dispose();
             }
         }
     }
