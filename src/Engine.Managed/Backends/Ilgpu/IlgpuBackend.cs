@@ -49,6 +49,8 @@ public sealed class IlgpuBackend : IEnsembleBackend
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
+            accelerator.Dispose();
+            context.Dispose();
             throw new EngineException(name, "load kernels", e.Message, e);
         }
     }
@@ -112,7 +114,7 @@ public sealed class IlgpuBackend : IEnsembleBackend
             };
             return new IlgpuBackend(name, context, accelerator);
         }
-        catch (BackendUnavailableException)
+        catch (EngineException)
         {
             context?.Dispose();
             throw;
@@ -122,10 +124,26 @@ public sealed class IlgpuBackend : IEnsembleBackend
             context?.Dispose();
             throw new BackendUnavailableException(name, $"{device} runtime could not be loaded: {e.Message}");
         }
-        catch (Exception e) when (e is not EngineException and not OutOfMemoryException)
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
             context?.Dispose();
             throw new EngineException(name, "create", e.Message, e);
+        }
+    }
+
+    /// <summary>The CPU simulator with a given thread layout (e.g. <see cref="CPUDevice.Nvidia"/>: warp 32, groups of 1024), for tests.</summary>
+    internal static IlgpuBackend CreateCpuSimulator(CPUDevice device)
+    {
+        RegisterCudaResolver();
+        var context = Context.Create(b => b.CPU(device));
+        try
+        {
+            return new IlgpuBackend(NameOf(IlgpuDevice.CpuSimulator), context, context.GetCPUDevice(0).CreateCPUAccelerator(context));
+        }
+        catch
+        {
+            context.Dispose();
+            throw;
         }
     }
 
