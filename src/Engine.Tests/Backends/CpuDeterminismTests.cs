@@ -1,7 +1,5 @@
 using Engine.Backends;
 using Engine.Backends.Cpu;
-using Engine.Backends.Reference;
-using Engine.Kernels;
 using Engine.Model;
 using Engine.Tests.Support;
 using NUnit.Framework;
@@ -65,87 +63,10 @@ public sealed class CpuDeterminismTests
         }
     }
 
-    [TestCaseSource(nameof(Specs))]
-    public void Vector256Path_MatchesReference(EnsembleSpec spec)
-    {
-        var p = TestData.Parameters(spec, 5);
-        var batch = TestData.Batch(spec, 1, 7, 6, 6);
-        var active = Enumerable.Repeat((byte)1, spec.Networks).ToArray();
-        var narrow = Run(new CpuBackend(2, useVector512: false), spec, p, batch, active);
-        var reference = Run(new ReferenceBackend(), spec, p, batch, active);
-        TestData.AssertClose(narrow.States, reference.States, 2e-4, 2e-5, "states");
-        TestData.AssertClose(narrow.Outputs, reference.Outputs, 2e-4, 2e-5, "outputs");
-        TestData.AssertClose(narrow.Loss, reference.Loss, 1e-3, 1e-6, "loss");
-        TestData.AssertClose(narrow.Gradient, reference.Gradient, 2e-3, 2e-4, "gradient");
-    }
-
-    [Test]
-    public void VectorActivations_MatchTheScalarOnes()
-    {
-        var z = new float[4096];
-        for (int i = 0; i < z.Length; i++)
-        {
-            z[i] = (i - z.Length / 2) / 200f;
-        }
-
-        z[0] = 1e-6f;
-        z[1] = -3e-4f;
-        z[2] = 0.1249f;
-        z[3] = 0.1251f;
-        foreach (var kind in new[] { ActivationKind.Tanh, ActivationKind.Relu, ActivationKind.Identity })
-        {
-            var y = new float[z.Length];
-            var d = new float[z.Length];
-            VectorActivationProbe.Apply(kind, z, y, d);
-            for (int i = 0; i < z.Length; i++)
-            {
-                float ys = ActivationCode.Apply((int)kind, z[i]);
-                Assert.That(y[i], Is.EqualTo(ys).Within(2e-7f + 2e-6f * Math.Abs(ys)), $"{kind}({z[i]})");
-                Assert.That(d[i], Is.EqualTo(ActivationCode.DerivativeFromOutput((int)kind, y[i])).Within(1e-7f), $"{kind}′ at {z[i]}");
-            }
-        }
-    }
-
-    [Test]
-    public void AdamStep_IsBitIdenticalToTheScalarFormula()
-    {
-        var spec = new EnsembleSpec { Networks = 2, Hidden = 9, Inputs = 2, Outputs = 1 };
-        var p = TestData.Parameters(spec, 7);
-        var batch = TestData.Batch(spec, 1, 4, 5, 8);
-        using var runner = new CpuBackend(2).CreateRunner(spec);
-        runner.SetParameters(p);
-        var m = new float[p.Length];
-        var v = new float[p.Length];
-        TestData.Fill(m, new Random(9), 0.1f);
-        for (int i = 0; i < v.Length; i++)
-        {
-            v[i] = i * 1e-4f;
-        }
-
-        runner.SetOptimizerState(m, v);
-        runner.ComputeGradients(batch, [1, 1], new float[2], new float[2]);
-        var g = new float[p.Length];
-        runner.GetGradients(g);
-        var c = new[] { AdamMath.Coefficients(1e-2f, 3, 0.7f), AdamMath.Coefficients(1e-3f, 1, 1f) };
-        runner.AdamStep(c);
-        int stride = spec.Layout.Stride;
-        for (int k = 0; k < p.Length; k++)
-        {
-            AdamMath.Update(ref p[k], ref m[k], ref v[k], g[k], c[k / stride]);
-        }
-
-        var (pa, ma, va) = (new float[p.Length], new float[p.Length], new float[p.Length]);
-        runner.GetParameters(pa);
-        runner.GetOptimizerState(ma, va);
-        Assert.That(pa, Is.EqualTo(p).AsCollection, "parameters");
-        Assert.That(ma, Is.EqualTo(m).AsCollection, "m");
-        Assert.That(va, Is.EqualTo(v).AsCollection, "v");
-    }
-
     private static void Slice(float[] source, int e, float[] destination)
         => source.AsSpan(e * destination.Length, destination.Length).CopyTo(destination);
 
-    private static Result Run(IEnsembleBackend backend, EnsembleSpec spec, float[] p, TrialBatch batch, byte[] active)
+    internal static Result Run(IEnsembleBackend backend, EnsembleSpec spec, float[] p, TrialBatch batch, byte[] active)
     {
         using (backend)
         using (var runner = backend.CreateRunner(spec))
@@ -169,7 +90,7 @@ public sealed class CpuDeterminismTests
         Assert.That(actual.Gradient, Is.EqualTo(expected.Gradient).AsCollection, $"{what}: gradient");
     }
 
-    private sealed record Result(float[] Outputs, float[] States, float[] Loss, float[] Norm, float[] Gradient)
+    internal sealed record Result(float[] Outputs, float[] States, float[] Loss, float[] Norm, float[] Gradient)
     {
         public Result Network(int e, EnsembleSpec spec, int rows) => new(
             Outputs.AsSpan(e * rows * spec.Outputs, rows * spec.Outputs).ToArray(),

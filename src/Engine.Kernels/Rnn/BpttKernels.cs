@@ -1,0 +1,326 @@
+using ILGPU;
+
+namespace Engine.Kernels.Rnn;
+
+/// <summary>Arguments of the backward-through-time step kernels.</summary>
+public readonly struct BackwardStepArgs
+{
+    /// <summary>Creates the pack.</summary>
+    public BackwardStepArgs(RnnShape shape, int step, ArrayView<float> parameters, ArrayView<float> errors,
+        ArrayView<float> activations, ArrayView<float> carry, ArrayView<float> deltas, ArrayView<int> active)
+    {
+        Shape = shape;
+        Step = step;
+        Parameters = parameters;
+        Errors = errors;
+        Activations = activations;
+        Carry = carry;
+        Deltas = deltas;
+        Active = active;
+    }
+
+    /// <summary>Sizes and constants.</summary>
+    public readonly RnnShape Shape;
+
+    /// <summary>t, 0-based; the host runs t = T−1 … 0.</summary>
+    public readonly int Step;
+
+    /// <summary>[E][P].</summary>
+    public readonly ArrayView<float> Parameters;
+
+    /// <summary>∂L/∂y, [E][B][T][O].</summary>
+    public readonly ArrayView<float> Errors;
+
+    /// <summary>a, [E][B][T][N].</summary>
+    public readonly ArrayView<float> Activations;
+
+    /// <summary>g, the gradient reaching h_t, [E][B][N] (zero before t = T−1).</summary>
+    public readonly ArrayView<float> Carry;
+
+    /// <summary>δ, [E][B][T][N].</summary>
+    public readonly ArrayView<float> Deltas;
+
+    /// <summary>[E]: 0 skips a network.</summary>
+    public readonly ArrayView<int> Active;
+}
+
+/// <summary>Arguments of <see cref="BpttKernels.WeightGradient"/>.</summary>
+public readonly struct WeightGradientArgs
+{
+    /// <summary>Creates the pack.</summary>
+    public WeightGradientArgs(RnnShape shape, ArrayView<float> parameters, ArrayView<float> inputs, ArrayView<float> states,
+        ArrayView<float> deltas, ArrayView<float> errors, ArrayView<float> carry, ArrayView<int> active, ArrayView<float> gradient)
+    {
+        Shape = shape;
+        Parameters = parameters;
+        Inputs = inputs;
+        States = states;
+        Deltas = deltas;
+        Errors = errors;
+        Carry = carry;
+        Active = active;
+        Gradient = gradient;
+    }
+
+    /// <summary>Sizes and constants.</summary>
+    public readonly RnnShape Shape;
+
+    /// <summary>[E][P].</summary>
+    public readonly ArrayView<float> Parameters;
+
+    /// <summary>[S][B][T][I].</summary>
+    public readonly ArrayView<float> Inputs;
+
+    /// <summary>[E][B][T][N].</summary>
+    public readonly ArrayView<float> States;
+
+    /// <summary>[E][B][T][N].</summary>
+    public readonly ArrayView<float> Deltas;
+
+    /// <summary>[E][B][T][O].</summary>
+    public readonly ArrayView<float> Errors;
+
+    /// <summary>dL/dh₀ per trial after the last backward step, [E][B][N].</summary>
+    public readonly ArrayView<float> Carry;
+
+    /// <summary>[E]: 0 writes a zero gradient.</summary>
+    public readonly ArrayView<int> Active;
+
+    /// <summary>[E][P], written.</summary>
+    public readonly ArrayView<float> Gradient;
+}
+
+/// <summary>Arguments of <see cref="BpttKernels.NormSquared"/>.</summary>
+public readonly struct NormArgs
+{
+    /// <summary>Creates the pack.</summary>
+    public NormArgs(int networks, int stride, ArrayView<float> gradient, ArrayView<float> normSquared)
+    {
+        Networks = networks;
+        Stride = stride;
+        Gradient = gradient;
+        NormSquared = normSquared;
+    }
+
+    /// <summary>E.</summary>
+    public readonly int Networks;
+
+    /// <summary>P.</summary>
+    public readonly int Stride;
+
+    /// <summary>[E][P].</summary>
+    public readonly ArrayView<float> Gradient;
+
+    /// <summary>[E].</summary>
+    public readonly ArrayView<float> NormSquared;
+}
+
+/// <summary>Backpropagation through time: per-step δ and carry, then deterministic weight-gradient sums.</summary>
+/// <remarks>
+/// Per step t (descending), with g the gradient reaching h_t: g += Cᵀ e_t; δ_t = α g ⊙ φ′(a_t) (<see cref="Delta"/>),
+/// then g ← (1 − α) g + Wᵀ δ_t (<see cref="Carry"/>). After t = 0 the carry holds dL/dh₀ per trial. Each gradient
+/// element is then one thread's sum over b and t (<see cref="WeightGradient"/>): no atomics, a fixed order.
+/// </remarks>
+public static class BpttKernels
+{
+    /// <summary>Adds the readout error to the carry and forms δ_t.</summary>
+    /// <remarks>Thread (e, b, i) of E×B×N: g_i += Σ_o C[o,i] e_{t,o}; δ_{t,i} = α g_i φ′(a_{t,i}); g stays in Carry.</remarks>
+    public static void Delta(BackwardStepArgs a)
+    {
+        var s = a.Shape;
+        int idx = Grid.GlobalIndex.X;
+        int n = s.Hidden;
+        if (idx >= s.Networks * s.Trials * n)
+        {
+            return;
+        }
+
+        int i = idx % n;
+        int eb = idx / n;
+        int e = eb / s.Trials;
+        if (a.Active[e] == 0)
+        {
+            return;
+        }
+
+        int t = a.Step;
+        int c = e * s.Stride + s.WOutOffset + i;
+        int err = (eb * s.Steps + t) * s.Outputs;
+        float g = a.Carry[idx];
+        for (int o = 0; o < s.Outputs; o++)
+        {
+            g += a.Parameters[c + o * n] * a.Errors[err + o];
+        }
+
+        a.Carry[idx] = g;
+        int row = (eb * s.Steps + t) * n + i;
+        a.Deltas[row] = s.Alpha * g * ActivationCode.DerivativeFromOutput(s.Activation, a.Activations[row]);
+    }
+
+    /// <summary>Carries the gradient from h_t to h_{t−1}.</summary>
+    /// <remarks>Thread (e, b, j) of E×B×N: g_j ← (1 − α) g_j + Σ_i W[i,j] δ_{t,i}.</remarks>
+    public static void Carry(BackwardStepArgs a)
+    {
+        var s = a.Shape;
+        int idx = Grid.GlobalIndex.X;
+        int n = s.Hidden;
+        if (idx >= s.Networks * s.Trials * n)
+        {
+            return;
+        }
+
+        int j = idx % n;
+        int eb = idx / n;
+        int e = eb / s.Trials;
+        if (a.Active[e] == 0)
+        {
+            return;
+        }
+
+        int w = e * s.Stride + j;
+        int d = (eb * s.Steps + a.Step) * n;
+        float g = (1f - s.Alpha) * a.Carry[idx];
+        for (int i = 0; i < n; i++)
+        {
+            g += a.Parameters[w + i * n] * a.Deltas[d + i];
+        }
+
+        a.Carry[idx] = g;
+    }
+
+    /// <summary>One gradient element per thread, summed over trials and steps.</summary>
+    /// <remarks>
+    /// Thread (e, k) of E×P: dW[i,j] = Σ δ_{t,i} h_{t−1,j} (h_{−1} = h₀); dU[i,j] = Σ δ_{t,i} x_{t,j}; db_i = Σ δ_{t,i};
+    /// dC[o,i] = Σ e_{t,o} h_{t,i}; dd_o = Σ e_{t,o}; dh₀_j = Σ_b g_{b,j}. Inactive networks get 0.
+    /// </remarks>
+    public static void WeightGradient(WeightGradientArgs a)
+    {
+        var s = a.Shape;
+        int idx = Grid.GlobalIndex.X;
+        if (idx >= s.Networks * s.Stride)
+        {
+            return;
+        }
+
+        int e = idx / s.Stride;
+        int k = idx - e * s.Stride;
+        if (a.Active[e] == 0)
+        {
+            a.Gradient[idx] = 0f;
+            return;
+        }
+
+        int n = s.Hidden, steps = s.Steps;
+        float sum = 0f;
+        if (k < s.WInOffset)
+        {
+            int i = k / n, j = k - (k / n) * n;
+            for (int b = 0; b < s.Trials; b++)
+            {
+                int eb = e * s.Trials + b;
+                int row = eb * steps * n;
+                if (s.LearnedInitialState != 0)
+                {
+                    sum += a.Deltas[row + i] * a.Parameters[e * s.Stride + s.H0Offset + j];
+                }
+
+                for (int t = 1; t < steps; t++)
+                {
+                    sum += a.Deltas[row + t * n + i] * a.States[row + (t - 1) * n + j];
+                }
+            }
+        }
+        else if (k < s.BiasOffset)
+        {
+            int q = k - s.WInOffset;
+            int i = q / s.Inputs, j = q - (q / s.Inputs) * s.Inputs;
+            int set = s.SetOf(e);
+            for (int b = 0; b < s.Trials; b++)
+            {
+                int row = (e * s.Trials + b) * steps * n;
+                int x = (set * s.Trials + b) * steps * s.Inputs;
+                for (int t = 0; t < steps; t++)
+                {
+                    sum += a.Deltas[row + t * n + i] * a.Inputs[x + t * s.Inputs + j];
+                }
+            }
+        }
+        else if (k < s.WOutOffset)
+        {
+            int i = k - s.BiasOffset;
+            for (int b = 0; b < s.Trials; b++)
+            {
+                int row = (e * s.Trials + b) * steps * n;
+                for (int t = 0; t < steps; t++)
+                {
+                    sum += a.Deltas[row + t * n + i];
+                }
+            }
+        }
+        else if (k < s.BOutOffset)
+        {
+            int q = k - s.WOutOffset;
+            int o = q / n, i = q - (q / n) * n;
+            for (int b = 0; b < s.Trials; b++)
+            {
+                int eb = e * s.Trials + b;
+                for (int t = 0; t < steps; t++)
+                {
+                    int r = eb * steps + t;
+                    sum += a.Errors[r * s.Outputs + o] * a.States[r * n + i];
+                }
+            }
+        }
+        else if (k < s.H0Offset)
+        {
+            int o = k - s.BOutOffset;
+            for (int b = 0; b < s.Trials; b++)
+            {
+                int eb = e * s.Trials + b;
+                for (int t = 0; t < steps; t++)
+                {
+                    sum += a.Errors[(eb * steps + t) * s.Outputs + o];
+                }
+            }
+        }
+        else
+        {
+            int j = k - s.H0Offset;
+            for (int b = 0; b < s.Trials; b++)
+            {
+                sum += a.Carry[(e * s.Trials + b) * n + j];
+            }
+        }
+
+        a.Gradient[idx] = sum;
+    }
+
+    /// <summary>‖g_e‖² per network: one group of one warp per network (grid E, group = warp size).</summary>
+    /// <remarks>Σ_k g[e,k]² over the network's P entries; strided lane sums then a shuffle tree (deterministic).</remarks>
+    public static void NormSquared(NormArgs a)
+    {
+        int e = Grid.IdxX;
+        if (e >= a.Networks)
+        {
+            return;
+        }
+
+        int p = e * a.Stride;
+        float sum = 0f;
+        for (int k = Warp.LaneIdx; k < a.Stride; k += Warp.WarpSize)
+        {
+            float g = a.Gradient[p + k];
+            sum += g * g;
+        }
+
+        for (int offset = Warp.WarpSize / 2; offset > 0; offset /= 2)
+        {
+            sum += Warp.ShuffleDown(sum, offset);
+        }
+
+        if (Warp.IsFirstLane)
+        {
+            a.NormSquared[e] = sum;
+        }
+    }
+}
