@@ -13,6 +13,9 @@ public static class EngineCli
             TrainCommand.Create(),
             RunCommand.Create("run", "Evaluate a checkpoint on fresh trials and write states and outputs as .npy."),
             RunCommand.Create("record", "Alias of run."),
+            BenchCommand.Create(),
+            SelfTestCommand.Create(),
+            DevicesCommand.Create(),
         };
         return root.Parse(args).Invoke();
     }
