@@ -155,7 +155,10 @@ internal static class TrainCommand
         }
 
         progress.Summary(state);
-        Console.WriteLine($"wrote {run.CheckpointPath}, {run.MetricsPath}, {run.SummaryPath}");
+        string png = Path.Combine(run.Path, "loss.png");
+        Engine.Plotting.TrainingFigures.LossCurves(run.MetricsPath, opt.Threshold ?? task.DefaultThreshold, png,
+            $"{task.Name}: {spec.Networks} networks, N={spec.Hidden} ({backend.Name})");
+        Console.WriteLine($"wrote {run.CheckpointPath}, {run.MetricsPath}, {run.SummaryPath}, {png}");
         if (cancel.IsCancellationRequested)
         {
             Console.WriteLine($"interrupted at epoch {state.Epoch}; continue with: train --resume {run.Path}");
