@@ -32,7 +32,7 @@ internal static class RunCommand
         var ensemble = state.Ensemble;
         var spec = ensemble.Spec;
         var task = TaskRegistry.Create(state.TaskName, state.TaskSettings);
-        int t = steps ?? state.Options.Steps;
+        int t = steps ?? state.Options.StepsFor(task);
         Guard.AtLeast(trials, 1, "--trials");
         Guard.AtLeast(t, 1, "--steps");
 

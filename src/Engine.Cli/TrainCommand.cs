@@ -14,9 +14,18 @@ internal static class TrainCommand
     public static Command Create()
     {
         var config = new Option<FileInfo?>("--config") { Description = "JSON config file; flags given on the command line override it." };
-        var task = new Option<string?>("--task") { Description = "Task: flipflop." };
+        var task = new Option<string?>("--task") { Description = "Task: flipflop | sine | delayed | pathint." };
         var bits = new Option<int?>("--bits") { Description = "Flip-flop bits (default 3)." };
         var pulse = new Option<double?>("--pulse-probability") { Description = "Flip-flop pulse probability per step (default 0.05)." };
+        var frequencies = new Option<int?>("--frequencies") { Description = "Sine: number of frequencies in [1, 30] (default 8)." };
+        var channels = new Option<int?>("--channels") { Description = "Sine / delayed: independent channels (default 1)." };
+        var dt = new Option<double?>("--dt") { Description = "Sine: seconds per step (default 0.005)." };
+        var delayMin = new Option<int?>("--delay-min") { Description = "Delayed: shortest delay in steps (default 5)." };
+        var delayMax = new Option<int?>("--delay-max") { Description = "Delayed: longest delay in steps (default 20)." };
+        var aux = new Option<bool?>("--aux") { Description = "Delayed: also train the auxiliary output f2 - f1." };
+        var dims = new Option<int?>("--dimensions") { Description = "Path integration: 2 or 3 (default 2)." };
+        var maxSpeed = new Option<double?>("--max-speed") { Description = "Path integration: speeds ~ U(0, max) (default 0.2)." };
+        var headingNoise = new Option<double?>("--heading-noise") { Description = "Path integration: heading random-walk step in radians (default 0.3)." };
         var networks = new Option<int?>("--networks") { Description = "E, networks in the ensemble (default 16)." };
         var hidden = new Option<int?>("--hidden") { Description = "N, hidden units (default 64)." };
         var cell = new Option<string?>("--cell") { Description = "discrete | leaky (default discrete)." };
@@ -41,7 +50,7 @@ internal static class TrainCommand
 
         var cmd = new Command("train", "Train an ensemble until every network reaches the threshold (or its budget).")
         {
-            config, task, bits, pulse, networks, hidden, cell, activation, alpha, noise, initial, trials, steps, lr, clip,
+            config, task, bits, pulse, frequencies, channels, dt, delayMin, delayMax, aux, dims, maxSpeed, headingNoise, networks, hidden, cell, activation, alpha, noise, initial, trials, steps, lr, clip,
             maxEpochs, threshold, patience, every, seed, backend, threads, output, resume, quiet,
         };
         cmd.SetAction(r => CliErrors.Run(() =>
@@ -49,6 +58,9 @@ internal static class TrainCommand
             var flags = new TrainConfig
             {
                 Task = r.GetValue(task), Bits = r.GetValue(bits), PulseProbability = r.GetValue(pulse),
+                Frequencies = r.GetValue(frequencies), Channels = r.GetValue(channels), Dt = r.GetValue(dt),
+                DelayMin = r.GetValue(delayMin), DelayMax = r.GetValue(delayMax), Aux = r.GetValue(aux),
+                Dimensions = r.GetValue(dims), MaxSpeed = r.GetValue(maxSpeed), HeadingNoise = r.GetValue(headingNoise),
                 Networks = r.GetValue(networks), Hidden = r.GetValue(hidden), Cell = r.GetValue(cell),
                 Activation = r.GetValue(activation), Alpha = r.GetValue(alpha), Noise = r.GetValue(noise),
                 InitialState = r.GetValue(initial), Trials = r.GetValue(trials), Steps = r.GetValue(steps),
@@ -76,6 +88,7 @@ internal static class TrainCommand
         var spec = cfg.BuildSpec(task);
         var seeds = cfg.BuildSeeds(spec.Networks);
         var options = cfg.BuildOptions(spec.Networks);
+        options.StepsFor(task);
         var run = new RunDirectory(outDir);
         if (run.HasCheckpoint)
         {
@@ -123,7 +136,7 @@ internal static class TrainCommand
         var opt = state.Options;
         Console.WriteLine($"backend: {backend.Name} ({backend.Device})");
         Console.WriteLine($"task: {task.Name} {string.Join(' ', task.Settings.Select(kv => $"{kv.Key}={kv.Value}"))}; " +
-            $"E={spec.Networks} N={spec.Hidden} B={opt.Trials} T={opt.Steps} lr={opt.LearningRate:G3} threshold={opt.Threshold ?? task.DefaultThreshold:G3} max_epochs={opt.MaxEpochs}");
+            $"E={spec.Networks} N={spec.Hidden} B={opt.Trials} T={opt.StepsFor(task)} lr={opt.LearningRate:G3} threshold={opt.Threshold ?? task.DefaultThreshold:G3} max_epochs={opt.MaxEpochs}");
         using var cancel = new CancellationTokenSource();
         ConsoleCancelEventHandler onCancel = (_, e) =>
         {

@@ -7,9 +7,9 @@ namespace Engine.Tasks;
 /// <remarks>
 /// Per step and channel a pulse occurs with probability p (default 0.05) and is +1 or −1 with equal odds; the
 /// target is the last pulse's sign, 0 before the first. Every output is scored (mask 1) at every step.
-/// Shapes: inputs and targets [B][T][bits].
+/// Shapes: inputs and targets [B][T][bits]. OOD: trials twice as long.
 /// </remarks>
-public sealed class FlipFlopTask : ITrialTask
+public sealed class FlipFlopTask : TrialTask
 {
     /// <summary>Creates the task.</summary>
     /// <exception cref="ArgumentOutOfRangeException">bits &lt; 1 or p outside (0, 1].</exception>
@@ -32,52 +32,47 @@ public sealed class FlipFlopTask : ITrialTask
     public double PulseProbability { get; }
 
     /// <inheritdoc />
-    public string Name => "flipflop";
+    public override string Name => "flipflop";
 
     /// <inheritdoc />
-    public int Inputs => Bits;
+    public override int Inputs => Bits;
 
     /// <inheritdoc />
-    public int Outputs => Bits;
+    public override int Outputs => Bits;
 
     /// <inheritdoc />
-    public double DefaultThreshold => 1e-3;
+    public override double DefaultThreshold => 1e-3;
 
     /// <inheritdoc />
-    public IReadOnlyDictionary<string, string> Settings => new Dictionary<string, string>
+    public override int DefaultSteps => 100;
+
+    /// <inheritdoc />
+    public override IReadOnlyDictionary<string, string> Settings => new Dictionary<string, string>
     {
         ["bits"] = Bits.ToString(CultureInfo.InvariantCulture),
-        ["pulse_probability"] = PulseProbability.ToString("R", CultureInfo.InvariantCulture),
+        ["pulse_probability"] = F(PulseProbability),
     };
 
     /// <inheritdoc />
-    public void Generate(Rng rng, int trials, int steps, Span<float> inputs, Span<float> targets, Span<float> mask)
+    protected override void GenerateTrial(Rng rng, int steps, Span<float> inputs, Span<float> targets, Span<float> mask)
     {
         int n = Bits;
-        long size = (long)trials * steps * n;
-        Guard.Length(inputs.Length, size, nameof(inputs), $"[B={trials}][T={steps}][I={n}]");
-        Guard.Length(targets.Length, size, nameof(targets), $"[B={trials}][T={steps}][O={n}]");
-        Guard.Length(mask.Length, size, nameof(mask), $"[B={trials}][T={steps}][O={n}]");
         mask.Fill(1f);
         Span<float> held = stackalloc float[n];
-        for (int b = 0; b < trials; b++)
+        held.Clear();
+        for (int t = 0; t < steps; t++)
         {
-            held.Clear();
-            for (int t = 0; t < steps; t++)
+            for (int c = 0; c < n; c++)
             {
-                int row = (b * steps + t) * n;
-                for (int c = 0; c < n; c++)
+                float x = 0f;
+                if (rng.NextDouble() < PulseProbability)
                 {
-                    float x = 0f;
-                    if (rng.NextDouble() < PulseProbability)
-                    {
-                        x = rng.NextDouble() < 0.5 ? -1f : 1f;
-                        held[c] = x;
-                    }
-
-                    inputs[row + c] = x;
-                    targets[row + c] = held[c];
+                    x = rng.NextDouble() < 0.5 ? -1f : 1f;
+                    held[c] = x;
                 }
+
+                inputs[t * n + c] = x;
+                targets[t * n + c] = held[c];
             }
         }
     }

@@ -22,7 +22,22 @@ public interface ITrialTask
     /// <summary>The stop threshold on training MSE that this task uses by default.</summary>
     double DefaultThreshold { get; }
 
-    /// <summary>Writes <paramref name="trials"/> trials of <paramref name="steps"/> steps into the three buffers (each fully overwritten).</summary>
+    /// <summary>T, the trial length this task is trained on unless the run says otherwise.</summary>
+    int DefaultSteps { get; }
+
+    /// <summary>The shortest trial this task can generate (e.g. delayed discrimination needs room for its longest delay).</summary>
+    int MinimumSteps { get; }
+
+    /// <summary>
+    /// The out-of-distribution variant used to judge behaviour: the same generator, run with the trial length given by
+    /// <see cref="OodSteps"/> (twice as long; delayed discrimination instead doubles its delays).
+    /// </summary>
+    ITrialTask OutOfDistribution();
+
+    /// <summary>The OOD trial length for a network trained on trials of <paramref name="trainedSteps"/> steps.</summary>
+    int OodSteps(int trainedSteps);
+
+    /// <summary>Writes <paramref name="trials"/> trials (T ≥ <see cref="MinimumSteps"/>) of <paramref name="steps"/> steps into the three buffers (each fully overwritten).</summary>
     void Generate(Rng rng, int trials, int steps, Span<float> inputs, Span<float> targets, Span<float> mask);
 
     /// <summary>The task's settings as (name, value) pairs, for run summaries and checkpoints.</summary>

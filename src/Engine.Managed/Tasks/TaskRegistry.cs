@@ -3,22 +3,49 @@ using System.Globalization;
 namespace Engine.Tasks;
 
 /// <summary>Builds a built-in task from its name and settings (CLI flags, config files, checkpoints).</summary>
+/// <remarks>
+/// Settings (all optional): flipflop — bits, pulse_probability; sine — frequencies, channels, dt; delayed —
+/// delay_min, delay_max, channels, aux; pathint — dimensions, max_speed, heading_noise. A setting the task does not
+/// have is an error, so a misspelt knob never silently falls back to a default.
+/// </remarks>
 public static class TaskRegistry
 {
     /// <summary>Built-in task names.</summary>
-    public static IReadOnlyList<string> Names { get; } = ["flipflop"];
+    public static IReadOnlyList<string> Names { get; } = ["flipflop", "sine", "delayed", "pathint"];
+
+    private static readonly Dictionary<string, string[]> Known = new()
+    {
+        ["flipflop"] = ["bits", "pulse_probability"],
+        ["sine"] = ["frequencies", "channels", "dt"],
+        ["delayed"] = ["delay_min", "delay_max", "channels", "aux"],
+        ["pathint"] = ["dimensions", "max_speed", "heading_noise"],
+    };
 
     /// <summary>Creates a task by name; settings not given take the task's defaults.</summary>
-    /// <exception cref="ArgumentException">Unknown task name or a malformed setting.</exception>
+    /// <exception cref="ArgumentException">Unknown task name, a setting the task does not have, or a malformed or impossible value.</exception>
     public static ITrialTask Create(string name, IReadOnlyDictionary<string, string>? settings = null)
     {
         settings ??= new Dictionary<string, string>();
-        return name?.Trim().ToLowerInvariant() switch
+        string key = name?.Trim().ToLowerInvariant() ?? "";
+        if (!Known.TryGetValue(key, out var allowed))
         {
-            "flipflop" => new FlipFlopTask(
-                Int(settings, "bits", 3),
-                Double(settings, "pulse_probability", 0.05)),
-            _ => throw new ArgumentException($"Unknown task '{name}'; expected one of: {string.Join(", ", Names)}.", nameof(name)),
+            throw new ArgumentException($"Unknown task '{name}'; expected one of: {string.Join(", ", Names)}.", nameof(name));
+        }
+
+        foreach (var s in settings.Keys)
+        {
+            if (!allowed.Contains(s))
+            {
+                throw new ArgumentException($"Task '{key}' has no setting '{s}'; its settings are: {string.Join(", ", allowed)}.", nameof(settings));
+            }
+        }
+
+        return key switch
+        {
+            "flipflop" => new FlipFlopTask(Int(settings, "bits", 3), Double(settings, "pulse_probability", 0.05)),
+            "sine" => new SineTask(Int(settings, "frequencies", 8), Int(settings, "channels", 1), Double(settings, "dt", 0.005)),
+            "delayed" => new DelayedDiscriminationTask(Int(settings, "delay_min", 5), Int(settings, "delay_max", 20), Int(settings, "channels", 1), Bool(settings, "aux", false)),
+            _ => new PathIntegrationTask(Int(settings, "dimensions", 2), Double(settings, "max_speed", 0.2), Double(settings, "heading_noise", 0.3)),
         };
     }
 
@@ -30,5 +57,10 @@ public static class TaskRegistry
     private static double Double(IReadOnlyDictionary<string, string> s, string key, double fallback)
         => s.TryGetValue(key, out var v)
             ? double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out double r) ? r : throw new ArgumentException($"Task setting '{key}' must be a number, got '{v}'.")
+            : fallback;
+
+    private static bool Bool(IReadOnlyDictionary<string, string> s, string key, bool fallback)
+        => s.TryGetValue(key, out var v)
+            ? bool.TryParse(v, out bool r) ? r : throw new ArgumentException($"Task setting '{key}' must be true or false, got '{v}'.")
             : fallback;
 }

@@ -33,6 +33,33 @@ public sealed record TrainConfig
     /// <summary>Flip-flop pulse probability.</summary>
     public double? PulseProbability { get; init; }
 
+    /// <summary>Sine: number of frequencies F in [1, 30].</summary>
+    public int? Frequencies { get; init; }
+
+    /// <summary>Sine / delayed discrimination: independent channels.</summary>
+    public int? Channels { get; init; }
+
+    /// <summary>Sine: seconds per step.</summary>
+    public double? Dt { get; init; }
+
+    /// <summary>Delayed discrimination: shortest delay (steps).</summary>
+    public int? DelayMin { get; init; }
+
+    /// <summary>Delayed discrimination: longest delay (steps).</summary>
+    public int? DelayMax { get; init; }
+
+    /// <summary>Delayed discrimination: train the auxiliary output f2 − f1.</summary>
+    public bool? Aux { get; init; }
+
+    /// <summary>Path integration: 2 or 3.</summary>
+    public int? Dimensions { get; init; }
+
+    /// <summary>Path integration: speeds ~ U(0, max_speed).</summary>
+    public double? MaxSpeed { get; init; }
+
+    /// <summary>Path integration: heading random-walk step (radians).</summary>
+    public double? HeadingNoise { get; init; }
+
     /// <summary>E.</summary>
     public int? Networks { get; init; }
 
@@ -142,16 +169,31 @@ public sealed record TrainConfig
     public ITrialTask BuildTask()
     {
         var settings = new Dictionary<string, string>();
-        if (Bits is { } bits)
+        void Put(string key, object? value)
         {
-            settings["bits"] = bits.ToString(CultureInfo.InvariantCulture);
+            if (value is not null)
+            {
+                settings[key] = value switch
+                {
+                    double d => d.ToString("R", CultureInfo.InvariantCulture),
+                    bool b => b ? "true" : "false",
+                    IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
+                    _ => value.ToString() ?? "",
+                };
+            }
         }
 
-        if (PulseProbability is { } p)
-        {
-            settings["pulse_probability"] = p.ToString("R", CultureInfo.InvariantCulture);
-        }
-
+        Put("bits", Bits);
+        Put("pulse_probability", PulseProbability);
+        Put("frequencies", Frequencies);
+        Put("channels", Channels);
+        Put("dt", Dt);
+        Put("delay_min", DelayMin);
+        Put("delay_max", DelayMax);
+        Put("aux", Aux);
+        Put("dimensions", Dimensions);
+        Put("max_speed", MaxSpeed);
+        Put("heading_noise", HeadingNoise);
         return TaskRegistry.Create(Task ?? "flipflop", settings);
     }
 

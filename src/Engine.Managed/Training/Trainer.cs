@@ -62,7 +62,7 @@ public static class Trainer
         runner.SetParameters(state.Ensemble.Parameters);
         runner.SetOptimizerState(state.FirstMoment, state.SecondMoment);
 
-        var batch = TrialBatch.For(spec, networks, options.Trials, options.Steps);
+        var batch = TrialBatch.For(spec, networks, options.Trials, options.StepsFor(task));
         var active = new byte[networks];
         var loss = new float[networks];
         var norms = new float[networks];

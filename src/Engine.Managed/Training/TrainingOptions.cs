@@ -14,8 +14,8 @@ public sealed record TrainingOptions
     /// <summary>B, trials per network per epoch.</summary>
     public int Trials { get; init; } = 64;
 
-    /// <summary>T, steps per trial.</summary>
-    public int Steps { get; init; } = 100;
+    /// <summary>T, steps per trial (null: the task's default length).</summary>
+    public int? Steps { get; init; }
 
     /// <summary>Adam learning rate (every network, unless <see cref="LearningRates"/> is given).</summary>
     public double LearningRate { get; init; } = 1e-3;
@@ -42,7 +42,11 @@ public sealed record TrainingOptions
     public TrainingOptions Validate(int networks)
     {
         Guard.AtLeast(Trials, 1, nameof(Trials));
-        Guard.AtLeast(Steps, 1, nameof(Steps));
+        if (Steps is { } steps)
+        {
+            Guard.AtLeast(steps, 1, nameof(Steps));
+        }
+
         Guard.AtLeast(MaxEpochs, 1, nameof(MaxEpochs));
         Guard.AtLeast(Patience, 0, nameof(Patience));
         Guard.AtLeast(CheckpointEvery, 1, nameof(CheckpointEvery));
@@ -63,6 +67,20 @@ public sealed record TrainingOptions
         }
 
         return this;
+    }
+
+    /// <summary>The trial length for a task: <see cref="Steps"/> or the task's default, checked against the task's minimum.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The trial is too short for the task (e.g. shorter than its longest delay allows).</exception>
+    public int StepsFor(Engine.Tasks.ITrialTask task)
+    {
+        int steps = Steps ?? task.DefaultSteps;
+        if (steps < task.MinimumSteps)
+        {
+            throw new ArgumentOutOfRangeException(nameof(Steps), steps,
+                $"Steps ({steps}) is shorter than task '{task.Name}' needs ({task.MinimumSteps}: {string.Join(", ", task.Settings.Select(kv => $"{kv.Key}={kv.Value}"))}).");
+        }
+
+        return steps;
     }
 
     /// <summary>The learning rate of network <paramref name="e"/>.</summary>
