@@ -1,11 +1,12 @@
 namespace Engine.Kernels;
 
-/// <summary>Per-network Adam coefficients for one optimizer step, precomputed on the host.</summary>
+/// <summary>Adam coefficients of one parameter block of one network for one optimizer step, precomputed on the host.</summary>
 /// <remarks>
 /// With step count t ≥ 1: <c>StepSize = lr / (1 − β₁ᵗ)</c> and <c>InvSqrtBias2 = 1 / √(1 − β₂ᵗ)</c>, so that
 /// p ← p − StepSize · m / (√v · InvSqrtBias2 + ε) equals p − lr · m̂ / (√v̂ + ε) with m̂ = m/(1−β₁ᵗ), v̂ = v/(1−β₂ᵗ).
 /// <c>GradScale</c> multiplies the gradient first (global-norm clipping); a frozen network has StepSize 0 and
-/// is skipped entirely.
+/// is skipped entirely. <c>Epsilon</c> is ε (1e-8 by default); a block trained through a fixed scale s (µP's effective
+/// weights W = J/N) uses lr·s and ε·s, which makes Adam on the effective weight exactly Adam on the raw one.
 /// </remarks>
 public readonly struct AdamCoefficients
 {
@@ -18,12 +19,16 @@ public readonly struct AdamCoefficients
     /// <summary>Gradient multiplier (clipping), 1 when unclipped.</summary>
     public readonly float GradScale;
 
+    /// <summary>ε added to √v̂.</summary>
+    public readonly float Epsilon;
+
     /// <summary>Creates the coefficients.</summary>
-    public AdamCoefficients(float stepSize, float invSqrtBias2, float gradScale)
+    public AdamCoefficients(float stepSize, float invSqrtBias2, float gradScale, float epsilon = AdamMath.Epsilon)
     {
         StepSize = stepSize;
         InvSqrtBias2 = invSqrtBias2;
         GradScale = gradScale;
+        Epsilon = epsilon;
     }
 }
 
@@ -50,19 +55,19 @@ public static class AdamMath
         float vn = Beta2 * v + (1f - Beta2) * gs * gs;
         m = mn;
         v = vn;
-        p -= c.StepSize * mn / (MathF.Sqrt(vn) * c.InvSqrtBias2 + Epsilon);
+        p -= c.StepSize * mn / (MathF.Sqrt(vn) * c.InvSqrtBias2 + c.Epsilon);
     }
 
-    /// <summary>Host-side coefficients for a network at step count <paramref name="step"/> (≥ 1).</summary>
-    public static AdamCoefficients Coefficients(float learningRate, int step, float gradScale)
+    /// <summary>Host-side coefficients for a block at step count <paramref name="step"/> (≥ 1).</summary>
+    public static AdamCoefficients Coefficients(float learningRate, int step, float gradScale, float epsilon = Epsilon)
     {
         if (learningRate == 0f || step <= 0)
         {
-            return new AdamCoefficients(0f, 1f, gradScale);
+            return new AdamCoefficients(0f, 1f, gradScale, epsilon);
         }
 
         double bias1 = 1.0 - Math.Pow(Beta1, step);
         double bias2 = 1.0 - Math.Pow(Beta2, step);
-        return new AdamCoefficients((float)(learningRate / bias1), (float)(1.0 / Math.Sqrt(bias2)), gradScale);
+        return new AdamCoefficients((float)(learningRate / bias1), (float)(1.0 / Math.Sqrt(bias2)), gradScale, epsilon);
     }
 }

@@ -6,11 +6,18 @@ namespace Engine.Kernels.Rnn;
 public readonly struct AdamArgs
 {
     /// <summary>Creates the pack.</summary>
-    public AdamArgs(int networks, int stride, ArrayView<float> parameters, ArrayView<float> gradient,
+    public AdamArgs(int networks, int stride, int blocks, int startU, int startB, int startC, int startD, int startH0,
+        ArrayView<float> parameters, ArrayView<float> gradient,
         ArrayView<float> firstMoment, ArrayView<float> secondMoment, ArrayView<AdamCoefficients> coefficients)
     {
         Networks = networks;
         Stride = stride;
+        Blocks = blocks;
+        StartU = startU;
+        StartB = startB;
+        StartC = startC;
+        StartD = startD;
+        StartH0 = startH0;
         Parameters = parameters;
         Gradient = gradient;
         FirstMoment = firstMoment;
@@ -24,6 +31,24 @@ public readonly struct AdamArgs
     /// <summary>P.</summary>
     public readonly int Stride;
 
+    /// <summary>Parameter blocks per network (5, or 6 with a learned h₀).</summary>
+    public readonly int Blocks;
+
+    /// <summary>Start of U within a network's slice (W starts at 0).</summary>
+    public readonly int StartU;
+
+    /// <summary>Start of b.</summary>
+    public readonly int StartB;
+
+    /// <summary>Start of C.</summary>
+    public readonly int StartC;
+
+    /// <summary>Start of d.</summary>
+    public readonly int StartD;
+
+    /// <summary>Start of h₀ (= P when not learned).</summary>
+    public readonly int StartH0;
+
     /// <summary>[E][P], updated.</summary>
     public readonly ArrayView<float> Parameters;
 
@@ -36,15 +61,15 @@ public readonly struct AdamArgs
     /// <summary>v, [E][P], updated.</summary>
     public readonly ArrayView<float> SecondMoment;
 
-    /// <summary>[E].</summary>
+    /// <summary>[E][Blocks].</summary>
     public readonly ArrayView<AdamCoefficients> Coefficients;
 }
 
 /// <summary>The optimizer as one elementwise pass over the flat parameter block.</summary>
 public static class AdamKernels
 {
-    /// <summary>One Adam update per element with its network's coefficients.</summary>
-    /// <remarks>Thread (e, k) of E×P: <see cref="AdamMath.Update"/>; a network with StepSize 0 is left untouched.</remarks>
+    /// <summary>One Adam update per element with the coefficients of its network and block.</summary>
+    /// <remarks>Thread (e, k) of E×P: <see cref="AdamMath.Update"/>; a block with StepSize 0 is left untouched.</remarks>
     public static void Update(AdamArgs a)
     {
         int idx = Grid.GlobalIndex.X;
@@ -53,7 +78,9 @@ public static class AdamKernels
             return;
         }
 
-        var c = a.Coefficients[idx / a.Stride];
+        int e = idx / a.Stride, k = idx - e * a.Stride;
+        int block = k >= a.StartH0 ? 5 : k >= a.StartD ? 4 : k >= a.StartC ? 3 : k >= a.StartB ? 2 : k >= a.StartU ? 1 : 0;
+        var c = a.Coefficients[e * a.Blocks + block];
         if (c.StepSize == 0f)
         {
             return;

@@ -101,19 +101,23 @@ public abstract class HostRunner : IEnsembleRunner
     public virtual void AdamStep(ReadOnlySpan<AdamCoefficients> coefficients)
     {
         ThrowIfDisposed();
-        Guard.Length(coefficients.Length, Spec.Networks, nameof(coefficients), "[E]");
-        int stride = Layout.Stride;
+        int stride = Layout.Stride, blocks = Layout.BlockCount;
+        var perBlock = new AdamCoefficients[Spec.Networks * blocks];
+        AdamBlocks.Expand(coefficients, Spec.Networks, Layout, perBlock);
         for (int e = 0; e < Spec.Networks; e++)
         {
-            var c = coefficients[e];
-            if (c.StepSize == 0f)
+            for (int blk = 0; blk < blocks; blk++)
             {
-                continue;
-            }
+                var c = perBlock[e * blocks + blk];
+                if (c.StepSize == 0f)
+                {
+                    continue;
+                }
 
-            for (int k = e * stride; k < (e + 1) * stride; k++)
-            {
-                AdamMath.Update(ref Parameters[k], ref FirstMoment[k], ref SecondMoment[k], Gradient[k], c);
+                for (int k = e * stride + Layout.BlockStart(blk); k < e * stride + Layout.BlockEnd(blk); k++)
+                {
+                    AdamMath.Update(ref Parameters[k], ref FirstMoment[k], ref SecondMoment[k], Gradient[k], c);
+                }
             }
         }
     }

@@ -59,6 +59,9 @@ public interface IEnsembleRunner : IDisposable
     /// <summary>Copies the last computed gradient [E][P] out.</summary>
     void GetGradients(Span<float> gradient);
 
-    /// <summary>Applies one Adam update per network with its own coefficients (a zero step size leaves it untouched).</summary>
+    /// <summary>
+    /// Applies one Adam update with per-network coefficients ([E]: the same for every block) or per-block ones
+    /// ([E][BlockCount] in the block order of <see cref="ParameterLayout"/>); a zero step size leaves that block untouched.
+    /// </summary>
     void AdamStep(ReadOnlySpan<Engine.Kernels.AdamCoefficients> coefficients);
 }

@@ -32,6 +32,24 @@ public readonly record struct ParameterLayout(int Hidden, int Inputs, int Output
     /// <summary>Parameters per network.</summary>
     public int Stride => H0Offset + H0Length;
 
+    /// <summary>Named blocks per network: W, U, b, C, d, and h₀ when learned (the order of <see cref="Entries"/>).</summary>
+    public int BlockCount => LearnedInitialState ? 6 : 5;
+
+    /// <summary>Offset of block <paramref name="block"/> (0 W, 1 U, 2 b, 3 C, 4 d, 5 h₀) within a network's slice.</summary>
+    public int BlockStart(int block) => block switch
+    {
+        0 => WRecOffset,
+        1 => WInOffset,
+        2 => BiasOffset,
+        3 => WOutOffset,
+        4 => BOutOffset,
+        5 => H0Offset,
+        _ => throw new ArgumentOutOfRangeException(nameof(block), block, $"block must be in [0, {BlockCount})."),
+    };
+
+    /// <summary>End (exclusive) of block <paramref name="block"/> within a network's slice.</summary>
+    public int BlockEnd(int block) => block + 1 < BlockCount ? BlockStart(block + 1) : Stride;
+
     /// <summary>The slice of network <paramref name="network"/> in an ensemble block.</summary>
     public Span<float> Network(Span<float> block, int network) => block.Slice(network * Stride, Stride);
 

@@ -144,6 +144,44 @@ public sealed class BackendConformanceTests(string backendName)
     }
 
     [Test]
+    public void AdamStep_PerBlockCoefficients_MatchFormula_AndFreezeZeroBlocks()
+    {
+        var spec = new EnsembleSpec { Networks = 2, Hidden = 7, Inputs = 3, Outputs = 2, InitialState = InitialStateKind.Learned };
+        var layout = spec.Layout;
+        var p = TestData.Parameters(spec, 51);
+        var batch = TestData.Batch(spec, 1, 3, 4, 52);
+        using var runner = _backend.CreateRunner(spec);
+        runner.SetParameters(p);
+        runner.ComputeGradients(batch, new byte[] { 1, 1 }, new float[2], new float[2]);
+        var g = new float[p.Length];
+        runner.GetGradients(g);
+        int blocks = layout.BlockCount;
+        var coeffs = new AdamCoefficients[2 * blocks];
+        for (int i = 0; i < coeffs.Length; i++)
+        {
+            coeffs[i] = i % 4 == 1 ? AdamMath.Coefficients(0f, 1, 1f) : AdamMath.Coefficients(1e-3f * (1 + i), 1 + i % 3, 1f, 1e-8f * (1 + i));
+        }
+
+        runner.AdamStep(coeffs);
+        var pa = new float[p.Length];
+        runner.GetParameters(pa);
+        for (int e = 0; e < 2; e++)
+        {
+            for (int blk = 0; blk < blocks; blk++)
+            {
+                var c = coeffs[e * blocks + blk];
+                for (int k = layout.BlockStart(blk); k < layout.BlockEnd(blk); k++)
+                {
+                    int i = e * layout.Stride + k;
+                    float pe = p[i], m = 0, v = 0;
+                    AdamMath.Update(ref pe, ref m, ref v, g[i], c);
+                    Assert.That(pa[i], Is.EqualTo(pe).Within(1e-6f + 1e-5f * Math.Abs(pe)), $"network {e} block {blk} element {k}");
+                }
+            }
+        }
+    }
+
+    [Test]
     public void Gradients_OfOneNetwork_DoNotDependOnItsNeighbours()
     {
         var spec = new EnsembleSpec { Networks = 4, Hidden = 7, Inputs = 3, Outputs = 3 };

@@ -14,26 +14,29 @@ internal sealed unsafe partial class CpuRunner
     public override void AdamStep(ReadOnlySpan<AdamCoefficients> coefficients)
     {
         ThrowIfDisposed();
-        Util.Guard.Length(coefficients.Length, Spec.Networks, nameof(coefficients), "[E]");
-        coefficients.CopyTo(_coefficients);
+        AdamBlocks.Expand(coefficients, Spec.Networks, Layout, _coefficients);
         _pool.Run(Spec.Networks, _adam);
     }
 
     private void AdamTask(int e, int worker)
     {
-        var c = _coefficients[e];
-        if (c.StepSize == 0f)
+        int blocks = Layout.BlockCount;
+        for (int blk = 0; blk < blocks; blk++)
         {
-            return;
-        }
-
-        int stride = Layout.Stride, start = e * stride;
-        fixed (float* p = &Parameters[start], m = &FirstMoment[start], v = &SecondMoment[start], g = &Gradient[start])
-        {
-            int k = _wide ? Adam<Simd512, Vector512<float>>(p, m, v, g, stride, c) : Adam<Simd256, Vector256<float>>(p, m, v, g, stride, c);
-            for (; k < stride; k++)
+            var c = _coefficients[e * blocks + blk];
+            int start = e * Layout.Stride + Layout.BlockStart(blk), count = Layout.BlockEnd(blk) - Layout.BlockStart(blk);
+            if (c.StepSize == 0f || count == 0)
             {
-                AdamMath.Update(ref p[k], ref m[k], ref v[k], g[k], c);
+                continue;
+            }
+
+            fixed (float* p = &Parameters[start], m = &FirstMoment[start], v = &SecondMoment[start], g = &Gradient[start])
+            {
+                int k = _wide ? Adam<Simd512, Vector512<float>>(p, m, v, g, count, c) : Adam<Simd256, Vector256<float>>(p, m, v, g, count, c);
+                for (; k < count; k++)
+                {
+                    AdamMath.Update(ref p[k], ref m[k], ref v[k], g[k], c);
+                }
             }
         }
     }
@@ -44,7 +47,7 @@ internal sealed unsafe partial class CpuRunner
     {
         TV scale = TS.Splat(c.GradScale), b1 = TS.Splat(AdamMath.Beta1), b2 = TS.Splat(AdamMath.Beta2);
         TV c1 = TS.Splat(1f - AdamMath.Beta1), c2 = TS.Splat(1f - AdamMath.Beta2);
-        TV step = TS.Splat(c.StepSize), inv = TS.Splat(c.InvSqrtBias2), eps = TS.Splat(AdamMath.Epsilon);
+        TV step = TS.Splat(c.StepSize), inv = TS.Splat(c.InvSqrtBias2), eps = TS.Splat(c.Epsilon);
         int w = TS.Lanes, k = 0;
         for (; k + w <= count; k += w)
         {

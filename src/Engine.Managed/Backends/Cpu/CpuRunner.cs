@@ -43,7 +43,7 @@ internal sealed unsafe partial class CpuRunner : HostRunner
         _loss = new float[e];
         _norm = new float[e];
         _active = new byte[e];
-        _coefficients = new AdamCoefficients[e];
+        _coefficients = new AdamCoefficients[e * Layout.BlockCount];
         _wholeNetwork = WholeNetwork;
         _pack = PackTask;
         _forwardBlock = ForwardBlock;

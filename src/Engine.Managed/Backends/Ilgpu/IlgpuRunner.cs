@@ -25,6 +25,7 @@ internal sealed class IlgpuRunner : IEnsembleRunner
     private readonly DeviceBuffer<float> _parameters, _gradient, _firstMoment, _secondMoment, _loss, _denominator, _norm;
     private readonly DeviceBuffer<int> _allActive, _active;
     private readonly DeviceBuffer<AdamCoefficients> _coefficients;
+    private readonly AdamCoefficients[] _perBlock;
     private Workspace? _work;
     private bool _disposed;
 
@@ -52,7 +53,8 @@ internal sealed class IlgpuRunner : IEnsembleRunner
         _norm = new DeviceBuffer<float>(backend, e);
         _allActive = new DeviceBuffer<int>(backend, e);
         _active = new DeviceBuffer<int>(backend, e);
-        _coefficients = new DeviceBuffer<AdamCoefficients>(backend, e);
+        _coefficients = new DeviceBuffer<AdamCoefficients>(backend, e * _layout.BlockCount);
+        _perBlock = new AdamCoefficients[e * _layout.BlockCount];
         Run("initialise", () =>
         {
             foreach (var b in new[] { _parameters, _gradient, _firstMoment, _secondMoment })
@@ -199,9 +201,11 @@ internal sealed class IlgpuRunner : IEnsembleRunner
     public void AdamStep(ReadOnlySpan<AdamCoefficients> coefficients)
     {
         ThrowIfDisposed();
-        Guard.Length(coefficients.Length, Spec.Networks, nameof(coefficients), "[E]");
-        Upload("copy Adam coefficients in", _coefficients, coefficients);
-        var args = new AdamArgs(Spec.Networks, _layout.Stride, _parameters.View, _gradient.View, _firstMoment.View, _secondMoment.View, _coefficients.View);
+        AdamBlocks.Expand(coefficients, Spec.Networks, _layout, _perBlock);
+        Upload("copy Adam coefficients in", _coefficients, _perBlock);
+        var l = _layout;
+        var args = new AdamArgs(Spec.Networks, l.Stride, l.BlockCount, l.WInOffset, l.BiasOffset, l.WOutOffset, l.BOutOffset,
+            l.LearnedInitialState ? l.H0Offset : l.Stride, _parameters.View, _gradient.View, _firstMoment.View, _secondMoment.View, _coefficients.View);
         Launch("AdamKernels.Update", _k.Adam, _k.Elementwise(_blockSize), args);
         Synchronize("AdamKernels.Update");
     }
