@@ -24,6 +24,7 @@ public abstract class HostRunner : IEnsembleRunner
         }
 
         Parameters = new float[size];
+        ActivityStrength = new float[spec.Networks];
         Gradient = new float[size];
         FirstMoment = new float[size];
         SecondMoment = new float[size];
@@ -37,6 +38,9 @@ public abstract class HostRunner : IEnsembleRunner
 
     /// <summary>Parameters [E][P].</summary>
     protected float[] Parameters { get; }
+
+    /// <summary>λ of the activity regulariser per network [E].</summary>
+    protected float[] ActivityStrength { get; }
 
     /// <summary>Last gradient [E][P].</summary>
     protected float[] Gradient { get; }
@@ -89,6 +93,30 @@ public abstract class HostRunner : IEnsembleRunner
         ThrowIfDisposed();
         Guard.Length(gradient.Length, Gradient.Length, nameof(gradient), $"[E={Spec.Networks}][P={Layout.Stride}]");
         Gradient.CopyTo(gradient);
+    }
+
+    /// <inheritdoc />
+    public void SetGradients(ReadOnlySpan<float> gradient)
+    {
+        ThrowIfDisposed();
+        Guard.Length(gradient.Length, Gradient.Length, nameof(gradient), $"[E={Spec.Networks}][P={Layout.Stride}]");
+        gradient.CopyTo(Gradient);
+    }
+
+    /// <inheritdoc />
+    public virtual void SetActivityRegularization(ReadOnlySpan<float> strengths)
+    {
+        ThrowIfDisposed();
+        Guard.Length(strengths.Length, Spec.Networks, nameof(strengths), "[E]");
+        for (int e = 0; e < strengths.Length; e++)
+        {
+            if (!float.IsFinite(strengths[e]) || strengths[e] < 0f)
+            {
+                throw new ArgumentOutOfRangeException(nameof(strengths), strengths[e], $"activity strength of network {e} must be finite and ≥ 0, got {strengths[e]}.");
+            }
+        }
+
+        strengths.CopyTo(ActivityStrength);
     }
 
     /// <inheritdoc />

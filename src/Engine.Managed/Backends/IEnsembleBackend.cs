@@ -59,6 +59,15 @@ public interface IEnsembleRunner : IDisposable
     /// <summary>Copies the last computed gradient [E][P] out.</summary>
     void GetGradients(Span<float> gradient);
 
+    /// <summary>Replaces the gradient [E][P] (after host-side additions such as weight regularisers) before <see cref="AdamStep"/>.</summary>
+    void SetGradients(ReadOnlySpan<float> gradient);
+
+    /// <summary>
+    /// Sets λ_e of the activity regulariser λ_e · mean over (trial, step, unit) of h² for each network [E] (0 turns it off).
+    /// It adds 2λ_e h_t / (B T N) to the gradient reaching every h_t; the loss reported stays the masked MSE.
+    /// </summary>
+    void SetActivityRegularization(ReadOnlySpan<float> strengths);
+
     /// <summary>
     /// Applies one Adam update with per-network coefficients ([E]: the same for every block) or per-block ones
     /// ([E][BlockCount] in the block order of <see cref="ParameterLayout"/>); a zero step size leaves that block untouched.

@@ -8,6 +8,12 @@ public enum CellType
 
     /// <summary>h_t = (1 − α) h_{t−1} + α φ(W h_{t−1} + U x_t + b) + σ √α ξ_t, α = dt/τ.</summary>
     Leaky,
+
+    /// <summary>
+    /// The rate form of the µP parameterisation: h_t = (1 − α) h_{t−1} + α (W φ(h_{t−1}) + U x_t + b) + σ √α ξ_t, and the
+    /// readout reads the rates, y_t = C φ(h_t) + d.
+    /// </summary>
+    Rate,
 }
 
 /// <summary>The nonlinearity φ.</summary>

@@ -5,8 +5,9 @@ namespace Engine.Model;
 
 /// <summary>The architecture shared by every network of an ensemble: sizes, cell, nonlinearity, noise.</summary>
 /// <remarks>
-/// One formula covers both cells: h_t = (1 − α) h_{t−1} + α φ(W h_{t−1} + U x_t + b) + σ √α ξ_t,
-/// y_t = C h_t + d, with α = 1 for <see cref="CellType.Discrete"/>. ξ_t ~ 𝒩(0, I) is supplied with the batch.
+/// Discrete and leaky cells: h_t = (1 − α) h_{t−1} + α φ(W h_{t−1} + U x_t + b) + σ √α ξ_t, y_t = C h_t + d, with
+/// α = 1 for <see cref="CellType.Discrete"/>. The rate cell (µP): h_t = (1 − α) h_{t−1} + α (W φ(h_{t−1}) + U x_t + b)
+/// + σ √α ξ_t, y_t = C φ(h_t) + d. ξ_t ~ 𝒩(0, I) is supplied with the batch.
 /// Networks differ only in their parameters, seeds and learning rates.
 /// </remarks>
 public sealed record EnsembleSpec
@@ -63,7 +64,7 @@ public sealed record EnsembleSpec
             throw new ArgumentOutOfRangeException(nameof(Activation), Activation, "Unknown activation.");
         }
 
-        if (Cell == CellType.Leaky)
+        if (Cell is CellType.Leaky or CellType.Rate)
         {
             if (!float.IsFinite(Alpha) || Alpha <= 0f || Alpha > 1f)
             {

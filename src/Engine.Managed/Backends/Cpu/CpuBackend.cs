@@ -39,6 +39,11 @@ public sealed class CpuBackend : IEnsembleBackend
     public IEnsembleRunner CreateRunner(EnsembleSpec spec)
     {
         ArgumentNullException.ThrowIfNull(spec);
+        if (spec.Cell == CellType.Rate)
+        {
+            throw new NotSupportedException("The cpu backend does not run the rate (µP) cell yet; use --backend reference.");
+        }
+
         return new CpuRunner(spec, Threads, _wide);
     }
 

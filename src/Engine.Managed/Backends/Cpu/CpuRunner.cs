@@ -262,4 +262,17 @@ internal sealed unsafe partial class CpuRunner : HostRunner
             _pool.Dispose();
         }
     }
+
+    /// <inheritdoc />
+    public override void SetActivityRegularization(ReadOnlySpan<float> strengths)
+    {
+        base.SetActivityRegularization(strengths);
+        foreach (float s in strengths)
+        {
+            if (s != 0f)
+            {
+                throw new NotSupportedException("The cpu backend does not apply the activity regulariser yet; use --backend reference.");
+            }
+        }
+    }
 }

@@ -118,6 +118,28 @@ internal sealed class IlgpuRunner : IEnsembleRunner
     }
 
     /// <inheritdoc />
+    public void SetGradients(ReadOnlySpan<float> gradient)
+    {
+        ThrowIfDisposed();
+        Guard.Length(gradient.Length, _blockSize, nameof(gradient), Shape);
+        Upload("copy gradient in", _gradient, gradient);
+    }
+
+    /// <inheritdoc />
+    public void SetActivityRegularization(ReadOnlySpan<float> strengths)
+    {
+        ThrowIfDisposed();
+        Guard.Length(strengths.Length, Spec.Networks, nameof(strengths), "[E]");
+        foreach (float s in strengths)
+        {
+            if (s != 0f)
+            {
+                throw new NotSupportedException($"The {_backend.Name} backend does not apply the activity regulariser yet; use --backend cpu or reference.");
+            }
+        }
+    }
+
+    /// <inheritdoc />
     public void Forward(TrialBatch batch, Span<float> outputs, Span<float> states)
     {
         ThrowIfDisposed();

@@ -58,7 +58,7 @@ internal sealed class ReferenceRunner(EnsembleSpec spec) : HostRunner(spec)
             }
 
             var (p, x, y, m, xi) = Slices(batch, e);
-            loss[e] = (float)ReferenceRnn.LossAndGradient(Spec, p, batch.Trials, batch.Steps, x, y, m, xi, grad);
+            loss[e] = (float)ReferenceRnn.LossAndGradient(Spec, p, batch.Trials, batch.Steps, x, y, m, xi, grad, ActivityStrength[e]);
             double norm = 0;
             for (int k = 0; k < stride; k++)
             {
