@@ -98,7 +98,7 @@ internal static class TrainCommand
         using var backend = BackendFactory.Create(cfg.Backend ?? "auto", cfg.Threads ?? 0);
         AtomicFile.WriteText(Path.Combine(run.Path, "config.json"), cfg.ToJson());
         run.ResetMetrics();
-        var state = new TrainingState(Engine.Model.Ensemble.Initialize(spec, seeds), task.Name, task.Settings, options);
+        var state = Initializer.NewRun(spec, seeds, task.Name, task.Settings, options);
         return Train(run, backend, task, state, quiet);
     }
 

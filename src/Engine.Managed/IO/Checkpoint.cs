@@ -20,6 +20,8 @@ namespace Engine.IO;
 /// 16+H    4·E·P parameters [E][P] (float32)
 /// …       4·E·P Adam m [E][P] (float32)
 /// …       4·E·P Adam v [E][P] (float32)
+/// …       4·E·P initial parameters [E][P] (float32)
+/// …       4·F   low-rank factors [E][2][N][R], then their Adam m and v (F = factor_length; 0 at full rank)
 /// end−32  32    SHA-256 of every byte before it
 /// </code>
 /// P is the per-network stride of <see cref="ParameterLayout"/>; the header repeats E and P, and lists the named
@@ -58,7 +60,10 @@ public static class Checkpoint
             Options = state.Options,
             Epoch = state.Epoch,
             Seeds = ens.Seeds,
-            Records = state.Networks.Select(n => new Record(n.Status, n.Epochs, n.SinceThreshold, n.LastLoss)).ToArray(),
+            Records = state.Networks,
+            FactorLength = state.Factors.Length,
+            WeightChange = state.WeightChange,
+            KernelAlignment = state.KernelAlignment,
             Entries = ens.Layout.Entries().Select(e => new Entry(e.Name, e.Offset, e.Length)).ToArray(),
         };
         byte[] json = JsonSerializer.SerializeToUtf8Bytes(header, Json);
@@ -81,6 +86,10 @@ public static class Checkpoint
             Put(AsBytes(ens.Parameters));
             Put(AsBytes(state.FirstMoment));
             Put(AsBytes(state.SecondMoment));
+            Put(AsBytes(state.InitialParameters));
+            Put(AsBytes(state.Factors));
+            Put(AsBytes(state.FactorFirstMoment));
+            Put(AsBytes(state.FactorSecondMoment));
             s.Write(hash.GetHashAndReset());
         });
     }
@@ -129,7 +138,7 @@ public static class Checkpoint
 
         var spec = header.Spec ?? throw new InvalidDataException($"{path}: checkpoint header lacks 'spec'.");
         long block = (long)header.Networks * header.Stride;
-        long expected = 16 + headerLen + 3 * 4 * block + 32;
+        long expected = 16 + headerLen + 4 * 4 * block + 3 * 4L * header.FactorLength + 32;
         if (bytes.Length != expected)
         {
             throw new InvalidDataException($"{path}: truncated or padded: expected {expected} bytes for E={header.Networks}, P={header.Stride}, file has {bytes.Length}.");
@@ -157,38 +166,41 @@ public static class Checkpoint
         }
 
         int offset = 16 + (int)headerLen;
-        float[] Take()
+        float[] Take(long count)
         {
-            var a = new float[block];
-            Buffer.BlockCopy(bytes, offset, a, 0, (int)(4 * block));
-            offset += (int)(4 * block);
+            var a = new float[count];
+            Buffer.BlockCopy(bytes, offset, a, 0, (int)(4 * count));
+            offset += (int)(4 * count);
             return a;
         }
 
-        var ensemble = new Ensemble(spec, header.Seeds ?? [], Take());
-        var state = new TrainingState(ensemble, header.Task ?? "", header.TaskSettings ?? [], header.Options ?? new TrainingOptions())
+        var options = header.Options ?? new TrainingOptions();
+        long factorsExpected = options.Rank > 0 ? (long)spec.Networks * Training.LowRank.FactorStride(spec.Hidden, options.Rank) : 0;
+        if (header.FactorLength != factorsExpected)
+        {
+            throw new InvalidDataException($"{path}: factor_length {header.FactorLength}, expected {factorsExpected} for rank {options.Rank}.");
+        }
+
+        var ensemble = new Ensemble(spec, header.Seeds ?? [], Take(block));
+        var state = new TrainingState(ensemble, header.Task ?? "", header.TaskSettings ?? [], options)
         {
             Epoch = header.Epoch,
         };
-        Take().CopyTo(state.FirstMoment, 0);
-        Take().CopyTo(state.SecondMoment, 0);
+        Take(block).CopyTo(state.FirstMoment, 0);
+        Take(block).CopyTo(state.SecondMoment, 0);
+        Take(block).CopyTo(state.InitialParameters, 0);
+        Take(header.FactorLength).CopyTo(state.Factors, 0);
+        Take(header.FactorLength).CopyTo(state.FactorFirstMoment, 0);
+        Take(header.FactorLength).CopyTo(state.FactorSecondMoment, 0);
         var records = header.Records ?? [];
         if (records.Length != spec.Networks)
         {
             throw new InvalidDataException($"{path}: {records.Length} network records for {spec.Networks} networks.");
         }
 
-        for (int e = 0; e < records.Length; e++)
-        {
-            state.Networks[e] = new NetworkProgress
-            {
-                Status = records[e].Status,
-                Epochs = records[e].Epochs,
-                SinceThreshold = records[e].SinceThreshold,
-                LastLoss = records[e].LastLoss,
-            };
-        }
-
+        records.CopyTo(state.Networks, 0);
+        (header.WeightChange ?? []).AsSpan().CopyTo(state.WeightChange);
+        (header.KernelAlignment ?? []).AsSpan().CopyTo(state.KernelAlignment);
         return state;
     }
 
@@ -212,12 +224,16 @@ public static class Checkpoint
 
         public long[]? Seeds { get; set; }
 
-        public Record[]? Records { get; set; }
+        public NetworkProgress[]? Records { get; set; }
+
+        public long FactorLength { get; set; }
+
+        public double[]? WeightChange { get; set; }
+
+        public double[]? KernelAlignment { get; set; }
 
         public Entry[]? Entries { get; set; }
     }
-
-    private sealed record Record(NetworkStatus Status, int Epochs, int SinceThreshold, double LastLoss);
 
     private sealed record Entry(string Name, int Offset, int Length);
 }

@@ -11,7 +11,7 @@ namespace Engine.Training;
 /// <param name="Epoch">The epoch just completed (1-based).</param>
 /// <param name="Losses">Per network, the training MSE at this epoch (NaN where it did not train, or diverged).</param>
 /// <param name="Trained">Per network, whether it ran this epoch.</param>
-/// <param name="LearningRates">Per network, the learning rate used.</param>
+/// <param name="LearningRates">Per network, the learning rate used (after γ and the plateau schedule).</param>
 /// <param name="Training">Networks still training after this epoch.</param>
 /// <param name="Converged">Networks converged so far.</param>
 /// <param name="Diverged">Networks diverged so far.</param>
@@ -24,23 +24,26 @@ public sealed record EpochReport(
 /// <summary>Trains every network of an ensemble on a task until each one stops by its own rule.</summary>
 public static class Trainer
 {
-    /// <summary>Starts a fresh run: initialises the networks from their seeds and trains them.</summary>
+    /// <summary>Starts a fresh run: initialises the networks from their seeds (per the options' parameterisation) and trains them.</summary>
     public static TrainingState Train(
         IEnsembleBackend backend, ITrialTask task, EnsembleSpec spec, IReadOnlyList<long> seeds, TrainingOptions options,
         Action<EpochReport>? onEpoch = null, Action<TrainingState>? onCheckpoint = null, CancellationToken cancel = default)
     {
         ArgumentNullException.ThrowIfNull(task);
-        var state = new TrainingState(Ensemble.Initialize(spec, seeds), task.Name, task.Settings, options);
+        var state = Initializer.NewRun(spec, seeds, task.Name, task.Settings, options);
         return Train(backend, task, state, onEpoch, onCheckpoint, cancel);
     }
 
     /// <summary>Continues a run from <paramref name="state"/> (fresh or loaded from a checkpoint) and returns it updated.</summary>
     /// <remarks>
-    /// Each epoch draws network e's trials from <c>Rng.For(seed_e, DataStream, epoch)</c>, so a resumed run sees
-    /// the same batches as an uninterrupted one. <paramref name="onCheckpoint"/> is called every
+    /// Each epoch draws network e's trials from <c>Rng.For(seed_e, DataStream, epoch)</c>, so a resumed run sees the same
+    /// batches as an uninterrupted one. Per network and parameter block the Adam step is lr_e · s_block with
+    /// lr_e = η_e · (µP ? γ_e : 1) · plateau scale, s = 1/N for W and 1/(γN) for C under µP (1 otherwise); ε is scaled
+    /// alike. Weight regularisers and low-rank factors are handled on the host. When every network has stopped, the
+    /// feature-learning measures are recorded. <paramref name="onCheckpoint"/> is called every
     /// <see cref="TrainingOptions.CheckpointEvery"/> epochs, at the end, and when cancelled (after the current epoch).
     /// </remarks>
-    /// <exception cref="ArgumentException">The task's input or output size differs from the ensemble's.</exception>
+    /// <exception cref="ArgumentException">The task's input or output size differs from the ensemble's, or a trial is too short for it.</exception>
     public static TrainingState Train(
         IEnsembleBackend backend, ITrialTask task, TrainingState state,
         Action<EpochReport>? onEpoch = null, Action<TrainingState>? onCheckpoint = null, CancellationToken cancel = default)
@@ -56,18 +59,33 @@ public static class Trainer
                 $"Task '{task.Name}' has {task.Inputs} inputs and {task.Outputs} outputs; the ensemble has {spec.Inputs} and {spec.Outputs}.", nameof(task));
         }
 
-        int networks = spec.Networks;
+        int networks = spec.Networks, steps = options.StepsFor(task);
+        var layout = spec.Layout;
+        int blocks = layout.BlockCount, n = spec.Hidden, rank = options.Rank;
         double threshold = options.Threshold ?? task.DefaultThreshold;
+        bool mup = options.Parameterization == Parameterization.MuP;
+        bool weightReg = options.HasWeightRegularizer(networks);
+        bool host = weightReg || rank > 0;
+
         using var runner = backend.CreateRunner(spec);
         runner.SetParameters(state.Ensemble.Parameters);
         runner.SetOptimizerState(state.FirstMoment, state.SecondMoment);
+        var activity = Enumerable.Range(0, networks).Select(e => (float)options.ActivityOf(e)).ToArray();
+        if (activity.Any(a => a > 0))
+        {
+            runner.SetActivityRegularization(activity);
+        }
 
-        var batch = TrialBatch.For(spec, networks, options.Trials, options.StepsFor(task));
+        var batch = TrialBatch.For(spec, networks, options.Trials, steps);
         var active = new byte[networks];
         var loss = new float[networks];
         var norms = new float[networks];
-        var coefficients = new AdamCoefficients[networks];
-        var lrs = Enumerable.Range(0, networks).Select(options.LearningRateOf).ToArray();
+        var coefficients = new AdamCoefficients[networks * blocks];
+        var hostParams = host ? new float[state.Ensemble.Parameters.Length] : [];
+        var hostGrad = host ? new float[state.Ensemble.Parameters.Length] : [];
+        int fs = rank > 0 ? LowRank.FactorStride(n, rank) : 0;
+        var factorGrad = new float[state.Factors.Length];
+        var penalty = new double[networks];
         var clock = Stopwatch.StartNew();
         int startEpoch = state.Epoch;
         bool dirty = false;
@@ -81,26 +99,61 @@ public static class Trainer
             }
 
             FillBatch(task, state.Ensemble.Seeds, epoch, batch, active);
+            if (host)
+            {
+                runner.GetParameters(hostParams);
+                if (rank > 0)
+                {
+                    for (int e = 0; e < networks; e++)
+                    {
+                        LowRank.Compose(state.Factors.AsSpan(e * fs, fs), n, rank, layout.WRec(hostParams, e));
+                    }
+
+                    runner.SetParameters(hostParams);
+                }
+            }
+
             runner.ComputeGradients(batch, active, loss, norms);
+            if (host)
+            {
+                runner.GetGradients(hostGrad);
+                if (weightReg)
+                {
+                    WeightRegularizer.AddGradient(spec, options, hostParams, hostGrad, active, penalty);
+                    runner.SetGradients(hostGrad);
+                }
+
+                for (int e = 0; e < networks; e++)
+                {
+                    if (active[e] != 0)
+                    {
+                        norms[e] = HostNormSquared(layout, hostGrad, e, rank > 0, rank > 0 ? FactorGradient(state, hostGrad, factorGrad, layout, e, fs, n, rank) : default);
+                    }
+                }
+            }
 
             var losses = new double[networks];
             var trained = new bool[networks];
+            var lrs = new double[networks];
             for (int e = 0; e < networks; e++)
             {
                 losses[e] = double.NaN;
-                coefficients[e] = AdamMath.Coefficients(0f, 0, 1f);
+                double gamma = mup ? options.GammaOf(e) : 1.0;
+                lrs[e] = options.LearningRateOf(e) * gamma * state.Networks[e].LrScale;
+                coefficients.AsSpan(e * blocks, blocks).Fill(AdamMath.Coefficients(0f, 0, 1f));
                 if (active[e] == 0)
                 {
                     continue;
                 }
 
-                ref var rec = ref state.Networks[e];
+                var rec = state.Networks[e];
                 trained[e] = true;
                 losses[e] = loss[e];
                 rec.LastLoss = loss[e];
                 if (!float.IsFinite(loss[e]) || !float.IsFinite(norms[e]))
                 {
                     rec.Status = NetworkStatus.Diverged;
+                    state.Networks[e] = rec;
                     continue;
                 }
 
@@ -109,14 +162,15 @@ public static class Trainer
                     rec.SinceThreshold = 0;
                 }
 
+                if (rec.SinceThreshold >= options.Patience)
+                {
+                    rec.Status = NetworkStatus.Converged;
+                    state.Networks[e] = rec;
+                    continue;
+                }
+
                 if (rec.SinceThreshold >= 0)
                 {
-                    if (rec.SinceThreshold >= options.Patience)
-                    {
-                        rec.Status = NetworkStatus.Converged;
-                        continue;
-                    }
-
                     rec.SinceThreshold++;
                 }
 
@@ -128,7 +182,24 @@ public static class Trainer
                     scale = norm > options.ClipNorm ? (float)(options.ClipNorm / norm) : 1f;
                 }
 
-                coefficients[e] = AdamMath.Coefficients((float)lrs[e], rec.Epochs, scale);
+                for (int blk = 0; blk < blocks; blk++)
+                {
+                    double s = BlockScale(mup, blk, n, gamma);
+                    bool frozen = rank > 0 && blk == 0;
+                    coefficients[e * blocks + blk] = AdamMath.Coefficients(frozen ? 0f : (float)(lrs[e] * s), rec.Epochs, scale, (float)(AdamMath.Epsilon * s));
+                }
+
+                if (rank > 0)
+                {
+                    var c = AdamMath.Coefficients((float)lrs[e], rec.Epochs, scale);
+                    for (int k = e * fs; k < (e + 1) * fs; k++)
+                    {
+                        AdamMath.Update(ref state.Factors[k], ref state.FactorFirstMoment[k], ref state.FactorSecondMoment[k], factorGrad[k], c);
+                    }
+                }
+
+                Plateau(ref rec, loss[e], options);
+                state.Networks[e] = rec;
             }
 
             runner.AdamStep(coefficients);
@@ -140,29 +211,35 @@ public static class Trainer
                 {
                     if (state.Networks[e].Status == NetworkStatus.Training)
                     {
-                        state.Networks[e].Status = NetworkStatus.NotConverged;
+                        state.Networks[e] = state.Networks[e] with { Status = NetworkStatus.NotConverged };
                     }
                 }
             }
 
             int training = 0, converged = 0, diverged = 0;
-            foreach (var n in state.Networks)
+            foreach (var r in state.Networks)
             {
-                training += n.Status == NetworkStatus.Training ? 1 : 0;
-                converged += n.Status == NetworkStatus.Converged ? 1 : 0;
-                diverged += n.Status == NetworkStatus.Diverged ? 1 : 0;
+                training += r.Status == NetworkStatus.Training ? 1 : 0;
+                converged += r.Status == NetworkStatus.Converged ? 1 : 0;
+                diverged += r.Status == NetworkStatus.Diverged ? 1 : 0;
             }
 
             onEpoch?.Invoke(new EpochReport(state.Epoch, losses, trained, lrs, training, converged, diverged, clock.Elapsed, state.Epoch - startEpoch));
-            if (state.Epoch % options.CheckpointEvery == 0)
+            if (state.Epoch % options.CheckpointEvery == 0 && !state.Finished)
             {
-                Snapshot(runner, state);
+                Snapshot(runner, state, rank, fs);
                 onCheckpoint?.Invoke(state);
                 dirty = false;
             }
         }
 
-        Snapshot(runner, state);
+        Snapshot(runner, state, rank, fs);
+        if (state.Finished && double.IsNaN(state.WeightChange[0]))
+        {
+            FeatureLearning.Measure(backend, task, state);
+            dirty = true;
+        }
+
         if (dirty)
         {
             onCheckpoint?.Invoke(state);
@@ -195,9 +272,71 @@ public static class Trainer
         });
     }
 
-    private static void Snapshot(IEnsembleRunner runner, TrainingState state)
+    /// <summary>The learning-rate (and ε) multiplier of a parameter block: µP trains W = J/N and C/(γN) at lr·s.</summary>
+    private static double BlockScale(bool mup, int block, int n, double gamma)
+        => !mup ? 1.0 : block == 0 ? 1.0 / n : block == 3 ? 1.0 / (gamma * n) : 1.0;
+
+    /// <summary>
+    /// ReduceLROnPlateau (mode min, relative threshold 1e-4, no cooldown). One epoch here is one batch, so the monitored
+    /// value is an exponential moving average (decay 0.9) of the training loss rather than the raw, noisy batch loss.
+    /// </summary>
+    private static void Plateau(ref NetworkProgress rec, double loss, TrainingOptions options)
+    {
+        rec.SmoothedLoss = double.IsNaN(rec.SmoothedLoss) ? loss : 0.9 * rec.SmoothedLoss + 0.1 * loss;
+        if (options.PlateauPatience == 0)
+        {
+            return;
+        }
+
+        if (rec.SmoothedLoss < rec.BestLoss * (1 - 1e-4))
+        {
+            rec.BestLoss = rec.SmoothedLoss;
+            rec.BadEpochs = 0;
+        }
+        else if (++rec.BadEpochs > options.PlateauPatience)
+        {
+            rec.LrScale *= options.PlateauFactor;
+            rec.BadEpochs = 0;
+        }
+    }
+
+    /// <summary>Fills the factor gradient of network e from dW; returns it for the norm.</summary>
+    private static ReadOnlySpan<float> FactorGradient(TrainingState state, float[] grad, float[] factorGrad, ParameterLayout layout, int e, int fs, int n, int rank)
+    {
+        var dst = factorGrad.AsSpan(e * fs, fs);
+        LowRank.Pullback(state.Factors.AsSpan(e * fs, fs), layout.WRec(grad, e), n, rank, dst);
+        return dst;
+    }
+
+    /// <summary>Squared gradient norm of one network on the host (W replaced by its factors at low rank).</summary>
+    private static float HostNormSquared(ParameterLayout layout, float[] grad, int e, bool lowRank, ReadOnlySpan<float> factorGrad)
+    {
+        double s = 0;
+        var g = layout.Network(grad, e);
+        for (int k = lowRank ? layout.WInOffset : 0; k < g.Length; k++)
+        {
+            s += (double)g[k] * g[k];
+        }
+
+        foreach (float f in factorGrad)
+        {
+            s += (double)f * f;
+        }
+
+        return (float)s;
+    }
+
+    private static void Snapshot(IEnsembleRunner runner, TrainingState state, int rank, int fs)
     {
         runner.GetParameters(state.Ensemble.Parameters);
         runner.GetOptimizerState(state.FirstMoment, state.SecondMoment);
+        if (rank > 0)
+        {
+            var layout = state.Ensemble.Layout;
+            for (int e = 0; e < state.Ensemble.Spec.Networks; e++)
+            {
+                LowRank.Compose(state.Factors.AsSpan(e * fs, fs), state.Ensemble.Spec.Hidden, rank, layout.WRec(state.Ensemble.Parameters, e));
+            }
+        }
     }
 }

@@ -8,6 +8,11 @@ namespace Engine.Training;
 /// network's own seed and the epoch index. A network stops on its own: once its training MSE falls below
 /// <see cref="Threshold"/> it trains <see cref="Patience"/> more epochs and is marked converged; a
 /// non-finite loss or gradient marks it diverged; after <see cref="MaxEpochs"/> it stops as not converged.
+/// Factors that may differ per network inside one ensemble (learning rate, γ, regulariser strengths) take an
+/// optional per-network array [E] that overrides the scalar. Regularisers act on the recurrent weights W:
+/// ℓ1 λ Σ|W|, ℓ2 λ Σ W², nuclear λ Σ σ_i(W) (subgradient U Vᵀ of the float64 SVD); activity λ mean h².
+/// ReduceLROnPlateau (factor 0.5, relative threshold 1e-4, on the moving average of the loss), when switched on, halves a
+/// network's learning rate after <see cref="PlateauPatience"/> epochs without improving its best loss.
 /// </remarks>
 public sealed record TrainingOptions
 {
@@ -38,6 +43,57 @@ public sealed record TrainingOptions
     /// <summary>A checkpoint is written every this many epochs (and at the end).</summary>
     public int CheckpointEvery { get; init; } = 50;
 
+    /// <summary>Standard (PyTorch-like) or µP parameterisation.</summary>
+    public Parameterization Parameterization { get; init; } = Parameterization.Standard;
+
+    /// <summary>µP feature-learning strength γ (learning rate γ·η₀, readout 1/(γN)).</summary>
+    public double Gamma { get; init; } = 1.0;
+
+    /// <summary>Per-network γ [E].</summary>
+    public double[]? GammaPerNetwork { get; init; }
+
+    /// <summary>µP gain g of the recurrent init, J_ij ~ 𝒩(0, g² N).</summary>
+    public double Gain { get; init; } = 1.0;
+
+    /// <summary>Rank R of the recurrent weights W = (1/N) Σ_r m_r n_rᵀ, trained through the factors; 0 = full rank.</summary>
+    public int Rank { get; init; }
+
+    /// <summary>ℓ1 strength on W.</summary>
+    public double L1 { get; init; }
+
+    /// <summary>Per-network ℓ1 [E].</summary>
+    public double[]? L1PerNetwork { get; init; }
+
+    /// <summary>ℓ2 strength on W.</summary>
+    public double L2 { get; init; }
+
+    /// <summary>Per-network ℓ2 [E].</summary>
+    public double[]? L2PerNetwork { get; init; }
+
+    /// <summary>Nuclear-norm strength on W.</summary>
+    public double Nuclear { get; init; }
+
+    /// <summary>Per-network nuclear-norm strength [E].</summary>
+    public double[]? NuclearPerNetwork { get; init; }
+
+    /// <summary>Activity strength (λ mean h²).</summary>
+    public double Activity { get; init; }
+
+    /// <summary>Per-network activity strength [E].</summary>
+    public double[]? ActivityPerNetwork { get; init; }
+
+    /// <summary>
+    /// ReduceLROnPlateau patience in epochs (the papers use 40); 0 (the default) turns the schedule off, because one epoch
+    /// here is one batch and even the smoothed batch loss triggers the PyTorch defaults long before the stop thresholds.
+    /// </summary>
+    public int PlateauPatience { get; init; }
+
+    /// <summary>ReduceLROnPlateau factor.</summary>
+    public double PlateauFactor { get; init; } = 0.5;
+
+    /// <summary>Trials of the fixed probe batch for kernel alignment (0: not measured).</summary>
+    public int ProbeTrials { get; init; } = 8;
+
     /// <summary>Checks every field, naming the first bad one.</summary>
     public TrainingOptions Validate(int networks)
     {
@@ -57,15 +113,27 @@ public sealed record TrainingOptions
             Guard.InRange(th, 0, double.MaxValue, nameof(Threshold));
         }
 
-        if (LearningRates is { } lrs)
+        CheckPerNetwork(LearningRates, networks, 0, 10, nameof(LearningRates));
+        if (!Enum.IsDefined(Parameterization))
         {
-            Guard.Length(lrs.Length, networks, nameof(LearningRates), "[E]");
-            foreach (double lr in lrs)
-            {
-                Guard.InRange(lr, 0, 10, nameof(LearningRates));
-            }
+            throw new ArgumentOutOfRangeException(nameof(Parameterization), Parameterization, "Unknown parameterisation.");
         }
 
+        Guard.InRange(Gamma, 1e-6, 1e6, nameof(Gamma));
+        CheckPerNetwork(GammaPerNetwork, networks, 1e-6, 1e6, nameof(GammaPerNetwork));
+        Guard.InRange(Gain, 0, 100, nameof(Gain));
+        Guard.AtLeast(Rank, 0, nameof(Rank));
+        Guard.InRange(L1, 0, double.MaxValue, nameof(L1));
+        Guard.InRange(L2, 0, double.MaxValue, nameof(L2));
+        Guard.InRange(Nuclear, 0, double.MaxValue, nameof(Nuclear));
+        Guard.InRange(Activity, 0, double.MaxValue, nameof(Activity));
+        CheckPerNetwork(L1PerNetwork, networks, 0, double.MaxValue, nameof(L1PerNetwork));
+        CheckPerNetwork(L2PerNetwork, networks, 0, double.MaxValue, nameof(L2PerNetwork));
+        CheckPerNetwork(NuclearPerNetwork, networks, 0, double.MaxValue, nameof(NuclearPerNetwork));
+        CheckPerNetwork(ActivityPerNetwork, networks, 0, double.MaxValue, nameof(ActivityPerNetwork));
+        Guard.AtLeast(PlateauPatience, 0, nameof(PlateauPatience));
+        Guard.InRange(PlateauFactor, 1e-6, 1, nameof(PlateauFactor));
+        Guard.AtLeast(ProbeTrials, 0, nameof(ProbeTrials));
         return this;
     }
 
@@ -83,6 +151,53 @@ public sealed record TrainingOptions
         return steps;
     }
 
-    /// <summary>The learning rate of network <paramref name="e"/>.</summary>
+    /// <summary>The base learning rate η of network <paramref name="e"/> (µP multiplies it by γ).</summary>
     public double LearningRateOf(int e) => LearningRates is { } lrs ? lrs[e] : LearningRate;
+
+    /// <summary>γ of network <paramref name="e"/>.</summary>
+    public double GammaOf(int e) => GammaPerNetwork?[e] ?? Gamma;
+
+    /// <summary>ℓ1 strength of network <paramref name="e"/>.</summary>
+    public double L1Of(int e) => L1PerNetwork?[e] ?? L1;
+
+    /// <summary>ℓ2 strength of network <paramref name="e"/>.</summary>
+    public double L2Of(int e) => L2PerNetwork?[e] ?? L2;
+
+    /// <summary>Nuclear-norm strength of network <paramref name="e"/>.</summary>
+    public double NuclearOf(int e) => NuclearPerNetwork?[e] ?? Nuclear;
+
+    /// <summary>Activity strength of network <paramref name="e"/>.</summary>
+    public double ActivityOf(int e) => ActivityPerNetwork?[e] ?? Activity;
+
+    /// <summary>Whether any network has a weight regulariser (ℓ1, ℓ2 or nuclear).</summary>
+    public bool HasWeightRegularizer(int networks)
+        => Enumerable.Range(0, networks).Any(e => L1Of(e) > 0 || L2Of(e) > 0 || NuclearOf(e) > 0);
+
+    private static void CheckPerNetwork(double[]? values, int networks, double min, double max, string name)
+    {
+        if (values is null)
+        {
+            return;
+        }
+
+        Guard.Length(values.Length, networks, name, "[E]");
+        for (int e = 0; e < values.Length; e++)
+        {
+            Guard.InRange(values[e], min, max, $"{name}[{e}]");
+        }
+    }
+}
+
+/// <summary>How weights are scaled and initialised.</summary>
+public enum Parameterization
+{
+    /// <summary>PyTorch nn.RNN: every weight U(−1/√N, 1/√N).</summary>
+    Standard,
+
+    /// <summary>
+    /// µP with knob γ (rate cell, α = 0.1 by default): W = (1/N) J with J_ij ~ 𝒩(0, g² N); readout (1/(γN)) C with
+    /// C_ij ~ 𝒩(0, 1); U_ij ~ 𝒩(0, 1); biases 0; learning rate γ·η₀. The engine stores the effective weights W and
+    /// C/(γN) and trains them with Adam at lr·s and ε·s (s = 1/N for W, 1/(γN) for C), which is Adam on J and C exactly.
+    /// </summary>
+    MuP,
 }

@@ -19,25 +19,42 @@ public enum NetworkStatus
 }
 
 /// <summary>Per-network training record.</summary>
-public struct NetworkProgress
+public record struct NetworkProgress
 {
+    /// <summary>A fresh record.</summary>
+    public NetworkProgress()
+    {
+    }
+
     /// <summary>Status.</summary>
-    public NetworkStatus Status;
+    public NetworkStatus Status { get; set; } = NetworkStatus.Training;
 
     /// <summary>Adam steps taken (epochs this network trained).</summary>
-    public int Epochs;
+    public int Epochs { get; set; }
 
     /// <summary>Epochs trained since first reaching the threshold, or −1 before.</summary>
-    public int SinceThreshold;
+    public int SinceThreshold { get; set; } = -1;
 
     /// <summary>Most recent training loss.</summary>
-    public double LastLoss;
+    public double LastLoss { get; set; } = double.NaN;
+
+    /// <summary>ReduceLROnPlateau: the multiplier applied to this network's learning rate so far.</summary>
+    public double LrScale { get; set; } = 1.0;
+
+    /// <summary>ReduceLROnPlateau: exponential moving average of the training loss (decay 0.9), the monitored quantity.</summary>
+    public double SmoothedLoss { get; set; } = double.NaN;
+
+    /// <summary>ReduceLROnPlateau: best smoothed loss seen.</summary>
+    public double BestLoss { get; set; } = double.PositiveInfinity;
+
+    /// <summary>ReduceLROnPlateau: epochs since the best loss improved.</summary>
+    public int BadEpochs { get; set; }
 }
 
 /// <summary>Everything needed to resume a run exactly: the ensemble, Adam's moments and every network's record.</summary>
 public sealed class TrainingState
 {
-    /// <summary>Creates the state of a fresh run.</summary>
+    /// <summary>Creates the state of a run whose networks are already initialised.</summary>
     public TrainingState(Ensemble ensemble, string taskName, IReadOnlyDictionary<string, string> taskSettings, TrainingOptions options)
     {
         Ensemble = ensemble;
@@ -47,11 +64,14 @@ public sealed class TrainingState
         int size = ensemble.Parameters.Length;
         FirstMoment = new float[size];
         SecondMoment = new float[size];
-        Networks = new NetworkProgress[ensemble.Spec.Networks];
-        for (int e = 0; e < Networks.Length; e++)
-        {
-            Networks[e] = new NetworkProgress { Status = NetworkStatus.Training, SinceThreshold = -1, LastLoss = double.NaN };
-        }
+        InitialParameters = (float[])ensemble.Parameters.Clone();
+        Networks = Enumerable.Range(0, ensemble.Spec.Networks).Select(_ => new NetworkProgress()).ToArray();
+        int factors = options.Rank > 0 ? ensemble.Spec.Networks * LowRank.FactorStride(ensemble.Spec.Hidden, options.Rank) : 0;
+        Factors = new float[factors];
+        FactorFirstMoment = new float[factors];
+        FactorSecondMoment = new float[factors];
+        WeightChange = Enumerable.Repeat(double.NaN, ensemble.Spec.Networks).ToArray();
+        KernelAlignment = Enumerable.Repeat(double.NaN, ensemble.Spec.Networks).ToArray();
     }
 
     /// <summary>The networks being trained.</summary>
@@ -72,8 +92,26 @@ public sealed class TrainingState
     /// <summary>Adam v [E][P].</summary>
     public float[] SecondMoment { get; }
 
+    /// <summary>The parameters at initialisation [E][P] (for ‖W_T − W_0‖ and the initial kernel).</summary>
+    public float[] InitialParameters { get; }
+
+    /// <summary>Low-rank factors [E][2][N][R] (m_r then n_r as columns), empty at full rank.</summary>
+    public float[] Factors { get; }
+
+    /// <summary>Adam m of the factors.</summary>
+    public float[] FactorFirstMoment { get; }
+
+    /// <summary>Adam v of the factors.</summary>
+    public float[] FactorSecondMoment { get; }
+
     /// <summary>Per-network records.</summary>
     public NetworkProgress[] Networks { get; }
+
+    /// <summary>‖W_T − W_0‖_F per network (NaN until measured at the end of training).</summary>
+    public double[] WeightChange { get; }
+
+    /// <summary>Kernel alignment Tr(K_T K_0)/(‖K_T‖_F ‖K_0‖_F) per network on the probe batch (NaN until measured).</summary>
+    public double[] KernelAlignment { get; }
 
     /// <summary>Epochs completed by the run as a whole.</summary>
     public int Epoch { get; set; }
@@ -85,7 +123,7 @@ public sealed class TrainingState
         {
             if (Networks[e].Status == NetworkStatus.NotConverged)
             {
-                Networks[e].Status = NetworkStatus.Training;
+                Networks[e] = Networks[e] with { Status = NetworkStatus.Training };
             }
         }
     }
