@@ -11,7 +11,7 @@ internal static class CliErrors
         {
             return action();
         }
-        catch (Exception e) when (e is ArgumentException or InvalidDataException or EngineException or IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is ArgumentException or InvalidDataException or EngineException or IOException or UnauthorizedAccessException or NotSupportedException)
         {
             Console.Error.WriteLine($"error: {Clean(e)}");
             return 2;

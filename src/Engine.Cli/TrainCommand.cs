@@ -26,6 +26,17 @@ internal static class TrainCommand
         var dims = new Option<int?>("--dimensions") { Description = "Path integration: 2 or 3 (default 2)." };
         var maxSpeed = new Option<double?>("--max-speed") { Description = "Path integration: speeds ~ U(0, max) (default 0.2)." };
         var headingNoise = new Option<double?>("--heading-noise") { Description = "Path integration: heading random-walk step in radians (default 0.3)." };
+        var param = new Option<string?>("--parameterization") { Description = "standard | mup (µP: rate cell, alpha 0.1, lr = gamma * lr) (default standard)." };
+        var gamma = new Option<double?>("--gamma") { Description = "µP feature-learning strength gamma (default 1)." };
+        var gain = new Option<double?>("--gain") { Description = "µP recurrent gain g (default 1)." };
+        var rank = new Option<int?>("--rank") { Description = "Low-rank recurrent weights of rank R, 0 = full (default 0)." };
+        var l1 = new Option<double?>("--l1") { Description = "l1 strength on W (default 0)." };
+        var l2 = new Option<double?>("--l2") { Description = "l2 strength on W (default 0)." };
+        var nuclear = new Option<double?>("--nuclear") { Description = "Nuclear-norm strength on W (default 0)." };
+        var activityReg = new Option<double?>("--activity") { Description = "Activity strength, lambda * mean h^2 (default 0)." };
+        var plateau = new Option<int?>("--plateau-patience") { Description = "ReduceLROnPlateau patience in epochs, 0 = off (default 0)." };
+        var plateauFactor = new Option<double?>("--plateau-factor") { Description = "ReduceLROnPlateau factor (default 0.5)." };
+        var probes = new Option<int?>("--probe-trials") { Description = "Probe trials for kernel alignment, 0 = off (default 8)." };
         var networks = new Option<int?>("--networks") { Description = "E, networks in the ensemble (default 16)." };
         var hidden = new Option<int?>("--hidden") { Description = "N, hidden units (default 64)." };
         var cell = new Option<string?>("--cell") { Description = "discrete | leaky (default discrete)." };
@@ -52,6 +63,7 @@ internal static class TrainCommand
         {
             config, task, bits, pulse, frequencies, channels, dt, delayMin, delayMax, aux, dims, maxSpeed, headingNoise, networks, hidden, cell, activation, alpha, noise, initial, trials, steps, lr, clip,
             maxEpochs, threshold, patience, every, seed, backend, threads, output, resume, quiet,
+            param, gamma, gain, rank, l1, l2, nuclear, activityReg, plateau, plateauFactor, probes,
         };
         cmd.SetAction(r => CliErrors.Run(() =>
         {
@@ -67,6 +79,9 @@ internal static class TrainCommand
                 LearningRate = r.GetValue(lr), Clip = r.GetValue(clip), MaxEpochs = r.GetValue(maxEpochs),
                 Threshold = r.GetValue(threshold), Patience = r.GetValue(patience), CheckpointEvery = r.GetValue(every),
                 Seed = r.GetValue(seed), Backend = r.GetValue(backend), Threads = r.GetValue(threads),
+                Parameterization = r.GetValue(param), Gamma = r.GetValue(gamma), Gain = r.GetValue(gain), Rank = r.GetValue(rank),
+                L1 = r.GetValue(l1), L2 = r.GetValue(l2), Nuclear = r.GetValue(nuclear), Activity = r.GetValue(activityReg),
+                PlateauPatience = r.GetValue(plateau), PlateauFactor = r.GetValue(plateauFactor), ProbeTrials = r.GetValue(probes),
             };
             var resumeDir = r.GetValue(resume);
             return resumeDir is not null

@@ -88,6 +88,8 @@ public sealed class RunDirectory
         WriteSummary(state, backend);
     }
 
+    private static double? Finite(double v) => double.IsFinite(v) ? v : null;
+
     /// <summary>Writes summary.json: per network status, epochs, final loss; and run totals.</summary>
     public void WriteSummary(TrainingState state, string backend)
     {
@@ -97,7 +99,11 @@ public sealed class RunDirectory
             seed = state.Ensemble.Seeds[e],
             status = n.Status.ToString().ToLowerInvariant() switch { "notconverged" => "not_converged", var s => s },
             epochs = n.Epochs,
-            final_loss = double.IsFinite(n.LastLoss) ? (double?)n.LastLoss : null,
+            final_loss = Finite(n.LastLoss),
+            learning_rate = state.Options.LearningRateOf(e) * (state.Options.Parameterization == Parameterization.MuP ? state.Options.GammaOf(e) : 1) * n.LrScale,
+            gamma = state.Options.Parameterization == Parameterization.MuP ? (double?)state.Options.GammaOf(e) : null,
+            weight_change = Finite(state.WeightChange[e]),
+            kernel_alignment = Finite(state.KernelAlignment[e]),
         }).ToArray();
         var summary = new
         {
@@ -110,6 +116,8 @@ public sealed class RunDirectory
             converged = state.Networks.Count(n => n.Status == NetworkStatus.Converged),
             diverged = state.Networks.Count(n => n.Status == NetworkStatus.Diverged),
             finished = state.Finished,
+            parameterization = state.Options.Parameterization.ToString().ToLowerInvariant(),
+            rank = state.Options.Rank,
             per_network = nets,
         };
         AtomicFile.WriteText(SummaryPath, JsonSerializer.Serialize(summary, Checkpoint.Json));

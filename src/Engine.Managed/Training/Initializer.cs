@@ -50,7 +50,7 @@ public static class Initializer
                 int fs = LowRank.FactorStride(n, options.Rank);
                 var f = state.Factors.AsSpan(e * fs, fs);
                 Fill(f, rng, 1.0);
-                LowRank.Compose(f, n, options.Rank, layout.WRec(ensemble.Parameters, e));
+                LowRank.Compose<float>(f, n, options.Rank, layout.WRec(ensemble.Parameters, e));
             }
 
             p.CopyTo(layout.Network(state.InitialParameters, e));

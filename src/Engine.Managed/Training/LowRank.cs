@@ -1,4 +1,4 @@
-using Engine.Model;
+using System.Numerics;
 
 namespace Engine.Training;
 
@@ -14,7 +14,8 @@ public static class LowRank
     public static int FactorStride(int hidden, int rank) => 2 * hidden * rank;
 
     /// <summary>Writes W = (1/N) M Nfᵀ for one network.</summary>
-    public static void Compose(ReadOnlySpan<float> factors, int n, int rank, Span<float> w)
+    public static void Compose<T>(ReadOnlySpan<T> factors, int n, int rank, Span<T> w)
+        where T : IFloatingPointIeee754<T>
     {
         var m = factors[..(n * rank)];
         var f = factors.Slice(n * rank, n * rank);
@@ -26,16 +27,17 @@ public static class LowRank
                 double s = 0;
                 for (int r = 0; r < rank; r++)
                 {
-                    s += (double)m[i * rank + r] * f[j * rank + r];
+                    s += double.CreateTruncating(m[i * rank + r]) * double.CreateTruncating(f[j * rank + r]);
                 }
 
-                w[i * n + j] = (float)(s * inv);
+                w[i * n + j] = T.CreateTruncating(s * inv);
             }
         }
     }
 
     /// <summary>Maps dW of one network to the factors' gradient [2][N][R].</summary>
-    public static void Pullback(ReadOnlySpan<float> factors, ReadOnlySpan<float> dw, int n, int rank, Span<float> dFactors)
+    public static void Pullback<T>(ReadOnlySpan<T> factors, ReadOnlySpan<T> dw, int n, int rank, Span<T> dFactors)
+        where T : IFloatingPointIeee754<T>
     {
         var m = factors[..(n * rank)];
         var f = factors.Slice(n * rank, n * rank);
@@ -49,12 +51,12 @@ public static class LowRank
                 double a = 0, b = 0;
                 for (int j = 0; j < n; j++)
                 {
-                    a += (double)dw[i * n + j] * f[j * rank + r];
-                    b += (double)dw[j * n + i] * m[j * rank + r];
+                    a += double.CreateTruncating(dw[i * n + j]) * double.CreateTruncating(f[j * rank + r]);
+                    b += double.CreateTruncating(dw[j * n + i]) * double.CreateTruncating(m[j * rank + r]);
                 }
 
-                dm[i * rank + r] = (float)(a * inv);
-                df[i * rank + r] = (float)(b * inv);
+                dm[i * rank + r] = T.CreateTruncating(a * inv);
+                df[i * rank + r] = T.CreateTruncating(b * inv);
             }
         }
     }

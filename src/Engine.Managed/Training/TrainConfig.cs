@@ -108,6 +108,54 @@ public sealed record TrainConfig
     /// <summary>Checkpoint cadence in epochs.</summary>
     public int? CheckpointEvery { get; init; }
 
+    /// <summary><c>standard</c> or <c>mup</c>.</summary>
+    public string? Parameterization { get; init; }
+
+    /// <summary>µP γ.</summary>
+    public double? Gamma { get; init; }
+
+    /// <summary>Per-network γ.</summary>
+    public double[]? GammaPerNetwork { get; init; }
+
+    /// <summary>µP recurrent gain g.</summary>
+    public double? Gain { get; init; }
+
+    /// <summary>Low-rank R (0 = full).</summary>
+    public int? Rank { get; init; }
+
+    /// <summary>ℓ1 on W.</summary>
+    public double? L1 { get; init; }
+
+    /// <summary>Per-network ℓ1.</summary>
+    public double[]? L1PerNetwork { get; init; }
+
+    /// <summary>ℓ2 on W.</summary>
+    public double? L2 { get; init; }
+
+    /// <summary>Per-network ℓ2.</summary>
+    public double[]? L2PerNetwork { get; init; }
+
+    /// <summary>Nuclear norm on W.</summary>
+    public double? Nuclear { get; init; }
+
+    /// <summary>Per-network nuclear-norm strength.</summary>
+    public double[]? NuclearPerNetwork { get; init; }
+
+    /// <summary>Activity λ mean h².</summary>
+    public double? Activity { get; init; }
+
+    /// <summary>Per-network activity strength.</summary>
+    public double[]? ActivityPerNetwork { get; init; }
+
+    /// <summary>ReduceLROnPlateau patience (0 = off).</summary>
+    public int? PlateauPatience { get; init; }
+
+    /// <summary>ReduceLROnPlateau factor.</summary>
+    public double? PlateauFactor { get; init; }
+
+    /// <summary>Probe trials for kernel alignment (0 = off).</summary>
+    public int? ProbeTrials { get; init; }
+
     /// <summary>Base seed (network e gets seed + e).</summary>
     public long? Seed { get; init; }
 
@@ -199,18 +247,24 @@ public sealed record TrainConfig
 
     /// <summary>The ensemble architecture for a task.</summary>
     /// <exception cref="ArgumentException">An unknown name or an out-of-range size.</exception>
-    public EnsembleSpec BuildSpec(ITrialTask task) => new EnsembleSpec
+    /// <remarks>µP defaults the cell to <c>rate</c>; leaky and rate cells default α to 0.1.</remarks>
+    public EnsembleSpec BuildSpec(ITrialTask task)
     {
-        Networks = Networks ?? 16,
-        Hidden = Hidden ?? 64,
-        Inputs = task.Inputs,
-        Outputs = task.Outputs,
-        Cell = ParseEnum<CellType>(Cell, "cell", CellType.Discrete),
-        Activation = ParseEnum<ActivationKind>(Activation, "activation", ActivationKind.Tanh),
-        Alpha = (float)(Alpha ?? (Cell is null || Cell.Equals("discrete", StringComparison.OrdinalIgnoreCase) ? 1.0 : 0.1)),
-        NoiseStd = (float)(Noise ?? 0),
-        InitialState = ParseEnum<InitialStateKind>(InitialState, "initial_state", InitialStateKind.Zero),
-    }.Validate();
+        var parameterization = ParseEnum<Training.Parameterization>(Parameterization, "parameterization", Training.Parameterization.Standard);
+        var cell = ParseEnum<CellType>(Cell, "cell", parameterization == Training.Parameterization.MuP ? CellType.Rate : CellType.Discrete);
+        return new EnsembleSpec
+        {
+            Networks = Networks ?? 16,
+            Hidden = Hidden ?? 64,
+            Inputs = task.Inputs,
+            Outputs = task.Outputs,
+            Cell = cell,
+            Activation = ParseEnum<ActivationKind>(Activation, "activation", ActivationKind.Tanh),
+            Alpha = (float)(Alpha ?? (cell == CellType.Discrete ? 1.0 : 0.1)),
+            NoiseStd = (float)(Noise ?? 0),
+            InitialState = ParseEnum<InitialStateKind>(InitialState, "initial_state", InitialStateKind.Zero),
+        }.Validate();
+    }
 
     /// <summary>Per-network seeds: the explicit list, else seed, seed + 1, ….</summary>
     public long[] BuildSeeds(int networks)
@@ -243,6 +297,22 @@ public sealed record TrainConfig
             Threshold = Threshold,
             Patience = Patience ?? d.Patience,
             CheckpointEvery = CheckpointEvery ?? d.CheckpointEvery,
+            Parameterization = ParseEnum<Training.Parameterization>(Parameterization, "parameterization", d.Parameterization),
+            Gamma = Gamma ?? d.Gamma,
+            GammaPerNetwork = GammaPerNetwork,
+            Gain = Gain ?? d.Gain,
+            Rank = Rank ?? d.Rank,
+            L1 = L1 ?? d.L1,
+            L1PerNetwork = L1PerNetwork,
+            L2 = L2 ?? d.L2,
+            L2PerNetwork = L2PerNetwork,
+            Nuclear = Nuclear ?? d.Nuclear,
+            NuclearPerNetwork = NuclearPerNetwork,
+            Activity = Activity ?? d.Activity,
+            ActivityPerNetwork = ActivityPerNetwork,
+            PlateauPatience = PlateauPatience ?? d.PlateauPatience,
+            PlateauFactor = PlateauFactor ?? d.PlateauFactor,
+            ProbeTrials = ProbeTrials ?? d.ProbeTrials,
         }.Validate(networks);
     }
 

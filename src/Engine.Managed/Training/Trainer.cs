@@ -85,7 +85,6 @@ public static class Trainer
         var hostGrad = host ? new float[state.Ensemble.Parameters.Length] : [];
         int fs = rank > 0 ? LowRank.FactorStride(n, rank) : 0;
         var factorGrad = new float[state.Factors.Length];
-        var penalty = new double[networks];
         var clock = Stopwatch.StartNew();
         int startEpoch = state.Epoch;
         bool dirty = false;
@@ -106,7 +105,7 @@ public static class Trainer
                 {
                     for (int e = 0; e < networks; e++)
                     {
-                        LowRank.Compose(state.Factors.AsSpan(e * fs, fs), n, rank, layout.WRec(hostParams, e));
+                        LowRank.Compose<float>(state.Factors.AsSpan(e * fs, fs), n, rank, layout.WRec(hostParams, e));
                     }
 
                     runner.SetParameters(hostParams);
@@ -119,7 +118,7 @@ public static class Trainer
                 runner.GetGradients(hostGrad);
                 if (weightReg)
                 {
-                    WeightRegularizer.AddGradient(spec, options, hostParams, hostGrad, active, penalty);
+                    WeightRegularizer.AddGradient(spec, options, hostParams, hostGrad, active);
                     runner.SetGradients(hostGrad);
                 }
 
@@ -304,7 +303,7 @@ public static class Trainer
     private static ReadOnlySpan<float> FactorGradient(TrainingState state, float[] grad, float[] factorGrad, ParameterLayout layout, int e, int fs, int n, int rank)
     {
         var dst = factorGrad.AsSpan(e * fs, fs);
-        LowRank.Pullback(state.Factors.AsSpan(e * fs, fs), layout.WRec(grad, e), n, rank, dst);
+        LowRank.Pullback<float>(state.Factors.AsSpan(e * fs, fs), layout.WRec(grad, e), n, rank, dst);
         return dst;
     }
 
@@ -335,7 +334,7 @@ public static class Trainer
             var layout = state.Ensemble.Layout;
             for (int e = 0; e < state.Ensemble.Spec.Networks; e++)
             {
-                LowRank.Compose(state.Factors.AsSpan(e * fs, fs), state.Ensemble.Spec.Hidden, rank, layout.WRec(state.Ensemble.Parameters, e));
+                LowRank.Compose<float>(state.Factors.AsSpan(e * fs, fs), state.Ensemble.Spec.Hidden, rank, layout.WRec(state.Ensemble.Parameters, e));
             }
         }
     }
