@@ -68,15 +68,43 @@ internal static class SimdF64
         }
     }
 
-    /// <summary>dst[j] += Σ_i W[i, j] g[i] (Wᵀ g, accumulated), W row-major rows×cols.</summary>
+    /// <summary>dst[j] += Σ_i W[i, j] g[i] (Wᵀ g, accumulated), W row-major rows×cols; four rows per pass over dst.</summary>
     public static void MatTVecAdd(ReadOnlySpan<double> w, int rows, int cols, ReadOnlySpan<double> g, Span<double> dst)
     {
-        for (int i = 0; i < rows; i++)
+        ref double wr = ref MemoryMarshal.GetReference(w);
+        ref double dr = ref MemoryMarshal.GetReference(dst);
+        int vend = Vector512.IsHardwareAccelerated ? cols - cols % 8 : 0;
+        int i = 0;
+        for (; i + 4 <= rows; i += 4)
+        {
+            double g0 = g[i], g1 = g[i + 1], g2 = g[i + 2], g3 = g[i + 3];
+            var v0 = Vector512.Create(g0);
+            var v1 = Vector512.Create(g1);
+            var v2 = Vector512.Create(g2);
+            var v3 = Vector512.Create(g3);
+            nuint r0 = (nuint)(i * cols), r1 = r0 + (nuint)cols, r2 = r1 + (nuint)cols, r3 = r2 + (nuint)cols;
+            for (int j = 0; j < vend; j += 8)
+            {
+                var acc = Vector512.LoadUnsafe(ref dr, (nuint)j);
+                acc = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref wr, r0 + (nuint)j), v0, acc);
+                acc = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref wr, r1 + (nuint)j), v1, acc);
+                acc = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref wr, r2 + (nuint)j), v2, acc);
+                acc = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref wr, r3 + (nuint)j), v3, acc);
+                acc.StoreUnsafe(ref dr, (nuint)j);
+            }
+
+            for (int j = vend; j < cols; j++)
+            {
+                dst[j] += w[(int)r0 + j] * g0 + w[(int)r1 + j] * g1 + w[(int)r2 + j] * g2 + w[(int)r3 + j] * g3;
+            }
+        }
+
+        for (; i < rows; i++)
         {
             double gi = g[i];
-            if (gi != 0)
+            for (int j = 0; j < cols; j++)
             {
-                TensorPrimitives.MultiplyAdd(w.Slice(i * cols, cols), gi, dst[..cols], dst[..cols]);
+                dst[j] += w[i * cols + j] * gi;
             }
         }
     }
