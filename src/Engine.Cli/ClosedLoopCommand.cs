@@ -1,0 +1,306 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using Engine.ClosedLoop;
+using Engine.IO;
+
+namespace Engine.Cli;
+
+/// <summary><c>closed-loop</c>: trains linear RNN agents through a plant (closed loop) or by imitation (open loop) and records the theory.</summary>
+internal static class ClosedLoopCommand
+{
+    public static Command Create()
+    {
+        var plant = new Option<string>("--plant") { Description = "double-integrator | integrator | point-mass | FILE.json (default double-integrator).", DefaultValueFactory = _ => "double-integrator" };
+        var order = new Option<int>("--order") { Description = "Order K of --plant integrator (default 3).", DefaultValueFactory = _ => 3 };
+        var mode = new Option<string>("--mode") { Description = "closed | open (open also trains the closed-loop teacher and records both) (default closed).", DefaultValueFactory = _ => "closed" };
+        var task = new Option<string>("--task") { Description = "regulate | tracking (default regulate).", DefaultValueFactory = _ => "regulate" };
+        var freqs = new Option<string>("--frequencies") { Description = "Tracking frequencies in rad/step, comma-separated (default 0.05,0.2,0.5).", DefaultValueFactory = _ => "0.05,0.2,0.5" };
+        var agents = new Option<int>("--agents") { Description = "E, agents (default 4).", DefaultValueFactory = _ => 4 };
+        var hidden = new Option<int>("--hidden") { Description = "N (default 100).", DefaultValueFactory = _ => 100 };
+        var horizon = new Option<string>("--horizon") { Description = "T, or a comma list cycled over agents (default 50).", DefaultValueFactory = _ => "50" };
+        var lr = new Option<string>("--lr") { Description = "Learning rate, or a comma list cycled over agents (default 0.02).", DefaultValueFactory = _ => "0.02" };
+        var steps = new Option<int>("--steps") { Description = "Training steps (default 1000).", DefaultValueFactory = _ => 1000 };
+        var optimizer = new Option<string>("--optimizer") { Description = "sgd | adam (default sgd).", DefaultValueFactory = _ => "sgd" };
+        var clip = new Option<double>("--clip") { Description = "Global gradient-norm clip, 0 = off (default 1).", DefaultValueFactory = _ => 1.0 };
+        var train = new Option<string>("--train") { Description = "Trained blocks, comma list of W, m, z (uv with --rank-one) (default W; uv with --rank-one).", DefaultValueFactory = _ => "" };
+        var rankOne = new Option<bool>("--rank-one") { Description = "W = u vᵀ trained through its factors; also runs the reduced model." };
+        var activation = new Option<string>("--activation") { Description = "linear | tanh (default linear).", DefaultValueFactory = _ => "linear" };
+        var beta = new Option<double>("--beta") { Description = "Control cost β (default 0).", DefaultValueFactory = _ => 0.0 };
+        var gain = new Option<double>("--init-gain") { Description = "Scale g of the initial W (default 0.3).", DefaultValueFactory = _ => 0.3 };
+        var seed = new Option<long>("--seed") { Description = "Base seed: agent e gets seed + e (default 0).", DefaultValueFactory = _ => 0 };
+        var threads = new Option<int>("--threads") { Description = "Worker threads, 0 = all cores (default 0).", DefaultValueFactory = _ => 0 };
+        var every = new Option<int>("--record-every") { Description = "Record spectrum, gains and overlaps every K steps (default 10).", DefaultValueFactory = _ => 10 };
+        var conflict = new Option<int>("--conflict-horizon") { Description = "Short horizon for the gradient-conflict angle, 0 = off (default 5).", DefaultValueFactory = _ => 5 };
+        var inputs = new Option<string>("--open-inputs") { Description = "teacher | noise: open-loop inputs (default teacher).", DefaultValueFactory = _ => "teacher" };
+        var path = new Option<string>("--path") { Description = "cpu | reference (default cpu).", DefaultValueFactory = _ => "cpu" };
+        var output = new Option<DirectoryInfo?>("--out") { Description = "Output directory (metrics.csv, eigenvalues.csv, summary.json, PNGs)." };
+        var cmd = new Command("closed-loop", "Train linear RNN agents through a plant (closed loop) or by imitation (open loop); record loss, ρ(P), eigenvalues, gains and overlaps.")
+        {
+            plant, order, mode, task, freqs, agents, hidden, horizon, lr, steps, optimizer, clip, train, rankOne, activation, beta, gain,
+            seed, threads, every, conflict, inputs, path, output,
+        };
+        cmd.SetAction(r => CliErrors.Run(() =>
+        {
+            var outDir = r.GetValue(output)?.FullName ?? throw new ArgumentException("--out DIR is required.", "--out");
+            var pl = Plant.Create(r.GetValue(plant)!, r.GetValue(order));
+            bool r1 = r.GetValue(rankOne);
+            var opt = new ClosedLoopOptions
+            {
+                Hidden = r.GetValue(hidden),
+                Activation = r.GetValue(activation) switch
+                {
+                    "linear" => AgentActivation.Linear,
+                    "tanh" => AgentActivation.Tanh,
+                    var a => throw new ArgumentException($"unknown --activation '{a}': expected linear or tanh.", "--activation"),
+                },
+                RankOne = r1,
+                Train = ParseTrain(r.GetValue(train)!, r1),
+                InitGain = r.GetValue(gain),
+                Beta = r.GetValue(beta),
+                Optimizer = r.GetValue(optimizer) switch
+                {
+                    "sgd" => ClosedLoopOptimizer.Sgd,
+                    "adam" => ClosedLoopOptimizer.Adam,
+                    var o => throw new ArgumentException($"unknown --optimizer '{o}': expected sgd or adam.", "--optimizer"),
+                },
+                Clip = r.GetValue(clip),
+                Steps = r.GetValue(steps),
+            };
+            string m = r.GetValue(mode)!;
+            if (m is not ("closed" or "open"))
+            {
+                throw new ArgumentException($"unknown --mode '{m}': expected closed or open.", "--mode");
+            }
+
+            ControlTask ct = r.GetValue(task) switch
+            {
+                "regulate" => ControlTask.Regulate(pl),
+                "tracking" => new TrackingTask(pl, ParseList(r.GetValue(freqs)!, "--frequencies", x => double.Parse(x, CultureInfo.InvariantCulture)), seed: r.GetValue(seed)),
+                var t => throw new ArgumentException($"unknown --task '{t}': expected regulate or tracking.", "--task"),
+            };
+            var hs = ParseList(r.GetValue(horizon)!, "--horizon", s => int.Parse(s, CultureInfo.InvariantCulture));
+            var lrs = ParseList(r.GetValue(lr)!, "--lr", x => double.Parse(x, CultureInfo.InvariantCulture));
+            int e = r.GetValue(agents);
+            Util.Guard.AtLeast(e, 1, "--agents");
+            var setups = Enumerable.Range(0, e).Select(i => new AgentSetup(r.GetValue(seed) + i, hs[i % hs.Length], lrs[i % lrs.Length])).ToArray();
+            var p = r.GetValue(path) switch
+            {
+                "cpu" => ClosedLoopPath.Cpu,
+                "reference" => ClosedLoopPath.Reference,
+                var x => throw new ArgumentException($"unknown --path '{x}': expected cpu or reference.", "--path"),
+            };
+            var openInputs = r.GetValue(inputs) switch
+            {
+                "teacher" => OpenLoopInputs.TeacherDriven,
+                "noise" => OpenLoopInputs.WhiteNoise,
+                var x => throw new ArgumentException($"unknown --open-inputs '{x}': expected teacher or noise.", "--open-inputs"),
+            };
+            return Run(pl, ct, opt, setups, p, r.GetValue(threads), m == "open", openInputs, r.GetValue(every), r.GetValue(conflict), outDir);
+        }));
+        return cmd;
+    }
+
+    private static int Run(Plant plant, ControlTask task, ClosedLoopOptions opt, AgentSetup[] setups, ClosedLoopPath path, int threads,
+        bool open, OpenLoopInputs inputs, int every, int conflict, string outDir)
+    {
+        Directory.CreateDirectory(outDir);
+        Console.WriteLine($"closed-loop: plant {plant.Name} (n={plant.N}, p={plant.P}, q={plant.Q}), task {task.Name} (B={task.Trials}), " +
+            $"E={setups.Length} N={opt.Hidden} steps={opt.Steps} {opt.Optimizer} clip={opt.Clip} train={opt.Train} path={path}");
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        var closed = new ClosedLoopEnsemble(plant, task, opt, setups, path, threads);
+        var init = closed.Parameters.Select(a => (double[])a.Clone()).ToArray();
+        var records = ClosedLoopRecorder.Train(closed, opt.Steps, every, conflict, Progress("closed", opt.Steps));
+        var all = new List<StepRecord>(records);
+        ClosedLoopEnsemble? student = null;
+        if (open)
+        {
+            student = new ClosedLoopEnsemble(plant, task, opt, setups, path, threads);
+            for (int i = 0; i < setups.Length; i++)
+            {
+                init[i].CopyTo(student.Parameters[i], 0);
+            }
+
+            student.UseOpenLoop(closed.Parameters, inputs);
+            all.AddRange(ClosedLoopRecorder.Train(student, opt.Steps, every, 0, Progress("open", opt.Steps)));
+        }
+
+        // the rank-one reduced model from the same initial conditions, trained alongside (SGD only)
+        List<double>? reducedLoss = null;
+        if (opt.RankOne && plant.IsSiso && opt.Optimizer == ClosedLoopOptimizer.Sgd && opt.Activation == AgentActivation.Linear && opt.Train == TrainedWeights.Factors)
+        {
+            var red = RankOneReducedModel.FromAgent(plant, task, closed.Layout, init[0], opt.Beta);
+            reducedLoss = [];
+            for (int s = 0; s < opt.Steps; s++)
+            {
+                reducedLoss.Add(red.Step(setups[0].Horizon, setups[0].LearningRate, opt.Clip));
+            }
+        }
+
+        AtomicFile.WriteText(Path.Combine(outDir, "metrics.csv"), ClosedLoopRecorder.MetricsCsv(all));
+        AtomicFile.WriteText(Path.Combine(outDir, "eigenvalues.csv"), ClosedLoopRecorder.EigenvaluesCsv(all));
+        var stages = new ClosedLoopStages[setups.Length];
+        var summary = new List<Dictionary<string, object?>>();
+        for (int i = 0; i < setups.Length; i++)
+        {
+            var rs = records.Where(x => x.Agent == i).ToArray();
+            stages[i] = StageDetector.Detect(rs.Select(x => x.Loss).ToArray(), rs.Select(x => x.Rho).ToArray(),
+                rs.Select(x => x.Eigenvalues.Length > 2 ? x.Eigenvalues[2].Magnitude : double.NaN).ToArray());
+            int StepOf(int idx) => idx >= 0 ? rs[idx].Step : -1;
+            var d = new Dictionary<string, object?>
+            {
+                ["agent"] = i,
+                ["seed"] = setups[i].Seed,
+                ["horizon"] = setups[i].Horizon,
+                ["learning_rate"] = setups[i].LearningRate,
+                ["status"] = closed.Status[i].ToString().ToLowerInvariant(),
+                ["diverged_reason"] = closed.DivergedReason[i],
+                ["first_loss"] = rs[0].Loss,
+                ["final_loss"] = rs[^1].Loss,
+                ["final_rho"] = rs[^1].Rho,
+                ["max_rho"] = rs.Select(x => x.Rho).Where(double.IsFinite).DefaultIfEmpty(double.NaN).Max(),
+                ["stage_unstable_from_step"] = StepOf(stages[i].UnstableFrom),
+                ["stage_plateau_start_step"] = StepOf(stages[i].PlateauStart),
+                ["stage_enter_unit_circle_step"] = StepOf(stages[i].EnterUnitCircle),
+                ["stage_third_eigenvalue_growth_step"] = StepOf(stages[i].ThirdEigenvalueGrowth),
+            };
+            if (student is not null)
+            {
+                var os = all.Where(x => x.Mode == "open" && x.Agent == i).ToArray();
+                d["open_status"] = student.Status[i].ToString().ToLowerInvariant();
+                d["open_final_imitation_loss"] = os[^1].Loss;
+                d["open_final_control_loss"] = os[^1].ControlLoss;
+                d["open_max_rho"] = os.Select(x => x.Rho).Where(double.IsFinite).DefaultIfEmpty(double.NaN).Max();
+            }
+
+            if (i == 0 && reducedLoss is not null)
+            {
+                var full = records.Where(x => x.Agent == 0 && x.Step < reducedLoss.Count).ToArray();
+                d["reduced_model_max_rel_loss_difference"] = full.Max(x => Math.Abs(x.Loss - reducedLoss[x.Step]) / Math.Max(1e-300, Math.Abs(x.Loss)));
+            }
+
+            summary.Add(d);
+            stages[i] = new ClosedLoopStages(StepOf(stages[i].UnstableFrom), StepOf(stages[i].PlateauStart),
+                StepOf(stages[i].EnterUnitCircle), StepOf(stages[i].ThirdEigenvalueGrowth));
+        }
+
+        if (task is TrackingTask tt)
+        {
+            WriteFrequencies(closed, tt, records, outDir, summary);
+        }
+
+        AtomicFile.WriteText(Path.Combine(outDir, "summary.json"), JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true }));
+        string title = $"{plant.Name}, N={opt.Hidden}, T={setups[0].Horizon}, lr={setups[0].LearningRate:G3} (agent 0)";
+        ClosedLoopFigures.LossWithStages(all, 0, stages[0], Path.Combine(outDir, "loss_stages.png"), $"loss and ρ(P): {title}");
+        if (opt.Activation == AgentActivation.Linear)
+        {
+            ClosedLoopFigures.EigenvalueTrajectories(all, 0, Path.Combine(outDir, "eigenvalues.png"), $"eigenvalues of P: {title}");
+        }
+
+        if (plant.IsSiso)
+        {
+            ClosedLoopFigures.Gains(all, 0, Path.Combine(outDir, "gains.png"), $"feedback gains: {title}");
+        }
+
+        foreach (var s in summary)
+        {
+            Console.WriteLine(string.Join(' ', s.Where(kv => kv.Value is not null).Select(kv => $"{kv.Key}={Fmt(kv.Value)}")));
+        }
+
+        Console.WriteLine($"wrote {outDir}/metrics.csv, eigenvalues.csv, summary.json and PNGs in {sw.Elapsed.TotalSeconds:F1} s");
+        return 0;
+    }
+
+    private static void WriteFrequencies(ClosedLoopEnsemble ens, TrackingTask tt, List<StepRecord> records, string outDir, List<Dictionary<string, object?>> summary)
+    {
+        // per-frequency loss of agent 0 along training needs the parameters at each recorded step: re-run from the start
+        var rerun = new ClosedLoopEnsemble(ens.Plant, tt, ens.Options, [ens.Agents[0]], ClosedLoopPath.Cpu, 1);
+        int kf = tt.Frequencies.Length, T = ens.Agents[0].Horizon;
+        var only = Enumerable.Range(0, kf).Select(tt.Only).ToArray();
+        var recSteps = records.Where(r => r.Agent == 0).Select(r => r.Step).ToArray();
+        var curves = Enumerable.Range(0, kf).Select(_ => new double[recSteps.Length]).ToArray();
+        var sb = new System.Text.StringBuilder("step," + string.Join(',', tt.Frequencies.Select(f => $"loss_w{f.ToString(CultureInfo.InvariantCulture)}")) + "\n");
+        int s = 0;
+        for (int i = 0; i < recSteps.Length; i++)
+        {
+            while (s < recSteps[i])
+            {
+                rerun.Step();
+                s++;
+            }
+
+            sb.Append(recSteps[i].ToString(CultureInfo.InvariantCulture));
+            for (int k = 0; k < kf; k++)
+            {
+                curves[k][i] = ClosedLoopReference.ClosedLoopLoss(ens.Plant, only[k], ens.Options.Activation, 0, rerun.Layout, rerun.Parameters[0], T, null, ens.Options.RankOne);
+                sb.Append(',').Append(curves[k][i].ToString("R", CultureInfo.InvariantCulture));
+            }
+
+            sb.Append('\n');
+        }
+
+        AtomicFile.WriteText(Path.Combine(outDir, "frequencies.csv"), sb.ToString());
+        var (steps, order) = FrequencyAcquisition.Analyze(curves);
+        summary[0]["frequency_acquired_at_step"] = steps.Select(i => i >= 0 ? recSteps[i] : -1).ToArray();
+        summary[0]["frequency_acquisition_order"] = order.Select(k => tt.Frequencies[k]).ToArray();
+    }
+
+    private static Action<int, double[]> Progress(string mode, int steps)
+    {
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        var last = TimeSpan.Zero;
+        return (s, loss) =>
+        {
+            if (sw.Elapsed - last > TimeSpan.FromSeconds(2) || s == steps - 1)
+            {
+                last = sw.Elapsed;
+                var f = loss.Where(double.IsFinite).DefaultIfEmpty(double.NaN).ToArray();
+                Console.WriteLine($"{mode} step {s + 1}/{steps} loss min {f.Min():G4} median {f.Order().ElementAt(f.Length / 2):G4} max {f.Max():G4} diverged {loss.Count(double.IsNaN)}");
+            }
+        };
+    }
+
+    private static TrainedWeights ParseTrain(string s, bool rankOne)
+    {
+        if (string.IsNullOrWhiteSpace(s))
+        {
+            return rankOne ? TrainedWeights.Factors : TrainedWeights.W;
+        }
+
+        var w = TrainedWeights.None;
+        foreach (var part in s.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            w |= part switch
+            {
+                "W" => TrainedWeights.W,
+                "m" => TrainedWeights.M,
+                "z" => TrainedWeights.Z,
+                "uv" => TrainedWeights.Factors,
+                _ => throw new ArgumentException($"unknown --train block '{part}': expected W, m, z or uv.", "--train"),
+            };
+        }
+
+        return w;
+    }
+
+    private static T[] ParseList<T>(string s, string name, Func<string, T> parse)
+    {
+        try
+        {
+            var v = s.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(parse).ToArray();
+            return v.Length > 0 ? v : throw new ArgumentException($"{name} is empty.", name);
+        }
+        catch (FormatException)
+        {
+            throw new ArgumentException($"{name} '{s}' is not a comma-separated list of numbers.", name);
+        }
+    }
+
+    private static string Fmt(object? v) => v switch
+    {
+        double d => d.ToString("G5", CultureInfo.InvariantCulture),
+        double[] a => "[" + string.Join(',', a.Select(x => x.ToString("G4", CultureInfo.InvariantCulture))) + "]",
+        int[] a => "[" + string.Join(',', a) + "]",
+        _ => v?.ToString() ?? "",
+    };
+}

@@ -1,0 +1,270 @@
+using Engine.Util;
+
+namespace Engine.ClosedLoop;
+
+/// <summary>The agent's nonlinearity: linear (the theory) or tanh.</summary>
+public enum AgentActivation
+{
+    /// <summary>φ(a) = a.</summary>
+    Linear = 0,
+
+    /// <summary>φ(a) = tanh(a).</summary>
+    Tanh = 1,
+}
+
+/// <summary>Which parameter blocks are trained.</summary>
+[Flags]
+public enum TrainedWeights
+{
+    /// <summary>Nothing (frozen).</summary>
+    None = 0,
+
+    /// <summary>The recurrent matrix W (full parametrisation).</summary>
+    W = 1,
+
+    /// <summary>The observation weights m.</summary>
+    M = 2,
+
+    /// <summary>The control readout z.</summary>
+    Z = 4,
+
+    /// <summary>The rank-one factors u and v of W = u vᵀ (rank-one parametrisation).</summary>
+    Factors = 8,
+}
+
+/// <summary>The optimiser.</summary>
+public enum ClosedLoopOptimizer
+{
+    /// <summary>Plain gradient descent θ ← θ − η g.</summary>
+    Sgd = 0,
+
+    /// <summary>Adam (β₁ 0.9, β₂ 0.999, ε 1e-8, bias-corrected).</summary>
+    Adam = 1,
+}
+
+/// <summary>Sizes and offsets of one agent's flat float64 parameter block.</summary>
+/// <remarks>
+/// The block is [W (N×N) | m (N×q) | z (N×p) | u (N) | v (N)], row-major: <c>W[i*N + j]</c>, <c>m[i*q + k]</c>,
+/// <c>z[i*p + j]</c>. Agent: h_{t+1} = φ(W h_t + m y_{t+1}), u_t = zᵀ h_t. In the rank-one parametrisation
+/// W = u vᵀ and the W slot holds that product (refreshed by <see cref="SyncRankOne"/>); its gradient is mapped
+/// to the factors (∂L/∂u = G v, ∂L/∂v = Gᵀ u with G = ∂L/∂W).
+/// </remarks>
+public sealed record AgentLayout(int Hidden, int Observations, int Controls)
+{
+    /// <summary>Offset of W.</summary>
+    public int WOffset => 0;
+
+    /// <summary>Offset of m.</summary>
+    public int MOffset => Hidden * Hidden;
+
+    /// <summary>Offset of z.</summary>
+    public int ZOffset => MOffset + Hidden * Observations;
+
+    /// <summary>Offset of the factor u.</summary>
+    public int UOffset => ZOffset + Hidden * Controls;
+
+    /// <summary>Offset of the factor v.</summary>
+    public int VOffset => UOffset + Hidden;
+
+    /// <summary>Length of the block.</summary>
+    public int Length => VOffset + Hidden;
+
+    /// <summary>W view (N×N).</summary>
+    public Span<double> W(double[] p) => p.AsSpan(WOffset, Hidden * Hidden);
+
+    /// <summary>m view (N×q).</summary>
+    public Span<double> M(double[] p) => p.AsSpan(MOffset, Hidden * Observations);
+
+    /// <summary>z view (N×p).</summary>
+    public Span<double> Z(double[] p) => p.AsSpan(ZOffset, Hidden * Controls);
+
+    /// <summary>u view (N).</summary>
+    public Span<double> U(double[] p) => p.AsSpan(UOffset, Hidden);
+
+    /// <summary>v view (N).</summary>
+    public Span<double> V(double[] p) => p.AsSpan(VOffset, Hidden);
+
+    /// <summary>Writes W = u vᵀ into the W slot.</summary>
+    public void SyncRankOne(double[] p)
+    {
+        int n = Hidden;
+        for (int i = 0; i < n; i++)
+        {
+            double ui = p[UOffset + i];
+            for (int j = 0; j < n; j++)
+            {
+                p[i * n + j] = ui * p[VOffset + j];
+            }
+        }
+    }
+
+    /// <summary>Maps a W gradient to the factor gradients: gu = G v, gv = Gᵀ u (G in the W slot of <paramref name="grad"/>).</summary>
+    public void FactorGradients(double[] p, double[] grad)
+    {
+        int n = Hidden;
+        for (int i = 0; i < n; i++)
+        {
+            double s = 0;
+            for (int j = 0; j < n; j++)
+            {
+                s += grad[i * n + j] * p[VOffset + j];
+            }
+
+            grad[UOffset + i] += s;
+        }
+
+        for (int j = 0; j < n; j++)
+        {
+            double s = 0;
+            for (int i = 0; i < n; i++)
+            {
+                s += grad[i * n + j] * p[UOffset + i];
+            }
+
+            grad[VOffset + j] += s;
+        }
+    }
+
+    /// <summary>A mask over the block: 1 where the parameter trains, 0 elsewhere.</summary>
+    public bool[] TrainMask(TrainedWeights which)
+    {
+        var mask = new bool[Length];
+        void Set(int off, int len)
+        {
+            for (int i = 0; i < len; i++)
+            {
+                mask[off + i] = true;
+            }
+        }
+
+        if (which.HasFlag(TrainedWeights.W))
+        {
+            Set(WOffset, Hidden * Hidden);
+        }
+
+        if (which.HasFlag(TrainedWeights.M))
+        {
+            Set(MOffset, Hidden * Observations);
+        }
+
+        if (which.HasFlag(TrainedWeights.Z))
+        {
+            Set(ZOffset, Hidden * Controls);
+        }
+
+        if (which.HasFlag(TrainedWeights.Factors))
+        {
+            Set(UOffset, 2 * Hidden);
+        }
+
+        return mask;
+    }
+}
+
+/// <summary>Options shared by every agent of a closed- or open-loop ensemble.</summary>
+/// <remarks>
+/// Loss (closed loop) L = (1/(B T)) Σ_b Σ_{t=1..T} (x_t − x*_t)ᵀ diag(w) (x_t − x*_t) + (β/B) Σ_b Σ_{t=0..T−1} ‖u_t‖²;
+/// open loop L = (1/(B T)) Σ_b Σ_{t=0..T−1} ‖û_t − u_t‖². Initialisation (seeded per agent): m_ik ~ 𝒩(0, 1),
+/// z_ij ~ 𝒩(0, 1)/N, W_ij ~ 𝒩(0, g²/N) with g = <see cref="InitGain"/>; rank-one: u_i ~ 𝒩(0, 1),
+/// v_i ~ 𝒩(0, 1)·g/N.
+/// </remarks>
+public sealed record ClosedLoopOptions
+{
+    /// <summary>N, hidden units (default 100).</summary>
+    public int Hidden { get; init; } = 100;
+
+    /// <summary>φ (default linear).</summary>
+    public AgentActivation Activation { get; init; } = AgentActivation.Linear;
+
+    /// <summary>W = u vᵀ trained through its factors.</summary>
+    public bool RankOne { get; init; }
+
+    /// <summary>Trained blocks (default W only; the rank-one parametrisation uses <see cref="TrainedWeights.Factors"/>).</summary>
+    public TrainedWeights Train { get; init; } = TrainedWeights.W;
+
+    /// <summary>g, the scale of the initial W (default 0.3).</summary>
+    public double InitGain { get; init; } = 0.3;
+
+    /// <summary>β, the control cost (default 0).</summary>
+    public double Beta { get; init; }
+
+    /// <summary>Optimiser (default SGD).</summary>
+    public ClosedLoopOptimizer Optimizer { get; init; } = ClosedLoopOptimizer.Sgd;
+
+    /// <summary>Global gradient-norm clip per agent, 0 = off.</summary>
+    public double Clip { get; init; }
+
+    /// <summary>Training steps (default 1000).</summary>
+    public int Steps { get; init; } = 1000;
+
+    /// <summary>Checks ranges and combinations; throws <see cref="ArgumentException"/> naming the option.</summary>
+    public void Validate()
+    {
+        Guard.AtLeast(Hidden, 1, "hidden");
+        Guard.AtLeast(Steps, 0, "steps");
+        Guard.InRange(InitGain, 0, 1e6, "init gain");
+        Guard.InRange(Beta, 0, 1e12, "beta");
+        Guard.InRange(Clip, 0, double.MaxValue, "clip");
+        if (RankOne && Train.HasFlag(TrainedWeights.W))
+        {
+            throw new ArgumentException("the rank-one parametrisation trains the factors (u, v), not W directly; use Train = Factors.", "train");
+        }
+
+        if (!RankOne && Train.HasFlag(TrainedWeights.Factors))
+        {
+            throw new ArgumentException("training the factors u, v needs the rank-one parametrisation (RankOne = true).", "train");
+        }
+    }
+}
+
+/// <summary>One agent of an ensemble: its seed, horizon T and learning rate.</summary>
+public readonly record struct AgentSetup(long Seed, int Horizon, double LearningRate);
+
+/// <summary>Parameter initialisation.</summary>
+public static class AgentInit
+{
+    /// <summary>Largest horizon accepted (the trajectory buffers are B×(T+1)×N doubles).</summary>
+    public const int MaxHorizon = 1_000_000;
+
+    /// <summary>A fresh parameter block for <paramref name="seed"/> (see <see cref="ClosedLoopOptions"/> for the distributions).</summary>
+    public static double[] Create(AgentLayout layout, ClosedLoopOptions options, long seed)
+    {
+        int n = layout.Hidden;
+        var p = new double[layout.Length];
+        var rng = Rng.For(seed, Rng.InitStream);
+        for (int i = 0; i < layout.Hidden * layout.Observations; i++)
+        {
+            p[layout.MOffset + i] = rng.NextGaussian();
+        }
+
+        for (int i = 0; i < layout.Hidden * layout.Controls; i++)
+        {
+            p[layout.ZOffset + i] = rng.NextGaussian() / n;
+        }
+
+        if (options.RankOne)
+        {
+            for (int i = 0; i < n; i++)
+            {
+                p[layout.UOffset + i] = rng.NextGaussian();
+            }
+
+            for (int i = 0; i < n; i++)
+            {
+                p[layout.VOffset + i] = rng.NextGaussian() * options.InitGain / n;
+            }
+
+            layout.SyncRankOne(p);
+        }
+        else
+        {
+            double s = options.InitGain / Math.Sqrt(n);
+            for (int i = 0; i < n * n; i++)
+            {
+                p[i] = rng.NextGaussian() * s;
+            }
+        }
+
+        return p;
+    }
+}

@@ -1,0 +1,332 @@
+using Engine.Util;
+
+namespace Engine.ClosedLoop;
+
+/// <summary>Where an agent stands.</summary>
+public enum AgentStatus
+{
+    /// <summary>Training normally.</summary>
+    Training = 0,
+
+    /// <summary>Its loss or gradient overflowed or turned NaN; frozen at its last finite parameters.</summary>
+    Diverged = 1,
+}
+
+/// <summary>Which implementation computes losses and gradients.</summary>
+public enum ClosedLoopPath
+{
+    /// <summary>The float64 plain-loop oracle, agents one after another.</summary>
+    Reference = 0,
+
+    /// <summary>The fast path: float64 SIMD, preallocated workspaces, threads over agents.</summary>
+    Cpu = 1,
+}
+
+/// <summary>The inputs an open-loop student sees.</summary>
+public enum OpenLoopInputs
+{
+    /// <summary>The observations of the teacher's own closed-loop trajectories (fixed).</summary>
+    TeacherDriven = 0,
+
+    /// <summary>Fresh white noise 𝒩(0, σ²) every step; the targets are the teacher's responses to it.</summary>
+    WhiteNoise = 1,
+}
+
+/// <summary>
+/// Many agents (seeds, horizons, learning rates) trained at once through one plant, closed loop (BPTT through the
+/// joint system) or open loop (imitating a teacher); SGD or Adam, global-norm clipping, a per-agent diverged status.
+/// </summary>
+/// <remarks>
+/// Each agent owns a flat float64 block (<see cref="AgentLayout"/>), a gradient and Adam moments. A step computes
+/// every training agent's loss and gradient (in parallel over agents on the fast path; each agent is computed by
+/// one thread in a fixed order, so results do not depend on the thread count), then updates only the trained
+/// blocks. A non-finite or overflowing (> 1e150) loss or gradient marks the agent <see cref="AgentStatus.Diverged"/>
+/// with the reason; the other agents go on.
+/// </remarks>
+public sealed class ClosedLoopEnsemble
+{
+    /// <summary>Losses or gradient norms above this are treated as overflow.</summary>
+    public const double OverflowLimit = 1e150;
+
+    /// <summary>Largest trajectory buffer one agent may ask for (bytes).</summary>
+    public const long MaxBufferBytes = 1L << 30;
+
+    private readonly ClosedLoopPath _path;
+    private readonly int _threads;
+    private readonly AgentWorkspace?[] _work;
+    private readonly double[][] _grad, _m1, _m2;
+    private readonly bool[] _mask;
+    private double[][]? _teacher;
+    private (double[] Ys, double[] Us)[]? _teacherData;
+    private OpenLoopInputs _openInputs;
+    private double _noiseStd;
+    private int _noiseTrials;
+
+    /// <summary>Initialises every agent from its seed; validates shapes, horizons and buffer sizes.</summary>
+    public ClosedLoopEnsemble(Plant plant, ControlTask task, ClosedLoopOptions options, IReadOnlyList<AgentSetup> agents,
+        ClosedLoopPath path = ClosedLoopPath.Cpu, int threads = 0)
+    {
+        ArgumentNullException.ThrowIfNull(plant);
+        ArgumentNullException.ThrowIfNull(task);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(agents);
+        options.Validate();
+        if (task.StateDim != plant.N)
+        {
+            throw new ArgumentException($"task '{task.Name}' has state dimension {task.StateDim}, the plant '{plant.Name}' has n = {plant.N}.", nameof(task));
+        }
+
+        Guard.AtLeast(agents.Count, 1, "agents");
+        Guard.AtLeast(threads, 0, "threads");
+        Layout = new AgentLayout(options.Hidden, plant.Q, plant.P);
+        foreach (var a in agents)
+        {
+            CheckHorizon(a.Horizon, task.Trials, options.Hidden);
+            Guard.InRange(a.LearningRate, 0, 1e12, "learning rate");
+        }
+
+        Plant = plant;
+        Task = task;
+        Options = options;
+        Agents = agents.ToArray();
+        _path = path;
+        _threads = threads <= 0 ? Environment.ProcessorCount : threads;
+        int e = Agents.Count;
+        Parameters = new double[e][];
+        _grad = new double[e][];
+        _m1 = new double[e][];
+        _m2 = new double[e][];
+        _work = new AgentWorkspace?[e];
+        Status = new AgentStatus[e];
+        DivergedReason = new string?[e];
+        LastLoss = new double[e];
+        for (int i = 0; i < e; i++)
+        {
+            Parameters[i] = AgentInit.Create(Layout, options, Agents[i].Seed);
+            _grad[i] = new double[Layout.Length];
+            if (options.Optimizer == ClosedLoopOptimizer.Adam)
+            {
+                _m1[i] = new double[Layout.Length];
+                _m2[i] = new double[Layout.Length];
+            }
+
+            if (path == ClosedLoopPath.Cpu)
+            {
+                _work[i] = new AgentWorkspace(plant, task, Layout, options.Activation, options.Beta, Agents[i].Horizon);
+            }
+        }
+
+        _mask = Layout.TrainMask(options.Train);
+    }
+
+    /// <summary>The plant.</summary>
+    public Plant Plant { get; }
+
+    /// <summary>The task.</summary>
+    public ControlTask Task { get; }
+
+    /// <summary>Shared options.</summary>
+    public ClosedLoopOptions Options { get; }
+
+    /// <summary>Per-agent seed, horizon and learning rate.</summary>
+    public IReadOnlyList<AgentSetup> Agents { get; }
+
+    /// <summary>The parameter layout.</summary>
+    public AgentLayout Layout { get; }
+
+    /// <summary>Current parameters per agent (<see cref="AgentLayout"/>); callers may overwrite them before training.</summary>
+    public double[][] Parameters { get; }
+
+    /// <summary>Status per agent.</summary>
+    public AgentStatus[] Status { get; }
+
+    /// <summary>Why an agent diverged (null while it trains).</summary>
+    public string?[] DivergedReason { get; }
+
+    /// <summary>The loss each agent had before the last update (NaN once diverged).</summary>
+    public double[] LastLoss { get; }
+
+    /// <summary>Steps taken so far.</summary>
+    public int StepCount { get; private set; }
+
+    /// <summary>True once <see cref="UseOpenLoop"/> switched the ensemble to imitation.</summary>
+    public bool IsOpenLoop => _teacher is not null;
+
+    /// <summary>Checks a horizon: 1 ≤ T ≤ <see cref="AgentInit.MaxHorizon"/> and the trajectory buffers fit.</summary>
+    public static void CheckHorizon(int horizon, int trials, int hidden)
+    {
+        if (horizon < 1 || horizon > AgentInit.MaxHorizon)
+        {
+            throw new ArgumentOutOfRangeException(nameof(horizon), horizon, $"horizon T must be in [1, {AgentInit.MaxHorizon}], got {horizon}.");
+        }
+
+        long bytes = 2L * trials * (horizon + 1) * hidden * sizeof(double);
+        if (bytes > MaxBufferBytes)
+        {
+            throw new ArgumentOutOfRangeException(nameof(horizon), horizon,
+                $"horizon T = {horizon} with B = {trials} trials and N = {hidden} needs {bytes / (1 << 20)} MiB of trajectory buffers per agent (limit {MaxBufferBytes >> 20} MiB).");
+        }
+    }
+
+    /// <summary>Switches to open-loop training: agent e imitates <paramref name="teachers"/>[e] on the chosen inputs.</summary>
+    /// <remarks>
+    /// Teacher-driven inputs are the observations y_0..y_T of the teacher's closed-loop rollouts from the task's
+    /// initial states (targets: its controls u_0..u_{T−1}); white noise is B' = <paramref name="noiseTrials"/> fresh
+    /// sequences 𝒩(0, σ²) per step (seeded by agent seed and step), with the teacher's open-loop responses as targets.
+    /// </remarks>
+    public void UseOpenLoop(double[][] teachers, OpenLoopInputs inputs, double noiseStd = 1.0, int noiseTrials = 8)
+    {
+        ArgumentNullException.ThrowIfNull(teachers);
+        Guard.Length(teachers.Length, Agents.Count, "teachers", "one parameter block per agent");
+        Guard.InRange(noiseStd, 0, 1e6, "noise std");
+        Guard.AtLeast(noiseTrials, 1, "noise trials");
+        foreach (var t in teachers)
+        {
+            Guard.Length(t.Length, Layout.Length, "teacher parameters", "agent layout");
+        }
+
+        _teacher = teachers;
+        _openInputs = inputs;
+        _noiseStd = noiseStd;
+        _noiseTrials = noiseTrials;
+        if (inputs == OpenLoopInputs.TeacherDriven)
+        {
+            _teacherData = new (double[], double[])[teachers.Length];
+            for (int e = 0; e < teachers.Length; e++)
+            {
+                var (_, ys, us) = ClosedLoopReference.Rollout(Plant, Task, Options.Activation, Layout, teachers[e], Agents[e].Horizon);
+                _teacherData[e] = (ys, us);
+            }
+        }
+    }
+
+    /// <summary>One training step for every agent still training; returns <see cref="LastLoss"/> (pre-update losses).</summary>
+    public double[] Step()
+    {
+        int e = Agents.Count;
+        if (_path == ClosedLoopPath.Reference || _threads == 1 || e == 1)
+        {
+            for (int i = 0; i < e; i++)
+            {
+                StepAgent(i);
+            }
+        }
+        else
+        {
+            Parallel.For(0, e, new ParallelOptions { MaxDegreeOfParallelism = _threads }, StepAgent);
+        }
+
+        StepCount++;
+        return LastLoss;
+    }
+
+    /// <summary>Agent <paramref name="agent"/>'s loss (closed or open loop as configured) and, if asked, its gradient.</summary>
+    /// <remarks>Uses a horizon of <paramref name="horizon"/> (default: the agent's own) through the reference path when it differs.</remarks>
+    public double LossAndGradient(int agent, double[]? grad, int? horizon = null)
+    {
+        int T = horizon ?? Agents[agent].Horizon;
+        var theta = Parameters[agent];
+        if (Options.RankOne)
+        {
+            Layout.SyncRankOne(theta);
+        }
+
+        if (_teacher is not null)
+        {
+            var (ys, us, trials) = OpenLoopData(agent, StepCount);
+            return _path == ClosedLoopPath.Cpu && T == Agents[agent].Horizon
+                ? _work[agent]!.OpenLoop(theta, trials, ys, us, grad, Options.RankOne)
+                : ClosedLoopReference.OpenLoopLoss(Options.Activation, Layout, theta, trials, T, ys, us, grad, Options.RankOne);
+        }
+
+        return _path == ClosedLoopPath.Cpu && T == Agents[agent].Horizon
+            ? _work[agent]!.ClosedLoop(theta, grad, Options.RankOne)
+            : ClosedLoopReference.ClosedLoopLoss(Plant, Task, Options.Activation, Options.Beta, Layout, theta, T, grad, Options.RankOne);
+    }
+
+    private (double[] Ys, double[] Us, int Trials) OpenLoopData(int agent, int step)
+    {
+        if (_openInputs == OpenLoopInputs.TeacherDriven)
+        {
+            var d = _teacherData![agent];
+            return (d.Ys, d.Us, Task.Trials);
+        }
+
+        int T = Agents[agent].Horizon, q = Layout.Observations, bt = _noiseTrials;
+        var rng = Rng.For(Agents[agent].Seed, 0xC105ED, step);
+        var ys = new double[bt * (T + 1) * q];
+        for (int i = 0; i < ys.Length; i++)
+        {
+            ys[i] = rng.NextGaussian() * _noiseStd;
+        }
+
+        return (ys, ClosedLoopReference.OpenLoopOutputs(Options.Activation, Layout, _teacher![agent], bt, T, ys), bt);
+    }
+
+    private void StepAgent(int i)
+    {
+        if (Status[i] == AgentStatus.Diverged)
+        {
+            LastLoss[i] = double.NaN;
+            return;
+        }
+
+        var g = _grad[i];
+        double loss = LossAndGradient(i, g);
+        double norm2 = 0;
+        for (int k = 0; k < g.Length; k++)
+        {
+            if (_mask[k])
+            {
+                norm2 += g[k] * g[k];
+            }
+        }
+
+        double norm = Math.Sqrt(norm2);
+        if (!double.IsFinite(loss) || Math.Abs(loss) > OverflowLimit || !double.IsFinite(norm) || norm > OverflowLimit)
+        {
+            Status[i] = AgentStatus.Diverged;
+            DivergedReason[i] = $"step {StepCount}: loss {loss:G4}, gradient norm {norm:G4} (horizon T = {Agents[i].Horizon}, lr = {Agents[i].LearningRate:G3}); the closed loop overflowed";
+            LastLoss[i] = double.NaN;
+            return;
+        }
+
+        LastLoss[i] = loss;
+        double scale = Options.Clip > 0 && norm > Options.Clip ? Options.Clip / norm : 1.0;
+        var theta = Parameters[i];
+        double lr = Agents[i].LearningRate;
+        if (Options.Optimizer == ClosedLoopOptimizer.Sgd)
+        {
+            for (int k = 0; k < g.Length; k++)
+            {
+                if (_mask[k])
+                {
+                    theta[k] -= lr * scale * g[k];
+                }
+            }
+        }
+        else
+        {
+            const double b1 = 0.9, b2 = 0.999, eps = 1e-8;
+            int t = StepCount + 1;
+            double c1 = 1 - Math.Pow(b1, t), c2 = 1 - Math.Pow(b2, t);
+            var m1 = _m1[i];
+            var m2 = _m2[i];
+            for (int k = 0; k < g.Length; k++)
+            {
+                if (_mask[k])
+                {
+                    double gk = g[k] * scale;
+                    m1[k] = b1 * m1[k] + (1 - b1) * gk;
+                    m2[k] = b2 * m2[k] + (1 - b2) * gk * gk;
+                    theta[k] -= lr * (m1[k] / c1) / (Math.Sqrt(m2[k] / c2) + eps);
+                }
+            }
+        }
+
+        if (Options.RankOne)
+        {
+            Layout.SyncRankOne(theta);
+        }
+    }
+}

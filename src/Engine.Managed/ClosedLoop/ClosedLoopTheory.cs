@@ -1,0 +1,213 @@
+using System.Numerics;
+using MathNet.Numerics.LinearAlgebra;
+
+namespace Engine.ClosedLoop;
+
+/// <summary>The linear theory of the closed loop: the joint matrix P, its spectrum, the agent's feedback gains and overlaps.</summary>
+/// <remarks>All float64, on the CPU; eigenvalues from MathNet's non-symmetric EVD, sorted by modulus (descending).</remarks>
+public static class ClosedLoopTheory
+{
+    /// <summary>The joint matrix P of s = (x, h): s_{t+1} = P s_t for the linear agent, (n+N)×(n+N).</summary>
+    /// <remarks>
+    /// P = [[A, B zᵀ], [m C A, W + m C B zᵀ]]. The last term is zero whenever C B = 0 (the double integrator, every
+    /// K ≥ 2 integrator and the point mass observe positions only), which gives Ger &amp; Barak's
+    /// P = [[A, B zᵀ], [m C A, W]]. Returned row-major, length (n+N)².
+    /// </remarks>
+    public static double[] JointMatrix(Plant plant, AgentLayout layout, double[] theta)
+    {
+        ArgumentNullException.ThrowIfNull(plant);
+        ArgumentNullException.ThrowIfNull(layout);
+        ArgumentNullException.ThrowIfNull(theta);
+        int n = plant.N, p = plant.P, q = plant.Q, nh = layout.Hidden, d = n + nh;
+        var P = new double[d * d];
+        var mc = new double[nh * n];     // m C  (N×n)
+        for (int i = 0; i < nh; i++)
+        {
+            for (int j = 0; j < n; j++)
+            {
+                double s = 0;
+                for (int k = 0; k < q; k++)
+                {
+                    s += theta[layout.MOffset + i * q + k] * plant.C[k * n + j];
+                }
+
+                mc[i * n + j] = s;
+            }
+        }
+
+        for (int i = 0; i < n; i++)
+        {
+            for (int j = 0; j < n; j++)
+            {
+                P[i * d + j] = plant.A[i * n + j];
+            }
+
+            for (int j = 0; j < nh; j++)
+            {
+                double s = 0;
+                for (int k = 0; k < p; k++)
+                {
+                    s += plant.B[i * p + k] * theta[layout.ZOffset + j * p + k];
+                }
+
+                P[i * d + n + j] = s;
+            }
+        }
+
+        for (int i = 0; i < nh; i++)
+        {
+            for (int j = 0; j < n; j++)
+            {
+                double s = 0;
+                for (int k = 0; k < n; k++)
+                {
+                    s += mc[i * n + k] * plant.A[k * n + j];
+                }
+
+                P[(n + i) * d + j] = s;
+            }
+
+            for (int j = 0; j < nh; j++)
+            {
+                double s = theta[i * nh + j];
+                for (int k = 0; k < n; k++)
+                {
+                    for (int r = 0; r < p; r++)
+                    {
+                        s += mc[i * n + k] * plant.B[k * p + r] * theta[layout.ZOffset + j * p + r];
+                    }
+                }
+
+                P[(n + i) * d + n + j] = s;
+            }
+        }
+
+        return P;
+    }
+
+    /// <summary>Eigenvalues of a square row-major matrix, sorted by modulus descending (ties: larger imaginary part first).</summary>
+    public static Complex[] Eigenvalues(double[] matrix, int dim)
+    {
+        ArgumentNullException.ThrowIfNull(matrix);
+        Util.Guard.Length(matrix.Length, (long)dim * dim, "matrix", "dim×dim");
+        var m = Matrix<double>.Build.Dense(dim, dim, (i, j) => matrix[i * dim + j]);
+        var ev = m.Evd(Symmetricity.Asymmetric).EigenValues.ToArray();
+        return SortByModulus(ev);
+    }
+
+    /// <summary>Sorts by |λ| descending, then by imaginary part descending (so conjugate pairs are adjacent, + first).</summary>
+    public static Complex[] SortByModulus(Complex[] values)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        return values.OrderByDescending(c => Math.Round(c.Magnitude, 12)).ThenByDescending(c => c.Imaginary).ToArray();
+    }
+
+    /// <summary>Eigenvalues of the joint matrix P (sorted by modulus) for an agent.</summary>
+    public static Complex[] JointEigenvalues(Plant plant, AgentLayout layout, double[] theta)
+        => Eigenvalues(JointMatrix(plant, layout, theta), plant.N + layout.Hidden);
+
+    /// <summary>
+    /// The agent's effective feedback gains (k1, k2): the least-squares fit u_t ≈ −k1 x_{1,t} − k2 x_{2,t} of its
+    /// controls on the plant's first two state components (position and velocity for the double integrator) over
+    /// its closed-loop rollouts (all trials, t = 0..T−1). One-dimensional plants give k2 = 0; control channel 0.
+    /// </summary>
+    /// <remarks>A stabilising PD law on the double integrator has k1 &gt; 0 and k2 &gt; 0 (velocity damping).</remarks>
+    public static (double K1, double K2) FeedbackGains(Plant plant, ControlTask task, AgentActivation act, AgentLayout layout, double[] theta, int horizon)
+    {
+        ArgumentNullException.ThrowIfNull(plant);
+        var (xs, _, us) = ClosedLoopReference.Rollout(plant, task, act, layout, theta, horizon);
+        return LeastSquaresGains(xs, us, plant.N, plant.P, task.Trials, horizon);
+    }
+
+    /// <summary>The fit behind <see cref="FeedbackGains"/> on states B×(T+1)×n and controls B×T×p.</summary>
+    public static (double K1, double K2) LeastSquaresGains(double[] xs, double[] us, int n, int p, int trials, int horizon)
+    {
+        ArgumentNullException.ThrowIfNull(xs);
+        ArgumentNullException.ThrowIfNull(us);
+        double s11 = 0, s12 = 0, s22 = 0, r1 = 0, r2 = 0;
+        for (int b = 0; b < trials; b++)
+        {
+            for (int t = 0; t < horizon; t++)
+            {
+                double a = xs[(b * (horizon + 1) + t) * n], c = n > 1 ? xs[(b * (horizon + 1) + t) * n + 1] : 0;
+                double u = us[(b * horizon + t) * p];
+                s11 += a * a;
+                s12 += a * c;
+                s22 += c * c;
+                r1 += a * u;
+                r2 += c * u;
+            }
+        }
+
+        if (n == 1 || s22 == 0)
+        {
+            return (s11 > 0 ? -r1 / s11 : double.NaN, 0);
+        }
+
+        double det = s11 * s22 - s12 * s12;
+        if (!(Math.Abs(det) > 1e-300) || !double.IsFinite(det))
+        {
+            return (double.NaN, double.NaN);
+        }
+
+        return (-(s22 * r1 - s12 * r2) / det, -(s11 * r2 - s12 * r1) / det);
+    }
+
+    /// <summary>The overlaps σ_ab = aᵀ b / N of the rank-one agent's vectors (m, z and the factors u, v of W = u vᵀ).</summary>
+    /// <remarks>Loss-visible: σ_zm, σ_zu, σ_vm, σ_vu (they fix the closed loop); the rest only enter the learning dynamics.</remarks>
+    public static Overlaps RankOneOverlaps(AgentLayout layout, double[] theta)
+    {
+        ArgumentNullException.ThrowIfNull(layout);
+        ArgumentNullException.ThrowIfNull(theta);
+        var m = theta.AsSpan(layout.MOffset, layout.Hidden);
+        var z = theta.AsSpan(layout.ZOffset, layout.Hidden);
+        var u = layout.U(theta);
+        var v = layout.V(theta);
+        double n = layout.Hidden;
+        double D(ReadOnlySpan<double> a, ReadOnlySpan<double> b) => System.Numerics.Tensors.TensorPrimitives.Dot(a, b) / n;
+        return new Overlaps(D(z, m), D(z, u), D(v, m), D(v, u), D(m, m), D(z, z), D(u, u), D(v, v), D(m, u), D(z, v));
+    }
+
+    /// <summary>
+    /// The angle (degrees) between the gradients of a short-horizon and a long-horizon closed-loop loss of the
+    /// trained blocks: arccos(⟨g_s, g_l⟩ / (‖g_s‖ ‖g_l‖)). Above 90° the myopic and the long-term objective conflict.
+    /// </summary>
+    public static double GradientConflictAngle(ClosedLoopEnsemble ensemble, int agent, int shortHorizon, int longHorizon)
+    {
+        ArgumentNullException.ThrowIfNull(ensemble);
+        var layout = ensemble.Layout;
+        var gs = new double[layout.Length];
+        var gl = new double[layout.Length];
+        var theta = ensemble.Parameters[agent];
+        var o = ensemble.Options;
+        ClosedLoopReference.ClosedLoopLoss(ensemble.Plant, ensemble.Task, o.Activation, o.Beta, layout, theta, shortHorizon, gs, o.RankOne);
+        ClosedLoopReference.ClosedLoopLoss(ensemble.Plant, ensemble.Task, o.Activation, o.Beta, layout, theta, longHorizon, gl, o.RankOne);
+        var mask = layout.TrainMask(o.Train);
+        double dot = 0, ns = 0, nl = 0;
+        for (int k = 0; k < mask.Length; k++)
+        {
+            if (mask[k])
+            {
+                dot += gs[k] * gl[k];
+                ns += gs[k] * gs[k];
+                nl += gl[k] * gl[k];
+            }
+        }
+
+        double c = dot / Math.Sqrt(ns * nl);
+        return double.IsFinite(c) ? Math.Acos(Math.Clamp(c, -1, 1)) * 180 / Math.PI : double.NaN;
+    }
+}
+
+/// <summary>Overlaps σ_ab = aᵀ b / N between the rank-one agent's vectors.</summary>
+/// <param name="Zm">σ_zm (loss-visible).</param>
+/// <param name="Zu">σ_zu (loss-visible).</param>
+/// <param name="Vm">σ_vm (loss-visible).</param>
+/// <param name="Vu">σ_vu (loss-visible).</param>
+/// <param name="Mm">σ_mm.</param>
+/// <param name="Zz">σ_zz.</param>
+/// <param name="Uu">σ_uu.</param>
+/// <param name="Vv">σ_vv.</param>
+/// <param name="Mu">σ_mu.</param>
+/// <param name="Zv">σ_zv.</param>
+public readonly record struct Overlaps(double Zm, double Zu, double Vm, double Vu, double Mm, double Zz, double Uu, double Vv, double Mu, double Zv);

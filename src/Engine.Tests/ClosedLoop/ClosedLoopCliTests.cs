@@ -1,0 +1,83 @@
+using Engine.Cli;
+using NUnit.Framework;
+
+namespace Engine.Tests.ClosedLoop;
+
+/// <summary>The <c>closed-loop</c> verb end to end.</summary>
+[NonParallelizable]
+public sealed class ClosedLoopCliTests
+{
+    private string _dir = null!;
+
+    [SetUp]
+    public void Setup() => _dir = Directory.CreateTempSubdirectory("closedloop").FullName;
+
+    [TearDown]
+    public void Cleanup() => Directory.Delete(_dir, true);
+
+    private static (int Code, string Out, string Err) Cli(params string[] args)
+    {
+        var (oldOut, oldErr) = (Console.Out, Console.Error);
+        var (o, e) = (new StringWriter(), new StringWriter());
+        Console.SetOut(o);
+        Console.SetError(e);
+        try
+        {
+            return (EngineCli.Run(args), o.ToString(), e.ToString());
+        }
+        finally
+        {
+            Console.SetOut(oldOut);
+            Console.SetError(oldErr);
+        }
+    }
+
+    [Test]
+    public void ClosedLoop_OpenMode_WritesCsvAndFigures()
+    {
+        var (code, output, err) = Cli("closed-loop", "--plant", "double-integrator", "--mode", "open", "--agents", "2", "--hidden", "12",
+            "--horizon", "20", "--steps", "30", "--record-every", "5", "--out", _dir);
+        Assert.That(code, Is.EqualTo(0), err + output);
+        foreach (var f in new[] { "metrics.csv", "eigenvalues.csv", "summary.json", "loss_stages.png", "eigenvalues.png", "gains.png" })
+        {
+            Assert.That(File.Exists(Path.Combine(_dir, f)), Is.True, f);
+        }
+
+        var lines = File.ReadAllLines(Path.Combine(_dir, "metrics.csv"));
+        Assert.That(lines[0], Does.StartWith("mode,agent,step,loss,control_loss,rho,k1,k2,sigma_zm"));
+        Assert.That(lines.Count(l => l.StartsWith("closed,", StringComparison.Ordinal)), Is.EqualTo(2 * 7));
+        Assert.That(lines.Count(l => l.StartsWith("open,", StringComparison.Ordinal)), Is.EqualTo(2 * 7));
+    }
+
+    [Test]
+    public void ClosedLoop_RankOneTracking_ReportsReducedModelAndFrequencyOrder()
+    {
+        var (code, output, err) = Cli("closed-loop", "--plant", "integrator", "--order", "1", "--task", "tracking", "--rank-one",
+            "--agents", "1", "--hidden", "10", "--horizon", "30", "--steps", "20", "--record-every", "5", "--out", _dir);
+        Assert.That(code, Is.EqualTo(0), err + output);
+        Assert.That(File.Exists(Path.Combine(_dir, "frequencies.csv")), Is.True);
+        var summary = File.ReadAllText(Path.Combine(_dir, "summary.json"));
+        Assert.That(summary, Does.Contain("frequency_acquisition_order").And.Contain("reduced_model_max_rel_loss_difference"));
+    }
+
+    [TestCase("--plant", "moon-lander", "unknown plant 'moon-lander'")]
+    [TestCase("--mode", "sideways", "unknown --mode 'sideways'")]
+    [TestCase("--horizon", "0", "horizon T must be in [1")]
+    [TestCase("--lr", "fast", "--lr 'fast' is not a comma-separated list")]
+    public void ClosedLoop_BadInput_IsOneLineAndExitCode2(string flag, string value, string expected)
+    {
+        var (code, _, err) = Cli("closed-loop", flag, value, "--out", _dir);
+        Assert.That(code, Is.EqualTo(2));
+        Assert.That(err, Does.Contain(expected));
+    }
+
+    [Test]
+    public void ClosedLoop_InconsistentPlantFile_IsAClearError()
+    {
+        string path = Path.Combine(_dir, "bad.json");
+        File.WriteAllText(path, """{"A": [[1, 1], [0, 1]], "B": [[0], [1], [1]], "C": [[1, 0]]}""");
+        var (code, _, err) = Cli("closed-loop", "--plant", path, "--out", _dir);
+        Assert.That(code, Is.EqualTo(2));
+        Assert.That(err, Does.Contain("B must have n = 2 rows"));
+    }
+}

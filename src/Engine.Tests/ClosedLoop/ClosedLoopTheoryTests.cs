@@ -1,0 +1,197 @@
+using System.Numerics;
+using Engine.ClosedLoop;
+using NUnit.Framework;
+
+namespace Engine.Tests.ClosedLoop;
+
+/// <summary>The theory with known answers: P propagates the joint state, the reduced model equals the full rank-one network, the published phenomenology.</summary>
+public sealed class ClosedLoopTheoryTests
+{
+    private static readonly Plant Di = Plant.DoubleIntegrator();
+
+    [Test]
+    public void JointMatrix_PropagatesTheJointState_OfALinearRollout([Values("double-integrator", "point-mass")] string plantName)
+    {
+        var plant = Plant.Create(plantName);
+        var task = ControlTask.Regulate(plant);
+        var opt = new ClosedLoopOptions { Hidden = 9, InitGain = 0.7 };
+        var layout = new AgentLayout(9, plant.Q, plant.P);
+        var theta = AgentInit.Create(layout, opt, 4);
+        const int T = 6;
+        var (xs, ys, _) = ClosedLoopReference.Rollout(plant, task, AgentActivation.Linear, layout, theta, T);
+        var P = ClosedLoopTheory.JointMatrix(plant, layout, theta);
+        int n = plant.N, d = n + 9;
+        // s_0 = (x_0, m C x_0); iterate P and compare the plant part with the rollout
+        var s = new double[d];
+        Array.Copy(xs, 0, s, 0, n);
+        for (int i = 0; i < 9; i++)
+        {
+            for (int k = 0; k < plant.Q; k++)
+            {
+                s[n + i] += theta[layout.MOffset + i * plant.Q + k] * ys[k];
+            }
+        }
+
+        for (int t = 1; t <= T; t++)
+        {
+            var next = new double[d];
+            for (int i = 0; i < d; i++)
+            {
+                for (int j = 0; j < d; j++)
+                {
+                    next[i] += P[i * d + j] * s[j];
+                }
+            }
+
+            s = next;
+            for (int i = 0; i < n; i++)
+            {
+                Assert.That(s[i], Is.EqualTo(xs[t * n + i]).Within(1e-10), $"t={t} x[{i}]");
+            }
+        }
+    }
+
+    [Test]
+    public void ReducedRankOneModel_MatchesFullN100RankOneNetwork_LossAndSpectrum()
+    {
+        // Tolerance: loss curves agree to 1e-6 relative (the unstable early loop amplifies rounding by ρ^T) over 300 SGD steps; the leading n+2 = 4 eigenvalues of the
+        // full 102×102 P agree with the reduced 4×4 P̃ to 1e-7 (both are exact descriptions; the gap is rounding).
+        const int T = 50, steps = 300;
+        const double lr = 0.02, clip = 1;
+        var task = ControlTask.Regulate(Di);
+        var opt = new ClosedLoopOptions { Hidden = 100, RankOne = true, Train = TrainedWeights.Factors, InitGain = 0.2, Clip = clip };
+        var full = new ClosedLoopEnsemble(Di, task, opt, [new AgentSetup(3, T, lr)]);
+        var reduced = RankOneReducedModel.FromAgent(Di, task, full.Layout, full.Parameters[0]);
+        double first = double.NaN, last = double.NaN;
+        for (int s = 0; s < steps; s++)
+        {
+            if (s % 60 == 0)
+            {
+                var ef = ClosedLoopTheory.JointEigenvalues(Di, full.Layout, full.Parameters[0]);
+                var er = reduced.Eigenvalues();
+                AssertSameSpectrum(ef.Take(4).ToArray(), er, 1e-7, $"step {s}");
+                var o = ClosedLoopTheory.RankOneOverlaps(full.Layout, full.Parameters[0]);
+                var or = reduced.Overlaps;
+                Assert.That(new[] { or.Zm, or.Zu, or.Vm, or.Vu }, Is.EqualTo(new[] { o.Zm, o.Zu, o.Vm, o.Vu }).Within(1e-9), $"overlaps at step {s}");
+                Assert.That(ef.Skip(4).Max(c => c.Magnitude), Is.LessThan(1e-6), "the rest of P's spectrum is zero");
+            }
+
+            double lf = full.Step()[0];
+            double lrd = reduced.Step(T, lr, clip);
+            Assert.That(lrd, Is.EqualTo(lf).Within(1e-6 * Math.Abs(lf)), $"loss at step {s}");
+            if (s == 0)
+            {
+                first = lf;
+            }
+
+            last = lf;
+        }
+
+        Assert.That(last, Is.LessThan(0.5 * first), "the comparison covers real learning, not a frozen network");
+    }
+
+    [Test]
+    public void DoubleIntegrator_ClosedLoop_RhoAboveOneEarly_ThenInsideUnitCircle_OpenLoopDiffers()
+    {
+        const int T = 50, steps = 400;
+        var task = ControlTask.Regulate(Di);
+        var opt = new ClosedLoopOptions { Hidden = 100, Clip = 1, InitGain = 0.3 };
+        var agent = new AgentSetup(1, T, 0.02);
+        var closed = new ClosedLoopEnsemble(Di, task, opt, [agent]);
+        var init = (double[])closed.Parameters[0].Clone();
+        var rec = ClosedLoopRecorder.Train(closed, steps, 20);
+        var rho = rec.Select(r => r.Rho).ToArray();
+        Assert.That(rho[0], Is.GreaterThan(1), "stage 1: the initial closed loop is unstable");
+        Assert.That(rho[^1], Is.LessThan(1), "the leading eigenvalue has entered the unit circle");
+        Assert.That(rec[^1].Loss, Is.LessThan(0.02 * rec[0].Loss));
+        var stages = StageDetector.Detect(rec.Select(r => r.Loss).ToArray(), rho, rec.Select(r => r.Eigenvalues[2].Magnitude).ToArray());
+        Assert.That(stages.UnstableFrom, Is.EqualTo(0));
+        Assert.That(stages.EnterUnitCircle, Is.GreaterThan(0));
+        Assert.That(rec[^1].K1, Is.GreaterThan(0), "negative position feedback");
+        Assert.That(rec[^1].K2, Is.GreaterThan(0), "velocity damping");
+
+        var open = new ClosedLoopEnsemble(Di, task, opt, [agent]);
+        init.CopyTo(open.Parameters[0], 0);
+        open.UseOpenLoop(closed.Parameters, OpenLoopInputs.TeacherDriven);
+        var orec = ClosedLoopRecorder.Train(open, steps, 20);
+        Assert.That(orec[^1].Loss, Is.LessThan(orec[0].Loss), "the student learns to imitate");
+        double gap = rec.Zip(orec, (c, o) => Math.Abs(c.Rho - o.Rho)).Max();
+        double gainGap = rec.Zip(orec, (c, o) => Math.Abs(c.K2 - o.K2)).Max();
+        Assert.That(gap, Is.GreaterThan(0.05), "open- and closed-loop spectra follow different trajectories");
+        Assert.That(gainGap, Is.GreaterThan(0.05), "and different feedback gains");
+    }
+
+    [Test]
+    public void GradientConflictAngle_IsAnAngle()
+    {
+        var ens = new ClosedLoopEnsemble(Di, ControlTask.Regulate(Di), new ClosedLoopOptions { Hidden = 20 }, [new AgentSetup(1, 30, 0.01)]);
+        double a = ClosedLoopTheory.GradientConflictAngle(ens, 0, 5, 30);
+        Assert.That(a, Is.InRange(0.0, 180.0));
+        Assert.That(ClosedLoopTheory.GradientConflictAngle(ens, 0, 30, 30), Is.EqualTo(0).Within(1e-5));
+    }
+
+    [Test]
+    public void StageDetector_FindsTheBoundaries_OfASyntheticRecord()
+    {
+        int k = 100;
+        var loss = Enumerable.Range(0, k).Select(i => i < 20 ? 10 * Math.Exp(-0.2 * i) : 10 * Math.Exp(-4) * (1 - 0.0001 * (i - 20))).ToArray();
+        var rho = Enumerable.Range(0, k).Select(i => i < 50 ? 1.05 : 0.9).ToArray();
+        var l3 = Enumerable.Range(0, k).Select(i => i < 60 ? 0.1 : 0.8).ToArray();
+        var s = StageDetector.Detect(loss, rho, l3);
+        Assert.That(s.UnstableFrom, Is.EqualTo(0));
+        Assert.That(s.EnterUnitCircle, Is.EqualTo(50));
+        Assert.That(s.PlateauStart, Is.InRange(19, 25));
+        Assert.That(s.ThirdEigenvalueGrowth, Is.EqualTo(60));
+    }
+
+    [Test]
+    public void FrequencyAcquisition_OrdersByHalfwayStep()
+    {
+        var slow = Enumerable.Range(0, 10).Select(i => i < 7 ? 1.0 : 0.1).ToArray();
+        var fast = Enumerable.Range(0, 10).Select(i => i < 3 ? 1.0 : 0.1).ToArray();
+        var flat = Enumerable.Repeat(1.0, 10).ToArray();
+        var (steps, order) = FrequencyAcquisition.Analyze([slow, fast, flat]);
+        Assert.That(steps, Is.EqualTo(new[] { 7, 3, -1 }));
+        Assert.That(order, Is.EqualTo(new[] { 1, 0 }));
+    }
+
+    [Test]
+    public void TrackingTask_IsLinearInTheReference_PerFrequencyTasksShareThePhases()
+    {
+        var plant = Plant.Integrator(1);
+        var tt = new TrackingTask(plant, [0.1, 0.5], trials: 3, seed: 2);
+        const int T = 20;
+        var all = new double[3 * (T + 1)];
+        var a = new double[all.Length];
+        var b = new double[all.Length];
+        tt.FillTargets(T, all);
+        tt.Only(0).FillTargets(T, a);
+        tt.Only(1).FillTargets(T, b);
+        for (int i = 0; i < all.Length; i++)
+        {
+            Assert.That(all[i], Is.EqualTo(a[i] + b[i]).Within(1e-12));
+        }
+
+        // a trained-from-scratch agent's loss falls on this task
+        var ens = new ClosedLoopEnsemble(plant, tt, new ClosedLoopOptions { Hidden = 30, Clip = 1 }, [new AgentSetup(0, T, 0.05)]);
+        double l0 = ens.Step()[0];
+        for (int s = 0; s < 50; s++)
+        {
+            ens.Step();
+        }
+
+        Assert.That(ens.LastLoss[0], Is.LessThan(l0));
+    }
+
+    private static void AssertSameSpectrum(Complex[] a, Complex[] b, double tol, string what)
+    {
+        Assert.That(b.Length, Is.EqualTo(a.Length), what);
+        var left = b.ToList();
+        foreach (var x in a)
+        {
+            var best = left.OrderBy(y => (y - x).Magnitude).First();
+            Assert.That((best - x).Magnitude, Is.LessThan(tol * Math.Max(1, x.Magnitude)), $"{what}: eigenvalue {x} vs {best}");
+            left.Remove(best);
+        }
+    }
+}
