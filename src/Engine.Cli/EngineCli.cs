@@ -13,6 +13,7 @@ public static class EngineCli
             TrainCommand.Create(),
             RunCommand.Create("run", "Evaluate a checkpoint on fresh trials and write states and outputs as .npy."),
             RunCommand.Create("record", "Alias of run."),
+            EvalCommand.Create(),
             BenchCommand.Create(),
             SelfTestCommand.Create(),
             DevicesCommand.Create(),

@@ -37,13 +37,7 @@ internal static class RunCommand
         Guard.AtLeast(t, 1, "--steps");
 
         // Every network sees the same trials (one shared set), so their states can be compared.
-        var batch = TrialBatch.For(spec, 1, trials, t);
-        task.Generate(Rng.For(seed, Rng.EvalStream), trials, t, batch.Inputs, batch.Targets, batch.Mask);
-        int noisePer = batch.Noise.Length / spec.Networks;
-        for (int e = 0; e < spec.Networks && noisePer > 0; e++)
-        {
-            Rng.For(ensemble.Seeds[e], Rng.EvalStream, seed).FillGaussian(batch.Noise.AsSpan(e * noisePer, noisePer));
-        }
+        var batch = Engine.Analysis.Evaluation.SharedTrials(ensemble, task, trials, t, seed);
 
         using var backend = BackendFactory.Create(backendName);
         Console.WriteLine($"backend: {backend.Name} ({backend.Device})");
@@ -57,18 +51,9 @@ internal static class RunCommand
         Npy.Write(Path.Combine(outDir, "states.npy"), states, e_, trials, t, spec.Hidden);
 
         var mse = new double[e_];
-        int per = trials * t * spec.Outputs;
         for (int e = 0; e < e_; e++)
         {
-            double sse = 0, m = 0;
-            for (int k = 0; k < per; k++)
-            {
-                double d = outputs[e * per + k] - batch.Targets[k];
-                sse += batch.Mask[k] * d * d;
-                m += batch.Mask[k];
-            }
-
-            mse[e] = sse / Math.Max(1, m);
+            mse[e] = Engine.Analysis.Evaluation.MaskedMse(outputs, batch, e);
             Console.WriteLine($"  network {e,3}  mse {mse[e]:E3}");
         }
 

@@ -88,6 +88,9 @@ public sealed class RunDirectory
         WriteSummary(state, backend);
     }
 
+    /// <summary>The status as written in files: training, converged, diverged, not_converged.</summary>
+    public static string StatusName(NetworkStatus status) => status == NetworkStatus.NotConverged ? "not_converged" : status.ToString().ToLowerInvariant();
+
     private static double? Finite(double v) => double.IsFinite(v) ? v : null;
 
     /// <summary>Writes summary.json: per network status, epochs, final loss; and run totals.</summary>
@@ -97,7 +100,7 @@ public sealed class RunDirectory
         {
             network = e,
             seed = state.Ensemble.Seeds[e],
-            status = n.Status.ToString().ToLowerInvariant() switch { "notconverged" => "not_converged", var s => s },
+            status = StatusName(n.Status),
             epochs = n.Epochs,
             final_loss = Finite(n.LastLoss),
             learning_rate = state.Options.LearningRateOf(e) * (state.Options.Parameterization == Parameterization.MuP ? state.Options.GammaOf(e) : 1) * n.LrScale,

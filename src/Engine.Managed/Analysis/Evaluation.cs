@@ -1,0 +1,82 @@
+using Engine.Backends;
+using Engine.Model;
+using Engine.Tasks;
+using Engine.Training;
+using Engine.Util;
+
+namespace Engine.Analysis;
+
+/// <summary>Per-network error on fresh in-distribution and out-of-distribution trials, and the behavioural spread σ_OOD.</summary>
+/// <param name="InDistributionMse">Masked MSE on fresh trials of the training length [E].</param>
+/// <param name="OodMse">Masked MSE on the task's OOD variant (twice as long; delayed discrimination: twice the delay) [E].</param>
+/// <param name="SigmaOod">Population standard deviation of the OOD MSE over converged networks (NaN with none).</param>
+/// <param name="Converged">Networks that converged in training.</param>
+/// <param name="Steps">In-distribution trial length.</param>
+/// <param name="OodSteps">OOD trial length.</param>
+public sealed record EvaluationResult(double[] InDistributionMse, double[] OodMse, double SigmaOod, int Converged, int Steps, int OodSteps);
+
+/// <summary>Evaluates a trained ensemble on the same fresh trials for every network (Huang et al.'s behavioural degeneracy).</summary>
+public static class Evaluation
+{
+    /// <summary>Masked MSE of network e's outputs [E][B][T][O] against a batch's (shared or per-network) targets.</summary>
+    public static double MaskedMse(ReadOnlySpan<float> outputs, TrialBatch batch, int e)
+    {
+        int per = batch.Trials * batch.Steps * batch.OutputSize;
+        int set = batch.SetOf(e);
+        var y = outputs.Slice(e * per, per);
+        var t = batch.Targets.AsSpan(set * per, per);
+        var m = batch.Mask.AsSpan(set * per, per);
+        double sse = 0, count = 0;
+        for (int k = 0; k < per; k++)
+        {
+            double d = y[k] - t[k];
+            sse += m[k] * d * d;
+            count += m[k];
+        }
+
+        return sse / Math.Max(1, count);
+    }
+
+    /// <summary>A batch of <paramref name="trials"/> fresh trials shared by every network, with per-network process noise.</summary>
+    public static TrialBatch SharedTrials(Ensemble ensemble, ITrialTask task, int trials, int steps, long seed)
+    {
+        var spec = ensemble.Spec;
+        var batch = TrialBatch.For(spec, 1, trials, steps);
+        task.Generate(Rng.For(seed, Rng.EvalStream), trials, steps, batch.Inputs, batch.Targets, batch.Mask);
+        int noisePer = batch.Noise.Length / spec.Networks;
+        for (int e = 0; e < spec.Networks && noisePer > 0; e++)
+        {
+            Rng.For(ensemble.Seeds[e], Rng.EvalStream, seed).FillGaussian(batch.Noise.AsSpan(e * noisePer, noisePer));
+        }
+
+        return batch;
+    }
+
+    /// <summary>In-distribution and OOD MSE of every network, and σ_OOD over the converged ones.</summary>
+    public static EvaluationResult Run(IEnsembleBackend backend, TrainingState state, ITrialTask task, int trials = 64, long seed = 12345)
+    {
+        Guard.AtLeast(trials, 1, nameof(trials));
+        var ens = state.Ensemble;
+        int steps = state.Options.StepsFor(task);
+        var ood = task.OutOfDistribution();
+        int oodSteps = task.OodSteps(steps);
+        var id = Mse(backend, ens, task, trials, steps, seed);
+        var oo = Mse(backend, ens, ood, trials, oodSteps, seed + 1);
+        var conv = Enumerable.Range(0, ens.Spec.Networks).Where(e => state.Networks[e].Status == NetworkStatus.Converged).Select(e => oo[e]).ToArray();
+        double sigma = double.NaN;
+        if (conv.Length > 0)
+        {
+            double mean = conv.Average();
+            sigma = Math.Sqrt(conv.Sum(v => (v - mean) * (v - mean)) / conv.Length);
+        }
+
+        return new EvaluationResult(id, oo, sigma, conv.Length, steps, oodSteps);
+    }
+
+    private static double[] Mse(IEnsembleBackend backend, Ensemble ens, ITrialTask task, int trials, int steps, long seed)
+    {
+        var batch = SharedTrials(ens, task, trials, steps, seed);
+        var (outputs, _) = ens.Run(backend, batch, keepStates: false);
+        return Enumerable.Range(0, ens.Spec.Networks).Select(e => MaskedMse(outputs, batch, e)).ToArray();
+    }
+}
