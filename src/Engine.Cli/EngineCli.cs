@@ -16,6 +16,7 @@ public static class EngineCli
             BenchCommand.Create(),
             SelfTestCommand.Create(),
             DevicesCommand.Create(),
+            FixedPointsCommand.Create(),
         };
         return root.Parse(args).Invoke();
     }
