@@ -5,14 +5,20 @@ namespace Engine.FixedPoints;
 /// <summary>The float64 Newton / Levenberg–Marquardt polish of candidate fixed points.</summary>
 /// <remarks>
 /// On r(h) = F(h) − h with Jacobian A = ∂F/∂h − I: try the Newton step A δ = −r; if A is singular or the step does
-/// not lower q = ½‖r‖², take damped steps (AᵀA + μ I) δ = −Aᵀ r with μ growing tenfold (from 1e-6 · max diag AᵀA)
-/// until q falls. A step is kept only if it lowers q, so the polish never makes a point worse. Stops when q is
-/// below <see cref="TargetQ"/>, no step lowers q, or after the iteration budget. O(N³) per iteration.
+/// not lower q = ½‖r‖², take damped steps (AᵀA + μ I) δ = −Aᵀ r with μ growing 100-fold (from 1e-6 · max diag AᵀA, at most
+/// <see cref="MaxDampingTries"/> times) until q falls. A step is kept only if it lowers q, so the polish never makes a point worse. Stops when q is
+/// below <see cref="TargetQ"/>, no step lowers q, convergence is merely linear (<see cref="SlowRatio"/>), or after the budget. O(N³) per iteration.
 /// </remarks>
 public static class Polish
 {
     /// <summary>q below which the polish stops (the float64 noise floor for N up to a few hundred).</summary>
     public const double TargetQ = 1e-28;
+
+    /// <summary>Damped (LM) solves tried per iteration, μ growing 100-fold each time.</summary>
+    public const int MaxDampingTries = 5;
+
+    /// <summary>After two iterations, stop once an iteration lowers q by less than half: no fixed point is near (a slow point).</summary>
+    public const double SlowRatio = 0.5;
 
     /// <summary>Polishes <paramref name="h"/> [N] in place; returns its final q and the iterations taken.</summary>
     public static (double Q, int Iterations) Run(FrozenNetwork net, Span<double> h, int maxIterations)
@@ -37,6 +43,7 @@ public static class Polish
             }
 
             bool improved = false;
+            double before = q;
             a.CopyTo(m, 0);
             for (int i = 0; i < n; i++)
             {
@@ -73,7 +80,8 @@ public static class Polish
                     maxDiag = Math.Max(maxDiag, ata[i * n + i]);
                 }
 
-                for (double mu = 1e-6 * Math.Max(maxDiag, 1e-300); mu < 1e12 * Math.Max(maxDiag, 1) && !improved; mu *= 10)
+                double mu = 1e-6 * Math.Max(maxDiag, 1e-300);
+                for (int tries = 0; tries < MaxDampingTries && !improved; tries++, mu *= 100)
                 {
                     ata.CopyTo(m, 0);
                     for (int i = 0; i < n; i++)
@@ -90,8 +98,9 @@ public static class Polish
                 }
             }
 
-            if (!improved)
+            if (!improved || (it >= 2 && q > SlowRatio * before))
             {
+                it++;
                 break;
             }
         }
