@@ -69,10 +69,7 @@ internal static class FixedPointsCommand
             var sizes = r.GetValue(networks) is { } count ? [(count, r.GetValue(seeds))] : new[] { (1, 1024), (32, 256) };
             foreach (var (e, s) in sizes)
             {
-                foreach (var line in FixedPointBenchmark.Run(search, e, s, r.GetValue(hidden), r.GetValue(iterations), r.GetValue(repeats)))
-                {
-                    Console.WriteLine(line);
-                }
+                FixedPointBenchmark.Run(search, e, s, r.GetValue(hidden), r.GetValue(iterations), r.GetValue(repeats), Console.WriteLine);
             }
 
             return 0;

@@ -43,12 +43,18 @@ public static class FixedPointBenchmark
     }
 
     /// <summary>Runs the search <paramref name="repeats"/> times, then one polish + linearisation (without and with de-duplication); returns report lines.</summary>
-    public static IReadOnlyList<string> Run(IFixedPointSearch search, int networks, int seeds, int hidden, int iterations, int repeats = 3)
+    public static IReadOnlyList<string> Run(IFixedPointSearch search, int networks, int seeds, int hidden, int iterations, int repeats = 3, Action<string>? report = null)
     {
         ArgumentNullException.ThrowIfNull(search);
         var problem = Problem(networks, seeds, hidden);
         var options = new AdamSearchOptions { Tolerance = 0, MaxIterations = iterations };
         var lines = new List<string>();
+        void Add(string line)
+        {
+            lines.Add(line);
+            report?.Invoke(line);
+        }
+
         search.Search(problem, options with { MaxIterations = Math.Min(iterations, 20) });
         var times = new List<double>();
         AdamSearchResult? last = null;
@@ -62,7 +68,7 @@ public static class FixedPointBenchmark
         times.Sort();
         double median = times[times.Count / 2];
         double gflops = SearchFlops(networks, seeds, hidden, iterations) / median / 1e9;
-        lines.Add(string.Create(CultureInfo.InvariantCulture,
+        Add(string.Create(CultureInfo.InvariantCulture,
             $"fixed-points-search E={networks} S={seeds} N={hidden} iterations={iterations} impl={search.Name} median_s={median:F3} min_s={times[0]:F3} max_s={times[^1]:F3} gflops={gflops:F1}"));
 
         // Polish, Jacobians and eigenvalues of every seed (no de-duplication: the libtorch comparison's workload), then the default pipeline.
@@ -95,7 +101,7 @@ public static class FixedPointBenchmark
             Parallel.ForEach(candidates, c => FixedPointAnalysis.Linearize(frozen[c.Net], c.Point));
             double eig = clock.Elapsed.TotalSeconds;
             int converged = candidates.Count(c => c.Point.Q < 1e-12);
-            lines.Add(string.Create(CultureInfo.InvariantCulture,
+            Add(string.Create(CultureInfo.InvariantCulture,
                 $"fixed-points-polish E={networks} S={seeds} N={hidden} dedup={dedup} points={candidates.Count} converged={converged} polish_s={polish:F3} linearize_s={eig:F3}"));
         }
 
