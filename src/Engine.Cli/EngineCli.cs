@@ -17,6 +17,7 @@ public static class EngineCli
             BenchCommand.Create(),
             SelfTestCommand.Create(),
             DevicesCommand.Create(),
+            FixedPointsCommand.Create(),
             ClosedLoopCommand.Create(),
         };
         return root.Parse(args).Invoke();

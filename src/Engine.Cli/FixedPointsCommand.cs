@@ -1,0 +1,162 @@
+using System.CommandLine;
+using System.Globalization;
+using Engine.Backends;
+using Engine.Backends.Ilgpu;
+using Engine.FixedPoints;
+using Engine.IO;
+using Engine.IO.Import;
+using Engine.Model;
+using Engine.Tasks;
+
+namespace Engine.Cli;
+
+/// <summary><c>fixed-points SOURCE</c>: the fixed points of every network of a run (or of an imported PyTorch nn.RNN); and <c>bench fixed-points</c>.</summary>
+internal static class FixedPointsCommand
+{
+    public static Command Create()
+    {
+        var source = new Argument<string>("source") { Description = "A run directory (checkpoint.rnn), a checkpoint file, or a PyTorch nn.RNN + nn.Linear .safetensors/.npz." };
+        var output = new Option<string?>("--out") { Description = "Output folder (default: SOURCE/fixed-points, or FILE.fixed-points)." };
+        var backend = new Option<string>("--backend") { Description = "Backend for trajectories and the search: auto, cpu, reference, ilgpu-cpu, cuda, opencl (default auto).", DefaultValueFactory = _ => "auto" };
+        var seeds = new Option<int>("--seeds") { Description = "Seeds per network (default 256).", DefaultValueFactory = _ => 256 };
+        var trials = new Option<int>("--trials") { Description = "Trials recorded per network for seeds and figures (default 32).", DefaultValueFactory = _ => 32 };
+        var steps = new Option<int?>("--steps") { Description = "Steps per trial (default: the training length, or 100)." };
+        var noise = new Option<double>("--noise") { Description = "Std of Gaussian noise added to the seeds (default 0).", DefaultValueFactory = _ => 0 };
+        var input = new Option<string?>("--input") { Description = "Constant input u as comma-separated values (default zeros)." };
+        var iterations = new Option<int>("--max-iterations") { Description = "Adam iterations (default 5000).", DefaultValueFactory = _ => 5000 };
+        var tolerance = new Option<double>("--tolerance") { Description = "q tolerance (default 1e-12).", DefaultValueFactory = _ => 1e-12 };
+        var lr = new Option<double>("--lr") { Description = "Initial Adam learning rate (default 1.0).", DefaultValueFactory = _ => 1.0 };
+        var noPolish = new Option<bool>("--no-polish") { Description = "Skip the float64 Newton/LM polish." };
+        var noDedup = new Option<bool>("--no-dedup") { Description = "Keep duplicate points." };
+        var noOutliers = new Option<bool>("--no-outliers") { Description = "Keep outliers." };
+        var activation = new Option<string>("--activation") { Description = "Nonlinearity of an imported nn.RNN: tanh or relu (default tanh).", DefaultValueFactory = _ => "tanh" };
+        var seed = new Option<long>("--seed") { Description = "Seed of trials and sampling (default 0).", DefaultValueFactory = _ => 0 };
+        var cmd = new Command("fixed-points", "Find fixed points of every network (joint Adam search, float64 polish), their Jacobians and eigenvalues; writes .npy, JSON and PNGs.")
+        {
+            source, output, backend, seeds, trials, steps, noise, input, iterations, tolerance, lr, noPolish, noDedup, noOutliers, activation, seed,
+        };
+        cmd.SetAction(r => CliErrors.Run(() =>
+        {
+            var options = new FixedPointOptions
+            {
+                Search = new AdamSearchOptions { MaxIterations = r.GetValue(iterations), Tolerance = r.GetValue(tolerance), LearningRate = r.GetValue(lr) },
+                Polish = !r.GetValue(noPolish),
+                Deduplicate = !r.GetValue(noDedup),
+                RemoveOutliers = !r.GetValue(noOutliers),
+            };
+            return Execute(r.GetValue(source)!, r.GetValue(output), r.GetValue(backend)!, r.GetValue(seeds), r.GetValue(trials), r.GetValue(steps),
+                r.GetValue(noise), r.GetValue(input), options, r.GetValue(activation)!, r.GetValue(seed));
+        }));
+        return cmd;
+    }
+
+    /// <summary><c>bench fixed-points</c>: the issue's two sizes by default.</summary>
+    public static Command CreateBench()
+    {
+        var backend = new Option<string>("--backend") { Description = "cpu, reference, ilgpu-cpu or cuda (default cpu).", DefaultValueFactory = _ => "cpu" };
+        var networks = new Option<int?>("--networks") { Description = "E (default: runs 1×1024 and 32×256)." };
+        var seeds = new Option<int>("--seeds") { Description = "S (with --networks; default 1024).", DefaultValueFactory = _ => 1024 };
+        var hidden = new Option<int>("--hidden") { Description = "N (default 128).", DefaultValueFactory = _ => 128 };
+        var iterations = new Option<int>("--iterations") { Description = "Adam iterations (default 1000).", DefaultValueFactory = _ => 1000 };
+        var repeats = new Option<int>("--repeats") { Description = "Timed searches (default 3).", DefaultValueFactory = _ => 3 };
+        var cmd = new Command("fixed-points", "Times the Adam fixed-point search (GFLOP/s), then polish + Jacobians + eigenvalues.") { backend, networks, seeds, hidden, iterations, repeats };
+        cmd.SetAction(r => CliErrors.Run(() =>
+        {
+            string name = r.GetValue(backend)!;
+            using var b = name == "reference" ? null : BackendFactory.Create(name);
+            using IFixedPointSearch search = CreateSearch(name, b);
+            Console.WriteLine($"search: {search.Name} ({b?.Device ?? "float64 reference"})");
+            var sizes = r.GetValue(networks) is { } count ? [(count, r.GetValue(seeds))] : new[] { (1, 1024), (32, 256) };
+            foreach (var (e, s) in sizes)
+            {
+                FixedPointBenchmark.Run(search, e, s, r.GetValue(hidden), r.GetValue(iterations), r.GetValue(repeats), Console.WriteLine);
+            }
+
+            return 0;
+        }));
+        return cmd;
+    }
+
+    private static IFixedPointSearch CreateSearch(string name, IEnsembleBackend? backend) => name == "reference"
+        ? new ReferenceFixedPointSearch()
+        : backend is IlgpuBackend ? new IlgpuFixedPointSearch(backend) : new CpuFixedPointSearch();
+
+    private static int Execute(string source, string? outDir, string backendName, int seedsPerNetwork, int trials, int? steps, double noise,
+        string? inputText, FixedPointOptions options, string activationName, long seed)
+    {
+        Ensemble ensemble;
+        ITrialTask? task = null;
+        int defaultSteps = 100;
+        string origin;
+        string ext = Path.GetExtension(source).ToLowerInvariant();
+        if (!Directory.Exists(source) && ext is ".safetensors" or ".npz")
+        {
+            var act = activationName.Trim().ToLowerInvariant() switch
+            {
+                "tanh" => ActivationKind.Tanh,
+                "relu" => ActivationKind.Relu,
+                _ => throw new ArgumentException($"--activation must be tanh or relu, got '{activationName}'.", "--activation"),
+            };
+            ensemble = PyTorchRnnImport.Load(source, act);
+            origin = "pytorch";
+            outDir ??= source + ".fixed-points";
+        }
+        else
+        {
+            string path = Directory.Exists(source) ? Path.Combine(source, Checkpoint.FileName) : source;
+            var state = Checkpoint.Load(path);
+            ensemble = state.Ensemble;
+            task = TaskRegistry.Create(state.TaskName, state.TaskSettings);
+            defaultSteps = state.Options.StepsFor(task);
+            origin = "checkpoint";
+            outDir ??= Path.Combine(Directory.Exists(source) ? source : Path.GetDirectoryName(Path.GetFullPath(source))!, "fixed-points");
+        }
+
+        var spec = ensemble.Spec;
+        var u = new float[spec.Inputs];
+        if (!string.IsNullOrWhiteSpace(inputText))
+        {
+            var parts = inputText.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+            if (parts.Length != spec.Inputs)
+            {
+                throw new ArgumentException($"--input has {parts.Length} values; the networks have {spec.Inputs} inputs.", "--input");
+            }
+
+            for (int i = 0; i < parts.Length; i++)
+            {
+                if (!float.TryParse(parts[i], NumberStyles.Float, CultureInfo.InvariantCulture, out u[i]) || !float.IsFinite(u[i]))
+                {
+                    throw new ArgumentException($"--input value '{parts[i]}' is not a finite number.", "--input");
+                }
+            }
+        }
+
+        int t = steps ?? defaultSteps;
+        using var backend = backendName.Trim().ToLowerInvariant() == "reference" ? BackendFactory.Create("reference") : BackendFactory.Create(backendName);
+        using var search = CreateSearch(backend.Name, backend);
+        Console.WriteLine($"backend: {backend.Name} ({backend.Device}); search: {search.Name}; {spec.Networks} network(s), N={spec.Hidden}, {seedsPerNetwork} seeds each");
+        var (seeds, states) = FixedPointSeeds.FromTrajectories(ensemble, backend, task, trials, t, seedsPerNetwork, noise, seed);
+        var problem = new FixedPointProblem(spec, ensemble.Parameters, FixedPointProblem.SharedInput(spec, u), seedsPerNetwork, seeds);
+        var result = FixedPointAnalysis.Run(problem, search, options);
+        var context = new Dictionary<string, object>
+        {
+            ["source"] = Path.GetFullPath(source), ["origin"] = origin, ["task"] = task?.Name ?? "pulses", ["backend"] = backend.Name,
+            ["search"] = search.Name, ["input"] = u, ["seeds_per_network"] = seedsPerNetwork, ["trials"] = trials, ["steps"] = t,
+            ["noise"] = noise, ["options"] = options,
+        };
+        FixedPointOutput.Write(outDir, result, spec.Inputs, context);
+        for (int e = 0; e < spec.Networks; e++)
+        {
+            var net = result.Networks[e];
+            FixedPointOutput.PcaFigure(Path.Combine(outDir, $"network_{e:D3}.png"), net,
+                states.AsSpan(e * trials * t * spec.Hidden, trials * t * spec.Hidden), trials, t, spec.Hidden, $"network {e}: fixed points on the top 2 PCs");
+            int conv = net.Points.Count(p => p.Status == FixedPointStatus.Converged);
+            Console.WriteLine($"  network {e,3}: {conv} fixed points ({net.Points.Count(p => p.Status == FixedPointStatus.Converged && p.Stable)} stable), {net.Points.Count - conv} slow points, {net.NonFinite} non-finite seeds, {net.Duplicates} duplicates, {net.Outliers} outliers");
+        }
+
+        FixedPointOutput.SpectraFigure(Path.Combine(outDir, "spectra.png"), result.Networks, "Jacobian eigenvalues at the fixed points");
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"search {result.SearchTime.TotalSeconds:F2} s ({result.Search.TotalIterations} iterations), polish {result.PolishTime.TotalSeconds:F2} s, linearize {result.LinearizeTime.TotalSeconds:F2} s; wrote {outDir}"));
+        return 0;
+    }
+}

@@ -1,0 +1,378 @@
+using System.Diagnostics;
+using System.Numerics;
+using Engine.Util;
+using MathNet.Numerics.LinearAlgebra;
+using MathNet.Numerics.LinearAlgebra.Factorization;
+
+namespace Engine.FixedPoints;
+
+/// <summary>Settings of a whole fixed-point analysis (FixedPointFinder's defaults).</summary>
+public sealed record FixedPointOptions
+{
+    /// <summary>The Adam search.</summary>
+    public AdamSearchOptions Search { get; init; } = new();
+
+    /// <summary>Run the float64 Newton/LM polish on the candidates (true).</summary>
+    public bool Polish { get; init; } = true;
+
+    /// <summary>Polish iterations per point (25).</summary>
+    public int PolishIterations { get; init; } = 25;
+
+    /// <summary>Merge points whose states differ by less than <see cref="DuplicateTolerance"/> in every coordinate (true).</summary>
+    public bool Deduplicate { get; init; } = true;
+
+    /// <summary>Duplicate tolerance (1e-3), max-abs over coordinates; the point with the lowest q is kept.</summary>
+    public double DuplicateTolerance { get; init; } = 1e-3;
+
+    /// <summary>Drop points farther from the seeds' centroid than <see cref="OutlierFactor"/> × the mean seed distance (true).</summary>
+    public bool RemoveOutliers { get; init; } = true;
+
+    /// <summary>Outlier factor (10).</summary>
+    public double OutlierFactor { get; init; } = 10;
+
+    /// <summary>Compute Jacobians and eigenvalues (true).</summary>
+    public bool Linearize { get; init; } = true;
+
+    /// <summary>Throws a clear error naming the first invalid field.</summary>
+    public FixedPointOptions Validate()
+    {
+        Search.Validate();
+        Guard.AtLeast(PolishIterations, 0, nameof(PolishIterations));
+        Guard.InRange(DuplicateTolerance, 0, double.MaxValue, nameof(DuplicateTolerance));
+        Guard.InRange(OutlierFactor, 0, double.MaxValue, nameof(OutlierFactor));
+        return this;
+    }
+}
+
+/// <summary>One fixed point (or slow point) of one network, with its linearisation.</summary>
+/// <remarks>
+/// State h* [N]; q = ½‖F(h*) − h*‖² in float64; Jacobian ∂F/∂h [N×N] and ∂F/∂u [N×I] row-major; eigenvalues of ∂F/∂h
+/// sorted by decreasing modulus; stable iff max|λ| &lt; 1; saddle index = #{|λ| &gt; 1}.
+/// </remarks>
+public sealed class FixedPoint
+{
+    /// <summary>h* [N].</summary>
+    public required double[] State { get; init; }
+
+    /// <summary>q at h*.</summary>
+    public double Q { get; set; }
+
+    /// <summary>Converged (q below the search tolerance) or MaxIterations (a slow point).</summary>
+    public FixedPointStatus Status { get; set; }
+
+    /// <summary>Index (within its network) of the seed it came from.</summary>
+    public int Seed { get; init; }
+
+    /// <summary>Adam updates the seed took.</summary>
+    public int SearchIterations { get; init; }
+
+    /// <summary>Polish iterations taken.</summary>
+    public int PolishIterations { get; set; }
+
+    /// <summary>∂F/∂h [N×N], or empty when not linearised.</summary>
+    public double[] Jacobian { get; set; } = [];
+
+    /// <summary>∂F/∂u [N×I], or empty.</summary>
+    public double[] InputJacobian { get; set; } = [];
+
+    /// <summary>Eigenvalues of ∂F/∂h by decreasing |λ|, or empty.</summary>
+    public Complex[] Eigenvalues { get; set; } = [];
+
+    /// <summary>max|λ|.</summary>
+    public double SpectralRadius => Eigenvalues.Length == 0 ? double.NaN : Eigenvalues[0].Magnitude;
+
+    /// <summary>Stable iff max|λ| &lt; 1 (a discrete map).</summary>
+    public bool Stable => Eigenvalues.Length > 0 && SpectralRadius < 1;
+
+    /// <summary>Number of eigenvalues with |λ| &gt; 1.</summary>
+    public int SaddleIndex => Eigenvalues.Count(l => l.Magnitude > 1);
+}
+
+/// <summary>The fixed points of one network and what the filters removed.</summary>
+public sealed class NetworkFixedPoints
+{
+    /// <summary>Network index.</summary>
+    public int Network { get; init; }
+
+    /// <summary>Unique, non-outlier points, by increasing q.</summary>
+    public required IReadOnlyList<FixedPoint> Points { get; init; }
+
+    /// <summary>Seeds with NaN/Inf (excluded).</summary>
+    public int NonFinite { get; init; }
+
+    /// <summary>Candidates merged into another point.</summary>
+    public int Duplicates { get; init; }
+
+    /// <summary>Points dropped as outliers.</summary>
+    public int Outliers { get; init; }
+}
+
+/// <summary>Everything a fixed-point analysis produced, with timings.</summary>
+public sealed class FixedPointAnalysisResult
+{
+    /// <summary>The Adam search, per seed.</summary>
+    public required AdamSearchResult Search { get; init; }
+
+    /// <summary>Per network.</summary>
+    public required NetworkFixedPoints[] Networks { get; init; }
+
+    /// <summary>Wall time of the Adam search.</summary>
+    public TimeSpan SearchTime { get; init; }
+
+    /// <summary>Wall time of de-duplication, polish and outlier removal.</summary>
+    public TimeSpan PolishTime { get; init; }
+
+    /// <summary>Wall time of Jacobians and eigen-decompositions.</summary>
+    public TimeSpan LinearizeTime { get; init; }
+}
+
+/// <summary>The pipeline: Adam search → de-duplicate → polish → de-duplicate → outliers → Jacobians and eigenvalues.</summary>
+public static class FixedPointAnalysis
+{
+    /// <summary>Runs the whole analysis on every network of the problem.</summary>
+    /// <remarks>
+    /// De-duplication runs before the polish too (fewer O(N³) polishes), and again after it. Polish, Jacobians and the
+    /// float64 eigen-decompositions (MathNet, non-symmetric) run in parallel over all points of all networks.
+    /// </remarks>
+    public static FixedPointAnalysisResult Run(FixedPointProblem problem, IFixedPointSearch search, FixedPointOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(problem);
+        ArgumentNullException.ThrowIfNull(search);
+        options = (options ?? new FixedPointOptions()).Validate();
+        var spec = problem.Spec;
+        int e = spec.Networks, s = problem.SeedsPerNetwork, n = spec.Hidden;
+        var clock = Stopwatch.StartNew();
+        var adam = search.Search(problem, options.Search);
+        var searchTime = clock.Elapsed;
+        clock.Restart();
+
+        var nets = Enumerable.Range(0, e).Select(k => new FrozenNetwork(spec, problem.Parameters, k, problem.Inputs.AsSpan(k * spec.Inputs, spec.Inputs))).ToArray();
+        var candidates = new List<FixedPoint>[e];
+        var nonFinite = new int[e];
+        var duplicates = new int[e];
+        var outliers = new int[e];
+        for (int net = 0; net < e; net++)
+        {
+            candidates[net] = [];
+            for (int k = 0; k < s; k++)
+            {
+                int row = net * s + k;
+                if (adam.Status[row] == FixedPointStatus.NonFinite)
+                {
+                    nonFinite[net]++;
+                    continue;
+                }
+
+                var h = new double[n];
+                for (int i = 0; i < n; i++)
+                {
+                    h[i] = adam.States[(long)row * n + i];
+                }
+
+                candidates[net].Add(new FixedPoint { State = h, Q = nets[net].Residual(h, new double[n]), Seed = k, SearchIterations = adam.Iterations[row] });
+            }
+
+            if (options.Deduplicate)
+            {
+                candidates[net] = Deduplicate(candidates[net], options.DuplicateTolerance, ref duplicates[net]);
+            }
+        }
+
+        var all = candidates.SelectMany((list, net) => list.Select(p => (Net: net, Point: p))).ToArray();
+        if (options.Polish)
+        {
+            Parallel.ForEach(all, item =>
+            {
+                var (q, iterations) = FixedPoints.Polish.Run(nets[item.Net], item.Point.State, options.PolishIterations);
+                item.Point.Q = q;
+                item.Point.PolishIterations = iterations;
+            });
+        }
+
+        var results = new NetworkFixedPoints[e];
+        for (int net = 0; net < e; net++)
+        {
+            var list = candidates[net];
+            foreach (var p in list)
+            {
+                p.Status = p.Q < options.Search.Tolerance ? FixedPointStatus.Converged : FixedPointStatus.MaxIterations;
+            }
+
+            if (options.Deduplicate)
+            {
+                list = Deduplicate(list, options.DuplicateTolerance, ref duplicates[net]);
+            }
+
+            if (options.RemoveOutliers)
+            {
+                list = RemoveOutliers(list, problem.Seeds.AsSpan(net * s * n, s * n), n, options.OutlierFactor, ref outliers[net]);
+            }
+
+            results[net] = new NetworkFixedPoints
+            {
+                Network = net, Points = list.OrderBy(p => p.Q).ToList(), NonFinite = nonFinite[net],
+                Duplicates = duplicates[net], Outliers = outliers[net],
+            };
+        }
+
+        var polishTime = clock.Elapsed;
+        clock.Restart();
+        if (options.Linearize)
+        {
+            var kept = results.SelectMany(r => r.Points.Select(p => (r.Network, Point: p))).ToArray();
+            Parallel.ForEach(kept, item => Linearize(nets[item.Network], item.Point));
+        }
+
+        return new FixedPointAnalysisResult
+        {
+            Search = adam, Networks = results, SearchTime = searchTime, PolishTime = polishTime, LinearizeTime = clock.Elapsed,
+        };
+    }
+
+    /// <summary>Fills a point's Jacobians and sorted eigenvalues.</summary>
+    public static void Linearize(FrozenNetwork net, FixedPoint point)
+    {
+        ArgumentNullException.ThrowIfNull(net);
+        ArgumentNullException.ThrowIfNull(point);
+        int n = net.Hidden;
+        var j = new double[n * n];
+        net.Jacobian(point.State, j);
+        var ju = new double[n * net.Inputs];
+        net.InputJacobian(point.State, ju);
+        point.Jacobian = j;
+        point.InputJacobian = ju;
+        point.Eigenvalues = Eigenvalues(j, n);
+    }
+
+    /// <summary>Eigenvalues of a real N×N row-major matrix in float64, sorted by decreasing modulus (ties: by real, then imaginary part).</summary>
+    public static Complex[] Eigenvalues(double[] matrix, int n)
+    {
+        ArgumentNullException.ThrowIfNull(matrix);
+        Guard.Length(matrix.Length, (long)n * n, nameof(matrix), $"[{n}×{n}]");
+        var m = Matrix<double>.Build.Dense(n, n, (i, k) => matrix[i * n + k]);
+        var evd = m.Evd(Symmetricity.Asymmetric);
+        return evd.EigenValues.ToArray()
+            .OrderByDescending(l => l.Magnitude).ThenByDescending(l => l.Real).ThenByDescending(l => l.Imaginary).ToArray();
+    }
+
+    /// <summary>Greedy de-duplication: by increasing q, keep a point unless a kept one is within <paramref name="tolerance"/> in every coordinate.</summary>
+    public static List<FixedPoint> Deduplicate(IReadOnlyList<FixedPoint> points, double tolerance, ref int removed)
+    {
+        ArgumentNullException.ThrowIfNull(points);
+        var kept = new List<FixedPoint>();
+        foreach (var p in points.OrderBy(p => double.IsNaN(p.Q) ? double.PositiveInfinity : p.Q))
+        {
+            bool duplicate = false;
+            foreach (var k in kept)
+            {
+                if (MaxAbsDifference(p.State, k.State) < tolerance)
+                {
+                    duplicate = true;
+                    break;
+                }
+            }
+
+            if (duplicate)
+            {
+                removed++;
+            }
+            else
+            {
+                kept.Add(p);
+            }
+        }
+
+        return kept;
+    }
+
+    /// <summary>Drops points farther from the seeds' centroid than factor × the mean distance of the (finite) seeds [S][N] from it.</summary>
+    public static List<FixedPoint> RemoveOutliers(IReadOnlyList<FixedPoint> points, ReadOnlySpan<float> seeds, int n, double factor, ref int removed)
+    {
+        ArgumentNullException.ThrowIfNull(points);
+        var centroid = new double[n];
+        int count = 0;
+        for (int k = 0; k < seeds.Length / n; k++)
+        {
+            var seed = seeds.Slice(k * n, n);
+            bool finite = true;
+            foreach (float x in seed)
+            {
+                finite &= float.IsFinite(x);
+            }
+
+            if (!finite)
+            {
+                continue;
+            }
+
+            count++;
+            for (int i = 0; i < n; i++)
+            {
+                centroid[i] += seed[i];
+            }
+        }
+
+        if (count == 0)
+        {
+            return [.. points];
+        }
+
+        for (int i = 0; i < n; i++)
+        {
+            centroid[i] /= count;
+        }
+
+        double mean = 0;
+        for (int k = 0; k < seeds.Length / n; k++)
+        {
+            double d = 0;
+            bool finite = true;
+            for (int i = 0; i < n; i++)
+            {
+                double x = seeds[k * n + i];
+                finite &= double.IsFinite(x);
+                d += (x - centroid[i]) * (x - centroid[i]);
+            }
+
+            mean += finite ? Math.Sqrt(d) : 0;
+        }
+
+        mean /= count;
+        if (!(mean > 0))
+        {
+            return [.. points];
+        }
+
+        var kept = new List<FixedPoint>();
+        foreach (var p in points)
+        {
+            double d = 0;
+            for (int i = 0; i < n; i++)
+            {
+                d += (p.State[i] - centroid[i]) * (p.State[i] - centroid[i]);
+            }
+
+            if (Math.Sqrt(d) > factor * mean)
+            {
+                removed++;
+            }
+            else
+            {
+                kept.Add(p);
+            }
+        }
+
+        return kept;
+    }
+
+    private static double MaxAbsDifference(double[] a, double[] b)
+    {
+        double m = 0;
+        for (int i = 0; i < a.Length; i++)
+        {
+            m = Math.Max(m, Math.Abs(a[i] - b[i]));
+        }
+
+        return m;
+    }
+}

@@ -1,0 +1,209 @@
+using System.Text.Json;
+using Engine.IO;
+using Engine.Plotting;
+using MathNet.Numerics.LinearAlgebra;
+using ScottPlot;
+
+namespace Engine.FixedPoints;
+
+/// <summary>Writes a fixed-point analysis: .npy arrays and a JSON summary per network, a PCA figure per network, one spectra figure.</summary>
+/// <remarks>
+/// Per network e, in <c>network_eee/</c>: points.npy [K][N] (float64), q.npy [K], stable.npy [K] (1/0), saddle_index.npy [K],
+/// eigenvalues.npy [K][N][2] (real, imaginary; by decreasing modulus), jacobians.npy [K][N][N], input_jacobians.npy
+/// [K][N][I], seed_q.npy [S] and seed_status.npy [S] (1 converged, 2 max iterations, 3 non-finite). Points are sorted by q.
+/// <c>fixed_points.json</c> summarises every network and point; <c>network_eee.png</c> projects the recorded
+/// trajectories [B][T][N] onto their top two principal components with stable points filled and unstable ones hollow;
+/// <c>spectra.png</c> plots every converged point's eigenvalues against the unit circle.
+/// </remarks>
+public static class FixedPointOutput
+{
+    /// <summary>Writes the arrays and the JSON summary; returns the summary object written.</summary>
+    public static void Write(string dir, FixedPointAnalysisResult result, int inputs, IReadOnlyDictionary<string, object> context)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        Directory.CreateDirectory(dir);
+        var networks = new List<object>();
+        int s = result.Search.SeedsPerNetwork, n = result.Search.Hidden;
+        foreach (var net in result.Networks)
+        {
+            string sub = Path.Combine(dir, $"network_{net.Network:D3}");
+            Directory.CreateDirectory(sub);
+            var pts = net.Points;
+            int k = pts.Count;
+            Npy.Write(Path.Combine(sub, "points.npy"), pts.SelectMany(p => p.State).ToArray(), k, n);
+            Npy.Write(Path.Combine(sub, "q.npy"), pts.Select(p => p.Q).ToArray(), k);
+            Npy.Write(Path.Combine(sub, "stable.npy"), pts.Select(p => p.Stable ? 1.0 : 0.0).ToArray(), k);
+            Npy.Write(Path.Combine(sub, "saddle_index.npy"), pts.Select(p => (double)p.SaddleIndex).ToArray(), k);
+            if (pts.All(p => p.Eigenvalues.Length == n))
+            {
+                Npy.Write(Path.Combine(sub, "eigenvalues.npy"), pts.SelectMany(p => p.Eigenvalues.SelectMany(l => new[] { l.Real, l.Imaginary })).ToArray(), k, n, 2);
+                Npy.Write(Path.Combine(sub, "jacobians.npy"), pts.SelectMany(p => p.Jacobian).ToArray(), k, n, n);
+                Npy.Write(Path.Combine(sub, "input_jacobians.npy"), pts.SelectMany(p => p.InputJacobian).ToArray(), k, n, inputs);
+            }
+
+            var seedQ = result.Search.Q.AsSpan(net.Network * s, s).ToArray();
+            var seedStatus = result.Search.Status.AsSpan(net.Network * s, s).ToArray();
+            Npy.Write(Path.Combine(sub, "seed_q.npy"), seedQ, s);
+            Npy.Write(Path.Combine(sub, "seed_status.npy"), seedStatus.Select(x => (double)(int)x).ToArray(), s);
+            networks.Add(new
+            {
+                network = net.Network,
+                seeds = s,
+                seeds_converged = seedStatus.Count(x => x == FixedPointStatus.Converged),
+                seeds_max_iterations = seedStatus.Count(x => x == FixedPointStatus.MaxIterations),
+                seeds_non_finite = seedStatus.Count(x => x == FixedPointStatus.NonFinite),
+                duplicates = net.Duplicates,
+                outliers = net.Outliers,
+                points = k,
+                converged_points = pts.Count(p => p.Status == FixedPointStatus.Converged),
+                stable_points = pts.Count(p => p.Status == FixedPointStatus.Converged && p.Stable),
+                fixed_points = pts.Select(p => new
+                {
+                    q = p.Q,
+                    status = p.Status.ToString(),
+                    stable = p.Stable,
+                    saddle_index = p.SaddleIndex,
+                    spectral_radius = p.SpectralRadius,
+                    seed = p.Seed,
+                    search_iterations = p.SearchIterations,
+                    polish_iterations = p.PolishIterations,
+                }).ToArray(),
+            });
+        }
+
+        var summary = new Dictionary<string, object>(context)
+        {
+            ["search_seconds"] = result.SearchTime.TotalSeconds,
+            ["polish_seconds"] = result.PolishTime.TotalSeconds,
+            ["linearize_seconds"] = result.LinearizeTime.TotalSeconds,
+            ["search_iterations"] = result.Search.TotalIterations,
+            ["networks"] = networks,
+        };
+        var json = new JsonSerializerOptions { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
+        AtomicFile.WriteText(Path.Combine(dir, "fixed_points.json"), JsonSerializer.Serialize(summary, json));
+    }
+
+    /// <summary>Trajectories [B][T][N] and the network's points on the top two principal components of the trajectories.</summary>
+    public static void PcaFigure(string png, NetworkFixedPoints net, ReadOnlySpan<float> states, int trials, int steps, int n, string title)
+    {
+        ArgumentNullException.ThrowIfNull(net);
+        int rows = trials * steps;
+        var mean = new double[n];
+        for (int r = 0; r < rows; r++)
+        {
+            for (int i = 0; i < n; i++)
+            {
+                mean[i] += states[r * n + i] / (double)rows;
+            }
+        }
+
+        var cov = Matrix<double>.Build.Dense(n, n);
+        var x = new double[n];
+        for (int r = 0; r < rows; r++)
+        {
+            for (int i = 0; i < n; i++)
+            {
+                x[i] = states[r * n + i] - mean[i];
+            }
+
+            for (int i = 0; i < n; i++)
+            {
+                for (int j = 0; j < n; j++)
+                {
+                    cov[i, j] += x[i] * x[j];
+                }
+            }
+        }
+
+        var evd = cov.Evd(MathNet.Numerics.LinearAlgebra.Symmetricity.Symmetric);
+        var order = Enumerable.Range(0, n).OrderByDescending(i => evd.EigenValues[i].Real).ToArray();
+        var pc1 = evd.EigenVectors.Column(order[0]).ToArray();
+        var pc2 = n > 1 ? evd.EigenVectors.Column(order[1]).ToArray() : new double[n];
+        (double, double) Project(Func<int, double> v)
+        {
+            double a = 0, b = 0;
+            for (int i = 0; i < n; i++)
+            {
+                a += (v(i) - mean[i]) * pc1[i];
+                b += (v(i) - mean[i]) * pc2[i];
+            }
+
+            return (a, b);
+        }
+
+        var plot = Figures.NewPlot();
+        for (int t = 0; t < Math.Min(trials, 24); t++)
+        {
+            var xs = new double[steps];
+            var ys = new double[steps];
+            for (int k = 0; k < steps; k++)
+            {
+                int row = t * steps + k;
+                var copy = states.Slice(row * n, n).ToArray();
+                (xs[k], ys[k]) = Project(i => copy[i]);
+            }
+
+            var line = plot.Add.ScatterLine(xs, ys);
+            line.Color = Colors.Gray.WithAlpha(0.35);
+            line.LineWidth = 1;
+        }
+
+        void Points(IEnumerable<FixedPoint> points, MarkerShape shape, Color color, string label, float size)
+        {
+            var list = points.ToList();
+            if (list.Count == 0)
+            {
+                return;
+            }
+
+            var proj = list.Select(p => Project(i => p.State[i])).ToArray();
+            var sc = plot.Add.ScatterPoints(proj.Select(p => p.Item1).ToArray(), proj.Select(p => p.Item2).ToArray());
+            sc.MarkerShape = shape;
+            sc.MarkerSize = size;
+            sc.MarkerLineWidth = 2;
+            sc.Color = color;
+            sc.LegendText = $"{label} ({list.Count})";
+        }
+
+        var converged = net.Points.Where(p => p.Status == FixedPointStatus.Converged).ToList();
+        Points(net.Points.Where(p => p.Status != FixedPointStatus.Converged), MarkerShape.Cross, Colors.Orange, "slow points", 7);
+        Points(converged.Where(p => !p.Stable), MarkerShape.OpenCircle, Colors.Red, "unstable", 11);
+        Points(converged.Where(p => p.Stable), MarkerShape.FilledCircle, Colors.Blue, "stable", 11);
+        plot.ShowLegend();
+        plot.Title(title);
+        plot.XLabel("PC 1");
+        plot.YLabel("PC 2");
+        Figures.SavePng(plot, png, 800, 700);
+    }
+
+    /// <summary>Eigenvalues of every converged point of every network against the unit circle.</summary>
+    public static void SpectraFigure(string png, IReadOnlyList<NetworkFixedPoints> networks, string title)
+    {
+        ArgumentNullException.ThrowIfNull(networks);
+        var plot = Figures.NewPlot();
+        var circle = plot.Add.Circle(0, 0, 1);
+        circle.LineColor = Colors.Black;
+        circle.LinePattern = LinePattern.Dashed;
+        var points = networks.SelectMany(r => r.Points).Where(p => p.Status == FixedPointStatus.Converged && p.Eigenvalues.Length > 0).ToList();
+        foreach (var (stable, color, label) in new[] { (true, Colors.Blue, "stable points"), (false, Colors.Red, "unstable points") })
+        {
+            var eig = points.Where(p => p.Stable == stable).SelectMany(p => p.Eigenvalues).ToArray();
+            if (eig.Length == 0)
+            {
+                continue;
+            }
+
+            var sc = plot.Add.ScatterPoints(eig.Select(l => l.Real).ToArray(), eig.Select(l => l.Imaginary).ToArray());
+            sc.Color = color.WithAlpha(0.5);
+            sc.MarkerSize = 4;
+            sc.LegendText = $"eigenvalues of {label} ({points.Count(p => p.Stable == stable)})";
+        }
+
+        plot.ShowLegend();
+        plot.Axes.SquareUnits();
+        plot.Title(title);
+        plot.XLabel("Re λ");
+        plot.YLabel("Im λ");
+        Figures.SavePng(plot, png, 800, 800);
+    }
+}

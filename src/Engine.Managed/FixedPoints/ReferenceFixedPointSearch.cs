@@ -1,0 +1,145 @@
+using Engine.Kernels;
+using Engine.Kernels.FixedPoints;
+
+namespace Engine.FixedPoints;
+
+/// <summary>The oracle of the Adam search: plain loops in float64, one seed at a time.</summary>
+/// <remarks>
+/// Per seed and iteration: z = W h + c (c = U u + b), a = φ(z), r = α (a − h), q = ½‖r‖²; status as in
+/// <see cref="FixedPointKernel.Assess"/>; g = α (Wᵀ (φ′ ⊙ r) − r); Adam with m̂ = m/(1 − β₁ᵗ), v̂ = v/(1 − β₂ᵗ),
+/// h ← h − lr m̂ / (√v̂ + ε). Shapes as in <see cref="FixedPointProblem"/>.
+/// </remarks>
+public sealed class ReferenceFixedPointSearch : FixedPointSearch
+{
+    private FixedPointProblem _p = null!;
+    private AdamSearchOptions _o = null!;
+    private double[] _w = [], _c = [], _h = [], _m = [], _v = [], _q = [];
+    private int[] _status = [], _iterations = [];
+
+    /// <inheritdoc />
+    public override string Name => "reference";
+
+    /// <inheritdoc />
+    protected override void Load(FixedPointProblem problem, AdamSearchOptions options)
+    {
+        _p = problem;
+        _o = options;
+        var spec = problem.Spec;
+        int e = spec.Networks, s = problem.SeedsPerNetwork, n = spec.Hidden;
+        _w = new double[e * n * n];
+        for (int net = 0; net < e; net++)
+        {
+            var w = spec.Layout.WRec(problem.Parameters, net);
+            for (int k = 0; k < n * n; k++)
+            {
+                _w[net * n * n + k] = w[k];
+            }
+        }
+
+        _c = problem.Drive();
+        _h = problem.Seeds.Select(x => (double)x).ToArray();
+        _m = new double[_h.Length];
+        _v = new double[_h.Length];
+        _q = new double[e * s];
+        _status = new int[e * s];
+        _iterations = new int[e * s];
+    }
+
+    /// <inheritdoc />
+    protected override void Iterate(int first, int count, ReadOnlySpan<double> learningRates)
+    {
+        var spec = _p.Spec;
+        int e = spec.Networks, s = _p.SeedsPerNetwork, n = spec.Hidden;
+        int act = (int)spec.Activation;
+        double alpha = spec.EffectiveAlpha;
+        var r = new double[n];
+        var d = new double[n];
+        for (int it = first; it < first + count; it++)
+        {
+            for (int net = 0; net < e; net++)
+            {
+                double bias1 = 1 - Math.Pow(AdamMath.Beta1, it + 1), bias2 = 1 - Math.Pow(AdamMath.Beta2, it + 1);
+                for (int seed = 0; seed < s; seed++)
+                {
+                    int row = net * s + seed;
+                    if (_status[row] != SearchStatusCode.Active)
+                    {
+                        continue;
+                    }
+
+                    var h = _h.AsSpan(row * n, n);
+                    var w = _w.AsSpan(net * n * n, n * n);
+                    double q = 0;
+                    for (int i = 0; i < n; i++)
+                    {
+                        double z = _c[net * n + i];
+                        for (int j = 0; j < n; j++)
+                        {
+                            z += w[i * n + j] * h[j];
+                        }
+
+                        double a = ActivationCode.Apply(act, z);
+                        r[i] = alpha * (a - h[i]);
+                        d[i] = ActivationCode.DerivativeFromOutput(act, a) * r[i];
+                        q += 0.5 * r[i] * r[i];
+                    }
+
+                    _q[row] = q;
+                    if (!double.IsFinite(q))
+                    {
+                        (_status[row], _iterations[row]) = (SearchStatusCode.NonFinite, it);
+                        continue;
+                    }
+
+                    if (q < _o.Tolerance)
+                    {
+                        (_status[row], _iterations[row]) = (SearchStatusCode.Converged, it);
+                        continue;
+                    }
+
+                    if (it >= _o.MaxIterations)
+                    {
+                        (_status[row], _iterations[row]) = (SearchStatusCode.MaxIterations, it);
+                        continue;
+                    }
+
+                    for (int j = 0; j < n; j++)
+                    {
+                        double g = 0;
+                        for (int i = 0; i < n; i++)
+                        {
+                            g += w[i * n + j] * d[i];
+                        }
+
+                        g = alpha * (g - r[j]);
+                        int k = row * n + j;
+                        _m[k] = AdamMath.Beta1 * _m[k] + (1 - AdamMath.Beta1) * g;
+                        _v[k] = AdamMath.Beta2 * _v[k] + (1 - AdamMath.Beta2) * g * g;
+                        h[j] -= learningRates[net] * (_m[k] / bias1) / (Math.Sqrt(_v[k] / bias2) + AdamMath.Epsilon);
+                    }
+                }
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    protected override void ReadProgress(Span<float> q, Span<int> status, Span<int> iterations)
+    {
+        for (int k = 0; k < _q.Length; k++)
+        {
+            q[k] = (float)_q[k];
+        }
+
+        _status.CopyTo(status);
+        _iterations.CopyTo(iterations);
+    }
+
+    /// <inheritdoc />
+    protected override void ReadStates(Span<float> states)
+    {
+        for (int k = 0; k < _h.Length; k++)
+        {
+            states[k] = (float)_h[k];
+        }
+    }
+}
