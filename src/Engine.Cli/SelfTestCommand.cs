@@ -17,7 +17,7 @@ internal static class SelfTestCommand
             Console.WriteLine($"backend: {b.Name} ({b.Device})");
             var checks = BackendSelfTest.Run(b);
             Console.WriteLine(BackendSelfTest.Format(checks));
-            return checks.All(c => c.Passed) ? 0 : 1;
+            return checks.Any(c => c.Failed) ? 1 : 0;
         }));
         return cmd;
     }

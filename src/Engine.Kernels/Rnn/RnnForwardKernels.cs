@@ -37,7 +37,7 @@ public readonly struct ForwardStepArgs
     /// <summary>h, [E][B][T][N] (written at step t).</summary>
     public readonly ArrayView<float> States;
 
-    /// <summary>a = φ(z), [E][B][T][N] (written at step t).</summary>
+    /// <summary>a = φ(z) (discrete, leaky) or r = φ(h) (rate), [E][B][T][N] (written at step t).</summary>
     public readonly ArrayView<float> Activations;
 
     /// <summary>[E]: 0 skips a network.</summary>
@@ -48,11 +48,13 @@ public readonly struct ForwardStepArgs
 public readonly struct ReadoutArgs
 {
     /// <summary>Creates the pack.</summary>
-    public ReadoutArgs(RnnShape shape, ArrayView<float> parameters, ArrayView<float> states, ArrayView<float> outputs, ArrayView<int> active)
+    public ReadoutArgs(RnnShape shape, ArrayView<float> parameters, ArrayView<float> states, ArrayView<float> activations,
+        ArrayView<float> outputs, ArrayView<int> active)
     {
         Shape = shape;
         Parameters = parameters;
         States = states;
+        Activations = activations;
         Outputs = outputs;
         Active = active;
     }
@@ -63,8 +65,11 @@ public readonly struct ReadoutArgs
     /// <summary>[E][P].</summary>
     public readonly ArrayView<float> Parameters;
 
-    /// <summary>[E][B][T][N].</summary>
+    /// <summary>h, [E][B][T][N] (read by discrete and leaky cells).</summary>
     public readonly ArrayView<float> States;
+
+    /// <summary>r = φ(h), [E][B][T][N] (read by the rate cell).</summary>
+    public readonly ArrayView<float> Activations;
 
     /// <summary>y, [E][B][T][O].</summary>
     public readonly ArrayView<float> Outputs;
@@ -79,9 +84,12 @@ public static class RnnForwardKernels
 {
     /// <summary>One time step t for every (network, trial, unit).</summary>
     /// <remarks>
-    /// Thread (e, b, i) of E×B×N: z = b_i + Σ_j W[i,j] h_{t−1,j} + Σ_j U[i,j] x_{t,j};
-    /// a = φ(z); h_{t,i} = (1 − α) h_{t−1,i} + α a + σ√α ξ_{t,i}, with h_{−1} = h₀ (learned or 0).
-    /// Writes States and Activations at step t; must run for t = 0 … T−1 in order.
+    /// Thread (e, b, i) of E×B×N, with h_{−1} = h₀ (learned or 0). Discrete and leaky cells:
+    /// z = b_i + Σ_j W[i,j] h_{t−1,j} + Σ_j U[i,j] x_{t,j}; a = φ(z); h_{t,i} = (1 − α) h_{t−1,i} + α a + σ√α ξ_{t,i};
+    /// Activations get a. Rate cell: z = b_i + Σ_j W[i,j] r_{t−1,j} + Σ_j U[i,j] x_{t,j} with r = φ(h) (read from
+    /// Activations at t − 1, or φ(h₀) at t = 0); h_{t,i} = (1 − α) h_{t−1,i} + α z + σ√α ξ_{t,i}; Activations get
+    /// r_{t,i} = φ(h_{t,i}). With h₀ = 0 the recurrent term at t = 0 is skipped for both, since φ(0) = 0 for every
+    /// activation. Writes States and Activations at step t; must run for t = 0 … T−1 in order.
     /// </remarks>
     public static void Step(ForwardStepArgs a)
     {
@@ -112,9 +120,19 @@ public static class RnnForwardKernels
         if (t > 0)
         {
             int prev = row - n;
-            for (int j = 0; j < n; j++)
+            if (s.Rate != 0)
             {
-                z += a.Parameters[w + j] * a.States[prev + j];
+                for (int j = 0; j < n; j++)
+                {
+                    z += a.Parameters[w + j] * a.Activations[prev + j];
+                }
+            }
+            else
+            {
+                for (int j = 0; j < n; j++)
+                {
+                    z += a.Parameters[w + j] * a.States[prev + j];
+                }
             }
 
             hPrev = a.States[prev + i];
@@ -122,9 +140,19 @@ public static class RnnForwardKernels
         else if (s.LearnedInitialState != 0)
         {
             int h0 = p + s.H0Offset;
-            for (int j = 0; j < n; j++)
+            if (s.Rate != 0)
             {
-                z += a.Parameters[w + j] * a.Parameters[h0 + j];
+                for (int j = 0; j < n; j++)
+                {
+                    z += a.Parameters[w + j] * ActivationCode.Apply(s.Activation, a.Parameters[h0 + j]);
+                }
+            }
+            else
+            {
+                for (int j = 0; j < n; j++)
+                {
+                    z += a.Parameters[w + j] * a.Parameters[h0 + j];
+                }
             }
 
             hPrev = a.Parameters[h0 + i];
@@ -136,19 +164,22 @@ public static class RnnForwardKernels
             z += a.Parameters[u + j] * a.Inputs[x + j];
         }
 
-        float act = ActivationCode.Apply(s.Activation, z);
+        float act = s.Rate != 0 ? z : ActivationCode.Apply(s.Activation, z);
         float h = (1f - s.Alpha) * hPrev + s.Alpha * act;
         if (s.NoiseScale != 0f)
         {
             h += s.NoiseScale * a.Noise[row + i];
         }
 
-        a.Activations[row + i] = act;
+        a.Activations[row + i] = s.Rate != 0 ? ActivationCode.Apply(s.Activation, h) : act;
         a.States[row + i] = h;
     }
 
     /// <summary>The readout of every step of every trial.</summary>
-    /// <remarks>Thread (e, b, t, o) of E×B×T×O: y = d_o + Σ_i C[o,i] h_{t,i}.</remarks>
+    /// <remarks>
+    /// Thread (e, b, t, o) of E×B×T×O: y = d_o + Σ_i C[o,i] h_{t,i} (discrete, leaky) or y = d_o + Σ_i C[o,i] φ(h_{t,i})
+    /// (rate, reading the stored r_t = φ(h_t)).
+    /// </remarks>
     public static void Readout(ReadoutArgs a)
     {
         var s = a.Shape;
@@ -172,9 +203,19 @@ public static class RnnForwardKernels
         int c = p + s.WOutOffset + o * s.Hidden;
         int h = r * s.Hidden;
         float y = a.Parameters[p + s.BOutOffset + o];
-        for (int i = 0; i < s.Hidden; i++)
+        if (s.Rate != 0)
         {
-            y += a.Parameters[c + i] * a.States[h + i];
+            for (int i = 0; i < s.Hidden; i++)
+            {
+                y += a.Parameters[c + i] * a.Activations[h + i];
+            }
+        }
+        else
+        {
+            for (int i = 0; i < s.Hidden; i++)
+            {
+                y += a.Parameters[c + i] * a.States[h + i];
+            }
         }
 
         a.Outputs[idx] = y;

@@ -6,14 +6,17 @@ namespace Engine.Kernels.Rnn;
 /// sets. Buffers are row-major with the network outermost: parameters [E][P] (W N×N, U N×I, b N, C O×N, d O,
 /// h₀ N when learned, at the offsets below), inputs [S][B][T][I], targets and mask [S][B][T][O], noise, states,
 /// activations and deltas [E][B][T][N], outputs and output errors [E][B][T][O], the BPTT carry [E][B][N].
-/// The cell is h_t = (1 − α) h_{t−1} + α φ(W h_{t−1} + U x_t + b) + NoiseScale · ξ_t with NoiseScale = σ√α.
+/// Discrete and leaky cells (<see cref="Rate"/> = 0): h_t = (1 − α) h_{t−1} + α φ(W h_{t−1} + U x_t + b) + NoiseScale · ξ_t,
+/// y_t = C h_t + d. Rate cell (µP, <see cref="Rate"/> = 1): h_t = (1 − α) h_{t−1} + α (W φ(h_{t−1}) + U x_t + b) +
+/// NoiseScale · ξ_t, y_t = C φ(h_t) + d. NoiseScale = σ√α. The activations buffer holds what the backward pass needs:
+/// a_t = φ(W h_{t−1} + U x_t + b) for discrete and leaky cells, r_t = φ(h_t) for the rate cell.
 /// </remarks>
 public readonly struct RnnShape
 {
     /// <summary>Creates the shape.</summary>
     public RnnShape(
         int networks, int sets, int trials, int steps, int hidden, int inputs, int outputs,
-        bool learnedInitialState, float alpha, float noiseScale, int activation)
+        bool learnedInitialState, float alpha, float noiseScale, int activation, bool rate)
     {
         Networks = networks;
         Sets = sets;
@@ -32,6 +35,7 @@ public readonly struct RnnShape
         Alpha = alpha;
         NoiseScale = noiseScale;
         Activation = activation;
+        Rate = rate ? 1 : 0;
     }
 
     /// <summary>E.</summary>
@@ -84,6 +88,9 @@ public readonly struct RnnShape
 
     /// <summary>An <see cref="ActivationCode"/>.</summary>
     public readonly int Activation;
+
+    /// <summary>1 for the rate (µP) cell, 0 for discrete and leaky cells.</summary>
+    public readonly int Rate;
 
     /// <summary>The trial set network <paramref name="network"/> reads.</summary>
     public int SetOf(int network) => Sets == 1 ? 0 : network;

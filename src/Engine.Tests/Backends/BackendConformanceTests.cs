@@ -35,6 +35,45 @@ public sealed class BackendConformanceTests(string backendName)
         yield return new TestCaseData(new EnsembleSpec { Networks = 2, Hidden = 33, Inputs = 3, Outputs = 3 }, 2, 33, 7).SetArgDisplayNames("N33_B33_T7");
     }
 
+    /// <summary>
+    /// Rate (µP) cells and non-zero activity strengths λ [E] (null: none set), on odd shapes: tanh, relu and identity,
+    /// noise, learned h₀, α &lt; 1 and α = 1, shared and per-network trials, and λ on every cell type.
+    /// </summary>
+    public static IEnumerable<TestCaseData> RateAndActivityShapes()
+    {
+        yield return new TestCaseData(new EnsembleSpec { Networks = 1, Hidden = 1, Inputs = 1, Outputs = 1, Cell = CellType.Rate, Alpha = 0.5f }, 1, 3, 7, null)
+            .SetArgDisplayNames("rate_tanh_N1_shared_B3_T7");
+        yield return new TestCaseData(new EnsembleSpec { Networks = 3, Hidden = 7, Inputs = 3, Outputs = 2, Cell = CellType.Rate, Alpha = 0.1f }, 1, 3, 7, null)
+            .SetArgDisplayNames("rate_tanh_N7_shared_B3_T7");
+        yield return new TestCaseData(new EnsembleSpec
+        {
+            Networks = 2, Hidden = 33, Inputs = 1, Outputs = 3, Cell = CellType.Rate, Alpha = 0.3f, Activation = ActivationKind.Relu,
+            NoiseStd = 0.1f, InitialState = InitialStateKind.Learned,
+        }, 2, 5, 4, null).SetArgDisplayNames("rate_relu_noise_h0_N33_perNet_B5_T4");
+        yield return new TestCaseData(new EnsembleSpec
+        {
+            Networks = 3, Hidden = 7, Inputs = 7, Outputs = 7, Cell = CellType.Rate, Alpha = 1f, NoiseStd = 0.05f, InitialState = InitialStateKind.Learned,
+        }, 3, 7, 3, null).SetArgDisplayNames("rate_tanh_alpha1_noise_h0_perNet_B7_T3");
+        yield return new TestCaseData(new EnsembleSpec
+        {
+            Networks = 3, Hidden = 17, Inputs = 2, Outputs = 2, Cell = CellType.Rate, Alpha = 0.2f, NoiseStd = 0.1f, InitialState = InitialStateKind.Learned,
+        }, 3, 4, 6, new[] { 2.5f, 0f, 7f }).SetArgDisplayNames("rate_tanh_noise_h0_activity_perNet_B4_T6");
+        yield return new TestCaseData(new EnsembleSpec
+        {
+            Networks = 2, Hidden = 9, Inputs = 3, Outputs = 1, Cell = CellType.Rate, Alpha = 0.4f, Activation = ActivationKind.Relu, InitialState = InitialStateKind.Learned,
+        }, 1, 5, 5, new[] { 4f, 1.5f }).SetArgDisplayNames("rate_relu_h0_activity_shared_B5_T5");
+        yield return new TestCaseData(new EnsembleSpec { Networks = 3, Hidden = 7, Inputs = 3, Outputs = 1, Activation = ActivationKind.Relu }, 1, 3, 7, new[] { 3f, 0.5f, 0f })
+            .SetArgDisplayNames("discrete_relu_activity_shared_B3_T7");
+        yield return new TestCaseData(new EnsembleSpec
+        {
+            Networks = 2, Hidden = 33, Inputs = 1, Outputs = 3, Cell = CellType.Leaky, Alpha = 0.2f, NoiseStd = 0.1f, InitialState = InitialStateKind.Learned,
+        }, 2, 3, 7, new[] { 1f, 6f }).SetArgDisplayNames("leaky_tanh_noise_h0_activity_perNet_B3_T7");
+        yield return new TestCaseData(new EnsembleSpec
+        {
+            Networks = 2, Hidden = 5, Inputs = 2, Outputs = 2, Cell = CellType.Rate, Alpha = 0.25f, Activation = ActivationKind.Identity,
+        }, 2, 3, 5, new[] { 0.5f, 2f }).SetArgDisplayNames("rate_identity_activity_perNet_B3_T5");
+    }
+
     [TestCaseSource(nameof(Shapes))]
     public void Forward_MatchesReference_OddShapes(EnsembleSpec spec, int sets, int trials, int steps)
     {
@@ -78,6 +117,83 @@ public sealed class BackendConformanceTests(string backendName)
         TestData.AssertClose(loss, lossRef, Tol * 5, 1e-6, "loss");
         TestData.AssertClose(g, gRef, Tol * 10, Tol, "gradient");
         TestData.AssertClose(norm, normRef, Tol * 20, 1e-5, "gradient norm²");
+    }
+
+    [TestCaseSource(nameof(RateAndActivityShapes))]
+    public void Forward_MatchesReference_RateAndActivity(EnsembleSpec spec, int sets, int trials, int steps, float[]? activity)
+    {
+        var p = TestData.Parameters(spec, 61);
+        var batch = TestData.Batch(spec, sets, trials, steps, 62);
+        long rows = (long)spec.Networks * trials * steps;
+        var (yRef, hRef) = (new float[rows * spec.Outputs], new float[rows * spec.Hidden]);
+        using (var r = _reference.CreateRunner(spec))
+        {
+            r.SetParameters(p);
+            if (activity is not null)
+            {
+                r.SetActivityRegularization(activity);
+            }
+
+            r.Forward(batch, yRef, hRef);
+        }
+
+        var y = TestData.Poisoned(rows * spec.Outputs);
+        var h = TestData.Poisoned(rows * spec.Hidden);
+        using var runner = CreateOrIgnoreUnsupported(spec, activity);
+        runner.SetParameters(p);
+        runner.Forward(batch, y, h);
+        TestData.AssertClose(h, hRef, Tol, Tol * 0.1, "states");
+        TestData.AssertClose(y, yRef, Tol, Tol * 0.1, "outputs");
+
+        var yOnly = TestData.Poisoned(rows * spec.Outputs);
+        runner.Forward(batch, yOnly, Span<float>.Empty);
+        TestData.AssertClose(yOnly, yRef, Tol, Tol * 0.1, "outputs without states");
+    }
+
+    [TestCaseSource(nameof(RateAndActivityShapes))]
+    public void Gradients_MatchReference_RateAndActivity(EnsembleSpec spec, int sets, int trials, int steps, float[]? activity)
+    {
+        var p = TestData.Parameters(spec, 71);
+        var batch = TestData.Batch(spec, sets, trials, steps, 72);
+        var active = new byte[spec.Networks];
+        Array.Fill(active, (byte)1);
+        if (spec.Networks > 2)
+        {
+            active[1] = 0;
+        }
+
+        var (lossRef, normRef, gRef) = Gradients(_reference, spec, p, batch, active, activity);
+        if (activity is not null)
+        {
+            // the case must be sensitive to λ: the activity term moves the gradient by more than the tolerance
+            var (lossPlain, _, gPlain) = Gradients(_reference, spec, p, batch, active, null);
+            Assert.That(lossRef, Is.EqualTo(lossPlain), "the reported loss must stay the masked MSE");
+            double moved = 0;
+            for (int k = 0; k < gRef.Length; k++)
+            {
+                moved = Math.Max(moved, Math.Abs(gRef[k] - gPlain[k]) - (Tol + Tol * 10 * Math.Abs(gRef[k])));
+            }
+
+            Assert.That(moved, Is.GreaterThan(0), "λ too small for this case to test the activity regulariser");
+        }
+
+        using var runner = CreateOrIgnoreUnsupported(spec, activity);
+        var (loss, norm, g) = Gradients(runner, p, batch, active);
+        TestData.AssertClose(loss, lossRef, Tol * 5, 1e-6, "loss");
+        TestData.AssertClose(g, gRef, Tol * 10, Tol, "gradient");
+        TestData.AssertClose(norm, normRef, Tol * 20, 1e-5, "gradient norm²");
+    }
+
+    [Test]
+    public void SetActivityRegularization_RejectsNegativeOrNonFinite_AndAcceptsZeros()
+    {
+        var spec = new EnsembleSpec { Networks = 2, Hidden = 3, Inputs = 1, Outputs = 1 };
+        using var runner = _backend.CreateRunner(spec);
+        runner.SetActivityRegularization(new float[2]);
+        Assert.Throws<ArgumentOutOfRangeException>(() => runner.SetActivityRegularization([0f, -1f]));
+        Assert.Throws<ArgumentOutOfRangeException>(() => runner.SetActivityRegularization([float.NaN, 0f]));
+        Assert.Throws<ArgumentOutOfRangeException>(() => runner.SetActivityRegularization([float.PositiveInfinity, 0f]));
+        Assert.Throws<ArgumentException>(() => runner.SetActivityRegularization(new float[3]));
     }
 
     [Test]
@@ -196,10 +312,46 @@ public sealed class BackendConformanceTests(string backendName)
         Assert.That(g2.AsSpan(2 * stride, stride).SequenceEqual(g1.AsSpan(2 * stride, stride)), "network 2's gradient changed when only its neighbours did");
     }
 
+    /// <summary>
+    /// A runner of the backend under test with the activity strengths set (if any); a backend that does not support the
+    /// rate cell or the activity regulariser yet (<see cref="NotSupportedException"/>) marks the test ignored.
+    /// </summary>
+    private IEnsembleRunner CreateOrIgnoreUnsupported(EnsembleSpec spec, float[]? activity)
+    {
+        IEnsembleRunner? runner = null;
+        try
+        {
+            runner = _backend.CreateRunner(spec);
+            if (activity is not null)
+            {
+                runner.SetActivityRegularization(activity);
+            }
+
+            return runner;
+        }
+        catch (NotSupportedException e)
+        {
+            runner?.Dispose();
+            Assert.Ignore($"backend '{backendName}' does not support this case yet: {e.Message}");
+            throw;
+        }
+    }
+
     private static (float[] Loss, float[] Norm, float[] Gradient) Gradients(
-        IEnsembleBackend backend, EnsembleSpec spec, float[] p, TrialBatch batch, byte[] active)
+        IEnsembleBackend backend, EnsembleSpec spec, float[] p, TrialBatch batch, byte[] active, float[]? activity = null)
     {
         using var runner = backend.CreateRunner(spec);
+        if (activity is not null)
+        {
+            runner.SetActivityRegularization(activity);
+        }
+
+        return Gradients(runner, p, batch, active);
+    }
+
+    private static (float[] Loss, float[] Norm, float[] Gradient) Gradients(IEnsembleRunner runner, float[] p, TrialBatch batch, byte[] active)
+    {
+        var spec = runner.Spec;
         runner.SetParameters(p);
         var loss = TestData.Poisoned(spec.Networks);
         var norm = TestData.Poisoned(spec.Networks);

@@ -179,11 +179,6 @@ public sealed class IlgpuBackend : IEnsembleBackend
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         ArgumentNullException.ThrowIfNull(spec);
-        if (spec.Cell == CellType.Rate)
-        {
-            throw new NotSupportedException($"The {Name} backend does not run the rate (µP) cell yet; use --backend reference.");
-        }
-
         var runner = new IlgpuRunner(this, spec);
         lock (_runners)
         {

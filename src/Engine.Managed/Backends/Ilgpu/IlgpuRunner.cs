@@ -9,7 +9,9 @@ namespace Engine.Backends.Ilgpu;
 
 /// <summary>Runs one ensemble on an ILGPU accelerator with parameters, gradients, moments and workspaces on the device.</summary>
 /// <remarks>
-/// Parameters, gradient and Adam moments are [E][P] device blocks allocated once. Workspaces (inputs, targets, mask,
+/// Parameters, gradient and Adam moments are [E][P] device blocks allocated once, as are the activity strengths λ [E]
+/// (default 0; the regulariser λ_e · mean h² adds 2λ_e h_t / (B T N) to the gradient reaching every h_t and leaves the
+/// reported masked MSE unchanged). Workspaces (inputs, targets, mask,
 /// noise [S|E][B][T][·], states and activations [E][B][T][N], outputs and errors [E][B][T][O], deltas [E][B][T][N],
 /// carry [E][B][N]) are sized on first use for a (S, B, T) and reused while it stays the same. Per-step kernels are
 /// queued back to back on one stream; the host waits only once, when it copies results out.
@@ -22,7 +24,7 @@ internal sealed class IlgpuRunner : IEnsembleRunner
     private readonly ParameterLayout _layout;
     private readonly long _blockSize;
     private readonly int[] _activeHost;
-    private readonly DeviceBuffer<float> _parameters, _gradient, _firstMoment, _secondMoment, _loss, _denominator, _norm;
+    private readonly DeviceBuffer<float> _parameters, _gradient, _firstMoment, _secondMoment, _loss, _denominator, _norm, _activity;
     private readonly DeviceBuffer<int> _allActive, _active;
     private readonly DeviceBuffer<AdamCoefficients> _coefficients;
     private readonly AdamCoefficients[] _perBlock;
@@ -51,13 +53,14 @@ internal sealed class IlgpuRunner : IEnsembleRunner
         _loss = new DeviceBuffer<float>(backend, e);
         _denominator = new DeviceBuffer<float>(backend, e);
         _norm = new DeviceBuffer<float>(backend, e);
+        _activity = new DeviceBuffer<float>(backend, e);
         _allActive = new DeviceBuffer<int>(backend, e);
         _active = new DeviceBuffer<int>(backend, e);
         _coefficients = new DeviceBuffer<AdamCoefficients>(backend, e * _layout.BlockCount);
         _perBlock = new AdamCoefficients[e * _layout.BlockCount];
         Run("initialise", () =>
         {
-            foreach (var b in new[] { _parameters, _gradient, _firstMoment, _secondMoment })
+            foreach (var b in new[] { _parameters, _gradient, _firstMoment, _secondMoment, _activity })
             {
                 b.Clear(_stream);
             }
@@ -130,13 +133,15 @@ internal sealed class IlgpuRunner : IEnsembleRunner
     {
         ThrowIfDisposed();
         Guard.Length(strengths.Length, Spec.Networks, nameof(strengths), "[E]");
-        foreach (float s in strengths)
+        for (int e = 0; e < strengths.Length; e++)
         {
-            if (s != 0f)
+            if (!float.IsFinite(strengths[e]) || strengths[e] < 0f)
             {
-                throw new NotSupportedException($"The {_backend.Name} backend does not apply the activity regulariser yet; use --backend cpu or reference.");
+                throw new ArgumentOutOfRangeException(nameof(strengths), strengths[e], $"activity strength of network {e} must be finite and ≥ 0, got {strengths[e]}.");
             }
         }
+
+        Upload("copy activity strengths in", _activity, strengths);
     }
 
     /// <inheritdoc />
@@ -203,7 +208,8 @@ internal sealed class IlgpuRunner : IEnsembleRunner
         var p = _parameters.View;
         for (int t = batch.Steps - 1; t >= 0; t--)
         {
-            var step = new BackwardStepArgs(shape, t, p, w.Errors.View, w.Activations.View, w.Carry.View, w.Deltas.View, act);
+            var step = new BackwardStepArgs(
+                shape, t, p, w.Errors.View, w.States.View, w.Activations.View, _activity.View, w.Carry.View, w.Deltas.View, act);
             Launch("BpttKernels.Delta", _k.Delta, hiddenThreads, step);
             if (t > 0 || _layout.LearnedInitialState)
             {
@@ -211,7 +217,8 @@ internal sealed class IlgpuRunner : IEnsembleRunner
             }
         }
 
-        var grad = new WeightGradientArgs(shape, p, w.Inputs.View, w.States.View, w.Deltas.View, w.Errors.View, w.Carry.View, act, _gradient.View);
+        var grad = new WeightGradientArgs(
+            shape, p, w.Inputs.View, w.States.View, w.Activations.View, w.Deltas.View, w.Errors.View, w.Carry.View, act, _gradient.View);
         Launch("BpttKernels.WeightGradient", _k.WeightGradient, _k.Elementwise(_blockSize), grad);
         Launch("BpttKernels.NormSquared", _k.NormSquared, _k.PerNetwork(Spec.Networks), new NormArgs(Spec.Networks, _layout.Stride, _gradient.View, _norm.View));
         Synchronize("gradients");
@@ -243,7 +250,7 @@ internal sealed class IlgpuRunner : IEnsembleRunner
         _disposed = true;
         _work?.Dispose();
         _work = null;
-        foreach (var b in new[] { _parameters, _gradient, _firstMoment, _secondMoment, _loss, _denominator, _norm })
+        foreach (var b in new[] { _parameters, _gradient, _firstMoment, _secondMoment, _loss, _denominator, _norm, _activity })
         {
             b.Dispose();
         }
@@ -261,7 +268,7 @@ internal sealed class IlgpuRunner : IEnsembleRunner
         float alpha = Spec.EffectiveAlpha;
         return new RnnShape(
             Spec.Networks, batch.Sets, batch.Trials, batch.Steps, Spec.Hidden, Spec.Inputs, Spec.Outputs,
-            _layout.LearnedInitialState, alpha, Spec.NoiseStd * MathF.Sqrt(alpha), (int)Spec.Activation);
+            _layout.LearnedInitialState, alpha, Spec.NoiseStd * MathF.Sqrt(alpha), (int)Spec.Activation, Spec.Cell == CellType.Rate);
     }
 
     private void RunForward(Workspace w, RnnShape shape, ArrayView<int> active)
@@ -274,7 +281,7 @@ internal sealed class IlgpuRunner : IEnsembleRunner
             Launch("RnnForwardKernels.Step", _k.ForwardStep, hiddenThreads, step);
         }
 
-        Launch("RnnForwardKernels.Readout", _k.Readout, _k.Elementwise(w.Outputs.Length), new ReadoutArgs(shape, p, w.States.View, w.Outputs.View, active));
+        Launch("RnnForwardKernels.Readout", _k.Readout, _k.Elementwise(w.Outputs.Length), new ReadoutArgs(shape, p, w.States.View, w.Activations.View, w.Outputs.View, active));
     }
 
     private void UploadBatch(Workspace w, TrialBatch batch, bool withTargets)
