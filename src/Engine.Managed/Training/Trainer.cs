@@ -156,7 +156,8 @@ public static class Trainer
                     continue;
                 }
 
-                if (rec.SinceThreshold < 0 && loss[e] < threshold)
+                rec.SmoothedLoss = double.IsNaN(rec.SmoothedLoss) ? loss[e] : 0.9 * rec.SmoothedLoss + 0.1 * loss[e];
+                if (rec.SinceThreshold < 0 && rec.SmoothedLoss < threshold)
                 {
                     rec.SinceThreshold = 0;
                 }
@@ -197,7 +198,7 @@ public static class Trainer
                     }
                 }
 
-                Plateau(ref rec, loss[e], options);
+                Plateau(ref rec, options);
                 state.Networks[e] = rec;
             }
 
@@ -276,12 +277,10 @@ public static class Trainer
         => !mup ? 1.0 : block == 0 ? 1.0 / n : block == 3 ? 1.0 / (gamma * n) : 1.0;
 
     /// <summary>
-    /// ReduceLROnPlateau (mode min, relative threshold 1e-4, no cooldown). One epoch here is one batch, so the monitored
-    /// value is an exponential moving average (decay 0.9) of the training loss rather than the raw, noisy batch loss.
+    /// ReduceLROnPlateau (mode min, relative threshold 1e-4, no cooldown) on the smoothed training loss.
     /// </summary>
-    private static void Plateau(ref NetworkProgress rec, double loss, TrainingOptions options)
+    private static void Plateau(ref NetworkProgress rec, TrainingOptions options)
     {
-        rec.SmoothedLoss = double.IsNaN(rec.SmoothedLoss) ? loss : 0.9 * rec.SmoothedLoss + 0.1 * loss;
         if (options.PlateauPatience == 0)
         {
             return;

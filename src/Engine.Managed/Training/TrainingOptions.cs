@@ -6,7 +6,9 @@ namespace Engine.Training;
 /// <remarks>
 /// One epoch is one Adam step on a fresh batch of <see cref="Trials"/> trials per network, drawn from that
 /// network's own seed and the epoch index. A network stops on its own: once its training MSE falls below
-/// <see cref="Threshold"/> it trains <see cref="Patience"/> more epochs and is marked converged; a
+/// <see cref="Threshold"/> it trains <see cref="Patience"/> more epochs and is marked converged. Because one epoch is one
+/// batch, the MSE compared with the threshold is the exponential moving average of the batch losses (decay 0.9, about
+/// the last ten batches), so a single lucky batch does not stop a network that has not learned the task; a
 /// non-finite loss or gradient marks it diverged; after <see cref="MaxEpochs"/> it stops as not converged.
 /// Factors that may differ per network inside one ensemble (learning rate, γ, regulariser strengths) take an
 /// optional per-network array [E] that overrides the scalar. Regularisers act on the recurrent weights W:

@@ -41,7 +41,7 @@ public record struct NetworkProgress
     /// <summary>ReduceLROnPlateau: the multiplier applied to this network's learning rate so far.</summary>
     public double LrScale { get; set; } = 1.0;
 
-    /// <summary>ReduceLROnPlateau: exponential moving average of the training loss (decay 0.9), the monitored quantity.</summary>
+    /// <summary>Exponential moving average of the training loss (decay 0.9): what the stop rule and the plateau schedule watch.</summary>
     public double SmoothedLoss { get; set; } = double.NaN;
 
     /// <summary>ReduceLROnPlateau: best smoothed loss seen.</summary>

@@ -13,7 +13,7 @@ public sealed class TaskConvergenceTests
     public static IEnumerable<TestCaseData> Cases()
     {
         yield return new TestCaseData(new SineTask(), 48, 40, 3e-3).SetArgDisplayNames("sine");
-        yield return new TestCaseData(new DelayedDiscriminationTask(), 48, null, 3e-3).SetArgDisplayNames("delayed");
+        yield return new TestCaseData(new DelayedDiscriminationTask(), 48, null, 1e-3).SetArgDisplayNames("delayed");
         yield return new TestCaseData(new PathIntegrationTask(2), 64, 30, 3e-3).SetArgDisplayNames("pathint2d");
     }
 
