@@ -33,6 +33,39 @@ internal static class BenchCommand
             Console.WriteLine(result.FormatLine());
             return 0;
         }));
-        return new Command("bench", "Benchmarks.") { trainStep, FixedPointsCommand.CreateBench() };
+        return new Command("bench", "Benchmarks.") { trainStep, FixedPointsCommand.CreateBench(), TimeToThresholdCommand() };
+    }
+
+    private static Command TimeToThresholdCommand()
+    {
+        var tasks = new Option<string>("--tasks") { Description = "Comma-separated tasks (default flipflop,sine,delayed,pathint).", DefaultValueFactory = _ => "flipflop,sine,delayed,pathint" };
+        var networks = new Option<int>("--networks") { Description = "E (default 32).", DefaultValueFactory = _ => 32 };
+        var hidden = new Option<int>("--hidden") { Description = "N (default 128).", DefaultValueFactory = _ => 128 };
+        var trials = new Option<int>("--trials") { Description = "B (default 32).", DefaultValueFactory = _ => 32 };
+        var lr = new Option<double>("--lr") { Description = "Learning rate (default 3e-3; delayed uses 1e-3).", DefaultValueFactory = _ => 3e-3 };
+        var maxEpochs = new Option<int>("--max-epochs") { Description = "Budget (default 5000).", DefaultValueFactory = _ => 5000 };
+        var backend = new Option<string>("--backend") { Description = "Backend (default cpu).", DefaultValueFactory = _ => "cpu" };
+        var cmd = new Command("time-to-threshold", "Train each task to its default threshold; report wall time, the share spent generating trials, and the converged count.")
+        {
+            tasks, networks, hidden, trials, lr, maxEpochs, backend,
+        };
+        cmd.SetAction(r => CliErrors.Run(() =>
+        {
+            using var b = BackendFactory.Create(r.GetValue(backend)!);
+            Console.WriteLine($"backend: {b.Name} ({b.Device})");
+            foreach (var name in r.GetValue(tasks)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                var task = Engine.Tasks.TaskRegistry.Create(name);
+                // Short trials keep the benchmark to minutes on 2 cores; delayed discrimination uses its own minimum length.
+                int? steps = name is "flipflop" or "pathint" ? 30 : name == "sine" ? 40 : null;
+                double rate = name == "delayed" ? Math.Min(1e-3, r.GetValue(lr)) : r.GetValue(lr);
+                var options = new Engine.Training.TrainingOptions { Trials = r.GetValue(trials), Steps = steps, LearningRate = rate, ClipNorm = 1, MaxEpochs = r.GetValue(maxEpochs) };
+                var result = Engine.Benchmarks.TimeToThreshold.Run(b, task, r.GetValue(networks), r.GetValue(hidden), options);
+                Console.WriteLine(result.FormatLine());
+            }
+
+            return 0;
+        }));
+        return cmd;
     }
 }

@@ -17,9 +17,10 @@ namespace Engine.Training;
 /// <param name="Diverged">Networks diverged so far.</param>
 /// <param name="Elapsed">Wall time since this call to Trainer.Train started.</param>
 /// <param name="EpochsThisCall">Epochs completed since this call started (for rates and ETA).</param>
+/// <param name="GenerationTime">Of <paramref name="Elapsed"/>, the time spent generating trials (task code, not kernels).</param>
 public sealed record EpochReport(
     int Epoch, double[] Losses, bool[] Trained, double[] LearningRates, int Training, int Converged, int Diverged,
-    TimeSpan Elapsed, int EpochsThisCall);
+    TimeSpan Elapsed, int EpochsThisCall, TimeSpan GenerationTime);
 
 /// <summary>Trains every network of an ensemble on a task until each one stops by its own rule.</summary>
 public static class Trainer
@@ -86,6 +87,7 @@ public static class Trainer
         int fs = rank > 0 ? LowRank.FactorStride(n, rank) : 0;
         var factorGrad = new float[state.Factors.Length];
         var clock = Stopwatch.StartNew();
+        var generation = new Stopwatch();
         int startEpoch = state.Epoch;
         bool dirty = false;
 
@@ -97,7 +99,9 @@ public static class Trainer
                 active[e] = state.Networks[e].Status == NetworkStatus.Training ? (byte)1 : (byte)0;
             }
 
+            generation.Start();
             FillBatch(task, state.Ensemble.Seeds, epoch, batch, active);
+            generation.Stop();
             if (host)
             {
                 runner.GetParameters(hostParams);
@@ -224,7 +228,7 @@ public static class Trainer
                 diverged += r.Status == NetworkStatus.Diverged ? 1 : 0;
             }
 
-            onEpoch?.Invoke(new EpochReport(state.Epoch, losses, trained, lrs, training, converged, diverged, clock.Elapsed, state.Epoch - startEpoch));
+            onEpoch?.Invoke(new EpochReport(state.Epoch, losses, trained, lrs, training, converged, diverged, clock.Elapsed, state.Epoch - startEpoch, generation.Elapsed));
             if (state.Epoch % options.CheckpointEvery == 0 && !state.Finished)
             {
                 Snapshot(runner, state, rank, fs);
