@@ -42,6 +42,36 @@ public sealed class CpuKernelTests
     }
 
     [Test]
+    public void TrainingStep_AllocatesNothing_OnceWarm()
+    {
+        var spec = new EnsembleSpec { Networks = 2, Hidden = 40, Inputs = 3, Outputs = 2, Cell = CellType.Leaky, Alpha = 0.5f, NoiseStd = 0.1f };
+        var batch = TestData.Batch(spec, 1, 9, 8, 10);
+        using var runner = new CpuBackend(1).CreateRunner(spec);
+        runner.SetParameters(TestData.Parameters(spec, 11));
+        byte[] active = [1, 1];
+        var (loss, norm) = (new float[2], new float[2]);
+        var coefficients = new[] { AdamMath.Coefficients(1e-3f, 1, 1f), AdamMath.Coefficients(1e-3f, 1, 1f) };
+        var outputs = new float[2 * 9 * 8 * 2];
+        var states = new float[2 * 9 * 8 * 40];
+        for (int i = 0; i < 3; i++)
+        {
+            runner.ComputeGradients(batch, active, loss, norm);
+            runner.AdamStep(coefficients);
+            runner.Forward(batch, outputs, states);
+        }
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 5; i++)
+        {
+            runner.ComputeGradients(batch, active, loss, norm);
+            runner.AdamStep(coefficients);
+        }
+
+        // Forward is left out: HostRunner.CheckForward formats its shape strings on every call.
+        Assert.That(GC.GetAllocatedBytesForCurrentThread() - before, Is.Zero, "bytes allocated by 5 warm training steps on one thread");
+    }
+
+    [Test]
     public void VectorActivations_MatchTheScalarOnes()
     {
         var z = new float[4096];

@@ -16,7 +16,7 @@ namespace Engine.Backends.Cpu;
 /// </remarks>
 internal sealed unsafe partial class NetworkWorkspace
 {
-    internal static int ChunkRows = 128;
+    private const int ChunkRows = 128;
 
     private readonly int _n, _ni, _no, _np, _ip, _op;
     private readonly float _alpha, _noiseScale;
