@@ -7,7 +7,10 @@ namespace Engine.Backends.Cpu;
 internal sealed unsafe partial class NetworkWorkspace
 {
     /// <summary>Masked MSE of the readout against the batch's targets; writes e = 2 m (y − ŷ) / M and dd = Σ e.</summary>
-    /// <remarks>M = max(1, Σ m). Sums run in double over (trial, step, output) order, as in the reference.</remarks>
+    /// <remarks>
+    /// M = max(1, Σ m). Sums run in double over (trial, step, output) order, as in the reference. Padded trials get
+    /// e = 0, which keeps them out of every gradient.
+    /// </remarks>
     public void Errors(TrialBatch batch, int network)
     {
         int s = batch.SetOf(network), b = _b, t = _t, no = _no, op = _op, bp = _bp;
@@ -21,6 +24,11 @@ internal sealed unsafe partial class NetworkWorkspace
 
         double denom = Math.Max(1.0, maskSum), sse = 0;
         Array.Clear(_dd);
+        for (int k = 0; k < t && b < bp; k++)
+        {
+            new Span<float>(_err.Pointer + ((long)k * bp + b) * op, (bp - b) * op).Clear();
+        }
+
         for (int r = 0; r < b; r++)
         {
             for (int k = 0; k < t; k++)

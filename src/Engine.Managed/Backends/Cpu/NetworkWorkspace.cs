@@ -71,7 +71,8 @@ internal sealed unsafe partial class NetworkWorkspace
     /// <summary>Rounds up to a multiple.</summary>
     public static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
 
-    /// <summary>Sizes the sequence buffers for B trials of T steps (no-op when unchanged).</summary>
+    /// <summary>Sizes the sequence buffers for B trials of T steps, reusing them while they are large enough.</summary>
+    /// <remarks>Padding that a smaller shape exposes is rewritten by <see cref="Load"/> and <see cref="Errors"/>.</remarks>
     public void EnsureShape(int trials, int steps)
     {
         if (trials == _b && steps == _t)
@@ -83,13 +84,16 @@ internal sealed unsafe partial class NetworkWorkspace
         _t = steps;
         _bp = RoundUp(trials, TileKernel.Rows);
         long rows = (long)steps * _bp;
-        _h = new AlignedBuffer((rows + _bp) * _np);
-        _p = new AlignedBuffer(rows * _np);
-        _x = new AlignedBuffer(rows * _ip);
-        _y = new AlignedBuffer(rows * _op);
-        _err = new AlignedBuffer(rows * _op);
-        _g = new AlignedBuffer((long)_bp * _np);
+        _h = Fit(_h, (rows + _bp) * _np);
+        _p = Fit(_p, rows * _np);
+        _x = Fit(_x, rows * _ip);
+        _y = Fit(_y, rows * _op);
+        _err = Fit(_err, rows * _op);
+        _g = Fit(_g, (long)_bp * _np);
     }
+
+    private static AlignedBuffer Fit(AlignedBuffer? buffer, long length)
+        => buffer is not null && buffer.Length >= length ? buffer : new AlignedBuffer(length);
 
     /// <summary>Packs one network's parameters [P] into the kernel layouts.</summary>
     public void Pack(ReadOnlySpan<float> p)
