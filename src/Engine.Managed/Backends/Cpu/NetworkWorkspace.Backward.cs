@@ -1,5 +1,6 @@
-using Engine.Model;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using Engine.Model;
 
 namespace Engine.Backends.Cpu;
 
@@ -11,6 +12,7 @@ internal sealed unsafe partial class NetworkWorkspace
     /// M = max(1, Σ m). Sums run in double over (trial, step, output) order, as in the reference. Padded trials get
     /// e = 0, which keeps them out of every gradient.
     /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Errors(TrialBatch batch, int network)
     {
         int s = batch.SetOf(network), b = _b, t = _t, no = _no, op = _op, bp = _bp;
@@ -66,6 +68,7 @@ internal sealed unsafe partial class NetworkWorkspace
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Backward<TS, TV>(int r0, int r1)
         where TS : struct, ISimd<TV>
         where TV : struct
@@ -130,6 +133,7 @@ internal sealed unsafe partial class NetworkWorkspace
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void WeightGradients<TS, TV>(int part, int parts)
         where TS : struct, ISimd<TV>
         where TV : struct

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Engine.Model;
 
 namespace Engine.Backends.Cpu;
@@ -96,6 +97,7 @@ internal sealed unsafe partial class NetworkWorkspace
         => buffer is not null && buffer.Length >= length ? buffer : new AlignedBuffer(length);
 
     /// <summary>Packs one network's parameters [P] into the kernel layouts.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Pack(ReadOnlySpan<float> p)
     {
         int n = _n, np = _np;
@@ -136,6 +138,7 @@ internal sealed unsafe partial class NetworkWorkspace
     }
 
     /// <summary>Copies trials [r0, r1) of the batch in: X̃, scaled noise into P, and h₀ into H's first block.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Load(TrialBatch batch, int network, int r0, int r1)
     {
         int s = batch.SetOf(network), b = _b, t = _t, ni = _ni, n = _n, np = _np, ip = _ip, bp = _bp;
@@ -186,6 +189,7 @@ internal sealed unsafe partial class NetworkWorkspace
     }
 
     /// <summary>Writes trials' outputs [B][T][O] and, when not null, states [B][T][N] of this network in the public layout.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void WriteOutputs(float* outputs, float* states)
     {
         int b = _b, t = _t, n = _n, no = _no, np = _np, bp = _bp;
@@ -209,6 +213,7 @@ internal sealed unsafe partial class NetworkWorkspace
     }
 
     /// <summary>Writes the gradient of this network [P] from the accumulators and returns its squared norm.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public double Finish(Span<float> gradient)
     {
         int n = _n, np = _np;
