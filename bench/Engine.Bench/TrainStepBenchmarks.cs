@@ -31,30 +31,39 @@ public class TrainStepBenchmarks
     private IEnsembleBackend? _backend;
     private TrainStepBenchmark? _bench;
 
+    /// <summary>Creates the backend and runner, fills parameters and batch, warms up.</summary>
     [GlobalSetup(Target = nameof(Reference_E4_N32_B16_T20))]
     public void SetupReference() => Setup(nameof(Reference_E4_N32_B16_T20));
 
+    /// <summary>Creates the backend and runner, fills parameters and batch, warms up.</summary>
     [GlobalSetup(Target = nameof(Cpu_E4_N32_B16_T20))]
     public void SetupCpuSmall() => Setup(nameof(Cpu_E4_N32_B16_T20));
 
+    /// <summary>Creates the backend and runner, fills parameters and batch, warms up.</summary>
     [GlobalSetup(Target = nameof(Cpu_E32_N128_B64_T100))]
     public void SetupCpuLarge() => Setup(nameof(Cpu_E32_N128_B64_T100));
 
+    /// <summary>Creates the backend and runner, fills parameters and batch, warms up.</summary>
     [GlobalSetup(Target = nameof(Cpu_E7_N33_B13_T29))]
     public void SetupCpuOdd() => Setup(nameof(Cpu_E7_N33_B13_T29));
 
+    /// <summary>The float64 reference (the baseline): E=4, N=32, B=16, T=20.</summary>
     [Benchmark(Baseline = true)]
     public void Reference_E4_N32_B16_T20() => _bench!.Step();
 
+    /// <summary>The fast CPU backend at the baseline's size.</summary>
     [Benchmark]
     public void Cpu_E4_N32_B16_T20() => _bench!.Step();
 
+    /// <summary>The fast CPU backend at the headline size, E=32, N=128, B=64, T=100 (about 20 GFLOP per step).</summary>
     [Benchmark]
     public void Cpu_E32_N128_B64_T100() => _bench!.Step();
 
+    /// <summary>The fast CPU backend at an odd size (padding and leftover-network paths).</summary>
     [Benchmark]
     public void Cpu_E7_N33_B13_T29() => _bench!.Step();
 
+    /// <summary>Disposes the runner and backend.</summary>
     [GlobalCleanup]
     public void Cleanup()
     {

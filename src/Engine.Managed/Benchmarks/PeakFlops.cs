@@ -13,6 +13,11 @@ namespace Engine.Benchmarks;
 public static class PeakFlops
 {
     /// <summary>The median fp32 FMA throughput in GFLOP/s of <paramref name="threads"/> threads (0 = one per core).</summary>
+    /// <remarks>
+    /// GFLOP/s = threads · iterations · 12 · lanes · 2 / seconds / 10⁹ per repeat (threads start together behind a
+    /// barrier; the wall time runs until the last one joins); the median of <paramref name="repeats"/> is returned.
+    /// On a shared machine other load lowers it: compare only figures measured in the same run.
+    /// </remarks>
     public static double Measure(int threads = 0, int repeats = 5, long iterations = 20_000_000)
     {
         threads = threads <= 0 ? Environment.ProcessorCount : threads;

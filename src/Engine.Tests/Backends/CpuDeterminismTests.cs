@@ -66,6 +66,30 @@ public sealed class CpuDeterminismTests
     private static void Slice(float[] source, int e, float[] destination)
         => source.AsSpan(e * destination.Length, destination.Length).CopyTo(destination);
 
+    [Test]
+    public void Results_DoNotDependOnEarlierBatchShapes()
+    {
+        var spec = Leaky with { Networks = 3 };
+        var p = TestData.Parameters(spec, 12);
+        var small = TestData.Batch(spec, 1, 5, 4, 13);
+        var active = new byte[] { 1, 1, 1 };
+        var fresh = Run(new CpuBackend(2), spec, p, small, active);
+        using var backend = new CpuBackend(2);
+        using var runner = backend.CreateRunner(spec);
+        runner.SetParameters(p);
+        foreach (var (b, t) in new[] { (11, 9), (6, 3) })
+        {
+            runner.ComputeGradients(TestData.Batch(spec, 1, b, t, 14), active, new float[3], new float[3]);
+        }
+
+        long rows = 3L * 5 * 4;
+        var reused = new Result(new float[rows * spec.Outputs], new float[rows * spec.Hidden], new float[3], new float[3], new float[p.Length]);
+        runner.Forward(small, reused.Outputs, reused.States);
+        runner.ComputeGradients(small, active, reused.Loss, reused.Norm);
+        runner.GetGradients(reused.Gradient);
+        AssertBitIdentical(reused, fresh, "after larger and other batch shapes");
+    }
+
     internal static Result Run(IEnsembleBackend backend, EnsembleSpec spec, float[] p, TrialBatch batch, byte[] active)
     {
         using (backend)

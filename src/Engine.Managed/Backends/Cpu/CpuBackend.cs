@@ -33,7 +33,7 @@ public sealed class CpuBackend : IEnsembleBackend
     public string Name => "cpu";
 
     /// <inheritdoc />
-    public string Device => $"CPU, {Threads} threads, {(_wide ? "AVX-512 (Vector512)" : "Vector256")}";
+    public string Device => $"{CpuModel()}, {Threads} threads, {(_wide ? "Vector512 (AVX-512)" : "Vector256")}";
 
     /// <inheritdoc />
     public IEnsembleRunner CreateRunner(EnsembleSpec spec)
@@ -45,6 +45,32 @@ public sealed class CpuBackend : IEnsembleBackend
         }
 
         return new CpuRunner(spec, Threads, _wide);
+    }
+
+    /// <summary>The CPU's model name where the OS tells it (Linux /proc/cpuinfo), else the architecture.</summary>
+    private static string CpuModel()
+    {
+        try
+        {
+            if (File.Exists("/proc/cpuinfo"))
+            {
+                foreach (string line in File.ReadLines("/proc/cpuinfo"))
+                {
+                    if (line.StartsWith("model name", StringComparison.Ordinal) && line.IndexOf(':') is int colon and > 0)
+                    {
+                        return line[(colon + 1)..].Trim();
+                    }
+                }
+            }
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+
+        return $"CPU ({System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture})";
     }
 
     /// <inheritdoc />

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using Engine.Kernels;
 
@@ -41,6 +42,7 @@ internal sealed unsafe partial class CpuRunner
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int Adam<TS, TV>(float* p, float* m, float* v, float* g, int count, AdamCoefficients c)
         where TS : struct, ISimd<TV>
         where TV : struct

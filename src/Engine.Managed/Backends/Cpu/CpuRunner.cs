@@ -5,27 +5,28 @@ namespace Engine.Backends.Cpu;
 
 /// <summary>
 /// The fast CPU runner: float32, SIMD micro-kernels, long-lived workers over networks (and over trial blocks
-/// when there are fewer networks than workers).
+/// for the networks left over when E is not a multiple of the worker count).
 /// </summary>
 /// <remarks>
-/// With E ≥ 2 × workers (or one worker) each task is one whole network, run start to finish on the worker's own
-/// workspace, so the network's data stays in that core's caches. Otherwise every network has a workspace and the
-/// pass runs in phases (pack, forward per trial block, errors, backward per trial block, weight gradients per
-/// row block, finish) so that all workers share each network. Each network's arithmetic is the same sequence
-/// of operations in both schedules, so results never depend on the worker count or on the other networks.
+/// The first ⌊E/W⌋·W networks (W workers) run whole: each task is one network, start to finish, on its worker's
+/// own workspace, so its data stays in that core's caches. The remaining E mod W networks (all of them when
+/// E &lt; W) run in phases that all workers share: pack, forward per trial block, errors, backward per trial
+/// block, weight gradients per row block, finish. Each network's arithmetic is the same sequence of operations
+/// in both schedules, so results never depend on the worker count or on the other networks.
 /// </remarks>
 internal sealed unsafe partial class CpuRunner : HostRunner
 {
     private readonly WorkerPool _pool;
     private readonly bool _wide;
-    private readonly bool _phased;
+    private readonly int _whole;
     private readonly float[] _loss;
     private readonly float[] _norm;
     private readonly byte[] _active;
     private readonly AdamCoefficients[] _coefficients;
     private readonly Action<int, int> _wholeNetwork, _pack, _forwardBlock, _errors, _backwardBlock, _weights, _finish, _adam;
-    private NetworkWorkspace[] _workspaces = [];
-    private int _trials = -1, _steps = -1, _blocks = 1, _parts = 1;
+    private readonly NetworkWorkspace[] _perWorker;
+    private readonly NetworkWorkspace[] _shared;
+    private int _trials = -1, _steps = -1, _paddedTrials, _blocks = 1, _parts = 1;
 
     // Per-call state read by the task bodies.
     private TrialBatch? _batch;
@@ -38,8 +39,20 @@ internal sealed unsafe partial class CpuRunner : HostRunner
     {
         _pool = new WorkerPool(threads);
         _wide = wide;
-        int e = spec.Networks;
-        _phased = _pool.Workers > 1 && e < 2 * _pool.Workers;
+        int e = spec.Networks, workers = _pool.Workers;
+        _whole = workers == 1 ? e : e / workers * workers;
+        _perWorker = new NetworkWorkspace[_whole > 0 ? Math.Min(e, workers) : 0];
+        _shared = new NetworkWorkspace[e - _whole];
+        for (int i = 0; i < _perWorker.Length; i++)
+        {
+            _perWorker[i] = new NetworkWorkspace(spec, wide);
+        }
+
+        for (int i = 0; i < _shared.Length; i++)
+        {
+            _shared[i] = new NetworkWorkspace(spec, wide);
+        }
+
         _loss = new float[e];
         _norm = new float[e];
         _active = new byte[e];
@@ -84,23 +97,23 @@ internal sealed unsafe partial class CpuRunner : HostRunner
         _gradients = gradients;
         try
         {
-            int e = Spec.Networks;
-            if (!_phased)
+            _pool.Run(_whole, _wholeNetwork);
+            int rest = _shared.Length;
+            if (rest == 0)
             {
-                _pool.Run(e, _wholeNetwork);
                 return;
             }
 
-            _pool.Run(e, _pack);
-            _pool.Run(e * _blocks, _forwardBlock);
+            _pool.Run(rest, _pack);
+            _pool.Run(rest * _blocks, _forwardBlock);
             if (gradients)
             {
-                _pool.Run(e, _errors);
-                _pool.Run(e * _blocks, _backwardBlock);
-                _pool.Run(e * _parts, _weights);
+                _pool.Run(rest, _errors);
+                _pool.Run(rest * _blocks, _backwardBlock);
+                _pool.Run(rest * _parts, _weights);
             }
 
-            _pool.Run(e, _finish);
+            _pool.Run(rest, _finish);
         }
         finally
         {
@@ -117,23 +130,13 @@ internal sealed unsafe partial class CpuRunner : HostRunner
             return;
         }
 
-        int count = _phased ? Spec.Networks : Math.Min(Spec.Networks, _pool.Workers);
-        if (_workspaces.Length != count)
-        {
-            _workspaces = new NetworkWorkspace[count];
-            for (int i = 0; i < count; i++)
-            {
-                _workspaces[i] = new NetworkWorkspace(Spec, _wide);
-            }
-        }
-
-        foreach (var ws in _workspaces)
+        foreach (var ws in _perWorker.Concat(_shared))
         {
             ws.EnsureShape(trials, steps);
         }
 
-        int tiles = _workspaces[0].PaddedTrials / TileKernel.Rows;
-        _blocks = Math.Min(tiles, _pool.Workers);
+        _paddedTrials = NetworkWorkspace.RoundUp(trials, TileKernel.Rows);
+        _blocks = Math.Min(_paddedTrials / TileKernel.Rows, _pool.Workers);
         _parts = Math.Min(NetworkWorkspace.RoundUp(Spec.Hidden, TileKernel.Rows) / TileKernel.Rows, _pool.Workers);
         _trials = trials;
         _steps = steps;
@@ -163,8 +166,8 @@ internal sealed unsafe partial class CpuRunner : HostRunner
             return;
         }
 
-        var ws = _workspaces[worker];
-        int rows = ws.PaddedTrials;
+        var ws = _perWorker[worker];
+        int rows = _paddedTrials;
         ws.Pack(ParametersOf(e));
         ws.Load(_batch!, e, 0, rows);
         ws.Forward(0, rows, _gradients);
@@ -194,63 +197,64 @@ internal sealed unsafe partial class CpuRunner : HostRunner
 
     private (int From, int To) Block(int block)
     {
-        int tiles = _workspaces[0].PaddedTrials / TileKernel.Rows;
+        int tiles = _paddedTrials / TileKernel.Rows;
         return (block * tiles / _blocks * TileKernel.Rows, (block + 1) * tiles / _blocks * TileKernel.Rows);
     }
 
-    private void PackTask(int e, int worker)
+    private void PackTask(int i, int worker)
     {
+        int e = _whole + i;
         if (!_gradients || _active[e] != 0)
         {
-            _workspaces[e].Pack(ParametersOf(e));
+            _shared[i].Pack(ParametersOf(e));
         }
     }
 
     private void ForwardBlock(int task, int worker)
     {
-        int e = task / _blocks;
+        int i = task / _blocks, e = _whole + i;
         if (_gradients && _active[e] == 0)
         {
             return;
         }
 
         var (from, to) = Block(task % _blocks);
-        _workspaces[e].Load(_batch!, e, from, to);
-        _workspaces[e].Forward(from, to, _gradients);
+        _shared[i].Load(_batch!, e, from, to);
+        _shared[i].Forward(from, to, _gradients);
     }
 
-    private void ErrorsTask(int e, int worker)
+    private void ErrorsTask(int i, int worker)
     {
-        if (_active[e] != 0)
+        if (_active[_whole + i] != 0)
         {
-            _workspaces[e].Errors(_batch!, e);
+            _shared[i].Errors(_batch!, _whole + i);
         }
     }
 
     private void BackwardBlock(int task, int worker)
     {
-        int e = task / _blocks;
-        if (_active[e] != 0)
+        int i = task / _blocks;
+        if (_active[_whole + i] != 0)
         {
             var (from, to) = Block(task % _blocks);
-            _workspaces[e].Backward(from, to);
+            _shared[i].Backward(from, to);
         }
     }
 
     private void WeightsTask(int task, int worker)
     {
-        int e = task / _parts;
-        if (_active[e] != 0)
+        int i = task / _parts;
+        if (_active[_whole + i] != 0)
         {
-            _workspaces[e].WeightGradients(task % _parts, _parts);
+            _shared[i].WeightGradients(task % _parts, _parts);
         }
     }
 
-    private void FinishTask(int e, int worker)
+    private void FinishTask(int i, int worker)
     {
-        if (!Skip(e))
+        if (!Skip(_whole + i))
         {
-            Complete(_workspaces[e], e);
+            Complete(_shared[i], _whole + i);
         }
     }
 

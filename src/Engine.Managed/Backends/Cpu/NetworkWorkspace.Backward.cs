@@ -1,5 +1,6 @@
-using Engine.Model;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using Engine.Model;
 
 namespace Engine.Backends.Cpu;
 
@@ -7,7 +8,11 @@ namespace Engine.Backends.Cpu;
 internal sealed unsafe partial class NetworkWorkspace
 {
     /// <summary>Masked MSE of the readout against the batch's targets; writes e = 2 m (y − ŷ) / M and dd = Σ e.</summary>
-    /// <remarks>M = max(1, Σ m). Sums run in double over (trial, step, output) order, as in the reference.</remarks>
+    /// <remarks>
+    /// M = max(1, Σ m). Sums run in double over (trial, step, output) order, as in the reference. Padded trials get
+    /// e = 0, which keeps them out of every gradient.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Errors(TrialBatch batch, int network)
     {
         int s = batch.SetOf(network), b = _b, t = _t, no = _no, op = _op, bp = _bp;
@@ -21,6 +26,11 @@ internal sealed unsafe partial class NetworkWorkspace
 
         double denom = Math.Max(1.0, maskSum), sse = 0;
         Array.Clear(_dd);
+        for (int k = 0; k < t && b < bp; k++)
+        {
+            new Span<float>(_err.Pointer + ((long)k * bp + b) * op, (bp - b) * op).Clear();
+        }
+
         for (int r = 0; r < b; r++)
         {
             for (int k = 0; k < t; k++)
@@ -58,6 +68,7 @@ internal sealed unsafe partial class NetworkWorkspace
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Backward<TS, TV>(int r0, int r1)
         where TS : struct, ISimd<TV>
         where TV : struct
@@ -122,6 +133,7 @@ internal sealed unsafe partial class NetworkWorkspace
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void WeightGradients<TS, TV>(int part, int parts)
         where TS : struct, ISimd<TV>
         where TV : struct

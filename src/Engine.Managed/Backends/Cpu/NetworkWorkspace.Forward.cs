@@ -1,5 +1,6 @@
-using Engine.Model;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using Engine.Model;
 
 namespace Engine.Backends.Cpu;
 
@@ -11,7 +12,7 @@ internal sealed unsafe partial class NetworkWorkspace
     /// <paramref name="keepDerivative"/>; writes the readout Y.
     /// </summary>
     /// <remarks>
-    /// Per step and 4-trial tile: Z = X̃_t [Uᵀ; bᵀ] + H_{t−1} Wᵀ (two micro-kernel passes), then the epilogue
+    /// Per step and 4-trial tile: Z = X̃_t [Uᵀ; bᵀ] + H_{t−1} Wᵀ (one micro-kernel pass, input terms first), then the epilogue
     /// a = φ(Z), h = (1 − α) h_{t−1} + α a + σ√α ξ, and y = C h + d while the tile is in L1.
     /// </remarks>
     public void Forward(int r0, int r1, bool keepDerivative)
@@ -27,6 +28,7 @@ internal sealed unsafe partial class NetworkWorkspace
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Forward<TS, TV, TA>(int r0, int r1, bool keepDerivative)
         where TS : struct, ISimd<TV>
         where TV : struct
@@ -40,8 +42,7 @@ internal sealed unsafe partial class NetworkWorkspace
                 long row = (long)(t - 1) * bp + r;
                 float* hc = _h.Pointer + (row + bp) * np;
                 float* hp = _h.Pointer + row * np;
-                TileKernel.RowStrip<TS, TV>(_x.Pointer + row * ip, ip, 1, _ni + 1, _ut.Pointer, np, hc, np, np, load: false);
-                TileKernel.RowStrip<TS, TV>(hp, np, 1, _n, _wt.Pointer, np, hc, np, np, load: true);
+                TileKernel.RowStrip<TS, TV>(_x.Pointer + row * ip, ip, _ni + 1, _ut.Pointer, hp, np, 1, _n, _wt.Pointer, np, hc, np, np, load: false);
                 Epilogue<TS, TV, TA>(hc, hp, _p.Pointer + row * np, TileKernel.Rows * np, keepDerivative);
                 Readout<TS, TV>(hc, _y.Pointer + row * _op);
             }
@@ -49,6 +50,7 @@ internal sealed unsafe partial class NetworkWorkspace
     }
 
     /// <summary>h = (1 − α) h_prev + α φ(z) (+ noise held in p); p ← φ′ when asked. Over <paramref name="count"/> floats.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Epilogue<TS, TV, TA>(float* h, float* hPrev, float* p, int count, bool keepDerivative)
         where TS : struct, ISimd<TV>
         where TV : struct
@@ -76,6 +78,7 @@ internal sealed unsafe partial class NetworkWorkspace
     }
 
     /// <summary>y = C h + d for the 4 rows of a tile; y rows have Op entries.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Readout<TS, TV>(float* h, float* y)
         where TS : struct, ISimd<TV>
         where TV : struct

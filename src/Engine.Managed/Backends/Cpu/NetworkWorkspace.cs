@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Engine.Model;
 
 namespace Engine.Backends.Cpu;
@@ -71,7 +72,8 @@ internal sealed unsafe partial class NetworkWorkspace
     /// <summary>Rounds up to a multiple.</summary>
     public static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
 
-    /// <summary>Sizes the sequence buffers for B trials of T steps (no-op when unchanged).</summary>
+    /// <summary>Sizes the sequence buffers for B trials of T steps, reusing them while they are large enough.</summary>
+    /// <remarks>Padding that a smaller shape exposes is rewritten by <see cref="Load"/> and <see cref="Errors"/>.</remarks>
     public void EnsureShape(int trials, int steps)
     {
         if (trials == _b && steps == _t)
@@ -83,15 +85,19 @@ internal sealed unsafe partial class NetworkWorkspace
         _t = steps;
         _bp = RoundUp(trials, TileKernel.Rows);
         long rows = (long)steps * _bp;
-        _h = new AlignedBuffer((rows + _bp) * _np);
-        _p = new AlignedBuffer(rows * _np);
-        _x = new AlignedBuffer(rows * _ip);
-        _y = new AlignedBuffer(rows * _op);
-        _err = new AlignedBuffer(rows * _op);
-        _g = new AlignedBuffer((long)_bp * _np);
+        _h = Fit(_h, (rows + _bp) * _np);
+        _p = Fit(_p, rows * _np);
+        _x = Fit(_x, rows * _ip);
+        _y = Fit(_y, rows * _op);
+        _err = Fit(_err, rows * _op);
+        _g = Fit(_g, (long)_bp * _np);
     }
 
+    private static AlignedBuffer Fit(AlignedBuffer? buffer, long length)
+        => buffer is not null && buffer.Length >= length ? buffer : new AlignedBuffer(length);
+
     /// <summary>Packs one network's parameters [P] into the kernel layouts.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Pack(ReadOnlySpan<float> p)
     {
         int n = _n, np = _np;
@@ -132,6 +138,7 @@ internal sealed unsafe partial class NetworkWorkspace
     }
 
     /// <summary>Copies trials [r0, r1) of the batch in: X̃, scaled noise into P, and h₀ into H's first block.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Load(TrialBatch batch, int network, int r0, int r1)
     {
         int s = batch.SetOf(network), b = _b, t = _t, ni = _ni, n = _n, np = _np, ip = _ip, bp = _bp;
@@ -182,6 +189,7 @@ internal sealed unsafe partial class NetworkWorkspace
     }
 
     /// <summary>Writes trials' outputs [B][T][O] and, when not null, states [B][T][N] of this network in the public layout.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void WriteOutputs(float* outputs, float* states)
     {
         int b = _b, t = _t, n = _n, no = _no, np = _np, bp = _bp;
@@ -205,6 +213,7 @@ internal sealed unsafe partial class NetworkWorkspace
     }
 
     /// <summary>Writes the gradient of this network [P] from the accumulators and returns its squared norm.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public double Finish(Span<float> gradient)
     {
         int n = _n, np = _np;

@@ -48,32 +48,46 @@ internal static unsafe class TileKernel
     public static void RowStrip<TS, TV>(float* a, nint ars, nint aks, int kLen, float* b, nint ldb, float* c, nint ldc, int cols, bool load)
         where TS : struct, ISimd<TV>
         where TV : struct
+        => RowStrip<TS, TV>(null, 0, 0, null, a, ars, aks, kLen, b, ldb, c, ldc, cols, load);
+
+    /// <summary>
+    /// C (+)= Aₓ·Bₓ + A·B: a short first product (row stride <paramref name="arsx"/>, unit k stride, <paramref name="kx"/>
+    /// terms, Bₓ with the same ldb) accumulated before the main one in the same registers.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void RowStrip<TS, TV>(
+        float* ax, nint arsx, int kx, float* bx,
+        float* a, nint ars, nint aks, int kLen, float* b, nint ldb, float* c, nint ldc, int cols, bool load)
+        where TS : struct, ISimd<TV>
+        where TV : struct
     {
         int lanes = TS.Lanes;
         int vecs = cols / lanes;
         int v = 0;
         for (; v + 4 <= vecs; v += 4)
         {
-            Tile<TS, TV, Cols4>(a, ars, aks, kLen, b + v * lanes, ldb, c + v * lanes, ldc, load);
+            Tile<TS, TV, Cols4>(ax, arsx, kx, bx == null ? null : bx + v * lanes, a, ars, aks, kLen, b + v * lanes, ldb, c + v * lanes, ldc, load);
         }
 
         switch (vecs - v)
         {
             case 3:
-                Tile<TS, TV, Cols3>(a, ars, aks, kLen, b + v * lanes, ldb, c + v * lanes, ldc, load);
+                Tile<TS, TV, Cols3>(ax, arsx, kx, bx == null ? null : bx + v * lanes, a, ars, aks, kLen, b + v * lanes, ldb, c + v * lanes, ldc, load);
                 break;
             case 2:
-                Tile<TS, TV, Cols2>(a, ars, aks, kLen, b + v * lanes, ldb, c + v * lanes, ldc, load);
+                Tile<TS, TV, Cols2>(ax, arsx, kx, bx == null ? null : bx + v * lanes, a, ars, aks, kLen, b + v * lanes, ldb, c + v * lanes, ldc, load);
                 break;
             case 1:
-                Tile<TS, TV, Cols1>(a, ars, aks, kLen, b + v * lanes, ldb, c + v * lanes, ldc, load);
+                Tile<TS, TV, Cols1>(ax, arsx, kx, bx == null ? null : bx + v * lanes, a, ars, aks, kLen, b + v * lanes, ldb, c + v * lanes, ldc, load);
                 break;
         }
     }
 
-    /// <summary>One 4 × TC-vector tile: accumulators start from C (<paramref name="load"/>) or zero.</summary>
+    /// <summary>One 4 × TC-vector tile: accumulators start from C (<paramref name="load"/>) or zero; then the optional first product, then the main one.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Tile<TS, TV, TC>(float* a, nint ars, nint aks, int kLen, float* b, nint ldb, float* c, nint ldc, bool load)
+    public static void Tile<TS, TV, TC>(
+        float* ax, nint arsx, int kx, float* bx,
+        float* a, nint ars, nint aks, int kLen, float* b, nint ldb, float* c, nint ldc, bool load)
         where TS : struct, ISimd<TV>
         where TV : struct
         where TC : struct, IColumns
@@ -117,40 +131,63 @@ internal static unsafe class TileKernel
             }
         }
 
-        nint o1 = ars, o2 = 2 * ars, o3 = 3 * ars;
-        for (int k = 0; k < kLen; k++)
+        // Segment 0 is the optional first product (unit k stride), segment 1 the main one.
+        float* pa = ax, pb = bx;
+        nint step = 1, rs = arsx;
+        int count = kx;
+        if (kx == 0)
         {
-            TV b0 = TS.Load(b);
-            TV b1 = n > 1 ? TS.Load(b + w) : z;
-            TV b2 = n > 2 ? TS.Load(b + 2 * w) : z;
-            TV b3 = n > 3 ? TS.Load(b + 3 * w) : z;
+            pa = a;
+            pb = b;
+            step = aks;
+            rs = ars;
+            count = kLen;
+        }
 
-            TV x = TS.Splat(a[0]);
-            r00 = TS.Fma(x, b0, r00);
-            if (n > 1) r01 = TS.Fma(x, b1, r01);
-            if (n > 2) r02 = TS.Fma(x, b2, r02);
-            if (n > 3) r03 = TS.Fma(x, b3, r03);
+        for (int segment = kx == 0 ? 1 : 0; segment < 2; segment++)
+        {
+            nint o1 = rs, o2 = 2 * rs, o3 = 3 * rs;
+            float* ap = pa, bp = pb;
+            for (int k = 0; k < count; k++)
+            {
+                TV b0 = TS.Load(bp);
+                TV b1 = n > 1 ? TS.Load(bp + w) : z;
+                TV b2 = n > 2 ? TS.Load(bp + 2 * w) : z;
+                TV b3 = n > 3 ? TS.Load(bp + 3 * w) : z;
 
-            x = TS.Splat(a[o1]);
-            r10 = TS.Fma(x, b0, r10);
-            if (n > 1) r11 = TS.Fma(x, b1, r11);
-            if (n > 2) r12 = TS.Fma(x, b2, r12);
-            if (n > 3) r13 = TS.Fma(x, b3, r13);
+                TV x = TS.Splat(ap[0]);
+                r00 = TS.Fma(x, b0, r00);
+                if (n > 1) r01 = TS.Fma(x, b1, r01);
+                if (n > 2) r02 = TS.Fma(x, b2, r02);
+                if (n > 3) r03 = TS.Fma(x, b3, r03);
 
-            x = TS.Splat(a[o2]);
-            r20 = TS.Fma(x, b0, r20);
-            if (n > 1) r21 = TS.Fma(x, b1, r21);
-            if (n > 2) r22 = TS.Fma(x, b2, r22);
-            if (n > 3) r23 = TS.Fma(x, b3, r23);
+                x = TS.Splat(ap[o1]);
+                r10 = TS.Fma(x, b0, r10);
+                if (n > 1) r11 = TS.Fma(x, b1, r11);
+                if (n > 2) r12 = TS.Fma(x, b2, r12);
+                if (n > 3) r13 = TS.Fma(x, b3, r13);
 
-            x = TS.Splat(a[o3]);
-            r30 = TS.Fma(x, b0, r30);
-            if (n > 1) r31 = TS.Fma(x, b1, r31);
-            if (n > 2) r32 = TS.Fma(x, b2, r32);
-            if (n > 3) r33 = TS.Fma(x, b3, r33);
+                x = TS.Splat(ap[o2]);
+                r20 = TS.Fma(x, b0, r20);
+                if (n > 1) r21 = TS.Fma(x, b1, r21);
+                if (n > 2) r22 = TS.Fma(x, b2, r22);
+                if (n > 3) r23 = TS.Fma(x, b3, r23);
 
-            a += aks;
-            b += ldb;
+                x = TS.Splat(ap[o3]);
+                r30 = TS.Fma(x, b0, r30);
+                if (n > 1) r31 = TS.Fma(x, b1, r31);
+                if (n > 2) r32 = TS.Fma(x, b2, r32);
+                if (n > 3) r33 = TS.Fma(x, b3, r33);
+
+                ap += step;
+                bp += ldb;
+            }
+
+            pa = a;
+            pb = b;
+            step = aks;
+            rs = ars;
+            count = kLen;
         }
 
         TS.Store(r00, c0);
