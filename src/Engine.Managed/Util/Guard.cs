@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Engine.Util;
 
 /// <summary>Validation at the managed boundary: one place that words every error the same way.</summary>
@@ -21,13 +23,60 @@ public static class Guard
         }
     }
 
-    /// <summary>Throws unless a buffer has exactly the expected length.</summary>
+    /// <summary>Throws unless a buffer has exactly the expected length (shape text already formatted).</summary>
     public static void Length(int actual, long expected, string name, string shape)
     {
         if (actual != expected)
         {
             throw new ArgumentException($"{name} has {actual} elements, expected {expected} ({shape}).", name);
         }
+    }
+
+    /// <summary>Throws unless a buffer has exactly the expected length.</summary>
+    /// <remarks>The shape text is an interpolated string that is only formatted when the check fails, so hot paths allocate nothing.</remarks>
+    public static void Length(int actual, long expected, string name,
+        [InterpolatedStringHandlerArgument(nameof(actual), nameof(expected))] ref ShapeText shape)
+    {
+        if (actual != expected)
+        {
+            throw new ArgumentException($"{name} has {actual} elements, expected {expected} ({shape.ToStringAndClear()}).", name);
+        }
+    }
+
+    /// <summary>An interpolated string formatted only when a length check fails.</summary>
+    [InterpolatedStringHandler]
+    public ref struct ShapeText
+    {
+        private DefaultInterpolatedStringHandler _inner;
+        private readonly bool _enabled;
+
+        /// <summary>Called by the compiler; formats only when <paramref name="actual"/> differs from <paramref name="expected"/>.</summary>
+        public ShapeText(int literalLength, int formattedCount, int actual, long expected, out bool enabled)
+        {
+            _enabled = enabled = actual != expected;
+            _inner = enabled ? new DefaultInterpolatedStringHandler(literalLength, formattedCount) : default;
+        }
+
+        /// <summary>Appends literal text.</summary>
+        public void AppendLiteral(string value)
+        {
+            if (_enabled)
+            {
+                _inner.AppendLiteral(value);
+            }
+        }
+
+        /// <summary>Appends a value.</summary>
+        public void AppendFormatted<T>(T value)
+        {
+            if (_enabled)
+            {
+                _inner.AppendFormatted(value);
+            }
+        }
+
+        /// <summary>The formatted text (empty when the check passed).</summary>
+        public string ToStringAndClear() => _enabled ? _inner.ToStringAndClear() : "";
     }
 
     /// <summary>Throws if any element is NaN or ±Inf, naming the first offending index.</summary>
