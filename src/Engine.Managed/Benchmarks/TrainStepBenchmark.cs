@@ -27,7 +27,7 @@ public sealed record TrainStepResult(
     /// <summary><c>train-step E=32 N=128 B=64 T=100 backend=cpu median_ms=… gflops=… peak_share=…</c>.</summary>
     public string FormatLine() => string.Create(
         CultureInfo.InvariantCulture,
-        $"train-step E={Networks} N={Hidden} B={Trials} T={Steps} backend={Backend} median_ms={MedianMs:F2} gflops={Gflops:F1} peak_share={PeakShare:F2}");
+        $"train-step E={Networks} N={Hidden} B={Trials} T={Steps} backend={Backend} median_ms={MedianMs:F2} gflops={Gflops:F1} peak_share={(PeakGflops > 0 ? PeakShare.ToString("F2", CultureInfo.InvariantCulture) : "n/a")}");
 
     /// <summary>The spread and the peak the share refers to.</summary>
     public string FormatSpread() => string.Create(
