@@ -17,23 +17,7 @@ public sealed class CliTests
     [TearDown]
     public void Cleanup() => Directory.Delete(_dir, true);
 
-    private static (int Code, string Out, string Err) Cli(params string[] args)
-    {
-        var (oldOut, oldErr) = (Console.Out, Console.Error);
-        var (o, e) = (new StringWriter(), new StringWriter());
-        Console.SetOut(o);
-        Console.SetError(e);
-        try
-        {
-            int code = EngineCli.Run(args);
-            return (code, o.ToString(), e.ToString());
-        }
-        finally
-        {
-            Console.SetOut(oldOut);
-            Console.SetError(oldErr);
-        }
-    }
+    private static (int Code, string Out, string Err) Cli(params string[] args) => Support.CliHarness.Run(args);
 
     [TestCase("--task", "juggling", "Unknown task 'juggling'")]
     [TestCase("--backend", "tpu", "Unknown backend 'tpu'")]

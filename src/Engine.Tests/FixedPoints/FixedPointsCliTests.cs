@@ -15,22 +15,7 @@ public sealed class FixedPointsCliTests
     [TearDown]
     public void Cleanup() => Directory.Delete(_dir, true);
 
-    private static (int Code, string Out, string Err) Cli(params string[] args)
-    {
-        var (oldOut, oldErr) = (Console.Out, Console.Error);
-        var (o, e) = (new StringWriter(), new StringWriter());
-        Console.SetOut(o);
-        Console.SetError(e);
-        try
-        {
-            return (EngineCli.Run(args), o.ToString(), e.ToString());
-        }
-        finally
-        {
-            Console.SetOut(oldOut);
-            Console.SetError(oldErr);
-        }
-    }
+    private static (int Code, string Out, string Err) Cli(params string[] args) => Support.CliHarness.Run(args);
 
     [Test]
     public void FixedPoints_OnATrainedRun_WritesArraysJsonAndFigures()
