@@ -280,8 +280,13 @@ internal static class ClosedLoopCommand
 
         AtomicFile.WriteText(Path.Combine(outDir, "frequencies.csv"), sb.ToString());
         var (steps, order) = FrequencyAcquisition.Analyze(curves);
-        summary[0]["frequency_acquired_at_step"] = steps.Select(i => i >= 0 ? recSteps[i] : -1).ToArray();
+        var acquired = steps.Select(i => i >= 0 ? recSteps[i] : -1).ToArray();
+        summary[0]["frequency_acquired_at_step"] = acquired;
         summary[0]["frequency_acquisition_order"] = order.Select(k => tt.Frequencies[k]).ToArray();
+        summary[0]["frequencies_low_to_high"] = order.Length == kf && order.Select(k => tt.Frequencies[k]).SequenceEqual(tt.Frequencies.Order());
+        var total = records.Where(r => r.Agent == 0).Select(r => r.Loss).ToArray();
+        ClosedLoopFigures.FrequencyLosses(recSteps, curves, tt.Frequencies, acquired, total, Path.Combine(outDir, "frequencies.png"),
+            $"tracking: per-frequency loss, acquisition order {string.Join(" → ", order.Select(k => tt.Frequencies[k].ToString("G3", CultureInfo.InvariantCulture)))} (agent 0)");
     }
 
     private static Action<int, double[]> Progress(string mode, int steps)

@@ -154,6 +154,52 @@ public static class ClosedLoopFigures
         IO.AtomicFile.Write(pngPath, st => st.Write(bytes));
     }
 
+    /// <summary>The tracking loss of each frequency alone (log scale) over training, with the step where each was acquired.</summary>
+    /// <remarks>Frequency k's curve is L_k(step) = the closed-loop loss on <see cref="TrackingTask.Only"/>(k); acquired = half of its fall (<see cref="FrequencyAcquisition"/>).</remarks>
+    public static void FrequencyLosses(IReadOnlyList<int> steps, IReadOnlyList<double[]> curves, IReadOnlyList<double> frequencies, IReadOnlyList<int> acquiredAt,
+        IReadOnlyList<double>? total, string pngPath, string title)
+    {
+        ArgumentNullException.ThrowIfNull(steps);
+        ArgumentNullException.ThrowIfNull(curves);
+        ArgumentNullException.ThrowIfNull(frequencies);
+        ArgumentNullException.ThrowIfNull(acquiredAt);
+        var plot = Figures.NewPlot();
+        Color[] palette = [Colors.C0, Colors.C1, Colors.C2, Colors.C3, Colors.C4, Colors.C5, Colors.C6, Colors.C7];
+        if (total is not null)
+        {
+            var ok = Enumerable.Range(0, Math.Min(total.Count, steps.Count)).Where(i => total[i] > 0 && double.IsFinite(total[i])).ToArray();
+            var t = plot.Add.ScatterLine(ok.Select(i => (double)steps[i]).ToArray(), ok.Select(i => Math.Log10(total[i])).ToArray());
+            t.Color = Colors.Black;
+            t.LineWidth = 2.5f;
+            t.LegendText = "all frequencies (training loss)";
+        }
+
+        for (int k = 0; k < curves.Count; k++)
+        {
+            var c = curves[k];
+            var color = palette[k % palette.Length];
+            var ok = Enumerable.Range(0, Math.Min(c.Length, steps.Count)).Where(i => c[i] > 0 && double.IsFinite(c[i])).ToArray();
+            var l = plot.Add.ScatterLine(ok.Select(i => (double)steps[i]).ToArray(), ok.Select(i => Math.Log10(c[i])).ToArray());
+            l.Color = color;
+            l.LineWidth = 2;
+            l.LegendText = $"ω = {frequencies[k]:G3} rad/step" + (acquiredAt[k] >= 0 ? $", acquired at step {acquiredAt[k]}" : ", not acquired");
+            if (acquiredAt[k] >= 0)
+            {
+                var v = plot.Add.VerticalLine(acquiredAt[k]);
+                v.Color = color;
+                v.LinePattern = LinePattern.Dashed;
+                v.LineWidth = 1.5f;
+            }
+        }
+
+        Figures.UseLog10Ticks(plot.Axes.Left);
+        plot.ShowLegend(Alignment.UpperRight);
+        plot.Title(title);
+        plot.XLabel("training step");
+        plot.YLabel("tracking loss of each frequency alone (log)");
+        Figures.SavePng(plot, pngPath, 1000, 600);
+    }
+
     private static void AddLine(Plot plot, StepRecord[] rs, Func<StepRecord, double> y, Color color, string label, LinePattern? pattern = null)
     {
         var ok = rs.Where(r => double.IsFinite(y(r))).ToArray();

@@ -57,7 +57,8 @@ public sealed class ClosedLoopCliTests
         Assert.That(code, Is.EqualTo(0), err + output);
         Assert.That(File.Exists(Path.Combine(_dir, "frequencies.csv")), Is.True);
         var summary = File.ReadAllText(Path.Combine(_dir, "summary.json"));
-        Assert.That(summary, Does.Contain("frequency_acquisition_order").And.Contain("reduced_model_max_rel_loss_difference"));
+        Assert.That(summary, Does.Contain("frequency_acquisition_order").And.Contain("reduced_model_max_rel_loss_difference").And.Contain("frequencies_low_to_high"));
+        Assert.That(File.Exists(Path.Combine(_dir, "frequencies.png")), Is.True);
     }
 
     [Test]

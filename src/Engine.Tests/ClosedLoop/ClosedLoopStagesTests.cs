@@ -74,6 +74,44 @@ public sealed class ClosedLoopStagesTests
     }
 
     [Test]
+    public void Tracking_FrequenciesAreAcquiredFromLowToHigh_OnARealRun()
+    {
+        // x ← x + u tracking 0.05, 0.2, 0.5 rad/step from the error; N = 50, T = 60, B = 8; W = 0, z ⊥ m (scale 0.1),
+        // W and z trained by SGD, lr 3e-4, clip 1, 400 steps (≈ 2 s). Measured: half-way acquisition at steps 15, 35, 55;
+        // per-frequency loss relative to its start at step 400 ≈ 0.002, 0.03, 0.2. (The total loss falls smoothly, not in steps.)
+        var plant = Plant.Integrator(1);
+        var tt = new TrackingTask(plant, [0.05, 0.2, 0.5], trials: 8, seed: 1);
+        var opt = new ClosedLoopOptions { Hidden = 50, Train = TrainedWeights.W | TrainedWeights.Z, InitGain = 0, ZInitScale = 0.1, ZOrthogonalToM = true, Clip = 1 };
+        const int T = 60, steps = 400, every = 5;
+        var ens = new ClosedLoopEnsemble(plant, tt, opt, [new AgentSetup(1, T, 3e-4)]);
+        var only = Enumerable.Range(0, 3).Select(tt.Only).ToArray();
+        var curves = Enumerable.Range(0, 3).Select(_ => new double[steps / every + 1]).ToArray();
+        for (int s = 0; s <= steps; s++)
+        {
+            if (s % every == 0)
+            {
+                for (int k = 0; k < 3; k++)
+                {
+                    curves[k][s / every] = ClosedLoopReference.ClosedLoopLoss(plant, only[k], opt.Activation, 0, ens.Layout, ens.Parameters[0], T, null);
+                }
+            }
+
+            if (s < steps)
+            {
+                ens.Step();
+            }
+        }
+
+        var (acquired, order) = FrequencyAcquisition.Analyze(curves);
+        Assert.That(order, Is.EqualTo(new[] { 0, 1, 2 }), $"acquired at records {string.Join(", ", acquired)}");
+        var relative = curves.Select(c => c[^1] / c[0]).ToArray();
+        Assert.That(relative[0], Is.LessThan(0.1 * relative[1]), "the lowest frequency is learned far better than the middle one");
+        Assert.That(relative[1], Is.LessThan(0.5 * relative[2]), "and the middle one better than the highest");
+        int Tenth(double[] c) => Array.FindIndex(c, x => x < 0.1 * c[0]);
+        Assert.That(Tenth(curves[0]), Is.GreaterThan(0).And.LessThan(Tenth(curves[1])), "90% of the low frequency's loss goes first");
+    }
+
+    [Test]
     public void ZOrthogonalToM_WithZeroW_StartsAtTheOpenPlant()
     {
         var opt = ClosedLoopPreset.GerBarak.Options with { Hidden = 30 };
