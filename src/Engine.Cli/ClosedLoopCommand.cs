@@ -34,20 +34,31 @@ internal static class ClosedLoopCommand
         var conflict = new Option<int>("--conflict-horizon") { Description = "Short horizon for the gradient-conflict angle, 0 = off (default 5).", DefaultValueFactory = _ => 5 };
         var inputs = new Option<string>("--open-inputs") { Description = "teacher | noise: open-loop inputs (default teacher).", DefaultValueFactory = _ => "teacher" };
         var path = new Option<string>("--path") { Description = "cpu | reference (default cpu).", DefaultValueFactory = _ => "cpu" };
+        var preset = new Option<string>("--preset") { Description = "Named defaults, overridden by explicit flags: ger-barak (the three stages of Ger & Barak on the double integrator: N=100, T=50, W=0, z ⊥ m scaled 0.3, W and z trained, SGD lr 1e-3 clip 1, 2000 steps, conflict horizon 25, open-loop lr 3e-2)." };
+        var zScale = new Option<double>("--z-init-scale") { Description = "Factor s_z on the initial z ~ s_z 𝒩(0,1)/N (default 1).", DefaultValueFactory = _ => 1.0 };
+        var zPerp = new Option<bool>("--z-orthogonal") { Description = "Project the initial z orthogonal to m, so the initial direct gain zᵀm is 0." };
+        var openLr = new Option<string>("--open-lr") { Description = "Learning rate(s) of the open-loop student (default: --lr).", DefaultValueFactory = _ => "" };
         var output = new Option<DirectoryInfo?>("--out") { Description = "Output directory (metrics.csv, eigenvalues.csv, summary.json, PNGs)." };
         var cmd = new Command("closed-loop", "Train linear RNN agents through a plant (closed loop) or by imitation (open loop); record loss, ρ(P), eigenvalues, gains and overlaps.")
         {
             plant, order, mode, task, freqs, agents, hidden, horizon, lr, steps, optimizer, clip, train, rankOne, activation, beta, gain,
-            seed, threads, every, conflict, inputs, path, output,
+            seed, threads, every, conflict, inputs, path, preset, zScale, zPerp, openLr, output,
         };
         cmd.SetAction(r => CliErrors.Run(() =>
         {
             var outDir = r.GetValue(output)?.FullName ?? throw new ArgumentException("--out DIR is required.", "--out");
             var pl = Plant.Create(r.GetValue(plant)!, r.GetValue(order));
             bool r1 = r.GetValue(rankOne);
+            var pre = r.GetValue(preset) is { Length: > 0 } pn ? ClosedLoopPreset.Get(pn) : null;
+
+            // a preset supplies the default of every flag it names; a flag given on the command line wins
+            T Pick<T>(Option<T> o, Func<ClosedLoopPreset, T> fromPreset)
+                => pre is not null && r.GetResult(o) is null or { Implicit: true } ? fromPreset(pre) : r.GetValue(o)!;
+            string I(int v) => v.ToString(CultureInfo.InvariantCulture);
+            string D(double v) => v.ToString("R", CultureInfo.InvariantCulture);
             var opt = new ClosedLoopOptions
             {
-                Hidden = r.GetValue(hidden),
+                Hidden = Pick(hidden, p => p.Options.Hidden),
                 Activation = r.GetValue(activation) switch
                 {
                     "linear" => AgentActivation.Linear,
@@ -55,17 +66,19 @@ internal static class ClosedLoopCommand
                     var a => throw new ArgumentException($"unknown --activation '{a}': expected linear or tanh.", "--activation"),
                 },
                 RankOne = r1,
-                Train = ParseTrain(r.GetValue(train)!, r1),
-                InitGain = r.GetValue(gain),
+                Train = pre is not null && r.GetResult(train) is null or { Implicit: true } ? pre.Options.Train : ParseTrain(r.GetValue(train)!, r1),
+                InitGain = Pick(gain, p => p.Options.InitGain),
+                ZInitScale = Pick(zScale, p => p.Options.ZInitScale),
+                ZOrthogonalToM = Pick(zPerp, p => p.Options.ZOrthogonalToM),
                 Beta = r.GetValue(beta),
-                Optimizer = r.GetValue(optimizer) switch
+                Optimizer = Pick(optimizer, p => p.Options.Optimizer == ClosedLoopOptimizer.Adam ? "adam" : "sgd") switch
                 {
                     "sgd" => ClosedLoopOptimizer.Sgd,
                     "adam" => ClosedLoopOptimizer.Adam,
                     var o => throw new ArgumentException($"unknown --optimizer '{o}': expected sgd or adam.", "--optimizer"),
                 },
-                Clip = r.GetValue(clip),
-                Steps = r.GetValue(steps),
+                Clip = Pick(clip, p => p.Options.Clip),
+                Steps = Pick(steps, p => p.Options.Steps),
             };
             string m = r.GetValue(mode)!;
             if (m is not ("closed" or "open"))
@@ -79,8 +92,10 @@ internal static class ClosedLoopCommand
                 "tracking" => new TrackingTask(pl, ParseList(r.GetValue(freqs)!, "--frequencies", x => double.Parse(x, CultureInfo.InvariantCulture)), seed: r.GetValue(seed)),
                 var t => throw new ArgumentException($"unknown --task '{t}': expected regulate or tracking.", "--task"),
             };
-            var hs = ParseList(r.GetValue(horizon)!, "--horizon", s => int.Parse(s, CultureInfo.InvariantCulture));
-            var lrs = ParseList(r.GetValue(lr)!, "--lr", x => double.Parse(x, CultureInfo.InvariantCulture));
+            var hs = ParseList(Pick(horizon, p => I(p.Horizon)), "--horizon", s => int.Parse(s, CultureInfo.InvariantCulture));
+            var lrs = ParseList(Pick(lr, p => D(p.LearningRate)), "--lr", x => double.Parse(x, CultureInfo.InvariantCulture));
+            var olrText = Pick(openLr, p => D(p.OpenLoopLearningRate));
+            var olrs = olrText.Length == 0 ? lrs : ParseList(olrText, "--open-lr", x => double.Parse(x, CultureInfo.InvariantCulture));
             int e = r.GetValue(agents);
             Util.Guard.AtLeast(e, 1, "--agents");
             var setups = Enumerable.Range(0, e).Select(i => new AgentSetup(r.GetValue(seed) + i, hs[i % hs.Length], lrs[i % lrs.Length])).ToArray();
@@ -96,26 +111,35 @@ internal static class ClosedLoopCommand
                 "noise" => OpenLoopInputs.WhiteNoise,
                 var x => throw new ArgumentException($"unknown --open-inputs '{x}': expected teacher or noise.", "--open-inputs"),
             };
-            return Run(pl, ct, opt, setups, p, r.GetValue(threads), m == "open", openInputs, r.GetValue(every), r.GetValue(conflict), outDir);
+            var openSetups = setups.Select((a, i) => a with { LearningRate = olrs[i % olrs.Length] }).ToArray();
+            return Run(pl, ct, opt, setups, openSetups, p, r.GetValue(threads), m == "open", openInputs, Pick(every, p => p.RecordEvery),
+                Pick(conflict, p => p.ConflictShortHorizon), outDir, pre?.Name);
         }));
         return cmd;
     }
 
-    private static int Run(Plant plant, ControlTask task, ClosedLoopOptions opt, AgentSetup[] setups, ClosedLoopPath path, int threads,
-        bool open, OpenLoopInputs inputs, int every, int conflict, string outDir)
+    private static int Run(Plant plant, ControlTask task, ClosedLoopOptions opt, AgentSetup[] setups, AgentSetup[] openSetups, ClosedLoopPath path, int threads,
+        bool open, OpenLoopInputs inputs, int every, int conflict, string outDir, string? presetName)
     {
         Directory.CreateDirectory(outDir);
-        Console.WriteLine($"closed-loop: plant {plant.Name} (n={plant.N}, p={plant.P}, q={plant.Q}), task {task.Name} (B={task.Trials}), " +
-            $"E={setups.Length} N={opt.Hidden} steps={opt.Steps} {opt.Optimizer} clip={opt.Clip} train={opt.Train} path={path}");
+        Console.WriteLine($"closed-loop: {(presetName is null ? "" : $"preset {presetName}, ")}plant {plant.Name} (n={plant.N}, p={plant.P}, q={plant.Q}), task {task.Name} (B={task.Trials}), " +
+            $"E={setups.Length} N={opt.Hidden} T={string.Join(',', setups.Select(a => a.Horizon).Distinct())} lr={string.Join(',', setups.Select(a => a.LearningRate).Distinct())} " +
+            $"steps={opt.Steps} {opt.Optimizer} clip={opt.Clip} train={opt.Train} init-gain={opt.InitGain} z-scale={opt.ZInitScale}{(opt.ZOrthogonalToM ? " z⊥m" : "")} path={path}");
         var sw = System.Diagnostics.Stopwatch.StartNew();
         var closed = new ClosedLoopEnsemble(plant, task, opt, setups, path, threads);
         var init = closed.Parameters.Select(a => (double[])a.Clone()).ToArray();
-        var records = ClosedLoopRecorder.Train(closed, opt.Steps, every, conflict, Progress("closed", opt.Steps));
+        var progress = Progress("closed", opt.Steps);
+        var agent0Loss = new List<double>(opt.Steps);
+        var records = ClosedLoopRecorder.Train(closed, opt.Steps, every, conflict, (s, loss) =>
+        {
+            agent0Loss.Add(loss[0]);
+            progress(s, loss);
+        });
         var all = new List<StepRecord>(records);
         ClosedLoopEnsemble? student = null;
         if (open)
         {
-            student = new ClosedLoopEnsemble(plant, task, opt, setups, path, threads);
+            student = new ClosedLoopEnsemble(plant, task, opt, openSetups, path, threads);
             for (int i = 0; i < setups.Length; i++)
             {
                 init[i].CopyTo(student.Parameters[i], 0);
@@ -144,9 +168,10 @@ internal static class ClosedLoopCommand
         for (int i = 0; i < setups.Length; i++)
         {
             var rs = records.Where(x => x.Agent == i).ToArray();
-            stages[i] = StageDetector.Detect(rs.Select(x => x.Loss).ToArray(), rs.Select(x => x.Rho).ToArray(),
-                rs.Select(x => x.Eigenvalues.Length > 2 ? x.Eigenvalues[2].Magnitude : double.NaN).ToArray());
+            stages[i] = StageDetector.Detect(rs);
+            var stats = StageDetector.Statistics(rs, stages[i]);
             int StepOf(int idx) => idx >= 0 ? rs[idx].Step : -1;
+            var st = stages[i];
             var d = new Dictionary<string, object?>
             {
                 ["agent"] = i,
@@ -163,6 +188,16 @@ internal static class ClosedLoopCommand
                 ["stage_plateau_start_step"] = StepOf(stages[i].PlateauStart),
                 ["stage_enter_unit_circle_step"] = StepOf(stages[i].EnterUnitCircle),
                 ["stage_third_eigenvalue_growth_step"] = StepOf(stages[i].ThirdEigenvalueGrowth),
+                ["stages_in_order"] = rs[0].Rho <= 1 + 1e-3 && st.UnstableFrom > 0 && st.PlateauStart > st.UnstableFrom
+                    && st.EnterUnitCircle > st.PlateauStart && st.ThirdEigenvalueGrowth > st.EnterUnitCircle,
+                ["initial_rho"] = rs[0].Rho,
+                ["max_rho_step"] = StepOf(stats.MaxRhoAt),
+                ["plateau_conflict_deg_median"] = Finite(stats.PlateauConflictDegrees),
+                ["refinement_conflict_deg_median"] = Finite(stats.RefinementConflictDegrees),
+                ["plateau_zigzag"] = Finite(stats.PlateauZigZag),
+                ["refinement_zigzag"] = Finite(stats.RefinementZigZag),
+                ["lambda3_at_entry"] = Finite(stats.ThirdEigenvalueAtEntry),
+                ["lambda3_final"] = Finite(stats.ThirdEigenvalueFinal),
             };
             if (student is not null)
             {
@@ -171,6 +206,10 @@ internal static class ClosedLoopCommand
                 d["open_final_imitation_loss"] = os[^1].Loss;
                 d["open_final_control_loss"] = os[^1].ControlLoss;
                 d["open_max_rho"] = os.Select(x => x.Rho).Where(double.IsFinite).DefaultIfEmpty(double.NaN).Max();
+                d["open_learning_rate"] = openSetups[i].LearningRate;
+                var ost = StageDetector.Detect(os.Select(x => x.ControlLoss).ToArray(), os.Select(x => x.Rho).ToArray(), os.Select(x => x.ThirdEigenvalue).ToArray());
+                d["open_enter_unit_circle_step"] = ost.EnterUnitCircle >= 0 ? os[ost.EnterUnitCircle].Step : -1;
+                d["open_lambda3_at_closed_entry"] = st.EnterUnitCircle >= 0 ? Finite(os.Where(x => x.Step <= rs[st.EnterUnitCircle].Step).Last().ThirdEigenvalue) : null;
             }
 
             if (i == 0 && reducedLoss is not null)
@@ -191,7 +230,7 @@ internal static class ClosedLoopCommand
 
         AtomicFile.WriteText(Path.Combine(outDir, "summary.json"), JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true }));
         string title = $"{plant.Name}, N={opt.Hidden}, T={setups[0].Horizon}, lr={setups[0].LearningRate:G3} (agent 0)";
-        ClosedLoopFigures.LossWithStages(all, 0, stages[0], Path.Combine(outDir, "loss_stages.png"), $"loss and ρ(P): {title}");
+        ClosedLoopFigures.LossWithStages(all, 0, stages[0], Path.Combine(outDir, "loss_stages.png"), $"closed-loop stages: {title}", agent0Loss);
         if (opt.Activation == AgentActivation.Linear)
         {
             ClosedLoopFigures.EigenvalueTrajectories(all, 0, Path.Combine(outDir, "eigenvalues.png"), $"eigenvalues of P: {title}");
@@ -241,8 +280,13 @@ internal static class ClosedLoopCommand
 
         AtomicFile.WriteText(Path.Combine(outDir, "frequencies.csv"), sb.ToString());
         var (steps, order) = FrequencyAcquisition.Analyze(curves);
-        summary[0]["frequency_acquired_at_step"] = steps.Select(i => i >= 0 ? recSteps[i] : -1).ToArray();
+        var acquired = steps.Select(i => i >= 0 ? recSteps[i] : -1).ToArray();
+        summary[0]["frequency_acquired_at_step"] = acquired;
         summary[0]["frequency_acquisition_order"] = order.Select(k => tt.Frequencies[k]).ToArray();
+        summary[0]["frequencies_low_to_high"] = order.Length == kf && order.Select(k => tt.Frequencies[k]).SequenceEqual(tt.Frequencies.Order());
+        var total = records.Where(r => r.Agent == 0).Select(r => r.Loss).ToArray();
+        ClosedLoopFigures.FrequencyLosses(recSteps, curves, tt.Frequencies, acquired, total, Path.Combine(outDir, "frequencies.png"),
+            $"tracking: per-frequency loss, acquisition order {string.Join(" → ", order.Select(k => tt.Frequencies[k].ToString("G3", CultureInfo.InvariantCulture)))} (agent 0)");
     }
 
     private static Action<int, double[]> Progress(string mode, int steps)
@@ -295,6 +339,8 @@ internal static class ClosedLoopCommand
             throw new ArgumentException($"{name} '{s}' is not a comma-separated list of numbers.", name);
         }
     }
+
+    private static double? Finite(double v) => double.IsFinite(v) ? v : null;
 
     private static string Fmt(object? v) => v switch
     {

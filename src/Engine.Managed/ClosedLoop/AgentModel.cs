@@ -165,8 +165,10 @@ public sealed record AgentLayout(int Hidden, int Observations, int Controls)
 /// <remarks>
 /// Loss (closed loop) L = (1/(B T)) Σ_b Σ_{t=1..T} (x_t − x*_t)ᵀ diag(w) (x_t − x*_t) + (β/B) Σ_b Σ_{t=0..T−1} ‖u_t‖²;
 /// open loop L = (1/(B T)) Σ_b Σ_{t=0..T−1} ‖û_t − u_t‖². Initialisation (seeded per agent): m_ik ~ 𝒩(0, 1),
-/// z_ij ~ 𝒩(0, 1)/N, W_ij ~ 𝒩(0, g²/N) with g = <see cref="InitGain"/>; rank-one: u_i ~ 𝒩(0, 1),
-/// v_i ~ 𝒩(0, 1)·g/N.
+/// z_ij ~ s_z 𝒩(0, 1)/N with s_z = <see cref="ZInitScale"/>, W_ij ~ 𝒩(0, g²/N) with g = <see cref="InitGain"/>
+/// (g = 0 gives W = 0); rank-one: u_i ~ 𝒩(0, 1), v_i ~ 𝒩(0, 1)·g/N. With <see cref="ZOrthogonalToM"/> each
+/// column of z is then projected onto the orthogonal complement of span{m_·1 … m_·q}:
+/// z ← z − M (MᵀM)⁻¹ Mᵀ z (Gram–Schmidt on the columns of m), so the direct position gain zᵀ m is exactly 0.
 /// </remarks>
 public sealed record ClosedLoopOptions
 {
@@ -184,6 +186,13 @@ public sealed record ClosedLoopOptions
 
     /// <summary>g, the scale of the initial W (default 0.3).</summary>
     public double InitGain { get; init; } = 0.3;
+
+    /// <summary>s_z, a factor on the initial z (default 1: z_ij ~ 𝒩(0, 1)/N).</summary>
+    public double ZInitScale { get; init; } = 1.0;
+
+    /// <summary>Projects the initial z orthogonal to the columns of m, so σ_zm = zᵀm/N = 0 at the start (default off).</summary>
+    /// <remarks>With W = 0 too, the initial agent sends no feedback at all: u_t = zᵀ m y_t = 0, and P has the plant's eigenvalues plus N zeros.</remarks>
+    public bool ZOrthogonalToM { get; init; }
 
     /// <summary>β, the control cost (default 0).</summary>
     public double Beta { get; init; }
@@ -203,6 +212,7 @@ public sealed record ClosedLoopOptions
         Guard.AtLeast(Hidden, 1, "hidden");
         Guard.AtLeast(Steps, 0, "steps");
         Guard.InRange(InitGain, 0, 1e6, "init gain");
+        Guard.InRange(ZInitScale, 0, 1e6, "z init scale");
         Guard.InRange(Beta, 0, 1e12, "beta");
         Guard.InRange(Clip, 0, double.MaxValue, "clip");
         if (RankOne && Train.HasFlag(TrainedWeights.W))
@@ -239,7 +249,12 @@ public static class AgentInit
 
         for (int i = 0; i < layout.Hidden * layout.Controls; i++)
         {
-            p[layout.ZOffset + i] = rng.NextGaussian() / n;
+            p[layout.ZOffset + i] = rng.NextGaussian() / n * options.ZInitScale;
+        }
+
+        if (options.ZOrthogonalToM)
+        {
+            ProjectZOffM(layout, p);
         }
 
         if (options.RankOne)
@@ -266,5 +281,57 @@ public static class AgentInit
         }
 
         return p;
+    }
+
+    /// <summary>Removes from every column of z its component in span{columns of m} (modified Gram–Schmidt).</summary>
+    private static void ProjectZOffM(AgentLayout layout, double[] p)
+    {
+        int n = layout.Hidden, q = layout.Observations, c = layout.Controls;
+        var basis = new List<double[]>();
+        for (int k = 0; k < q; k++)
+        {
+            var b = new double[n];
+            for (int i = 0; i < n; i++)
+            {
+                b[i] = p[layout.MOffset + i * q + k];
+            }
+
+            foreach (var e in basis)
+            {
+                double d = System.Numerics.Tensors.TensorPrimitives.Dot<double>(b, e);
+                for (int i = 0; i < n; i++)
+                {
+                    b[i] -= d * e[i];
+                }
+            }
+
+            double norm = Math.Sqrt(System.Numerics.Tensors.TensorPrimitives.Dot<double>(b, b));
+            if (norm > 1e-12)
+            {
+                for (int i = 0; i < n; i++)
+                {
+                    b[i] /= norm;
+                }
+
+                basis.Add(b);
+            }
+        }
+
+        for (int j = 0; j < c; j++)
+        {
+            foreach (var e in basis)
+            {
+                double d = 0;
+                for (int i = 0; i < n; i++)
+                {
+                    d += p[layout.ZOffset + i * c + j] * e[i];
+                }
+
+                for (int i = 0; i < n; i++)
+                {
+                    p[layout.ZOffset + i * c + j] -= d * e[i];
+                }
+            }
+        }
     }
 }

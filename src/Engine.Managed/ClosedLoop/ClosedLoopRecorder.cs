@@ -17,7 +17,17 @@ namespace Engine.ClosedLoop;
 /// <param name="Overlaps">The rank-one overlaps (null for a full W).</param>
 /// <param name="ConflictDegrees">Angle between short- and long-horizon gradients (NaN when not computed).</param>
 public sealed record StepRecord(string Mode, int Agent, int Step, double Loss, double ControlLoss, double Rho, Complex[] Eigenvalues,
-    double K1, double K2, Overlaps? Overlaps, double ConflictDegrees);
+    double K1, double K2, Overlaps? Overlaps, double ConflictDegrees)
+{
+    /// <summary>|λ₃|, the third eigenvalue of P (<see cref="ClosedLoopTheory.ThirdEigenvalue"/>).</summary>
+    public double ThirdEigenvalue => ClosedLoopTheory.ThirdEigenvalue(Eigenvalues);
+
+    /// <summary>
+    /// Zig-zag: the fraction of consecutive parameter updates Δθ_s, Δθ_{s−1} since the previous record that point
+    /// apart (⟨Δθ_s, Δθ_{s−1}⟩ &lt; 0); NaN when not measured (the first record, or fewer than two updates).
+    /// </summary>
+    public double ZigZag { get; init; } = double.NaN;
+}
 
 /// <summary>Trains a <see cref="ClosedLoopEnsemble"/> and records loss, spectrum, gains, overlaps and gradient conflict.</summary>
 /// <remarks>
@@ -37,16 +47,62 @@ public static class ClosedLoopRecorder
         ArgumentNullException.ThrowIfNull(ens);
         Util.Guard.AtLeast(every, 1, "record every");
         var all = new List<StepRecord>();
+        int e = ens.Agents.Count;
+        var before = new double[e][];
+        var prev = new double[e][];
+        var hasPrev = new bool[e];
+        var pairs = new int[e];
+        var apart = new int[e];
+        for (int i = 0; i < e; i++)
+        {
+            before[i] = new double[ens.Layout.Length];
+            prev[i] = new double[ens.Layout.Length];
+        }
+
         for (int s = 0; s <= steps; s++)
         {
             if (s % every == 0 || s == steps)
             {
-                all.AddRange(Snapshot(ens, conflictShortHorizon));
+                var snap = Snapshot(ens, conflictShortHorizon);
+                for (int i = 0; i < e; i++)
+                {
+                    all.Add(pairs[i] > 0 ? snap[i] with { ZigZag = apart[i] / (double)pairs[i] } : snap[i]);
+                    pairs[i] = 0;
+                    apart[i] = 0;
+                }
             }
 
             if (s < steps)
             {
+                for (int i = 0; i < e; i++)
+                {
+                    ens.Parameters[i].CopyTo(before[i], 0);
+                }
+
                 var loss = ens.Step();
+                for (int i = 0; i < e; i++)
+                {
+                    // Δθ_s = θ_{s+1} − θ_s, kept in before[i]; compare with Δθ_{s−1}
+                    var d = before[i];
+                    var th = ens.Parameters[i];
+                    double dot = 0, nd = 0;
+                    for (int k = 0; k < d.Length; k++)
+                    {
+                        d[k] = th[k] - d[k];
+                        dot += d[k] * prev[i][k];
+                        nd += d[k] * d[k];
+                    }
+
+                    if (hasPrev[i] && nd > 0 && ens.Status[i] == AgentStatus.Training)
+                    {
+                        pairs[i]++;
+                        apart[i] += dot < 0 ? 1 : 0;
+                    }
+
+                    hasPrev[i] = nd > 0;
+                    (before[i], prev[i]) = (prev[i], d);
+                }
+
                 onStep?.Invoke(s, loss);
             }
         }
@@ -85,16 +141,16 @@ public static class ClosedLoopRecorder
         return rec;
     }
 
-    /// <summary>Per-step metrics CSV: mode, agent, step, loss, control_loss, rho, k1, k2, the four overlaps, conflict_deg.</summary>
+    /// <summary>Per-step metrics CSV: mode, agent, step, loss, control_loss, rho, k1, k2, the four overlaps, conflict_deg, lambda3, zigzag.</summary>
     public static string MetricsCsv(IEnumerable<StepRecord> records)
     {
         ArgumentNullException.ThrowIfNull(records);
-        var sb = new StringBuilder("mode,agent,step,loss,control_loss,rho,k1,k2,sigma_zm,sigma_zu,sigma_vm,sigma_vu,conflict_deg\n");
+        var sb = new StringBuilder("mode,agent,step,loss,control_loss,rho,k1,k2,sigma_zm,sigma_zu,sigma_vm,sigma_vu,conflict_deg,lambda3,zigzag\n");
         foreach (var r in records)
         {
             var o = r.Overlaps;
             sb.Append(CultureInfo.InvariantCulture, $"{r.Mode},{r.Agent},{r.Step},{F(r.Loss)},{F(r.ControlLoss)},{F(r.Rho)},{F(r.K1)},{F(r.K2)},");
-            sb.Append(CultureInfo.InvariantCulture, $"{F(o?.Zm)},{F(o?.Zu)},{F(o?.Vm)},{F(o?.Vu)},{F(r.ConflictDegrees)}\n");
+            sb.Append(CultureInfo.InvariantCulture, $"{F(o?.Zm)},{F(o?.Zu)},{F(o?.Vm)},{F(o?.Vu)},{F(r.ConflictDegrees)},{F(r.ThirdEigenvalue)},{F(r.ZigZag)}\n");
         }
 
         return sb.ToString();

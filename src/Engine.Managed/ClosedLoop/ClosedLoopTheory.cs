@@ -102,6 +102,46 @@ public static class ClosedLoopTheory
         return values.OrderByDescending(c => Math.Round(c.Magnitude, 12)).ThenByDescending(c => c.Imaginary).ToArray();
     }
 
+    /// <summary>
+    /// |λ₃|, the "third" eigenvalue of P: the largest modulus once the leading complex-conjugate pair (the plant's
+    /// oscillation under feedback) is set aside. Without a complex pair among <paramref name="sortedByModulus"/>, the
+    /// third largest modulus; NaN with fewer than three.
+    /// </summary>
+    /// <remarks>
+    /// A pair counts as complex when |Im λ| &gt; 1e-6 |λ|. Indexing by modulus alone would swap identities once the
+    /// memory mode overtakes the pair during refinement; this keeps following the memory mode.
+    /// </remarks>
+    public static double ThirdEigenvalue(IReadOnlyList<Complex> sortedByModulus)
+    {
+        ArgumentNullException.ThrowIfNull(sortedByModulus);
+        int pair = -1;
+        for (int i = 0; i + 1 < sortedByModulus.Count; i++)
+        {
+            var c = sortedByModulus[i];
+            if (Math.Abs(c.Imaginary) > 1e-6 * c.Magnitude && Complex.Abs(sortedByModulus[i + 1] - Complex.Conjugate(c)) <= 1e-9 * Math.Max(1, c.Magnitude))
+            {
+                pair = i;
+                break;
+            }
+        }
+
+        if (pair < 0)
+        {
+            return sortedByModulus.Count >= 3 ? sortedByModulus[2].Magnitude : double.NaN;
+        }
+
+        double best = double.NaN;
+        for (int i = 0; i < sortedByModulus.Count; i++)
+        {
+            if (i != pair && i != pair + 1 && !(sortedByModulus[i].Magnitude <= best))
+            {
+                best = sortedByModulus[i].Magnitude;
+            }
+        }
+
+        return best;
+    }
+
     /// <summary>Eigenvalues of the joint matrix P (sorted by modulus) for an agent.</summary>
     public static Complex[] JointEigenvalues(Plant plant, AgentLayout layout, double[] theta)
         => Eigenvalues(JointMatrix(plant, layout, theta), plant.N + layout.Hidden);

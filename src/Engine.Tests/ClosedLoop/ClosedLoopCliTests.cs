@@ -42,9 +42,22 @@ public sealed class ClosedLoopCliTests
         Assert.That(code, Is.EqualTo(0), err + output);
         Assert.That(File.Exists(Path.Combine(_dir, "frequencies.csv")), Is.True);
         var summary = File.ReadAllText(Path.Combine(_dir, "summary.json"));
-        Assert.That(summary, Does.Contain("frequency_acquisition_order").And.Contain("reduced_model_max_rel_loss_difference"));
+        Assert.That(summary, Does.Contain("frequency_acquisition_order").And.Contain("reduced_model_max_rel_loss_difference").And.Contain("frequencies_low_to_high"));
+        Assert.That(File.Exists(Path.Combine(_dir, "frequencies.png")), Is.True);
     }
 
+    [Test]
+    public void ClosedLoop_Preset_SetsDefaults_FlagsOverride_AndReportsStages()
+    {
+        var (code, output, err) = Cli("closed-loop", "--preset", "ger-barak", "--hidden", "16", "--agents", "1", "--steps", "20", "--record-every", "10", "--out", _dir);
+        Assert.That(code, Is.EqualTo(0), err + output);
+        Assert.That(output, Does.Contain("preset ger-barak").And.Contain("N=16").And.Contain("T=50").And.Contain("lr=0.001").And.Contain("z⊥m"));
+        var summary = File.ReadAllText(Path.Combine(_dir, "summary.json"));
+        Assert.That(summary, Does.Contain("stages_in_order").And.Contain("plateau_conflict_deg_median").And.Contain("plateau_zigzag"));
+        Assert.That(File.ReadAllLines(Path.Combine(_dir, "metrics.csv"))[0], Does.EndWith("conflict_deg,lambda3,zigzag"));
+    }
+
+    [TestCase("--preset", "nonesuch", "unknown --preset 'nonesuch'")]
     [TestCase("--plant", "moon-lander", "unknown plant 'moon-lander'")]
     [TestCase("--mode", "sideways", "unknown --mode 'sideways'")]
     [TestCase("--horizon", "0", "horizon T must be in [1")]

@@ -104,7 +104,7 @@ public sealed class ClosedLoopTheoryTests
         Assert.That(rho[0], Is.GreaterThan(1), "stage 1: the initial closed loop is unstable");
         Assert.That(rho[^1], Is.LessThan(1), "the leading eigenvalue has entered the unit circle");
         Assert.That(rec[^1].Loss, Is.LessThan(0.02 * rec[0].Loss));
-        var stages = StageDetector.Detect(rec.Select(r => r.Loss).ToArray(), rho, rec.Select(r => r.Eigenvalues[2].Magnitude).ToArray());
+        var stages = StageDetector.Detect(rec);
         Assert.That(stages.UnstableFrom, Is.EqualTo(0));
         Assert.That(stages.EnterUnitCircle, Is.GreaterThan(0));
         Assert.That(rec[^1].K1, Is.GreaterThan(0), "negative position feedback");
