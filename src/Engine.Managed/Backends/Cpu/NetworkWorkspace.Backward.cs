@@ -82,13 +82,13 @@ internal sealed unsafe partial class NetworkWorkspace
     private float ActivityScale(float activity) => activity == 0f ? 0f : (float)(2.0 * activity / ((double)_b * _t * _n));
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void Backward<TS, TV>(int r0, int r1, float activity)
+    private void Backward<TS, TV>(int r0, int r1, float s)
         where TS : struct, ISimd<TV>
         where TV : struct
     {
         int np = _np, bp = _bp, op = _op, w = TS.Lanes, rows = TileKernel.Rows;
-        bool leaky = _alpha != 1f, regularised = activity != 0f;
-        TV alpha = TS.Splat(_alpha), keep = TS.Splat(1f - _alpha), scale = TS.Splat(activity);
+        bool leaky = _alpha != 1f, regularised = s != 0f;
+        TV alpha = TS.Splat(_alpha), keep = TS.Splat(1f - _alpha), scale = TS.Splat(s);
         new Span<float>(_g.Pointer + (long)r0 * np, (r1 - r0) * np).Clear();
         for (int t = _t; t >= 1; t--)
         {

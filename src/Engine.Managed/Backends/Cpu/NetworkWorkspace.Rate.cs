@@ -83,28 +83,28 @@ internal sealed unsafe partial class NetworkWorkspace
     /// λ = 0): the readout error and the carry from t + 1 both pass φ′ at h_t. Then δ_t = α g_t (no φ′), and when h₀ is
     /// learned, ∂L/∂h₀ = (1 − α) g_1 + φ′(r_0) ⊙ q_1. G holds (1 − α) g_t between steps.
     /// </remarks>
-    private void BackwardRate(int r0, int r1, float activity)
+    private void BackwardRate(int r0, int r1, float s)
     {
         switch (_wide, _activation)
         {
-            case (true, ActivationKind.Tanh): BackwardRate<Simd512, Vector512<float>, TanhVector>(r0, r1, activity); break;
-            case (true, ActivationKind.Relu): BackwardRate<Simd512, Vector512<float>, ReluVector>(r0, r1, activity); break;
-            case (true, _): BackwardRate<Simd512, Vector512<float>, IdentityVector>(r0, r1, activity); break;
-            case (false, ActivationKind.Tanh): BackwardRate<Simd256, Vector256<float>, TanhVector>(r0, r1, activity); break;
-            case (false, ActivationKind.Relu): BackwardRate<Simd256, Vector256<float>, ReluVector>(r0, r1, activity); break;
-            default: BackwardRate<Simd256, Vector256<float>, IdentityVector>(r0, r1, activity); break;
+            case (true, ActivationKind.Tanh): BackwardRate<Simd512, Vector512<float>, TanhVector>(r0, r1, s); break;
+            case (true, ActivationKind.Relu): BackwardRate<Simd512, Vector512<float>, ReluVector>(r0, r1, s); break;
+            case (true, _): BackwardRate<Simd512, Vector512<float>, IdentityVector>(r0, r1, s); break;
+            case (false, ActivationKind.Tanh): BackwardRate<Simd256, Vector256<float>, TanhVector>(r0, r1, s); break;
+            case (false, ActivationKind.Relu): BackwardRate<Simd256, Vector256<float>, ReluVector>(r0, r1, s); break;
+            default: BackwardRate<Simd256, Vector256<float>, IdentityVector>(r0, r1, s); break;
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void BackwardRate<TS, TV, TA>(int r0, int r1, float activity)
+    private void BackwardRate<TS, TV, TA>(int r0, int r1, float s)
         where TS : struct, ISimd<TV>
         where TV : struct
         where TA : struct, IVectorActivation
     {
         int np = _np, bp = _bp, op = _op, w = TS.Lanes, rows = TileKernel.Rows;
-        bool leaky = _alpha != 1f, regularised = activity != 0f;
-        TV alpha = TS.Splat(_alpha), keep = TS.Splat(1f - _alpha), scale = TS.Splat(activity);
+        bool leaky = _alpha != 1f, regularised = s != 0f;
+        TV alpha = TS.Splat(_alpha), keep = TS.Splat(1f - _alpha), scale = TS.Splat(s);
         float* rates = _r!.Pointer;
         new Span<float>(_g.Pointer + (long)r0 * np, (r1 - r0) * np).Clear();
         new Span<float>(_q!.Pointer + (long)r0 * np, (r1 - r0) * np).Clear();
