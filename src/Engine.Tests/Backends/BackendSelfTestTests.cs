@@ -7,28 +7,17 @@ namespace Engine.Tests.Backends;
 /// <summary>The device self-test passes on the backends present here, so a failure on a GPU points at the GPU path.</summary>
 public sealed class BackendSelfTestTests
 {
-    /// <summary>
-    /// Every check passes; <paramref name="maySkip"/> lets a backend without the rate cell or the activity regulariser yet
-    /// (cpu, while that work is in progress) report that case's checks as skipped rather than failed.
-    /// </summary>
-    [TestCase("cpu", true)]
-    [TestCase("ilgpu-cpu", false)]
-    public void SelfTest_PassesEveryCheck(string name, bool maySkip)
+    /// <summary>Every check passes and none is skipped: both backends here run every cell and the activity regulariser.</summary>
+    [TestCase("cpu")]
+    [TestCase("ilgpu-cpu")]
+    public void SelfTest_PassesEveryCheck(string name)
     {
         using var backend = BackendFactory.Create(name);
         var checks = BackendSelfTest.Run(backend);
         TestContext.Out.WriteLine(BackendSelfTest.Format(checks));
         Assert.That(checks, Has.Count.EqualTo(30));
         Assert.That(checks.Where(c => c.Failed), Is.Empty);
-        var skipped = checks.Where(c => c.Skipped).ToList();
-        if (maySkip)
-        {
-            Assert.That(skipped.Where(c => !c.Name.Contains("rate", StringComparison.Ordinal)), Is.Empty, "only the rate/activity case may be skipped");
-        }
-        else
-        {
-            Assert.That(skipped, Is.Empty);
-        }
+        Assert.That(checks.Where(c => c.Skipped), Is.Empty);
     }
 
     [Test]

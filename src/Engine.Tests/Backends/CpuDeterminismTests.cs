@@ -6,7 +6,10 @@ using NUnit.Framework;
 
 namespace Engine.Tests.Backends;
 
-/// <summary>The fast CPU backend's promises beyond conformance: bit-identical results whatever the thread count or ensemble.</summary>
+/// <summary>
+/// The fast CPU backend's promises beyond conformance: bit-identical results whatever the thread count or ensemble,
+/// for every cell (the rate cell included) with and without the activity regulariser.
+/// </summary>
 public sealed class CpuDeterminismTests
 {
     private static readonly EnsembleSpec Leaky = new()
@@ -17,39 +20,60 @@ public sealed class CpuDeterminismTests
 
     private static readonly EnsembleSpec Discrete = new() { Networks = 3, Hidden = 20, Inputs = 3, Outputs = 3 };
 
+    private static readonly EnsembleSpec Rate = new()
+    {
+        Networks = 8, Hidden = 33, Inputs = 3, Outputs = 2, Cell = CellType.Rate, Alpha = 0.3f,
+        NoiseStd = 0.1f, InitialState = InitialStateKind.Learned,
+    };
+
+    /// <summary>Activity strengths λ_e for E = 8: zero for some networks, so both branches run side by side.</summary>
+    private static readonly float[] Activity8 = [2f, 0f, 0.5f, 4f, 0f, 1f, 3f, 0.25f];
+
     private static IEnumerable<TestCaseData> Specs()
     {
-        yield return new TestCaseData(Leaky).SetArgDisplayNames("leaky_noise_h0_E8");
-        yield return new TestCaseData(Discrete).SetArgDisplayNames("tanh_E3");
+        yield return new TestCaseData(Leaky, null).SetArgDisplayNames("leaky_noise_h0_E8");
+        yield return new TestCaseData(Discrete, null).SetArgDisplayNames("tanh_E3");
+        yield return new TestCaseData(Rate, null).SetArgDisplayNames("rate_noise_h0_E8");
+        yield return new TestCaseData(Rate, Activity8).SetArgDisplayNames("rate_noise_h0_activity_E8");
+        yield return new TestCaseData(Leaky, Activity8).SetArgDisplayNames("leaky_noise_h0_activity_E8");
+        yield return new TestCaseData(
+            Discrete with { Cell = CellType.Rate, Activation = ActivationKind.Relu }, new[] { 1f, 2f, 0f })
+            .SetArgDisplayNames("rate_relu_alpha1_activity_E3");
     }
 
     [TestCaseSource(nameof(Specs))]
-    public void Results_AreBitIdentical_ForOneTwoAndThreeThreads(EnsembleSpec spec)
+    public void Results_AreBitIdentical_ForOneTwoAndThreeThreads(EnsembleSpec spec, float[]? activity)
     {
         var p = TestData.Parameters(spec, 1);
         var batch = TestData.Batch(spec, spec.Networks, 13, 9, 2);
         var active = Enumerable.Repeat((byte)1, spec.Networks).ToArray();
         active[1] = 0;
-        var baseline = Run(new CpuBackend(1), spec, p, batch, active);
+        var baseline = Run(new CpuBackend(1), spec, p, batch, active, activity);
         foreach (int threads in new[] { 2, 3 })
         {
-            var other = Run(new CpuBackend(threads), spec, p, batch, active);
+            var other = Run(new CpuBackend(threads), spec, p, batch, active, activity);
             AssertBitIdentical(other, baseline, $"{threads} threads vs 1");
         }
     }
 
-    [Test]
-    public void Network_IsBitIdentical_AloneOrInsideAnEnsembleOfEight()
+    private static IEnumerable<TestCaseData> EnsembleSpecs()
     {
-        var spec = Leaky;
+        yield return new TestCaseData(Leaky, null).SetArgDisplayNames("leaky_noise_h0");
+        yield return new TestCaseData(Rate, Activity8).SetArgDisplayNames("rate_noise_h0_activity");
+        yield return new TestCaseData(Leaky, Activity8).SetArgDisplayNames("leaky_noise_h0_activity");
+    }
+
+    [TestCaseSource(nameof(EnsembleSpecs))]
+    public void Network_IsBitIdentical_AloneOrInsideAnEnsembleOfEight(EnsembleSpec spec, float[]? activity)
+    {
         int b = 6, t = 11, stride = spec.Layout.Stride;
         var p = TestData.Parameters(spec, 3);
         var batch = TestData.Batch(spec, spec.Networks, b, t, 4);
         var all = Enumerable.Repeat((byte)1, spec.Networks).ToArray();
         foreach (int threads in new[] { 1, 2, 3 })
         {
-            var ensemble = Run(new CpuBackend(threads), spec, p, batch, all);
-            foreach (int e in new[] { 0, 5, 7 })
+            var ensemble = Run(new CpuBackend(threads), spec, p, batch, all, activity);
+            foreach (int e in new[] { 0, 1, 5, 7 })
             {
                 var one = spec.WithNetworks(1);
                 var single = TrialBatch.For(one, 1, b, t);
@@ -57,7 +81,8 @@ public sealed class CpuDeterminismTests
                 Slice(batch.Targets, e, single.Targets);
                 Slice(batch.Mask, e, single.Mask);
                 Slice(batch.Noise, e, single.Noise);
-                var alone = Run(new CpuBackend(threads), one, p.AsSpan(e * stride, stride).ToArray(), single, [1]);
+                float[]? own = activity is null ? null : [activity[e]];
+                var alone = Run(new CpuBackend(threads), one, p.AsSpan(e * stride, stride).ToArray(), single, [1], own);
                 AssertBitIdentical(alone, ensemble.Network(e, spec, b * t), $"network {e} alone vs in E=8, {threads} threads");
             }
         }
@@ -90,12 +115,40 @@ public sealed class CpuDeterminismTests
         AssertBitIdentical(reused, fresh, "after larger and other batch shapes");
     }
 
-    internal static Result Run(IEnsembleBackend backend, EnsembleSpec spec, float[] p, TrialBatch batch, byte[] active)
+    [Test]
+    public void ZeroActivity_IsBitIdenticalToNone_AndActivityMovesTheGradientButNotTheLoss()
+    {
+        foreach (var spec in new[] { Leaky, Rate })
+        {
+            var p = TestData.Parameters(spec, 5);
+            var batch = TestData.Batch(spec, spec.Networks, 7, 6, 6);
+            var all = Enumerable.Repeat((byte)1, spec.Networks).ToArray();
+            var none = Run(new CpuBackend(2), spec, p, batch, all);
+            var zero = Run(new CpuBackend(2), spec, p, batch, all, new float[spec.Networks]);
+            AssertBitIdentical(zero, none, $"{spec.Cell}: λ = 0 vs never set");
+            var some = Run(new CpuBackend(2), spec, p, batch, all, Activity8);
+            Assert.That(some.Loss, Is.EqualTo(none.Loss).AsCollection, $"{spec.Cell}: the reported loss stays the masked MSE");
+            Assert.That(some.Outputs, Is.EqualTo(none.Outputs).AsCollection, $"{spec.Cell}: outputs");
+            int stride = spec.Layout.Stride;
+            for (int e = 0; e < spec.Networks; e++)
+            {
+                bool same = some.Gradient.AsSpan(e * stride, stride).SequenceEqual(none.Gradient.AsSpan(e * stride, stride));
+                Assert.That(same, Is.EqualTo(Activity8[e] == 0f), $"{spec.Cell}: network {e} gradient with λ = {Activity8[e]}");
+            }
+        }
+    }
+
+    internal static Result Run(IEnsembleBackend backend, EnsembleSpec spec, float[] p, TrialBatch batch, byte[] active, float[]? activity = null)
     {
         using (backend)
         using (var runner = backend.CreateRunner(spec))
         {
             runner.SetParameters(p);
+            if (activity is not null)
+            {
+                runner.SetActivityRegularization(activity);
+            }
+
             long rows = (long)spec.Networks * batch.Trials * batch.Steps;
             var r = new Result(new float[rows * spec.Outputs], new float[rows * spec.Hidden], new float[spec.Networks], new float[spec.Networks], new float[p.Length]);
             runner.Forward(batch, r.Outputs, r.States);

@@ -13,25 +13,37 @@ public sealed class CpuKernelTests
     private static IEnumerable<TestCaseData> Specs()
     {
         // N = 100 pads to 112 floats: 4 + 3 vectors of 16 (and 4 + 4 + 4 + 2 of 8), covering every tile width.
-        yield return new TestCaseData(new EnsembleSpec { Networks = 2, Hidden = 100, Inputs = 3, Outputs = 3 }).SetArgDisplayNames("tanh_N100");
+        yield return new TestCaseData(new EnsembleSpec { Networks = 2, Hidden = 100, Inputs = 3, Outputs = 3 }, null).SetArgDisplayNames("tanh_N100");
         yield return new TestCaseData(new EnsembleSpec
         {
             Networks = 3, Hidden = 70, Inputs = 2, Outputs = 5, Cell = CellType.Leaky, Alpha = 0.4f, NoiseStd = 0.1f,
             Activation = ActivationKind.Relu, InitialState = InitialStateKind.Learned,
-        }).SetArgDisplayNames("leaky_relu_noise_h0_N70");
-        yield return new TestCaseData(new EnsembleSpec { Networks = 3, Hidden = 20, Inputs = 3, Outputs = 3, Activation = ActivationKind.Identity }).SetArgDisplayNames("linear_N20");
+        }, null).SetArgDisplayNames("leaky_relu_noise_h0_N70");
+        yield return new TestCaseData(new EnsembleSpec { Networks = 3, Hidden = 20, Inputs = 3, Outputs = 3, Activation = ActivationKind.Identity }, null).SetArgDisplayNames("linear_N20");
+        yield return new TestCaseData(new EnsembleSpec
+        {
+            Networks = 2, Hidden = 100, Inputs = 3, Outputs = 3, Cell = CellType.Rate, Alpha = 0.3f, NoiseStd = 0.1f,
+            InitialState = InitialStateKind.Learned,
+        }, new[] { 3f, 0f }).SetArgDisplayNames("rate_tanh_noise_h0_activity_N100");
+        yield return new TestCaseData(new EnsembleSpec
+        {
+            Networks = 3, Hidden = 70, Inputs = 2, Outputs = 5, Cell = CellType.Rate, Alpha = 1f, Activation = ActivationKind.Relu,
+            InitialState = InitialStateKind.Learned,
+        }, null).SetArgDisplayNames("rate_relu_alpha1_h0_N70");
+        yield return new TestCaseData(new EnsembleSpec { Networks = 3, Hidden = 20, Inputs = 3, Outputs = 3, Activation = ActivationKind.Identity }, new[] { 0f, 1f, 5f })
+            .SetArgDisplayNames("linear_activity_N20");
     }
 
     [TestCaseSource(nameof(Specs))]
-    public void WideAndNarrowVectors_MatchReference_AllTileWidths(EnsembleSpec spec)
+    public void WideAndNarrowVectors_MatchReference_AllTileWidths(EnsembleSpec spec, float[]? activity)
     {
         var p = TestData.Parameters(spec, 5, 0.2f);
         var batch = TestData.Batch(spec, 1, 7, 6, 6);
         var active = Enumerable.Repeat((byte)1, spec.Networks).ToArray();
-        var reference = CpuDeterminismTests.Run(new ReferenceBackend(), spec, p, batch, active);
+        var reference = CpuDeterminismTests.Run(new ReferenceBackend(), spec, p, batch, active, activity);
         foreach (bool wide in new[] { true, false })
         {
-            var r = CpuDeterminismTests.Run(new CpuBackend(2, useVector512: wide), spec, p, batch, active);
+            var r = CpuDeterminismTests.Run(new CpuBackend(2, useVector512: wide), spec, p, batch, active, activity);
             string what = wide ? "Vector512" : "Vector256";
             TestData.AssertClose(r.States, reference.States, 2e-4, 2e-5, $"{what} states");
             TestData.AssertClose(r.Outputs, reference.Outputs, 2e-4, 2e-5, $"{what} outputs");
@@ -41,13 +53,19 @@ public sealed class CpuKernelTests
         }
     }
 
-    [Test]
-    public void TrainingStep_AllocatesNothing_OnceWarm()
+    [TestCase(CellType.Leaky, 0f)]
+    [TestCase(CellType.Rate, 0f)]
+    [TestCase(CellType.Rate, 2f)]
+    public void TrainingStep_AllocatesNothing_OnceWarm(CellType cell, float activity)
     {
-        var spec = new EnsembleSpec { Networks = 2, Hidden = 40, Inputs = 3, Outputs = 2, Cell = CellType.Leaky, Alpha = 0.5f, NoiseStd = 0.1f };
+        var spec = new EnsembleSpec
+        {
+            Networks = 2, Hidden = 40, Inputs = 3, Outputs = 2, Cell = cell, Alpha = 0.5f, NoiseStd = 0.1f, InitialState = InitialStateKind.Learned,
+        };
         var batch = TestData.Batch(spec, 1, 9, 8, 10);
         using var runner = new CpuBackend(1).CreateRunner(spec);
         runner.SetParameters(TestData.Parameters(spec, 11));
+        runner.SetActivityRegularization([activity, activity / 2]);
         byte[] active = [1, 1];
         var (loss, norm) = (new float[2], new float[2]);
         var coefficients = new[] { AdamMath.Coefficients(1e-3f, 1, 1f), AdamMath.Coefficients(1e-3f, 1, 1f) };

@@ -7,6 +7,9 @@ namespace Engine.Backends.Cpu;
 /// <remarks>
 /// Per network and step the B trials are the rows of a small matrix product, H_t (B×N) = φ(H_{t−1} Wᵀ + X_t Uᵀ + b);
 /// BPTT keeps only δ_{t−1} = α (g ⊙ φ′) sequential and forms dW = Σ_t δ_tᵀ H_{t−1} as one product afterwards.
+/// The rate (µP) cell runs the same products on the rates R = φ(H): H_t = (1 − α) H_{t−1} + α (R_{t−1} Wᵀ + X_t Uᵀ + b)
+/// + σ√α Ξ_t, Y_t = R_t Cᵀ + d, δ_t = α g, dW = Σ_t δ_tᵀ R_{t−1}. The activity regulariser λ · mean h² adds
+/// 2λ h_t / (B T N) to the gradient reaching every h_t (any cell); the reported loss stays the masked MSE.
 /// Results are bit-identical for any thread count and whether a network runs alone or inside an ensemble.
 /// </remarks>
 public sealed class CpuBackend : IEnsembleBackend
@@ -39,11 +42,6 @@ public sealed class CpuBackend : IEnsembleBackend
     public IEnsembleRunner CreateRunner(EnsembleSpec spec)
     {
         ArgumentNullException.ThrowIfNull(spec);
-        if (spec.Cell == CellType.Rate)
-        {
-            throw new NotSupportedException("The cpu backend does not run the rate (µP) cell yet; use --backend reference.");
-        }
-
         return new CpuRunner(spec, Threads, _wide);
     }
 

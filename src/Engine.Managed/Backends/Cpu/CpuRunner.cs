@@ -12,7 +12,8 @@ namespace Engine.Backends.Cpu;
 /// own workspace, so its data stays in that core's caches. The remaining E mod W networks (all of them when
 /// E &lt; W) run in phases that all workers share: pack, forward per trial block, errors, backward per trial
 /// block, weight gradients per row block, finish. Each network's arithmetic is the same sequence of operations
-/// in both schedules, so results never depend on the worker count or on the other networks.
+/// in both schedules, so results never depend on the worker count or on the other networks. Each network's activity
+/// strength λ_e (<see cref="HostRunner.ActivityStrength"/>) reaches its backward pass as s_e = 2λ_e / (B T N).
 /// </remarks>
 internal sealed unsafe partial class CpuRunner : HostRunner
 {
@@ -174,7 +175,7 @@ internal sealed unsafe partial class CpuRunner : HostRunner
         if (_gradients)
         {
             ws.Errors(_batch!, e);
-            ws.Backward(0, rows);
+            ws.Backward(0, rows, ActivityStrength[e]);
             ws.WeightGradients(0, 1);
         }
 
@@ -237,7 +238,7 @@ internal sealed unsafe partial class CpuRunner : HostRunner
         if (_active[_whole + i] != 0)
         {
             var (from, to) = Block(task % _blocks);
-            _shared[i].Backward(from, to);
+            _shared[i].Backward(from, to, ActivityStrength[_whole + i]);
         }
     }
 
@@ -264,19 +265,6 @@ internal sealed unsafe partial class CpuRunner : HostRunner
         if (disposing)
         {
             _pool.Dispose();
-        }
-    }
-
-    /// <inheritdoc />
-    public override void SetActivityRegularization(ReadOnlySpan<float> strengths)
-    {
-        base.SetActivityRegularization(strengths);
-        foreach (float s in strengths)
-        {
-            if (s != 0f)
-            {
-                throw new NotSupportedException("The cpu backend does not apply the activity regulariser yet; use --backend reference.");
-            }
         }
     }
 }

@@ -51,31 +51,44 @@ internal sealed unsafe partial class NetworkWorkspace
         Loss = sse / denom;
     }
 
-    /// <summary>Backpropagates trials [r0, r1) from step T to 1: δ_t into P, and the per-trial ∂L/∂h₀ into G.</summary>
+    /// <summary>
+    /// Backpropagates trials [r0, r1) from step T to 1: δ_t into P, and the per-trial ∂L/∂h₀ into G;
+    /// <paramref name="activity"/> is λ of the activity term λ · mean over (b, t, i) of h_t,i² (0: none).
+    /// </summary>
     /// <remarks>
-    /// g_t = carry + Cᵀ e_t; δ_t = α g_t ⊙ φ′(a_t); carry for t − 1 = (1 − α) g_t + δ_t W (the micro-kernel with
-    /// A = δ_t, B = W row-major). The last product (to h₀) runs only when h₀ is learned.
+    /// g_t = carry + Cᵀ e_t + s h_t with s = 2λ / (B T N) (only on real trials, and only when λ ≠ 0, so λ = 0 runs
+    /// exactly the operations it ran before the term existed); δ_t = α g_t ⊙ φ′(a_t); carry for t − 1 =
+    /// (1 − α) g_t + δ_t W (the micro-kernel with A = δ_t, B = W row-major). The last product (to h₀) runs only when
+    /// h₀ is learned. The rate cell runs <see cref="BackwardRate"/> instead.
     /// </remarks>
-    public void Backward(int r0, int r1)
+    public void Backward(int r0, int r1, float activity)
     {
-        if (_wide)
+        float s = ActivityScale(activity);
+        if (_rate)
         {
-            Backward<Simd512, Vector512<float>>(r0, r1);
+            BackwardRate(r0, r1, s);
+        }
+        else if (_wide)
+        {
+            Backward<Simd512, Vector512<float>>(r0, r1, s);
         }
         else
         {
-            Backward<Simd256, Vector256<float>>(r0, r1);
+            Backward<Simd256, Vector256<float>>(r0, r1, s);
         }
     }
 
+    /// <summary>s = 2λ / (B T N), the factor of h_t in the gradient of λ · mean h² (computed in double, then rounded).</summary>
+    private float ActivityScale(float activity) => activity == 0f ? 0f : (float)(2.0 * activity / ((double)_b * _t * _n));
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void Backward<TS, TV>(int r0, int r1)
+    private void Backward<TS, TV>(int r0, int r1, float s)
         where TS : struct, ISimd<TV>
         where TV : struct
     {
         int np = _np, bp = _bp, op = _op, w = TS.Lanes, rows = TileKernel.Rows;
-        bool leaky = _alpha != 1f;
-        TV alpha = TS.Splat(_alpha), keep = TS.Splat(1f - _alpha);
+        bool leaky = _alpha != 1f, regularised = s != 0f;
+        TV alpha = TS.Splat(_alpha), keep = TS.Splat(1f - _alpha), scale = TS.Splat(s);
         new Span<float>(_g.Pointer + (long)r0 * np, (r1 - r0) * np).Clear();
         for (int t = _t; t >= 1; t--)
         {
@@ -85,15 +98,22 @@ internal sealed unsafe partial class NetworkWorkspace
                 float* g = _g.Pointer + (long)r * np;
                 float* p = _p.Pointer + row * np;
                 float* e = _err.Pointer + row * op;
+                float* h = _h.Pointer + (row + bp) * np;
                 for (int m = 0; m < rows; m++)
                 {
-                    float* gm = g + m * np, pm = p + m * np, em = e + m * op;
+                    float* gm = g + m * np, pm = p + m * np, em = e + m * op, hm = h + m * np;
+                    bool act = regularised && r + m < _b;
                     for (int k = 0; k < np; k += w)
                     {
                         TV gv = TS.Load(gm + k);
                         for (int o = 0; o < _no; o++)
                         {
                             gv = TS.Fma(TS.Load(_cp.Pointer + o * np + k), TS.Splat(em[o]), gv);
+                        }
+
+                        if (act)
+                        {
+                            gv = TS.Fma(scale, TS.Load(hm + k), gv);
                         }
 
                         TS.Store(TS.Mul(TS.Mul(alpha, gv), TS.Load(pm + k)), pm + k);
@@ -117,7 +137,8 @@ internal sealed unsafe partial class NetworkWorkspace
     /// in tiles of 4); part 0 also dC and [dUᵀ; dbᵀ].
     /// </summary>
     /// <remarks>
-    /// dW = Σ_t δ_tᵀ H_{t−1}, dC = Σ_t e_tᵀ H_t, [dU | db]ᵀ = Σ_t X̃_tᵀ δ_t, each one product over all T·Bp rows,
+    /// dW = Σ_t δ_tᵀ H_{t−1}, dC = Σ_t e_tᵀ H_t, [dU | db]ᵀ = Σ_t X̃_tᵀ δ_t, each one product over all T·Bp rows
+    /// (the rate cell reads its rates R = φ(H) in place of H: dW = Σ_t δ_tᵀ R_{t−1}, dC = Σ_t e_tᵀ R_t),
     /// run in chunks of 128 rows so the operands stay in L2. Every element sums its rows in order, so the split
     /// into parts never changes a result.
     /// </remarks>
@@ -140,6 +161,7 @@ internal sealed unsafe partial class NetworkWorkspace
     {
         int np = _np, ip = _ip, op = _op, bp = _bp, rows = TileKernel.Rows;
         int tiles = RoundUp(_n, rows) / rows;
+        float* states = _rate ? _r!.Pointer : _h.Pointer; // what W and C multiply: h, or the rates φ(h) of the rate cell
         long seq = (long)_t * bp;
         for (int i = part; i < tiles; i += parts)
         {
@@ -160,7 +182,7 @@ internal sealed unsafe partial class NetworkWorkspace
                 int len = (int)(Math.Min(k1, seq) - k0);
                 for (int i = part; i < tiles; i += parts)
                 {
-                    TileKernel.RowStrip<TS, TV>(_p.Pointer + k0 * np + i * rows, 1, np, len, _h.Pointer + k0 * np, np, _dw.Pointer + (long)i * rows * np, np, np, load: true);
+                    TileKernel.RowStrip<TS, TV>(_p.Pointer + k0 * np + i * rows, 1, np, len, states + k0 * np, np, _dw.Pointer + (long)i * rows * np, np, np, load: true);
                 }
 
                 if (part == 0)
@@ -178,7 +200,7 @@ internal sealed unsafe partial class NetworkWorkspace
                 int len = (int)(k1 - from);
                 for (int o = 0; o < op; o += rows)
                 {
-                    TileKernel.RowStrip<TS, TV>(_err.Pointer + (from - bp) * op + o, 1, op, len, _h.Pointer + from * np, np, _dc.Pointer + (long)o * np, np, np, load: true);
+                    TileKernel.RowStrip<TS, TV>(_err.Pointer + (from - bp) * op + o, 1, op, len, states + from * np, np, _dc.Pointer + (long)o * np, np, np, load: true);
                 }
             }
         }

@@ -9,7 +9,7 @@ internal sealed unsafe partial class NetworkWorkspace
 {
     /// <summary>
     /// Runs trials [r0, r1) (a multiple of 4 apart) through all T steps; keeps φ′(a) in P when
-    /// <paramref name="keepDerivative"/>; writes the readout Y.
+    /// <paramref name="keepDerivative"/>; writes the readout Y. The rate cell runs <see cref="ForwardRate"/> instead.
     /// </summary>
     /// <remarks>
     /// Per step and 4-trial tile: Z = X̃_t [Uᵀ; bᵀ] + H_{t−1} Wᵀ (one micro-kernel pass, input terms first), then the epilogue
@@ -17,6 +17,12 @@ internal sealed unsafe partial class NetworkWorkspace
     /// </remarks>
     public void Forward(int r0, int r1, bool keepDerivative)
     {
+        if (_rate)
+        {
+            ForwardRate(r0, r1);
+            return;
+        }
+
         switch (_wide, _activation)
         {
             case (true, ActivationKind.Tanh): Forward<Simd512, Vector512<float>, TanhVector>(r0, r1, keepDerivative); break;

@@ -10,7 +10,8 @@ namespace Engine.Backends.Cpu;
 /// <remarks>
 /// Internal layouts are time-major so that one step of all trials is one contiguous (Bp × Np) matrix:
 /// H [T+1][Bp][Np] (row block 0 is h₀), P [T][Bp][Np] (noise σ√α ξ, then φ′(a), then δ in place),
-/// X̃ [T][Bp][Ip] (inputs with a trailing 1 for the bias), Y and errors [T][Bp][Op]. Bp rounds B up to a multiple
+/// X̃ [T][Bp][Ip] (inputs with a trailing 1 for the bias), Y and errors [T][Bp][Op]; the rate cell adds the rates
+/// R = φ(H) [T+1][Bp][Np] and the back-projection Q = δ W [Bp][Np] (its P holds noise, then δ). Bp rounds B up to a multiple
 /// of 4, Np rounds N up to 16, Ip rounds I + 1 up to 4, Op rounds O up to 4. Padding is zero and stays zero
 /// (padded trials carry zero error, so they add nothing to any gradient). A workspace serves one network at a
 /// time; it is sized on first use for (B, T) and reused.
@@ -21,7 +22,7 @@ internal sealed unsafe partial class NetworkWorkspace
 
     private readonly int _n, _ni, _no, _np, _ip, _op;
     private readonly float _alpha, _noiseScale;
-    private readonly bool _learnedH0, _wide;
+    private readonly bool _learnedH0, _wide, _rate;
     private readonly ActivationKind _activation;
     private readonly ParameterLayout _layout;
 
@@ -36,6 +37,9 @@ internal sealed unsafe partial class NetworkWorkspace
     private int _b, _bp, _t;
     private AlignedBuffer _h = null!, _p = null!, _x = null!, _y = null!, _err = null!, _g = null!;
 
+    // Rate cell only: R = φ(H) [T+1][Bp][Np] and Q = δ_t W [Bp][Np]; null for the other cells.
+    private AlignedBuffer? _r, _q;
+
     /// <summary>Creates the packed-parameter and gradient buffers for one network of <paramref name="spec"/>.</summary>
     public NetworkWorkspace(EnsembleSpec spec, bool wide)
     {
@@ -48,6 +52,7 @@ internal sealed unsafe partial class NetworkWorkspace
         _alpha = spec.EffectiveAlpha;
         _noiseScale = spec.NoiseStd * MathF.Sqrt(_alpha);
         _learnedH0 = spec.InitialState == InitialStateKind.Learned;
+        _rate = spec.Cell == CellType.Rate;
         _activation = spec.Activation;
         _layout = spec.Layout;
         _wide = wide;
@@ -91,6 +96,11 @@ internal sealed unsafe partial class NetworkWorkspace
         _y = Fit(_y, rows * _op);
         _err = Fit(_err, rows * _op);
         _g = Fit(_g, (long)_bp * _np);
+        if (_rate)
+        {
+            _r = Fit(_r, (rows + _bp) * _np);
+            _q = Fit(_q, (long)_bp * _np);
+        }
     }
 
     private static AlignedBuffer Fit(AlignedBuffer? buffer, long length)
