@@ -133,10 +133,10 @@ public sealed unsafe class CpuFixedPointSearch : FixedPointSearch
     {
         switch (_wide, _activation)
         {
-            case (true, ActivationKind.Tanh): RunTask<Simd512, Vector512<float>, TanhVector>(task, worker); break;
+            case (true, ActivationKind.Tanh): RunTask<Simd512, Vector512<float>, SearchTanh>(task, worker); break;
             case (true, ActivationKind.Relu): RunTask<Simd512, Vector512<float>, ReluVector>(task, worker); break;
             case (true, _): RunTask<Simd512, Vector512<float>, IdentityVector>(task, worker); break;
-            case (false, ActivationKind.Tanh): RunTask<Simd256, Vector256<float>, TanhVector>(task, worker); break;
+            case (false, ActivationKind.Tanh): RunTask<Simd256, Vector256<float>, SearchTanh>(task, worker); break;
             case (false, ActivationKind.Relu): RunTask<Simd256, Vector256<float>, ReluVector>(task, worker); break;
             default: RunTask<Simd256, Vector256<float>, IdentityVector>(task, worker); break;
         }
