@@ -8,8 +8,9 @@ namespace Engine.FixedPoints;
 
 /// <summary>The fast CPU Adam search: float32, the backend's register-blocked micro-kernel, long-lived worker threads.</summary>
 /// <remarks>
-/// Per network the seeds are the rows of two small matrix products per iteration: Z = H Wᵀ (S×N · N×N) and
-/// G = D W with D = φ′(Z + c) ⊙ R (R = α(φ(Z + c) − H)); the gradient is α (G − R) and Adam updates H in place.
+/// Per network the seeds are the rows of two small matrix products per iteration. Discrete and leaky cells: Z = H Wᵀ
+/// (S×N · N×N), R = α(φ(Z + c) − H), G = D W with D = φ′(Z + c) ⊙ R, gradient α (G − R). Rate cell: P = φ(H), Z = P Wᵀ,
+/// R = α(Z + c − H), G = R W, gradient α (φ′(H) ⊙ G − R). Adam updates H in place. tanh is <see cref="SearchTanh"/>.
 /// Work is split into tasks of up to 64 seeds of one network; a task runs all iterations of a chunk (between two
 /// schedule checks) tile by tile (4 seeds at a time), so a tile's states, moments and scratch stay in L1 while W and
 /// Wᵀ (packed once, rows padded to 16 floats) stay in L2. Seeds are independent, so results do not depend on the
@@ -25,6 +26,7 @@ public sealed unsafe class CpuFixedPointSearch : FixedPointSearch
     private Net[] _nets = [];
     private int _seeds, _n, _np, _sp, _blocks, _first, _count, _maxIterations;
     private float _alpha, _tolerance;
+    private bool _rate;
     private ActivationKind _activation;
     private double[] _lr = [];
 
@@ -49,6 +51,7 @@ public sealed unsafe class CpuFixedPointSearch : FixedPointSearch
         _sp = (_seeds + 3) / 4 * 4;
         _blocks = (_sp + RowsPerTask - 1) / RowsPerTask;
         _alpha = spec.EffectiveAlpha;
+        _rate = spec.Cell == CellType.Rate;
         _activation = spec.Activation;
         _tolerance = (float)options.Tolerance;
         _maxIterations = options.MaxIterations;
@@ -173,8 +176,16 @@ public sealed unsafe class CpuFixedPointSearch : FixedPointSearch
                     break;
                 }
 
-                // Z = H Wᵀ for the 4 rows, then r, φ′ ⊙ r and q per row.
-                TileKernel.RowStrip<TS, TV>(h, np, 1, n, net.Wt.Pointer, np, z, np, np, load: false);
+                // Z = H Wᵀ (rate: Z = φ(H) Wᵀ, φ(H) kept in d) for the 4 rows, then r, φ′ ⊙ r and q per row.
+                if (_rate)
+                {
+                    for (int c = 0; c < 4 * np; c += lanes)
+                    {
+                        TS.Store(TA.Apply<TS, TV>(TS.Load(h + c)), d + c);
+                    }
+                }
+
+                TileKernel.RowStrip<TS, TV>(_rate ? d : h, np, 1, n, net.Wt.Pointer, np, z, np, np, load: false);
                 bool update = false;
                 for (int k = 0; k < 4; k++)
                 {
@@ -185,13 +196,25 @@ public sealed unsafe class CpuFixedPointSearch : FixedPointSearch
 
                     float* hk = h + k * np, zk = z + k * np, rk = rr + k * np, dk = d + k * np;
                     TV acc = TS.Splat(0f);
-                    for (int c = 0; c < np; c += lanes)
+                    if (_rate)
                     {
-                        TV a = TA.Apply<TS, TV>(TS.Add(TS.Load(zk + c), TS.Load(net.Drive.Pointer + c)));
-                        TV res = TS.Mul(alpha, TS.Sub(a, TS.Load(hk + c)));
-                        TS.Store(res, rk + c);
-                        TS.Store(TS.Mul(TA.Derivative<TS, TV>(a), res), dk + c);
-                        acc = TS.Fma(res, res, acc);
+                        for (int c = 0; c < np; c += lanes)
+                        {
+                            TV res = TS.Mul(alpha, TS.Sub(TS.Add(TS.Load(zk + c), TS.Load(net.Drive.Pointer + c)), TS.Load(hk + c)));
+                            TS.Store(res, rk + c);
+                            acc = TS.Fma(res, res, acc);
+                        }
+                    }
+                    else
+                    {
+                        for (int c = 0; c < np; c += lanes)
+                        {
+                            TV a = TA.Apply<TS, TV>(TS.Add(TS.Load(zk + c), TS.Load(net.Drive.Pointer + c)));
+                            TV res = TS.Mul(alpha, TS.Sub(a, TS.Load(hk + c)));
+                            TS.Store(res, rk + c);
+                            TS.Store(TS.Mul(TA.Derivative<TS, TV>(a), res), dk + c);
+                            acc = TS.Fma(res, res, acc);
+                        }
                     }
 
                     float q = TS.Sum(TS.Mul(half, acc));
@@ -216,8 +239,8 @@ public sealed unsafe class CpuFixedPointSearch : FixedPointSearch
                     continue;
                 }
 
-                // G = D W; gradient α (G − R); Adam on the active rows.
-                TileKernel.RowStrip<TS, TV>(d, np, 1, n, net.W.Pointer, np, g, np, np, load: false);
+                // G = D W (rate: G = R W); gradient α (G − R) (rate: α (φ′(H) ⊙ G − R)); Adam on the active rows.
+                TileKernel.RowStrip<TS, TV>(_rate ? rr : d, np, 1, n, net.W.Pointer, np, g, np, np, load: false);
                 var coef = AdamMath.Coefficients(lr, it + 1, 1f);
                 TV step = TS.Splat(coef.StepSize), inv = TS.Splat(coef.InvSqrtBias2);
                 for (int k = 0; k < 4; k++)
@@ -227,10 +250,11 @@ public sealed unsafe class CpuFixedPointSearch : FixedPointSearch
                         continue;
                     }
 
-                    float* hk = h + k * np, mk = m + k * np, vk = v + k * np, gk = g + k * np, rk = rr + k * np;
+                    float* hk = h + k * np, mk = m + k * np, vk = v + k * np, gk = g + k * np, rk = rr + k * np, pk = d + k * np;
                     for (int c = 0; c < np; c += lanes)
                     {
-                        TV grad = TS.Mul(alpha, TS.Sub(TS.Load(gk + c), TS.Load(rk + c)));
+                        TV back = _rate ? TS.Mul(TA.Derivative<TS, TV>(TS.Load(pk + c)), TS.Load(gk + c)) : TS.Load(gk + c);
+                        TV grad = TS.Mul(alpha, TS.Sub(back, TS.Load(rk + c)));
                         TV mn = TS.Fma(b1, TS.Load(mk + c), TS.Mul(c1, grad));
                         TV vn = TS.Fma(b2, TS.Load(vk + c), TS.Mul(c2, TS.Mul(grad, grad)));
                         TS.Store(mn, mk + c);
