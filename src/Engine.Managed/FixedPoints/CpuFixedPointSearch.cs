@@ -25,7 +25,7 @@ public sealed unsafe class CpuFixedPointSearch : FixedPointSearch
     private AlignedBuffer[] _scratch = [];
     private Net[] _nets = [];
     private int _seeds, _n, _np, _sp, _blocks, _first, _count, _maxIterations;
-    private float _alpha, _tolerance;
+    private float _alpha, _tolerance, _epsilon;
     private bool _rate;
     private ActivationKind _activation;
     private double[] _lr = [];
@@ -54,6 +54,7 @@ public sealed unsafe class CpuFixedPointSearch : FixedPointSearch
         _rate = spec.Cell == CellType.Rate;
         _activation = spec.Activation;
         _tolerance = (float)options.Tolerance;
+        _epsilon = (float)options.Epsilon;
         _maxIterations = options.MaxIterations;
         var drive = problem.Drive();
         _nets = new Net[spec.Networks];
@@ -157,7 +158,7 @@ public sealed unsafe class CpuFixedPointSearch : FixedPointSearch
         float lr = (float)_lr[task / _blocks];
         TV alpha = TS.Splat(_alpha), half = TS.Splat(0.5f);
         TV b1 = TS.Splat(AdamMath.Beta1), c1 = TS.Splat(1f - AdamMath.Beta1);
-        TV b2 = TS.Splat(AdamMath.Beta2), c2 = TS.Splat(1f - AdamMath.Beta2), eps = TS.Splat(AdamMath.Epsilon);
+        TV b2 = TS.Splat(AdamMath.Beta2), c2 = TS.Splat(1f - AdamMath.Beta2), eps = TS.Splat(_epsilon);
         for (int r = r0; r < r1; r += 4)
         {
             float* h = net.H.Pointer + (long)r * np;

@@ -23,7 +23,7 @@ public sealed class IlgpuFixedPointSearch : FixedPointSearch
     private DeviceBuffer<int>? _status, _iterations;
     private DeviceBuffer<AdamCoefficients>? _coefficients;
     private int _e, _s, _n, _stride, _activation, _rate, _maxIterations;
-    private float _alpha, _tolerance;
+    private float _alpha, _tolerance, _epsilon;
 
     /// <summary>Runs on <paramref name="backend"/>'s accelerator (which stays owned by the caller).</summary>
     /// <exception cref="ArgumentException">The backend is not an ILGPU backend.</exception>
@@ -53,6 +53,7 @@ public sealed class IlgpuFixedPointSearch : FixedPointSearch
         (_e, _s, _n, _stride) = (spec.Networks, problem.SeedsPerNetwork, spec.Hidden, spec.Layout.Stride);
         _rate = spec.Cell == Model.CellType.Rate ? 1 : 0;
         (_activation, _alpha, _tolerance, _maxIterations) = ((int)spec.Activation, spec.EffectiveAlpha, (float)options.Tolerance, options.MaxIterations);
+        _epsilon = (float)options.Epsilon;
         long cells = (long)_e * _s * _n;
         _params = new DeviceBuffer<float>(_backend, problem.Parameters.Length);
         _drive = new DeviceBuffer<float>(_backend, _e * _n);
@@ -84,7 +85,7 @@ public sealed class IlgpuFixedPointSearch : FixedPointSearch
         {
             for (int e = 0; e < _e; e++)
             {
-                coefficients[k * _e + e] = AdamMath.Coefficients((float)learningRates[e], first + k + 1, 1f);
+                coefficients[k * _e + e] = AdamMath.Coefficients((float)learningRates[e], first + k + 1, 1f, _epsilon);
             }
         }
 

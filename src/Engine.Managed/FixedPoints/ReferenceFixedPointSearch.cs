@@ -124,7 +124,7 @@ public sealed class ReferenceFixedPointSearch : FixedPointSearch
                         int k = row * n + j;
                         _m[k] = AdamMath.Beta1 * _m[k] + (1 - AdamMath.Beta1) * g;
                         _v[k] = AdamMath.Beta2 * _v[k] + (1 - AdamMath.Beta2) * g * g;
-                        h[j] -= learningRates[net] * (_m[k] / bias1) / (Math.Sqrt(_v[k] / bias2) + AdamMath.Epsilon);
+                        h[j] -= learningRates[net] * (_m[k] / bias1) / (Math.Sqrt(_v[k] / bias2) + _o.Epsilon);
                     }
                 }
             }
