@@ -97,6 +97,35 @@ public sealed class FixedPointScienceTests
         }
     }
 
+    [Test]
+    public void EigenDecomposition_VectorsSatisfyAvEqualsLambdaV_WithComplexPairs()
+    {
+        const int n = 9;
+        var rng = new Random(3);
+        var a = Enumerable.Range(0, n * n).Select(_ => rng.NextDouble() * 2 - 1).ToArray();
+        var (values, vectors) = FixedPointAnalysis.EigenDecomposition(a, n);
+        Assert.That(values, Is.EqualTo(FixedPointAnalysis.Eigenvalues(a, n)), "same values and order as Eigenvalues");
+        Assert.That(values.Count(l => l.Imaginary != 0), Is.GreaterThan(0), "the test matrix has complex pairs");
+        for (int j = 0; j < n; j++)
+        {
+            double norm = 0, residual = 0;
+            for (int i = 0; i < n; i++)
+            {
+                var s = -values[j] * vectors[i * n + j];
+                for (int k = 0; k < n; k++)
+                {
+                    s += a[i * n + k] * vectors[k * n + j];
+                }
+
+                residual = Math.Max(residual, s.Magnitude);
+                norm += vectors[i * n + j].Magnitude * vectors[i * n + j].Magnitude;
+            }
+
+            Assert.That(residual, Is.LessThan(1e-12), $"‖A v − λ v‖∞ for λ[{j}] = {values[j]}");
+            Assert.That(norm, Is.EqualTo(1).Within(1e-12), "unit norm");
+        }
+    }
+
     public static IEnumerable<TestCaseData> Cells()
     {
         yield return new TestCaseData(new EnsembleSpec { Networks = 1, Hidden = 7, Inputs = 3, Outputs = 1 }).SetArgDisplayNames("discrete_tanh");

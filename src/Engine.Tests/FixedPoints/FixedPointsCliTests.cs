@@ -42,7 +42,7 @@ public sealed class FixedPointsCliTests
         Assert.That(code, Is.EqualTo(0), err);
         Assert.That(output, Does.Contain("network   1:"));
         string fp = Path.Combine(run, "fixed-points");
-        foreach (var f in new[] { "fixed_points.json", "spectra.png", "network_000.png", "network_001.png", "network_000/points.npy", "network_001/eigenvalues.npy", "network_000/seed_status.npy" })
+        foreach (var f in new[] { "fixed_points.json", "spectra.png", "network_000.png", "network_001.png", "network_000/points.npy", "network_001/eigenvalues.npy", "network_001/eigenvectors.npy", "network_000/seed_status.npy" })
         {
             Assert.That(File.Exists(Path.Combine(fp, f)), Is.True, f);
         }
