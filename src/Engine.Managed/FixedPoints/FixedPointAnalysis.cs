@@ -250,7 +250,7 @@ public static class FixedPointAnalysis
     /// <summary>Eigenvalues (sorted as <see cref="FixedPointAnalysis.Eigenvalues(double[], int)"/>) and unit right eigenvectors of a real N×N row-major matrix, in float64.</summary>
     /// <remarks>
     /// MathNet's non-symmetric EVD stores a complex pair's vectors as two real columns (a, b), v = a ± i b; each pair is
-    /// matched to its eigenvalue by the smaller residual ‖A v − λ v‖. Vectors [N×N] row-major, column j for eigenvalue j.
+    /// matched to its eigenvalue by the smaller residual on v's largest entry. Vectors [N×N] row-major, column j for eigenvalue j.
     /// </remarks>
     public static (Complex[] Values, Complex[] Vectors) EigenDecomposition(double[] matrix, int n)
     {
@@ -301,26 +301,30 @@ public static class FixedPointAnalysis
         return (sortedValues, vectors);
     }
 
-    /// <summary>True if ‖A v − λ v‖ ≤ ‖A v̄ − λ v̄‖ = ‖A v − λ̄ v‖ (A real, so one product A v serves both).</summary>
+    /// <summary>
+    /// True if v (rather than v̄) belongs to λ: on the row i of the largest |v_i|, |(A v)_i − λ v_i| ≤ |(A v)_i − λ̄ v_i|
+    /// (A real, so A v̄ = conj(A v); the two candidates differ there by 2 |Im λ| |v_i|, far above rounding).
+    /// </summary>
     private static bool PairMatches(double[] a, int n, Complex lambda, Complex[] v)
     {
-        double same = 0, other = 0;
-        var conj = Complex.Conjugate(lambda);
-        for (int i = 0; i < n; i++)
+        int i = 0;
+        for (int k = 1; k < n; k++)
         {
-            double re = 0, im = 0;
-            for (int k = 0; k < n; k++)
+            if (v[k].Magnitude > v[i].Magnitude)
             {
-                re += a[i * n + k] * v[k].Real;
-                im += a[i * n + k] * v[k].Imaginary;
+                i = k;
             }
-
-            var av = new Complex(re, im);
-            same += (av - lambda * v[i]).Magnitude;
-            other += (av - conj * v[i]).Magnitude;
         }
 
-        return same <= other;
+        double re = 0, im = 0;
+        for (int k = 0; k < n; k++)
+        {
+            re += a[i * n + k] * v[k].Real;
+            im += a[i * n + k] * v[k].Imaginary;
+        }
+
+        var av = new Complex(re, im);
+        return (av - lambda * v[i]).Magnitude <= (av - Complex.Conjugate(lambda) * v[i]).Magnitude;
     }
 
     /// <summary>Eigenvalues of a real N×N row-major matrix in float64, sorted by decreasing modulus (ties: by real, then imaginary part).</summary>
