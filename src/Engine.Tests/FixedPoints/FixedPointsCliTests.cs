@@ -49,6 +49,18 @@ public sealed class FixedPointsCliTests
     }
 
     [Test]
+    public void FixedPoints_OnARateCellRun_SearchesOnTheCpuPath()
+    {
+        string run = Path.Combine(_dir, "rate");
+        var (code, _, err) = Cli("train", "--networks", "1", "--hidden", "6", "--trials", "4", "--steps", "10", "--max-epochs", "3", "--parameterization", "mup", "--backend", "reference", "--out", run);
+        Assert.That(code, Is.EqualTo(0), err);
+        (code, var output, err) = Cli("fixed-points", run, "--seeds", "16", "--max-iterations", "300", "--backend", "cpu");
+        Assert.That(code, Is.EqualTo(0), err);
+        Assert.That(output, Does.Contain("search: cpu").And.Contain("network   0:"));
+        Assert.That(File.Exists(Path.Combine(run, "fixed-points", "network_000", "eigenvectors.npy")), Is.True);
+    }
+
+    [Test]
     public void FixedPoints_BadInput_IsOneClearError()
     {
         string junk = Path.Combine(_dir, "checkpoint.rnn");
