@@ -32,9 +32,15 @@ public sealed unsafe class CpuFixedPointSearch : FixedPointSearch
 
     /// <summary>Creates the search with <paramref name="threads"/> workers (0 = one per core).</summary>
     public CpuFixedPointSearch(int threads = 0)
+        : this(threads, Vector512.IsHardwareAccelerated)
+    {
+    }
+
+    /// <summary>Creates the search on 512-bit vectors (<paramref name="wide"/>, where accelerated) or 256-bit ones (tests of the fallback).</summary>
+    internal CpuFixedPointSearch(int threads, bool wide)
     {
         _pool = new WorkerPool(threads <= 0 ? Environment.ProcessorCount : threads);
-        _wide = Vector512.IsHardwareAccelerated;
+        _wide = wide && Vector512.IsHardwareAccelerated;
         _task = RunTask;
     }
 

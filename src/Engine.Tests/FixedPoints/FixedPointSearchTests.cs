@@ -93,6 +93,23 @@ public sealed class FixedPointSearchTests(string backendName)
         }
     }
 
+    [TestCaseSource(nameof(Shapes))]
+    public void Search_On256BitVectors_MatchesReference_OddShapes(EnsembleSpec spec, int seeds)
+    {
+        if (backendName != "cpu")
+        {
+            Assert.Ignore("the 256-bit fallback belongs to the cpu search");
+        }
+
+        var problem = RandomProblem(spec, seeds, 22);
+        var options = new AdamSearchOptions { LearningRate = 0.01, MaxIterations = 25, CheckInterval = 1000, Tolerance = 0 };
+        using var reference = new ReferenceFixedPointSearch();
+        var expected = reference.Search(problem, options);
+        using var search = new CpuFixedPointSearch(2, wide: false);
+        var actual = search.Search(problem, options);
+        TestData.AssertClose(actual.States, expected.States, Tol, Tol * 0.2, "states");
+    }
+
     [Test]
     public void Search_NonFiniteSeed_IsFlaggedAndLeavesOthersAlone()
     {
