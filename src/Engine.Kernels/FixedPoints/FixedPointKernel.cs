@@ -6,16 +6,29 @@ namespace Engine.Kernels.FixedPoints;
 /// The Adam fixed-point search as three kernels per iteration: residual, assessment, update.
 /// </summary>
 /// <remarks>
-/// For seed h of network e with constant drive c = U u + b: z = W h + c, a = φ(z), r = F(h) − h = α (a − h),
-/// q = ½‖r‖², ∇q = (J − I)ᵀ r = α (Wᵀ (φ′(z) ⊙ r) − r). Per iteration: <see cref="Residual"/> (thread per
-/// element of [E][S][N]), <see cref="Assess"/> (thread per seed: q, convergence, non-finite, budget) and
-/// <see cref="Update"/> (thread per element: gradient and <see cref="AdamMath.Update"/>). Seeds that left the
-/// Active state are skipped by all three. The class name avoids the <c>*Kernels</c> suffix so the RNN kernel
+/// For seed h of network e with constant drive c = U u + b. Discrete and leaky cells: z = W h + c, a = φ(z),
+/// r = F(h) − h = α (a − h), ∇q = (J − I)ᵀ r = α (Wᵀ (φ′(z) ⊙ r) − r). Rate cell: p = φ(h), r = α (W p + c − h),
+/// ∇q = α (φ′(h) ⊙ (Wᵀ r) − r). q = ½‖r‖². Per iteration: <see cref="Activate"/> (rate cell only: p = φ(h) into
+/// the scaled buffer, thread per element of [E][S][N]), <see cref="Residual"/> (thread per element),
+/// <see cref="Assess"/> (thread per seed: q, convergence, non-finite, budget) and <see cref="Update"/> (thread per
+/// element: gradient and <see cref="AdamMath.Update"/>). Seeds that left the Active state are skipped by all four. The class name avoids the <c>*Kernels</c> suffix so the RNN kernel
 /// catalogue test keeps its own count; these kernels have their own PTX compile test.
 /// </remarks>
 public static class FixedPointKernel
 {
-    /// <summary>r and φ′ ⊙ r for element (e, s, i) of an active seed.</summary>
+    /// <summary>Rate cell: p = φ(h) for element (e, s, j) of an active seed, into <see cref="FixedPointSearchArgs.Scaled"/>.</summary>
+    public static void Activate(FixedPointSearchArgs a)
+    {
+        int idx = Grid.GlobalIndex.X;
+        if (idx >= a.Networks * a.Seeds * a.Hidden || a.Status[idx / a.Hidden] != SearchStatusCode.Active)
+        {
+            return;
+        }
+
+        a.Scaled[idx] = ActivationCode.Apply(a.Activation, a.States[idx]);
+    }
+
+    /// <summary>r for element (e, s, i) of an active seed, and (discrete, leaky) φ′(z) ⊙ r; the rate cell reads p = φ(h) from <see cref="Activate"/>.</summary>
     public static void Residual(FixedPointSearchArgs a)
     {
         int idx = Grid.GlobalIndex.X;
@@ -36,6 +49,17 @@ public static class FixedPointKernel
         int w = e * a.Stride + i * n;
         int h = row * n;
         float z = a.Drive[e * n + i];
+        if (a.Rate != 0)
+        {
+            for (int j = 0; j < n; j++)
+            {
+                z += a.Parameters[w + j] * a.Scaled[h + j];
+            }
+
+            a.Residual[idx] = a.Alpha * (z - a.States[h + i]);
+            return;
+        }
+
         for (int j = 0; j < n; j++)
         {
             z += a.Parameters[w + j] * a.States[h + j];
@@ -83,7 +107,7 @@ public static class FixedPointKernel
         }
     }
 
-    /// <summary>∇q for element (e, s, j) of an active seed and one Adam step on h.</summary>
+    /// <summary>∇q for element (e, s, j) of an active seed and one Adam step on h (the rate cell scales Wᵀ r by φ′(h) from p).</summary>
     public static void Update(FixedPointSearchArgs a)
     {
         int idx = Grid.GlobalIndex.X;
@@ -104,9 +128,21 @@ public static class FixedPointKernel
         int w = e * a.Stride + j;
         int d = row * n;
         float g = 0f;
-        for (int i = 0; i < n; i++)
+        if (a.Rate != 0)
         {
-            g += a.Parameters[w + i * n] * a.Scaled[d + i];
+            for (int i = 0; i < n; i++)
+            {
+                g += a.Parameters[w + i * n] * a.Residual[d + i];
+            }
+
+            g *= ActivationCode.DerivativeFromOutput(a.Activation, a.Scaled[idx]);
+        }
+        else
+        {
+            for (int i = 0; i < n; i++)
+            {
+                g += a.Parameters[w + i * n] * a.Scaled[d + i];
+            }
         }
 
         g = a.Alpha * (g - a.Residual[idx]);

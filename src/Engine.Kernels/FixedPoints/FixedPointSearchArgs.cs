@@ -23,7 +23,7 @@ public static class SearchStatusCode
 
 /// <summary>Arguments of the Adam fixed-point search kernels (<see cref="FixedPointKernel"/>).</summary>
 /// <remarks>
-/// E networks, S seeds each, N hidden units. Parameters [E][P] in the engine's layout (W at offset 0, N×N,
+/// E networks, S seeds each, N hidden units; <see cref="Rate"/> selects the rate cell's map (W φ(h)) over the discrete/leaky one (φ(W h)). Parameters [E][P] in the engine's layout (W at offset 0, N×N,
 /// row i = unit i's incoming weights); drive [E][N] = U u + b for the constant input u; states, Adam moments,
 /// residuals and scaled residuals [E][S][N]; q, status and iteration counts [E][S]; Adam coefficients [E].
 /// </remarks>
@@ -31,7 +31,7 @@ public readonly struct FixedPointSearchArgs
 {
     /// <summary>Creates the pack.</summary>
     public FixedPointSearchArgs(
-        int networks, int seeds, int hidden, int stride, int activation, float alpha, float tolerance,
+        int networks, int seeds, int hidden, int stride, int activation, int rate, float alpha, float tolerance,
         int iteration, int maxIterations,
         ArrayView<float> parameters, ArrayView<float> drive, ArrayView<float> states,
         ArrayView<float> firstMoment, ArrayView<float> secondMoment, ArrayView<float> residual, ArrayView<float> scaled,
@@ -42,6 +42,7 @@ public readonly struct FixedPointSearchArgs
         Hidden = hidden;
         Stride = stride;
         Activation = activation;
+        Rate = rate;
         Alpha = alpha;
         Tolerance = tolerance;
         Iteration = iteration;
@@ -74,6 +75,9 @@ public readonly struct FixedPointSearchArgs
     /// <summary><see cref="ActivationCode"/> of φ.</summary>
     public readonly int Activation;
 
+    /// <summary>1 for the rate cell (F = (1 − α) h + α (W φ(h) + c)), 0 otherwise.</summary>
+    public readonly int Rate;
+
     /// <summary>α (1 for the discrete cell).</summary>
     public readonly float Alpha;
 
@@ -104,7 +108,7 @@ public readonly struct FixedPointSearchArgs
     /// <summary>r = F(h) − h, [E][S][N].</summary>
     public readonly ArrayView<float> Residual;
 
-    /// <summary>φ′(z) ⊙ r, [E][S][N].</summary>
+    /// <summary>φ′(z) ⊙ r (discrete, leaky) or p = φ(h) (rate), [E][S][N].</summary>
     public readonly ArrayView<float> Scaled;
 
     /// <summary>q = ½‖r‖², [E][S].</summary>

@@ -8,8 +8,9 @@ namespace Engine.FixedPoints;
 
 /// <summary>The fast CPU Adam search: float32, the backend's register-blocked micro-kernel, long-lived worker threads.</summary>
 /// <remarks>
-/// Per network the seeds are the rows of two small matrix products per iteration: Z = H Wᵀ (S×N · N×N) and
-/// G = D W with D = φ′(Z + c) ⊙ R (R = α(φ(Z + c) − H)); the gradient is α (G − R) and Adam updates H in place.
+/// Per network the seeds are the rows of two small matrix products per iteration. Discrete and leaky cells: Z = H Wᵀ
+/// (S×N · N×N), R = α(φ(Z + c) − H), G = D W with D = φ′(Z + c) ⊙ R, gradient α (G − R). Rate cell: P = φ(H), Z = P Wᵀ,
+/// R = α(Z + c − H), G = R W, gradient α (φ′(H) ⊙ G − R). Adam updates H in place. tanh is <see cref="SearchTanh"/>.
 /// Work is split into tasks of up to 64 seeds of one network; a task runs all iterations of a chunk (between two
 /// schedule checks) tile by tile (4 seeds at a time), so a tile's states, moments and scratch stay in L1 while W and
 /// Wᵀ (packed once, rows padded to 16 floats) stay in L2. Seeds are independent, so results do not depend on the
@@ -24,15 +25,22 @@ public sealed unsafe class CpuFixedPointSearch : FixedPointSearch
     private AlignedBuffer[] _scratch = [];
     private Net[] _nets = [];
     private int _seeds, _n, _np, _sp, _blocks, _first, _count, _maxIterations;
-    private float _alpha, _tolerance;
+    private float _alpha, _tolerance, _epsilon;
+    private bool _rate;
     private ActivationKind _activation;
     private double[] _lr = [];
 
     /// <summary>Creates the search with <paramref name="threads"/> workers (0 = one per core).</summary>
     public CpuFixedPointSearch(int threads = 0)
+        : this(threads, Vector512.IsHardwareAccelerated)
+    {
+    }
+
+    /// <summary>Creates the search on 512-bit vectors (<paramref name="wide"/>, where accelerated) or 256-bit ones (tests of the fallback).</summary>
+    internal CpuFixedPointSearch(int threads, bool wide)
     {
         _pool = new WorkerPool(threads <= 0 ? Environment.ProcessorCount : threads);
-        _wide = Vector512.IsHardwareAccelerated;
+        _wide = wide && Vector512.IsHardwareAccelerated;
         _task = RunTask;
     }
 
@@ -49,8 +57,10 @@ public sealed unsafe class CpuFixedPointSearch : FixedPointSearch
         _sp = (_seeds + 3) / 4 * 4;
         _blocks = (_sp + RowsPerTask - 1) / RowsPerTask;
         _alpha = spec.EffectiveAlpha;
+        _rate = spec.Cell == CellType.Rate;
         _activation = spec.Activation;
         _tolerance = (float)options.Tolerance;
+        _epsilon = (float)options.Epsilon;
         _maxIterations = options.MaxIterations;
         var drive = problem.Drive();
         _nets = new Net[spec.Networks];
@@ -133,10 +143,10 @@ public sealed unsafe class CpuFixedPointSearch : FixedPointSearch
     {
         switch (_wide, _activation)
         {
-            case (true, ActivationKind.Tanh): RunTask<Simd512, Vector512<float>, TanhVector>(task, worker); break;
+            case (true, ActivationKind.Tanh): RunTask<Simd512, Vector512<float>, SearchTanh>(task, worker); break;
             case (true, ActivationKind.Relu): RunTask<Simd512, Vector512<float>, ReluVector>(task, worker); break;
             case (true, _): RunTask<Simd512, Vector512<float>, IdentityVector>(task, worker); break;
-            case (false, ActivationKind.Tanh): RunTask<Simd256, Vector256<float>, TanhVector>(task, worker); break;
+            case (false, ActivationKind.Tanh): RunTask<Simd256, Vector256<float>, SearchTanh>(task, worker); break;
             case (false, ActivationKind.Relu): RunTask<Simd256, Vector256<float>, ReluVector>(task, worker); break;
             default: RunTask<Simd256, Vector256<float>, IdentityVector>(task, worker); break;
         }
@@ -154,7 +164,7 @@ public sealed unsafe class CpuFixedPointSearch : FixedPointSearch
         float lr = (float)_lr[task / _blocks];
         TV alpha = TS.Splat(_alpha), half = TS.Splat(0.5f);
         TV b1 = TS.Splat(AdamMath.Beta1), c1 = TS.Splat(1f - AdamMath.Beta1);
-        TV b2 = TS.Splat(AdamMath.Beta2), c2 = TS.Splat(1f - AdamMath.Beta2), eps = TS.Splat(AdamMath.Epsilon);
+        TV b2 = TS.Splat(AdamMath.Beta2), c2 = TS.Splat(1f - AdamMath.Beta2), eps = TS.Splat(_epsilon);
         for (int r = r0; r < r1; r += 4)
         {
             float* h = net.H.Pointer + (long)r * np;
@@ -173,8 +183,16 @@ public sealed unsafe class CpuFixedPointSearch : FixedPointSearch
                     break;
                 }
 
-                // Z = H Wᵀ for the 4 rows, then r, φ′ ⊙ r and q per row.
-                TileKernel.RowStrip<TS, TV>(h, np, 1, n, net.Wt.Pointer, np, z, np, np, load: false);
+                // Z = H Wᵀ (rate: Z = φ(H) Wᵀ, φ(H) kept in d) for the 4 rows, then r, φ′ ⊙ r and q per row.
+                if (_rate)
+                {
+                    for (int c = 0; c < 4 * np; c += lanes)
+                    {
+                        TS.Store(TA.Apply<TS, TV>(TS.Load(h + c)), d + c);
+                    }
+                }
+
+                TileKernel.RowStrip<TS, TV>(_rate ? d : h, np, 1, n, net.Wt.Pointer, np, z, np, np, load: false);
                 bool update = false;
                 for (int k = 0; k < 4; k++)
                 {
@@ -185,13 +203,25 @@ public sealed unsafe class CpuFixedPointSearch : FixedPointSearch
 
                     float* hk = h + k * np, zk = z + k * np, rk = rr + k * np, dk = d + k * np;
                     TV acc = TS.Splat(0f);
-                    for (int c = 0; c < np; c += lanes)
+                    if (_rate)
                     {
-                        TV a = TA.Apply<TS, TV>(TS.Add(TS.Load(zk + c), TS.Load(net.Drive.Pointer + c)));
-                        TV res = TS.Mul(alpha, TS.Sub(a, TS.Load(hk + c)));
-                        TS.Store(res, rk + c);
-                        TS.Store(TS.Mul(TA.Derivative<TS, TV>(a), res), dk + c);
-                        acc = TS.Fma(res, res, acc);
+                        for (int c = 0; c < np; c += lanes)
+                        {
+                            TV res = TS.Mul(alpha, TS.Sub(TS.Add(TS.Load(zk + c), TS.Load(net.Drive.Pointer + c)), TS.Load(hk + c)));
+                            TS.Store(res, rk + c);
+                            acc = TS.Fma(res, res, acc);
+                        }
+                    }
+                    else
+                    {
+                        for (int c = 0; c < np; c += lanes)
+                        {
+                            TV a = TA.Apply<TS, TV>(TS.Add(TS.Load(zk + c), TS.Load(net.Drive.Pointer + c)));
+                            TV res = TS.Mul(alpha, TS.Sub(a, TS.Load(hk + c)));
+                            TS.Store(res, rk + c);
+                            TS.Store(TS.Mul(TA.Derivative<TS, TV>(a), res), dk + c);
+                            acc = TS.Fma(res, res, acc);
+                        }
                     }
 
                     float q = TS.Sum(TS.Mul(half, acc));
@@ -216,8 +246,8 @@ public sealed unsafe class CpuFixedPointSearch : FixedPointSearch
                     continue;
                 }
 
-                // G = D W; gradient α (G − R); Adam on the active rows.
-                TileKernel.RowStrip<TS, TV>(d, np, 1, n, net.W.Pointer, np, g, np, np, load: false);
+                // G = D W (rate: G = R W); gradient α (G − R) (rate: α (φ′(H) ⊙ G − R)); Adam on the active rows.
+                TileKernel.RowStrip<TS, TV>(_rate ? rr : d, np, 1, n, net.W.Pointer, np, g, np, np, load: false);
                 var coef = AdamMath.Coefficients(lr, it + 1, 1f);
                 TV step = TS.Splat(coef.StepSize), inv = TS.Splat(coef.InvSqrtBias2);
                 for (int k = 0; k < 4; k++)
@@ -227,10 +257,11 @@ public sealed unsafe class CpuFixedPointSearch : FixedPointSearch
                         continue;
                     }
 
-                    float* hk = h + k * np, mk = m + k * np, vk = v + k * np, gk = g + k * np, rk = rr + k * np;
+                    float* hk = h + k * np, mk = m + k * np, vk = v + k * np, gk = g + k * np, rk = rr + k * np, pk = d + k * np;
                     for (int c = 0; c < np; c += lanes)
                     {
-                        TV grad = TS.Mul(alpha, TS.Sub(TS.Load(gk + c), TS.Load(rk + c)));
+                        TV back = _rate ? TS.Mul(TA.Derivative<TS, TV>(TS.Load(pk + c)), TS.Load(gk + c)) : TS.Load(gk + c);
+                        TV grad = TS.Mul(alpha, TS.Sub(back, TS.Load(rk + c)));
                         TV mn = TS.Fma(b1, TS.Load(mk + c), TS.Mul(c1, grad));
                         TV vn = TS.Fma(b2, TS.Load(vk + c), TS.Mul(c2, TS.Mul(grad, grad)));
                         TS.Store(mn, mk + c);

@@ -78,6 +78,9 @@ public sealed class FixedPoint
     /// <summary>Eigenvalues of ∂F/∂h by decreasing |λ|, or empty.</summary>
     public Complex[] Eigenvalues { get; set; } = [];
 
+    /// <summary>Right eigenvectors of ∂F/∂h, N×N row-major: column j (unit 2-norm) belongs to <see cref="Eigenvalues"/>[j]; or empty.</summary>
+    public Complex[] Eigenvectors { get; set; } = [];
+
     /// <summary>max|λ|.</summary>
     public double SpectralRadius => Eigenvalues.Length == 0 ? double.NaN : Eigenvalues[0].Magnitude;
 
@@ -241,7 +244,87 @@ public static class FixedPointAnalysis
         net.InputJacobian(point.State, ju);
         point.Jacobian = j;
         point.InputJacobian = ju;
-        point.Eigenvalues = Eigenvalues(j, n);
+        (point.Eigenvalues, point.Eigenvectors) = EigenDecomposition(j, n);
+    }
+
+    /// <summary>Eigenvalues (sorted as <see cref="FixedPointAnalysis.Eigenvalues(double[], int)"/>) and unit right eigenvectors of a real N×N row-major matrix, in float64.</summary>
+    /// <remarks>
+    /// MathNet's non-symmetric EVD stores a complex pair's vectors as two real columns (a, b), v = a ± i b; each pair is
+    /// matched to its eigenvalue by the smaller residual on v's largest entry. Vectors [N×N] row-major, column j for eigenvalue j.
+    /// </remarks>
+    public static (Complex[] Values, Complex[] Vectors) EigenDecomposition(double[] matrix, int n)
+    {
+        ArgumentNullException.ThrowIfNull(matrix);
+        Guard.Length(matrix.Length, (long)n * n, nameof(matrix), $"[{n}×{n}]");
+        var m = Matrix<double>.Build.Dense(n, n, (i, k) => matrix[i * n + k]);
+        var evd = m.Evd(Symmetricity.Asymmetric);
+        var values = evd.EigenValues.ToArray();
+        var raw = evd.EigenVectors;
+        var columns = new Complex[n][];
+        for (int j = 0; j < n; j++)
+        {
+            if (values[j].Imaginary == 0 || columns[j] is not null)
+            {
+                columns[j] ??= Enumerable.Range(0, n).Select(i => new Complex(raw[i, j], 0)).ToArray();
+                continue;
+            }
+
+            int partner = j + 1 < n ? j + 1 : j - 1;
+            var v = Enumerable.Range(0, n).Select(i => new Complex(raw[i, j], raw[i, partner])).ToArray();
+            var w = v.Select(Complex.Conjugate).ToArray();
+            if (!PairMatches(matrix, n, values[j], v))
+            {
+                (v, w) = (w, v);
+            }
+
+            columns[j] = v;
+            if (j + 1 < n)
+            {
+                columns[j + 1] = w;
+            }
+        }
+
+        var order = Enumerable.Range(0, n)
+            .OrderByDescending(k => values[k].Magnitude).ThenByDescending(k => values[k].Real).ThenByDescending(k => values[k].Imaginary).ToArray();
+        var sortedValues = order.Select(k => values[k]).ToArray();
+        var vectors = new Complex[n * n];
+        for (int c = 0; c < n; c++)
+        {
+            var col = columns[order[c]];
+            double norm = Math.Sqrt(col.Sum(x => x.Real * x.Real + x.Imaginary * x.Imaginary));
+            for (int i = 0; i < n; i++)
+            {
+                vectors[i * n + c] = norm > 0 ? col[i] / norm : col[i];
+            }
+        }
+
+        return (sortedValues, vectors);
+    }
+
+    /// <summary>
+    /// True if v (rather than v̄) belongs to λ: on the row i of the largest |v_i|, |(A v)_i − λ v_i| ≤ |(A v)_i − λ̄ v_i|
+    /// (A real, so A v̄ = conj(A v); the two candidates differ there by 2 |Im λ| |v_i|, far above rounding).
+    /// </summary>
+    private static bool PairMatches(double[] a, int n, Complex lambda, Complex[] v)
+    {
+        int i = 0;
+        for (int k = 1; k < n; k++)
+        {
+            if (v[k].Magnitude > v[i].Magnitude)
+            {
+                i = k;
+            }
+        }
+
+        double re = 0, im = 0;
+        for (int k = 0; k < n; k++)
+        {
+            re += a[i * n + k] * v[k].Real;
+            im += a[i * n + k] * v[k].Imaginary;
+        }
+
+        var av = new Complex(re, im);
+        return (av - lambda * v[i]).Magnitude <= (av - Complex.Conjugate(lambda) * v[i]).Magnitude;
     }
 
     /// <summary>Eigenvalues of a real N×N row-major matrix in float64, sorted by decreasing modulus (ties: by real, then imaginary part).</summary>

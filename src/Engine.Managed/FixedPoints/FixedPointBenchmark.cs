@@ -9,7 +9,10 @@ namespace Engine.FixedPoints;
 /// <remarks>
 /// E networks with PyTorch's init scaled by <c>gain</c> (W ~ U(−g/√N, g/√N)), S seeds each drawn from 𝒩(0, 0.5²), zero
 /// input. The search runs exactly <c>iterations</c> Adam updates (tolerance 0). FLOP counted once: 4N² per seed and
-/// iteration (z = W h and Wᵀ(φ′ ⊙ r)), ignoring O(N) elementwise work.
+/// iteration (z = W h and Wᵀ(φ′ ⊙ r)), ignoring O(N) elementwise work. Every stage reports wall time and the process's
+/// CPU time (all threads): on a shared machine the wall time also counts other processes' load, while CPU time divided
+/// by the work is the cost per core (<c>cpu_gflops</c> is GFLOP per CPU-second, <c>*_cpu_ms_per_point</c> CPU
+/// milliseconds per point).
 /// </remarks>
 public static class FixedPointBenchmark
 {
@@ -57,24 +60,29 @@ public static class FixedPointBenchmark
 
         search.Search(problem, options with { MaxIterations = Math.Min(iterations, 20) });
         var times = new List<double>();
+        var cpus = new List<double>();
         AdamSearchResult? last = null;
         for (int r = 0; r < Math.Max(1, repeats); r++)
         {
+            double cpu0 = CpuSeconds();
             var clock = Stopwatch.StartNew();
             last = search.Search(problem, options);
             times.Add(clock.Elapsed.TotalSeconds);
+            cpus.Add(CpuSeconds() - cpu0);
         }
 
         times.Sort();
-        double median = times[times.Count / 2];
-        double gflops = SearchFlops(networks, seeds, hidden, iterations) / median / 1e9;
+        cpus.Sort();
+        double median = times[times.Count / 2], cpuMedian = cpus[cpus.Count / 2];
+        double flops = SearchFlops(networks, seeds, hidden, iterations);
         Add(string.Create(CultureInfo.InvariantCulture,
-            $"fixed-points-search E={networks} S={seeds} N={hidden} iterations={iterations} impl={search.Name} median_s={median:F3} min_s={times[0]:F3} max_s={times[^1]:F3} gflops={gflops:F1}"));
+            $"fixed-points-search E={networks} S={seeds} N={hidden} iterations={iterations} impl={search.Name} median_s={median:F3} min_s={times[0]:F3} max_s={times[^1]:F3} gflops={flops / median / 1e9:F1} cpu_s={cpuMedian:F3} cpu_gflops={flops / cpuMedian / 1e9:F1}"));
 
         // Polish, Jacobians and eigenvalues of every seed (no de-duplication: the libtorch comparison's workload), then the default pipeline.
         foreach (bool dedup in new[] { false, true })
         {
             var frozen = Enumerable.Range(0, networks).Select(e => new FrozenNetwork(problem.Spec, problem.Parameters, e, new float[1])).ToArray();
+            double cpu0 = CpuSeconds();
             var clock = Stopwatch.StartNew();
             var candidates = Enumerable.Range(0, networks * seeds).Select(k => (Net: k / seeds, Point: new FixedPoint
             {
@@ -89,7 +97,7 @@ public static class FixedPointBenchmark
             }
 
             Parallel.ForEach(candidates, c => c.Point.Q = Polish.Run(frozen[c.Net], c.Point.State, 25).Q);
-            double polish = clock.Elapsed.TotalSeconds;
+            double polish = clock.Elapsed.TotalSeconds, polishCpu = CpuSeconds() - cpu0;
             if (dedup)
             {
                 candidates = candidates.GroupBy(c => c.Net)
@@ -98,13 +106,21 @@ public static class FixedPointBenchmark
             }
 
             clock.Restart();
+            cpu0 = CpuSeconds();
             Parallel.ForEach(candidates, c => FixedPointAnalysis.Linearize(frozen[c.Net], c.Point));
-            double eig = clock.Elapsed.TotalSeconds;
+            double eig = clock.Elapsed.TotalSeconds, eigCpu = CpuSeconds() - cpu0;
             int converged = candidates.Count(c => c.Point.Q < 1e-12);
             Add(string.Create(CultureInfo.InvariantCulture,
-                $"fixed-points-polish E={networks} S={seeds} N={hidden} dedup={dedup} points={candidates.Count} converged={converged} polish_s={polish:F3} linearize_s={eig:F3}"));
+                $"fixed-points-polish E={networks} S={seeds} N={hidden} dedup={dedup} points={candidates.Count} converged={converged} polish_s={polish:F3} linearize_s={eig:F3} polish_cpu_ms_per_point={1e3 * polishCpu / Math.Max(1, candidates.Count):F2} linearize_cpu_ms_per_point={1e3 * eigCpu / Math.Max(1, candidates.Count):F2}"));
         }
 
         return lines;
+    }
+
+    /// <summary>CPU time of this process, all threads, in seconds.</summary>
+    public static double CpuSeconds()
+    {
+        using var process = Process.GetCurrentProcess();
+        return process.TotalProcessorTime.TotalSeconds;
     }
 }

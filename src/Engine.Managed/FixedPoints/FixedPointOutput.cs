@@ -9,7 +9,8 @@ namespace Engine.FixedPoints;
 /// <summary>Writes a fixed-point analysis: .npy arrays and a JSON summary per network, a PCA figure per network, one spectra figure.</summary>
 /// <remarks>
 /// Per network e, in <c>network_eee/</c>: points.npy [K][N] (float64), q.npy [K], stable.npy [K] (1/0), saddle_index.npy [K],
-/// eigenvalues.npy [K][N][2] (real, imaginary; by decreasing modulus), jacobians.npy [K][N][N], input_jacobians.npy
+/// eigenvalues.npy [K][N][2] (real, imaginary; by decreasing modulus), eigenvectors.npy [K][N][N][2] (real, imaginary;
+/// [k, :, j] is the unit right eigenvector of eigenvalue j of point k), jacobians.npy [K][N][N], input_jacobians.npy
 /// [K][N][I], seed_q.npy [S] and seed_status.npy [S] (1 converged, 2 max iterations, 3 non-finite). Points are sorted by q.
 /// <c>fixed_points.json</c> summarises every network and point; <c>network_eee.png</c> projects the recorded
 /// trajectories [B][T][N] onto their top two principal components with stable points filled and unstable ones hollow;
@@ -37,6 +38,11 @@ public static class FixedPointOutput
             if (pts.All(p => p.Eigenvalues.Length == n))
             {
                 Npy.Write(Path.Combine(sub, "eigenvalues.npy"), pts.SelectMany(p => p.Eigenvalues.SelectMany(l => new[] { l.Real, l.Imaginary })).ToArray(), k, n, 2);
+                if (pts.All(p => p.Eigenvectors.Length == n * n))
+                {
+                    Npy.Write(Path.Combine(sub, "eigenvectors.npy"), pts.SelectMany(p => p.Eigenvectors.SelectMany(l => new[] { l.Real, l.Imaginary })).ToArray(), k, n, n, 2);
+                }
+
                 Npy.Write(Path.Combine(sub, "jacobians.npy"), pts.SelectMany(p => p.Jacobian).ToArray(), k, n, n);
                 Npy.Write(Path.Combine(sub, "input_jacobians.npy"), pts.SelectMany(p => p.InputJacobian).ToArray(), k, n, inputs);
             }

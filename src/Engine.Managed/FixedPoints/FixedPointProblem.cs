@@ -104,18 +104,21 @@ public sealed class FixedPointProblem
 
 /// <summary>Settings of the joint Adam search (FixedPointFinder's defaults where it has one).</summary>
 /// <remarks>
-/// Adam (β₁ 0.9, β₂ 0.999, ε 1e-8) on every seed's state with a learning rate per network, starting at
-/// <see cref="LearningRate"/> (1.0). Every <see cref="CheckInterval"/> iterations the network's mean q over its
-/// finite seeds is compared: if it rose since the last check, or has not improved on its best by 0.1% for
-/// <see cref="Patience"/> checks, the rate is multiplied by <see cref="DecayFactor"/> (down to
-/// <see cref="MinLearningRate"/>). A seed stops when q &lt; <see cref="Tolerance"/>; the search stops when no seed is
-/// active or after <see cref="MaxIterations"/> updates. The schedule is per network, so a network's result does
-/// not depend on the ensemble around it.
+/// Adam (β₁ 0.9, β₂ 0.999, ε = <see cref="Epsilon"/>, 0.01 as FixedPointFinder's adam_hps) on every seed's state with a learning rate per network, starting at
+/// <see cref="LearningRate"/> (1.0) and adapted after every <see cref="CheckInterval"/> (10) iterations by
+/// <see cref="LearningRateSchedule"/>: FixedPointFinder's AdaptiveLearningRate rules and defaults (×0.95 when the network's
+/// mean q rose above each of its previous 5 values, ×1/0.95 after 5 consecutive falls, at least 5 checks between
+/// changes, floor 1e-3), applied per check rather than per step. A seed stops when q &lt; <see cref="Tolerance"/>; the search stops when no seed is active or after
+/// <see cref="MaxIterations"/> updates. The schedule is per network, so a network's result does not depend on the
+/// ensemble around it. Not taken from FixedPointFinder: its adaptive gradient-norm clipping and its dq stopping rule.
 /// </remarks>
 public sealed record AdamSearchOptions
 {
     /// <summary>Initial learning rate (1.0).</summary>
     public double LearningRate { get; init; } = 1.0;
+
+    /// <summary>Adam's ε (0.01, FixedPointFinder's; on the benchmark network, 1024 seeds × 1000 iterations, mean q 2.4e-3 against 4.7e-3 with 1e-8).</summary>
+    public double Epsilon { get; init; } = 0.01;
 
     /// <summary>Convergence tolerance on q (1e-12).</summary>
     public double Tolerance { get; init; } = 1e-12;
@@ -123,27 +126,39 @@ public sealed record AdamSearchOptions
     /// <summary>Maximum Adam updates (5000).</summary>
     public int MaxIterations { get; init; } = 5000;
 
-    /// <summary>Iterations between schedule checks (10).</summary>
+    /// <summary>
+    /// Iterations between schedule checks (10). FixedPointFinder checks after every step; with its rules applied every step
+    /// the benchmark network ended at mean q 0.75 (ε 0.01) or 1.4 (ε 1e-8) after 1000 iterations, against 2.4e-3 every 10.
+    /// </summary>
     public int CheckInterval { get; init; } = 10;
 
-    /// <summary>Checks without a 0.1% improvement before the rate decays (5).</summary>
-    public int Patience { get; init; } = 5;
+    /// <summary>Checks a rise must beat, and the least checks between changes, before the rate decreases (5).</summary>
+    public int DecreasePatience { get; init; } = 5;
 
-    /// <summary>Multiplier on decay (0.5).</summary>
-    public double DecayFactor { get; init; } = 0.5;
+    /// <summary>Consecutive falls, and the least checks between changes, before the rate increases (5).</summary>
+    public int IncreasePatience { get; init; } = 5;
 
-    /// <summary>Floor of the learning rate (1e-5).</summary>
-    public double MinLearningRate { get; init; } = 1e-5;
+    /// <summary>Multiplier on a decrease (0.95).</summary>
+    public double DecreaseFactor { get; init; } = 0.95;
+
+    /// <summary>Multiplier on an increase (1/0.95).</summary>
+    public double IncreaseFactor { get; init; } = 1 / 0.95;
+
+    /// <summary>Floor of the learning rate (1e-3).</summary>
+    public double MinLearningRate { get; init; } = 1e-3;
 
     /// <summary>Throws a clear error naming the first invalid field.</summary>
     public AdamSearchOptions Validate()
     {
         Guard.InRange(LearningRate, 1e-12, 1e6, nameof(LearningRate));
         Guard.InRange(Tolerance, 0, double.MaxValue, nameof(Tolerance));
+        Guard.InRange(Epsilon, 1e-30, 1e6, nameof(Epsilon));
         Guard.AtLeast(MaxIterations, 0, nameof(MaxIterations));
         Guard.AtLeast(CheckInterval, 1, nameof(CheckInterval));
-        Guard.AtLeast(Patience, 1, nameof(Patience));
-        Guard.InRange(DecayFactor, 1e-6, 1, nameof(DecayFactor));
+        Guard.AtLeast(DecreasePatience, 1, nameof(DecreasePatience));
+        Guard.AtLeast(IncreasePatience, 1, nameof(IncreasePatience));
+        Guard.InRange(DecreaseFactor, 1e-6, 1, nameof(DecreaseFactor));
+        Guard.InRange(IncreaseFactor, 1, 1e6, nameof(IncreaseFactor));
         Guard.InRange(MinLearningRate, 0, LearningRate, nameof(MinLearningRate));
         return this;
     }

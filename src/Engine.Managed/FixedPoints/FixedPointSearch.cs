@@ -18,7 +18,7 @@ public interface IFixedPointSearch : IDisposable
     AdamSearchResult Search(FixedPointProblem problem, AdamSearchOptions options);
 }
 
-/// <summary>The shared driver: iterations in chunks of <see cref="AdamSearchOptions.CheckInterval"/>, then the per-network schedule.</summary>
+/// <summary>The shared driver: iterations in chunks of <see cref="AdamSearchOptions.CheckInterval"/>, then the per-network schedule (<see cref="LearningRateSchedule"/>).</summary>
 public abstract class FixedPointSearch : IFixedPointSearch
 {
     /// <inheritdoc />
@@ -34,11 +34,7 @@ public abstract class FixedPointSearch : IFixedPointSearch
         Load(problem, options);
         var lr = new double[e];
         Array.Fill(lr, options.LearningRate);
-        var best = new double[e];
-        Array.Fill(best, double.PositiveInfinity);
-        var previous = new double[e];
-        Array.Fill(previous, double.NaN);
-        var bad = new int[e];
+        var schedules = Enumerable.Range(0, e).Select(_ => new LearningRateSchedule(options)).ToArray();
         var q = new float[e * s];
         var status = new int[e * s];
         var iterations = new int[e * s];
@@ -67,34 +63,10 @@ public abstract class FixedPointSearch : IFixedPointSearch
                     }
                 }
 
-                if (finite == 0)
+                if (finite > 0)
                 {
-                    continue;
+                    lr[net] = schedules[net].Update(sum / finite, lr[net]);
                 }
-
-                double mean = sum / finite;
-                bool decay = false;
-                if (mean > previous[net])
-                {
-                    decay = true;
-                }
-                else if (mean < best[net] * (1 - 1e-3))
-                {
-                    best[net] = mean;
-                    bad[net] = 0;
-                }
-                else if (++bad[net] >= options.Patience)
-                {
-                    decay = true;
-                }
-
-                if (decay)
-                {
-                    lr[net] = Math.Max(options.MinLearningRate, lr[net] * options.DecayFactor);
-                    bad[net] = 0;
-                }
-
-                previous[net] = mean;
             }
         }
 
@@ -134,4 +106,61 @@ public abstract class FixedPointSearch : IFixedPointSearch
 
     /// <inheritdoc />
     public virtual void Dispose() => GC.SuppressFinalize(this);
+}
+
+/// <summary>FixedPointFinder's adaptive learning rate, for one network, on the mean q seen at each check.</summary>
+/// <remarks>
+/// The history holds the network's mean q over its finite seeds at every check (every
+/// <see cref="AdamSearchOptions.CheckInterval"/> iterations: 10 by default, where FixedPointFinder updates after every step).
+/// With c the checks since the rate last changed and Q₀ … Q_k the history (Q_k newest): if c ≥ P_d
+/// (<see cref="AdamSearchOptions.DecreasePatience"/>) and Q_k is larger than every one of Q_{k−P_d} … Q_{k−1}, the rate
+/// is multiplied by <see cref="AdamSearchOptions.DecreaseFactor"/> (0.95), not below
+/// <see cref="AdamSearchOptions.MinLearningRate"/>; otherwise, if c ≥ P_i (<see cref="AdamSearchOptions.IncreasePatience"/>)
+/// and Q_{k−P_i} &gt; … &gt; Q_k fell at every check, it is multiplied by <see cref="AdamSearchOptions.IncreaseFactor"/>
+/// (1/0.95). Either change resets c. No warm-up (FixedPointFinder's default n_warmup_steps = 0).
+/// </remarks>
+public sealed class LearningRateSchedule(AdamSearchOptions options)
+{
+    private readonly List<double> _history = [];
+    private int _sinceChange;
+
+    /// <summary>Records the newest mean q and returns the learning rate to use next.</summary>
+    public double Update(double meanQ, double learningRate)
+    {
+        _history.Add(meanQ);
+        _sinceChange++;
+        int k = _history.Count - 1;
+        int pd = options.DecreasePatience, pi = options.IncreasePatience;
+        if (_sinceChange >= pd && k >= pd)
+        {
+            bool rose = true;
+            for (int j = k - pd; j < k; j++)
+            {
+                rose &= _history[k] > _history[j];
+            }
+
+            if (rose)
+            {
+                _sinceChange = 0;
+                return Math.Max(options.MinLearningRate, learningRate * options.DecreaseFactor);
+            }
+        }
+
+        if (_sinceChange >= pi && k >= pi)
+        {
+            bool fell = true;
+            for (int j = k - pi + 1; j <= k; j++)
+            {
+                fell &= _history[j] < _history[j - 1];
+            }
+
+            if (fell)
+            {
+                _sinceChange = 0;
+                return learningRate * options.IncreaseFactor;
+            }
+        }
+
+        return learningRate;
+    }
 }

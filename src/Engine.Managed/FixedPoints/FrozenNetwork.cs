@@ -5,14 +5,17 @@ namespace Engine.FixedPoints;
 
 /// <summary>One network with a constant input, in float64: the map F(h), its residual and its Jacobians.</summary>
 /// <remarks>
-/// F(h, u) = (1 − α) h + α φ(z), z = W h + U u + b. Recurrent Jacobian ∂F/∂h = (1 − α) I + α diag(φ′(z)) W (N×N,
-/// row-major; discrete cell: diag(φ′) W); input Jacobian ∂F/∂u = α diag(φ′(z)) U (N×I). φ′ is taken through
-/// φ(z) as in <see cref="ActivationCode.DerivativeFromOutput(int, double)"/>.
+/// Discrete and leaky cells: F(h, u) = (1 − α) h + α φ(z), z = W h + U u + b; recurrent Jacobian
+/// ∂F/∂h = (1 − α) I + α diag(φ′(z)) W (N×N, row-major; discrete cell, α = 1: diag(φ′) W); input Jacobian
+/// ∂F/∂u = α diag(φ′(z)) U (N×I). Rate cell (µP): F(h, u) = (1 − α) h + α (W φ(h) + U u + b);
+/// ∂F/∂h = (1 − α) I + α W diag(φ′(h)); ∂F/∂u = α U. φ′ is taken through φ as in
+/// <see cref="ActivationCode.DerivativeFromOutput(int, double)"/>.
 /// </remarks>
 public sealed class FrozenNetwork
 {
     private readonly double[] _w, _u, _c;
     private readonly int _act;
+    private readonly bool _rate;
 
     /// <summary>Copies network <paramref name="network"/> of a parameter block [E][P] with constant input u [I].</summary>
     public FrozenNetwork(EnsembleSpec spec, ReadOnlySpan<float> parameters, int network, ReadOnlySpan<float> input)
@@ -23,6 +26,7 @@ public sealed class FrozenNetwork
         Inputs = spec.Inputs;
         Alpha = spec.EffectiveAlpha;
         _act = (int)spec.Activation;
+        _rate = spec.Cell == CellType.Rate;
         var p = parameters.Slice(network * layout.Stride, layout.Stride);
         _w = new double[Hidden * Hidden];
         _u = new double[Hidden * Inputs];
@@ -61,10 +65,40 @@ public sealed class FrozenNetwork
     /// <summary>W (N×N, row-major) in float64.</summary>
     public ReadOnlySpan<double> W => _w;
 
-    /// <summary>Writes F(h) and, if not empty, φ′(z) (both [N]).</summary>
+    /// <summary>True for the rate cell, whose W multiplies φ(h) rather than h.</summary>
+    public bool Rate => _rate;
+
+    /// <summary>Writes F(h) and, if not empty, the slopes (both [N]): φ′(z) (discrete, leaky) or φ′(h) (rate).</summary>
     public void Map(ReadOnlySpan<double> h, Span<double> f, Span<double> derivative)
     {
         int n = Hidden;
+        if (_rate)
+        {
+            Span<double> a = n <= 512 ? stackalloc double[n] : new double[n];
+            for (int j = 0; j < n; j++)
+            {
+                a[j] = ActivationCode.Apply(_act, h[j]);
+                if (!derivative.IsEmpty)
+                {
+                    derivative[j] = ActivationCode.DerivativeFromOutput(_act, a[j]);
+                }
+            }
+
+            for (int i = 0; i < n; i++)
+            {
+                double z = _c[i];
+                var row = _w.AsSpan(i * n, n);
+                for (int j = 0; j < n; j++)
+                {
+                    z += row[j] * a[j];
+                }
+
+                f[i] = (1 - Alpha) * h[i] + Alpha * z;
+            }
+
+            return;
+        }
+
         for (int i = 0; i < n; i++)
         {
             double z = _c[i];
@@ -104,6 +138,21 @@ public sealed class FrozenNetwork
         Span<double> f = n <= 512 ? stackalloc double[n] : new double[n];
         Span<double> d = n <= 512 ? stackalloc double[n] : new double[n];
         Map(h, f, d);
+        if (_rate)
+        {
+            for (int i = 0; i < n; i++)
+            {
+                for (int j = 0; j < n; j++)
+                {
+                    jacobian[i * n + j] = Alpha * _w[i * n + j] * d[j];
+                }
+
+                jacobian[i * n + i] += 1 - Alpha;
+            }
+
+            return;
+        }
+
         for (int i = 0; i < n; i++)
         {
             double s = Alpha * d[i];
@@ -127,7 +176,7 @@ public sealed class FrozenNetwork
         {
             for (int j = 0; j < ni; j++)
             {
-                jacobian[i * ni + j] = Alpha * d[i] * _u[i * ni + j];
+                jacobian[i * ni + j] = Alpha * (_rate ? 1.0 : d[i]) * _u[i * ni + j];
             }
         }
     }

@@ -10,7 +10,7 @@ namespace Engine.FixedPoints;
 
 /// <summary>The Adam search as ILGPU kernels (<see cref="FixedPointKernel"/>) on an ILGPU backend's accelerator.</summary>
 /// <remarks>
-/// Three launches per iteration (residual, assess, update) over device-resident states and moments; the host reads
+/// Three launches per iteration (residual, assess, update; the rate cell adds one that writes φ(h) first) over device-resident states and moments; the host reads
 /// q and statuses back once per schedule check and uploads each chunk's Adam coefficients [count][E] in one copy.
 /// Kernels are loaded once per accelerator and shared by every search on it.
 /// </remarks>
@@ -22,8 +22,8 @@ public sealed class IlgpuFixedPointSearch : FixedPointSearch
     private DeviceBuffer<float>? _params, _drive, _h, _m, _v, _r, _d, _q;
     private DeviceBuffer<int>? _status, _iterations;
     private DeviceBuffer<AdamCoefficients>? _coefficients;
-    private int _e, _s, _n, _stride, _activation, _maxIterations;
-    private float _alpha, _tolerance;
+    private int _e, _s, _n, _stride, _activation, _rate, _maxIterations;
+    private float _alpha, _tolerance, _epsilon;
 
     /// <summary>Runs on <paramref name="backend"/>'s accelerator (which stays owned by the caller).</summary>
     /// <exception cref="ArgumentException">The backend is not an ILGPU backend.</exception>
@@ -51,7 +51,9 @@ public sealed class IlgpuFixedPointSearch : FixedPointSearch
         FreeBuffers();
         var spec = problem.Spec;
         (_e, _s, _n, _stride) = (spec.Networks, problem.SeedsPerNetwork, spec.Hidden, spec.Layout.Stride);
+        _rate = spec.Cell == Model.CellType.Rate ? 1 : 0;
         (_activation, _alpha, _tolerance, _maxIterations) = ((int)spec.Activation, spec.EffectiveAlpha, (float)options.Tolerance, options.MaxIterations);
+        _epsilon = (float)options.Epsilon;
         long cells = (long)_e * _s * _n;
         _params = new DeviceBuffer<float>(_backend, problem.Parameters.Length);
         _drive = new DeviceBuffer<float>(_backend, _e * _n);
@@ -83,7 +85,7 @@ public sealed class IlgpuFixedPointSearch : FixedPointSearch
         {
             for (int e = 0; e < _e; e++)
             {
-                coefficients[k * _e + e] = AdamMath.Coefficients((float)learningRates[e], first + k + 1, 1f);
+                coefficients[k * _e + e] = AdamMath.Coefficients((float)learningRates[e], first + k + 1, 1f, _epsilon);
             }
         }
 
@@ -96,6 +98,11 @@ public sealed class IlgpuFixedPointSearch : FixedPointSearch
             for (int k = 0; k < count; k++)
             {
                 var args = Args(first + k, _coefficients.View.SubView(k * _e, _e));
+                if (_rate != 0)
+                {
+                    _k.Activate(elementwise, args);
+                }
+
                 _k.Residual(elementwise, args);
                 _k.Assess(perSeed, args);
                 if (first + k < _maxIterations)
@@ -131,7 +138,7 @@ public sealed class IlgpuFixedPointSearch : FixedPointSearch
     }
 
     private FixedPointSearchArgs Args(int iteration, ArrayView<AdamCoefficients> coefficients) => new(
-        _e, _s, _n, _stride, _activation, _alpha, _tolerance, iteration, _maxIterations,
+        _e, _s, _n, _stride, _activation, _rate, _alpha, _tolerance, iteration, _maxIterations,
         _params!.View, _drive!.View, _h!.View, _m!.View, _v!.View, _r!.View, _d!.View, _q!.View,
         _status!.View, _iterations!.View, coefficients);
 
@@ -145,7 +152,7 @@ public sealed class IlgpuFixedPointSearch : FixedPointSearch
         (_params, _drive, _h, _m, _v, _r, _d, _q, _status, _iterations, _coefficients) = (null, null, null, null, null, null, null, null, null, null, null);
     }
 
-    /// <summary>The three kernels of one accelerator (on its default stream) and the group size they launch with.</summary>
+    /// <summary>The four kernels of one accelerator (on its default stream) and the group size they launch with.</summary>
     private sealed class Launchers
     {
         private readonly int _group;
@@ -154,10 +161,13 @@ public sealed class IlgpuFixedPointSearch : FixedPointSearch
         {
             int warp = accelerator.WarpSize;
             _group = Math.Max(warp, accelerator.MaxNumThreadsPerGroup / warp * warp);
+            ActivateKernel = accelerator.LoadStreamKernel<FixedPointSearchArgs>(FixedPointKernel.Activate);
             ResidualKernel = accelerator.LoadStreamKernel<FixedPointSearchArgs>(FixedPointKernel.Residual);
             AssessKernel = accelerator.LoadStreamKernel<FixedPointSearchArgs>(FixedPointKernel.Assess);
             UpdateKernel = accelerator.LoadStreamKernel<FixedPointSearchArgs>(FixedPointKernel.Update);
         }
+
+        private Action<KernelConfig, FixedPointSearchArgs> ActivateKernel { get; }
 
         private Action<KernelConfig, FixedPointSearchArgs> ResidualKernel { get; }
 
@@ -167,6 +177,8 @@ public sealed class IlgpuFixedPointSearch : FixedPointSearch
 
         public KernelConfig Elementwise(long threads)
             => new(new Index1D((int)Math.Max(1, (threads + _group - 1) / _group)), new Index1D(_group));
+
+        public void Activate(KernelConfig c, FixedPointSearchArgs a) => ActivateKernel(c, a);
 
         public void Residual(KernelConfig c, FixedPointSearchArgs a) => ResidualKernel(c, a);
 

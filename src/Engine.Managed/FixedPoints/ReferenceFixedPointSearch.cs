@@ -5,8 +5,9 @@ namespace Engine.FixedPoints;
 
 /// <summary>The oracle of the Adam search: plain loops in float64, one seed at a time.</summary>
 /// <remarks>
-/// Per seed and iteration: z = W h + c (c = U u + b), a = φ(z), r = α (a − h), q = ½‖r‖²; status as in
-/// <see cref="FixedPointKernel.Assess"/>; g = α (Wᵀ (φ′ ⊙ r) − r); Adam with m̂ = m/(1 − β₁ᵗ), v̂ = v/(1 − β₂ᵗ),
+/// Per seed and iteration, discrete and leaky cells: z = W h + c (c = U u + b), a = φ(z), r = α (a − h),
+/// g = α (Wᵀ (φ′(z) ⊙ r) − r). Rate cell: r = α (W φ(h) + c − h), g = α (φ′(h) ⊙ (Wᵀ r) − r). Both: q = ½‖r‖²;
+/// status as in <see cref="FixedPointKernel.Assess"/>; Adam with m̂ = m/(1 − β₁ᵗ), v̂ = v/(1 − β₂ᵗ),
 /// h ← h − lr m̂ / (√v̂ + ε). Shapes as in <see cref="FixedPointProblem"/>.
 /// </remarks>
 public sealed class ReferenceFixedPointSearch : FixedPointSearch
@@ -52,8 +53,10 @@ public sealed class ReferenceFixedPointSearch : FixedPointSearch
         int e = spec.Networks, s = _p.SeedsPerNetwork, n = spec.Hidden;
         int act = (int)spec.Activation;
         double alpha = spec.EffectiveAlpha;
+        bool rate = spec.Cell == Model.CellType.Rate;
         var r = new double[n];
         var d = new double[n];
+        var phi = new double[n];
         for (int it = first; it < first + count; it++)
         {
             for (int net = 0; net < e; net++)
@@ -70,17 +73,22 @@ public sealed class ReferenceFixedPointSearch : FixedPointSearch
                     var h = _h.AsSpan(row * n, n);
                     var w = _w.AsSpan(net * n * n, n * n);
                     double q = 0;
+                    for (int j = 0; j < n; j++)
+                    {
+                        phi[j] = rate ? ActivationCode.Apply(act, h[j]) : h[j];
+                    }
+
                     for (int i = 0; i < n; i++)
                     {
                         double z = _c[net * n + i];
                         for (int j = 0; j < n; j++)
                         {
-                            z += w[i * n + j] * h[j];
+                            z += w[i * n + j] * phi[j];
                         }
 
-                        double a = ActivationCode.Apply(act, z);
+                        double a = rate ? z : ActivationCode.Apply(act, z);
                         r[i] = alpha * (a - h[i]);
-                        d[i] = ActivationCode.DerivativeFromOutput(act, a) * r[i];
+                        d[i] = rate ? r[i] : ActivationCode.DerivativeFromOutput(act, a) * r[i];
                         q += 0.5 * r[i] * r[i];
                     }
 
@@ -111,11 +119,12 @@ public sealed class ReferenceFixedPointSearch : FixedPointSearch
                             g += w[i * n + j] * d[i];
                         }
 
-                        g = alpha * (g - r[j]);
+                        double slope = rate ? ActivationCode.DerivativeFromOutput(act, phi[j]) : 1.0;
+                        g = alpha * (slope * g - r[j]);
                         int k = row * n + j;
                         _m[k] = AdamMath.Beta1 * _m[k] + (1 - AdamMath.Beta1) * g;
                         _v[k] = AdamMath.Beta2 * _v[k] + (1 - AdamMath.Beta2) * g * g;
-                        h[j] -= learningRates[net] * (_m[k] / bias1) / (Math.Sqrt(_v[k] / bias2) + AdamMath.Epsilon);
+                        h[j] -= learningRates[net] * (_m[k] / bias1) / (Math.Sqrt(_v[k] / bias2) + _o.Epsilon);
                     }
                 }
             }

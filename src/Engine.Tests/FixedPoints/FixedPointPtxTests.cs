@@ -36,7 +36,7 @@ public sealed class FixedPointPtxTests
     }
 
     [Test]
-    public void Catalogue_HoldsTheThreeSearchKernels() => Assert.That(Kernels().Count(), Is.EqualTo(3));
+    public void Catalogue_HoldsTheFourSearchKernels() => Assert.That(Kernels().Count(), Is.EqualTo(4));
 
     [TestCaseSource(nameof(Kernels))]
     public void Kernel_CompilesToPtx_Sm80(MethodInfo kernel)

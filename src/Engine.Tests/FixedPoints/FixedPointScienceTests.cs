@@ -59,12 +59,81 @@ public sealed class FixedPointScienceTests
         }
     }
 
+    [Test]
+    public void LinearRateRnn_FindsTheSingleFixedPoint_AndShiftedEigenvaluesOfW()
+    {
+        // F(h) = (1 − α) h + α (W h + U u + b): h* = (I − W)⁻¹ (U u + b), ∂F/∂h = (1 − α) I + α W, ∂F/∂u = α U.
+        const float alpha = 0.25f;
+        var spec = new EnsembleSpec { Networks = 2, Hidden = 6, Inputs = 2, Outputs = 1, Activation = ActivationKind.Identity, Cell = CellType.Rate, Alpha = alpha };
+        var p = TestData.Parameters(spec, 13, 0.3f);
+        float[] u = [0.5f, -0.3f];
+        foreach (var search in new IFixedPointSearch[] { new CpuFixedPointSearch(2), new ReferenceFixedPointSearch() })
+        {
+            using var _ = search;
+            var result = FixedPointAnalysis.Run(Problem(spec, p, u, 8, 4), search);
+            for (int e = 0; e < 2; e++)
+            {
+                var w = Matrix<double>.Build.Dense(6, 6, (i, j) => spec.Layout.WRec(p, e)[i * 6 + j]);
+                var uu = Matrix<double>.Build.Dense(6, 2, (i, j) => spec.Layout.WIn(p, e)[i * 2 + j]);
+                var b = MathNet.Numerics.LinearAlgebra.Vector<double>.Build.Dense(6, i => spec.Layout.Bias(p, e)[i]);
+                var expected = (Matrix<double>.Build.DenseIdentity(6) - w).Solve(uu * MathNet.Numerics.LinearAlgebra.Vector<double>.Build.DenseOfArray([0.5f, -0.3f]) + b);
+                var points = result.Networks[e].Points;
+                Assert.That(points, Has.Count.EqualTo(1), $"{search.Name}, network {e}: one fixed point");
+                Assert.That(points[0].Q, Is.LessThan(1e-12));
+                for (int i = 0; i < 6; i++)
+                {
+                    Assert.That(points[0].State[i], Is.EqualTo(expected[i]).Within(1e-9), $"h*[{i}]");
+                }
+
+                var shifted = (Matrix<double>.Build.DenseIdentity(6) * (1 - alpha) + w * alpha).ToRowMajorArray();
+                var eig = FixedPointAnalysis.Eigenvalues(shifted, 6);
+                for (int i = 0; i < 6; i++)
+                {
+                    Assert.That((points[0].Eigenvalues[i] - eig[i]).Magnitude, Is.LessThan(1e-9), $"λ[{i}]");
+                }
+
+                Assert.That(points[0].InputJacobian[3], Is.EqualTo(alpha * spec.Layout.WIn(p, e)[3]).Within(1e-7), "∂F/∂u = α U");
+            }
+        }
+    }
+
+    [Test]
+    public void EigenDecomposition_VectorsSatisfyAvEqualsLambdaV_WithComplexPairs()
+    {
+        const int n = 9;
+        var rng = new Random(3);
+        var a = Enumerable.Range(0, n * n).Select(_ => rng.NextDouble() * 2 - 1).ToArray();
+        var (values, vectors) = FixedPointAnalysis.EigenDecomposition(a, n);
+        Assert.That(values, Is.EqualTo(FixedPointAnalysis.Eigenvalues(a, n)), "same values and order as Eigenvalues");
+        Assert.That(values.Count(l => l.Imaginary != 0), Is.GreaterThan(0), "the test matrix has complex pairs");
+        for (int j = 0; j < n; j++)
+        {
+            double norm = 0, residual = 0;
+            for (int i = 0; i < n; i++)
+            {
+                var s = -values[j] * vectors[i * n + j];
+                for (int k = 0; k < n; k++)
+                {
+                    s += a[i * n + k] * vectors[k * n + j];
+                }
+
+                residual = Math.Max(residual, s.Magnitude);
+                norm += vectors[i * n + j].Magnitude * vectors[i * n + j].Magnitude;
+            }
+
+            Assert.That(residual, Is.LessThan(1e-12), $"‖A v − λ v‖∞ for λ[{j}] = {values[j]}");
+            Assert.That(norm, Is.EqualTo(1).Within(1e-12), "unit norm");
+        }
+    }
+
     public static IEnumerable<TestCaseData> Cells()
     {
         yield return new TestCaseData(new EnsembleSpec { Networks = 1, Hidden = 7, Inputs = 3, Outputs = 1 }).SetArgDisplayNames("discrete_tanh");
         yield return new TestCaseData(new EnsembleSpec { Networks = 1, Hidden = 7, Inputs = 3, Outputs = 1, Cell = CellType.Leaky, Alpha = 0.3f }).SetArgDisplayNames("leaky_tanh");
         yield return new TestCaseData(new EnsembleSpec { Networks = 1, Hidden = 7, Inputs = 3, Outputs = 1, Cell = CellType.Leaky, Alpha = 0.6f, Activation = ActivationKind.Relu }).SetArgDisplayNames("leaky_relu");
         yield return new TestCaseData(new EnsembleSpec { Networks = 1, Hidden = 7, Inputs = 3, Outputs = 1, Activation = ActivationKind.Identity }).SetArgDisplayNames("discrete_identity");
+        yield return new TestCaseData(new EnsembleSpec { Networks = 1, Hidden = 7, Inputs = 3, Outputs = 1, Cell = CellType.Rate, Alpha = 0.1f }).SetArgDisplayNames("rate_tanh");
+        yield return new TestCaseData(new EnsembleSpec { Networks = 1, Hidden = 7, Inputs = 3, Outputs = 1, Cell = CellType.Rate, Alpha = 0.7f, Activation = ActivationKind.Relu }).SetArgDisplayNames("rate_relu");
     }
 
     [TestCaseSource(nameof(Cells))]

@@ -35,6 +35,9 @@ public sealed class FixedPointSearchTests(string backendName)
         yield return new TestCaseData(new EnsembleSpec { Networks = 2, Hidden = 33, Inputs = 2, Outputs = 3, Cell = CellType.Leaky, Alpha = 0.2f }, 7).SetArgDisplayNames("E2_N33_S7_leaky");
         yield return new TestCaseData(new EnsembleSpec { Networks = 3, Hidden = 7, Inputs = 7, Outputs = 7, Cell = CellType.Leaky, Alpha = 0.5f, Activation = ActivationKind.Identity }, 3).SetArgDisplayNames("E3_N7_S3_linear");
         yield return new TestCaseData(new EnsembleSpec { Networks = 2, Hidden = 17, Inputs = 3, Outputs = 3 }, 9).SetArgDisplayNames("E2_N17_S9_tanh");
+        yield return new TestCaseData(new EnsembleSpec { Networks = 2, Hidden = 33, Inputs = 2, Outputs = 1, Cell = CellType.Rate, Alpha = 0.1f }, 5).SetArgDisplayNames("E2_N33_S5_rate_tanh");
+        yield return new TestCaseData(new EnsembleSpec { Networks = 3, Hidden = 7, Inputs = 3, Outputs = 2, Cell = CellType.Rate, Alpha = 0.3f, Activation = ActivationKind.Relu }, 3).SetArgDisplayNames("E3_N7_S3_rate_relu");
+        yield return new TestCaseData(new EnsembleSpec { Networks = 1, Hidden = 1, Inputs = 1, Outputs = 1, Cell = CellType.Rate, Alpha = 1f }, 2).SetArgDisplayNames("E1_N1_S2_rate_alpha1");
     }
 
     private static FixedPointProblem RandomProblem(EnsembleSpec spec, int seeds, int seed)
@@ -70,10 +73,15 @@ public sealed class FixedPointSearchTests(string backendName)
         }
     }
 
-    [Test]
-    public void Search_WithSchedule_ConvergesOnContractingNetwork()
+    public static IEnumerable<TestCaseData> Contracting()
     {
-        var spec = new EnsembleSpec { Networks = 2, Hidden = 9, Inputs = 2, Outputs = 1 };
+        yield return new TestCaseData(new EnsembleSpec { Networks = 2, Hidden = 9, Inputs = 2, Outputs = 1 }).SetArgDisplayNames("discrete_tanh");
+        yield return new TestCaseData(new EnsembleSpec { Networks = 2, Hidden = 9, Inputs = 2, Outputs = 1, Cell = CellType.Rate, Alpha = 0.5f }).SetArgDisplayNames("rate_tanh");
+    }
+
+    [TestCaseSource(nameof(Contracting))]
+    public void Search_WithSchedule_ConvergesOnContractingNetwork(EnsembleSpec spec)
+    {
         var problem = RandomProblem(spec, 4, 5);
         using var search = Create();
         var result = search.Search(problem, new AdamSearchOptions { Tolerance = 1e-9, MaxIterations = 3000 });
@@ -83,6 +91,23 @@ public sealed class FixedPointSearchTests(string backendName)
             Assert.That(result.Q[k], Is.LessThan(1e-9));
             Assert.That(result.Iterations[k], Is.GreaterThan(0).And.LessThan(3000));
         }
+    }
+
+    [TestCaseSource(nameof(Shapes))]
+    public void Search_On256BitVectors_MatchesReference_OddShapes(EnsembleSpec spec, int seeds)
+    {
+        if (backendName != "cpu")
+        {
+            Assert.Ignore("the 256-bit fallback belongs to the cpu search");
+        }
+
+        var problem = RandomProblem(spec, seeds, 22);
+        var options = new AdamSearchOptions { LearningRate = 0.01, MaxIterations = 25, CheckInterval = 1000, Tolerance = 0 };
+        using var reference = new ReferenceFixedPointSearch();
+        var expected = reference.Search(problem, options);
+        using var search = new CpuFixedPointSearch(2, wide: false);
+        var actual = search.Search(problem, options);
+        TestData.AssertClose(actual.States, expected.States, Tol, Tol * 0.2, "states");
     }
 
     [Test]

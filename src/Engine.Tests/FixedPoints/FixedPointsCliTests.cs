@@ -27,10 +27,22 @@ public sealed class FixedPointsCliTests
         Assert.That(code, Is.EqualTo(0), err);
         Assert.That(output, Does.Contain("network   1:"));
         string fp = Path.Combine(run, "fixed-points");
-        foreach (var f in new[] { "fixed_points.json", "spectra.png", "network_000.png", "network_001.png", "network_000/points.npy", "network_001/eigenvalues.npy", "network_000/seed_status.npy" })
+        foreach (var f in new[] { "fixed_points.json", "spectra.png", "network_000.png", "network_001.png", "network_000/points.npy", "network_001/eigenvalues.npy", "network_001/eigenvectors.npy", "network_000/seed_status.npy" })
         {
             Assert.That(File.Exists(Path.Combine(fp, f)), Is.True, f);
         }
+    }
+
+    [Test]
+    public void FixedPoints_OnARateCellRun_SearchesOnTheCpuPath()
+    {
+        string run = Path.Combine(_dir, "rate");
+        var (code, _, err) = Cli("train", "--networks", "1", "--hidden", "6", "--trials", "4", "--steps", "10", "--max-epochs", "3", "--parameterization", "mup", "--backend", "reference", "--out", run);
+        Assert.That(code, Is.EqualTo(0), err);
+        (code, var output, err) = Cli("fixed-points", run, "--seeds", "16", "--max-iterations", "300", "--backend", "cpu");
+        Assert.That(code, Is.EqualTo(0), err);
+        Assert.That(output, Does.Contain("search: cpu").And.Contain("network   0:"));
+        Assert.That(File.Exists(Path.Combine(run, "fixed-points", "network_000", "eigenvectors.npy")), Is.True);
     }
 
     [Test]
