@@ -33,6 +33,6 @@ internal static class BenchCommand
             Console.WriteLine(result.FormatLine());
             return 0;
         }));
-        return new Command("bench", "Benchmarks.") { trainStep, FixedPointsCommand.CreateBench() };
+        return new Command("bench", "Benchmarks.") { trainStep, FixedPointsCommand.CreateBench(), DistanceBenchCommand.Create() };
     }
 }

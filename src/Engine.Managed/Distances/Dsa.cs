@@ -114,7 +114,7 @@ public static class Dsa
         return sum / n;
     }
 
-    private static DsaResult Assemble(IReadOnlyList<int> ids, double[][] ops, (int I, int J)[] pairs, double[] loss, double[] inner)
+    internal static DsaResult Assemble(IReadOnlyList<int> ids, double[][] ops, (int I, int J)[] pairs, double[] loss, double[] inner)
     {
         int r = (int)Math.Round(Math.Sqrt(ops[0].Length));
         var spectra = ops.Select(a => Eigenvalues(a, r)).ToArray();

@@ -62,7 +62,7 @@ internal sealed class DsaBatch<TS, TV>
             Residual();
             // G = 2 (R C Bᵀ + Rᵀ C B)
             Mul(_res, _c, _rc, false, false);
-            MulSum(_rc, _b, false, true, _res, _cb, true, false, _g);
+            MulSum(_rc, _b, _res, _cb, _g);
             // gS' = Mᵀ G (C + I)ᵀ (sign folded into the update below)
             Mul(_inv, _g, _mg, true, false);
             for (int i = 0; i < r; i++)
@@ -178,9 +178,26 @@ internal sealed class DsaBatch<TS, TV>
         }
     }
 
-    /// <summary>z = op(x) op(y), op = transpose when asked.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    /// <summary>z = op(x) op(y), op = transpose when asked; each case is its own loop so the inner loop has no branches.</summary>
     private void Mul(TV[] x, TV[] y, TV[] z, bool tx, bool ty)
+    {
+        if (tx)
+        {
+            MulTN(x, y, z);
+        }
+        else if (ty)
+        {
+            MulNT(x, y, z);
+        }
+        else
+        {
+            MulNN(x, y, z);
+        }
+    }
+
+    /// <summary>z = x y.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void MulNN(TV[] x, TV[] y, TV[] z)
     {
         int r = _r;
         for (int i = 0; i < r; i++)
@@ -190,7 +207,7 @@ internal sealed class DsaBatch<TS, TV>
                 TV acc = TS.Splat(0f);
                 for (int k = 0; k < r; k++)
                 {
-                    acc = TS.Fma(tx ? x[k * r + i] : x[i * r + k], ty ? y[j * r + k] : y[k * r + j], acc);
+                    acc = TS.Fma(x[i * r + k], y[k * r + j], acc);
                 }
 
                 z[i * r + j] = acc;
@@ -198,9 +215,9 @@ internal sealed class DsaBatch<TS, TV>
         }
     }
 
-    /// <summary>z = op(x1) op(y1) + op(x2) op(y2).</summary>
+    /// <summary>z = x yᵀ.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void MulSum(TV[] x1, TV[] y1, bool tx1, bool ty1, TV[] x2, TV[] y2, bool tx2, bool ty2, TV[] z)
+    private void MulNT(TV[] x, TV[] y, TV[] z)
     {
         int r = _r;
         for (int i = 0; i < r; i++)
@@ -210,8 +227,48 @@ internal sealed class DsaBatch<TS, TV>
                 TV acc = TS.Splat(0f);
                 for (int k = 0; k < r; k++)
                 {
-                    acc = TS.Fma(tx1 ? x1[k * r + i] : x1[i * r + k], ty1 ? y1[j * r + k] : y1[k * r + j], acc);
-                    acc = TS.Fma(tx2 ? x2[k * r + i] : x2[i * r + k], ty2 ? y2[j * r + k] : y2[k * r + j], acc);
+                    acc = TS.Fma(x[i * r + k], y[j * r + k], acc);
+                }
+
+                z[i * r + j] = acc;
+            }
+        }
+    }
+
+    /// <summary>z = xᵀ y.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void MulTN(TV[] x, TV[] y, TV[] z)
+    {
+        int r = _r;
+        for (int i = 0; i < r; i++)
+        {
+            for (int j = 0; j < r; j++)
+            {
+                TV acc = TS.Splat(0f);
+                for (int k = 0; k < r; k++)
+                {
+                    acc = TS.Fma(x[k * r + i], y[k * r + j], acc);
+                }
+
+                z[i * r + j] = acc;
+            }
+        }
+    }
+
+    /// <summary>z = x1 y1ᵀ + x2ᵀ y2.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void MulSum(TV[] x1, TV[] y1, TV[] x2, TV[] y2, TV[] z)
+    {
+        int r = _r;
+        for (int i = 0; i < r; i++)
+        {
+            for (int j = 0; j < r; j++)
+            {
+                TV acc = TS.Splat(0f);
+                for (int k = 0; k < r; k++)
+                {
+                    acc = TS.Fma(x1[i * r + k], y1[j * r + k], acc);
+                    acc = TS.Fma(x2[k * r + i], y2[k * r + j], acc);
                 }
 
                 z[i * r + j] = acc;

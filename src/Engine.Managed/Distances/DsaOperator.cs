@@ -10,7 +10,7 @@ namespace Engine.Distances;
 /// values); rows of all trials form H (R × dN, R = B(T − (d − 1)τ)). With H = U Σ Vᵀ the reduced coordinates are the
 /// first r left singular vectors Z = H V_r Σ_r⁻¹ = U_r (R × r, DSA's "V" coordinates). The operator A (r × r) maps
 /// z_t to z_{t+1} within each trial: A = (Z₊ᵀ Z₋)(Z₋ᵀ Z₋ + λ I)⁻¹. <see cref="FitReference"/> takes a full SVD of H;
-/// <see cref="Fit"/> forms the Gram HᵀH (SIMD dot products), finds its top r eigenvectors by subspace iteration
+/// <see cref="Fit"/> forms the Gram HᵀH with the float32 SIMD cross-product kernel (2·R·(dN)² FLOP), finds its top r eigenvectors by subspace iteration
 /// (block of r + 8, Rayleigh–Ritz) and applies the same regression. The two agree up to signs of the coordinates,
 /// a similarity that DSA is invariant to; both fix each coordinate's sign so that its largest-magnitude sample is
 /// positive. That matters: a sign flip is an orthogonal map with eigenvalue −1, which the Cayley parameterisation of
@@ -23,25 +23,7 @@ public static class DsaOperator
     {
         var (h, rows, cols) = Embed(states, trials, steps, width, options);
         int r = options.Rank;
-        var ht = new double[cols * rows];
-        for (int s = 0; s < rows; s++)
-        {
-            for (int c = 0; c < cols; c++)
-            {
-                ht[c * rows + s] = h[s * cols + c];
-            }
-        }
-
-        var g = new double[cols * cols];
-        for (int a = 0; a < cols; a++)
-        {
-            var ra = ht.AsSpan(a * rows, rows);
-            for (int b = a; b < cols; b++)
-            {
-                g[a * cols + b] = g[b * cols + a] = TensorPrimitives.Dot<double>(ra, ht.AsSpan(b * rows, rows));
-            }
-        }
-
+        var g = Gram(h, rows, cols);
         var (values, vectors) = TopEigen(g, cols, r);
         CheckRank(values, r);
         // Z = H V_r Σ_r⁻¹, Σ = √λ.
@@ -58,6 +40,24 @@ public static class DsaOperator
 
         CanonicalSigns(z, rows, r);
         return Regress(z, trials, rows / trials, r, options.Ridge);
+    }
+
+    /// <summary>HᵀH (cols × cols, float64) through the float32 SIMD cross-product kernel (one worker: callers parallelise over networks).</summary>
+    internal static double[] Gram(double[] h, int rows, int cols)
+    {
+        using var packed = new PackedStates(rows, [cols], (_, dst, pad) => Centering.Pack(h, rows, cols, dst, pad));
+        var g = new double[cols * cols];
+        CrossGram.Run(packed, [(0, 0)], 1, (_, _, c, n, m, ldc) =>
+        {
+            for (int a = 0; a < n; a++)
+            {
+                for (int b = 0; b < m; b++)
+                {
+                    g[a * cols + b] = 0.5 * ((double)c[a * ldc + b] + c[b * ldc + a]);
+                }
+            }
+        });
+        return g;
     }
 
     /// <summary>The r × r operator of one network by a full float64 SVD (the oracle).</summary>
