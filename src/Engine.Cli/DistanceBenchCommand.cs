@@ -33,8 +33,11 @@ internal static class DistanceBenchCommand
             if (only is null or "cka")
             {
                 var states = DistanceBenchmark.SyntheticStates(r.GetValue(networks), r.GetValue(trials), 100, r.GetValue(hidden));
-                var cka = DistanceBenchmark.Cka(states, t, r.GetValue(repeats));
-                Console.WriteLine(cka.Format() + string.Create(CultureInfo.InvariantCulture, $" peak_share={cka.Gflop / cka.Median / peak:F2}"));
+                foreach (var method in new[] { CkaMethod.Samples, CkaMethod.Features })
+                {
+                    var cka = DistanceBenchmark.Cka(states, t, r.GetValue(repeats), method);
+                    Console.WriteLine(cka.Format() + string.Create(CultureInfo.InvariantCulture, $" peak_share={cka.Gflop / cka.Median / peak:F2}"));
+                }
             }
 
             if (only is null or "dsa")

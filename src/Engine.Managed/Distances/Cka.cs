@@ -2,26 +2,56 @@ using System.Globalization;
 
 namespace Engine.Distances;
 
+/// <summary>How the fast CKA path forms ‖X_iᵀ X_j‖²_F.</summary>
+public enum CkaMethod
+{
+    /// <summary>Whichever of the two needs fewer FLOP.</summary>
+    Auto,
+
+    /// <summary>Feature space: every cross product X_iᵀ X_j (2·S·N_i·N_j FLOP per pair).</summary>
+    Features,
+
+    /// <summary>Sample space: ⟨X_i X_iᵀ, X_j X_jᵀ⟩ by blocks of samples (≈ S² FLOP per pair plus S² N per network).</summary>
+    Samples,
+}
+
 /// <summary>Linear CKA (Kornblith et al. 2019) as the angular distance arccos(CKA), for whole ensembles.</summary>
 /// <remarks>
 /// Each network's states X_e (S × N_e) are centred per unit. CKA(i, j) = ‖X_jᵀ X_i‖²_F / (‖X_iᵀ X_i‖_F ‖X_jᵀ X_j‖_F) ∈ [0, 1];
 /// the distance is arccos(CKA) ∈ [0, π/2], a metric (netrep's angular CKA). Invariant to orthogonal transforms and
 /// isotropic scaling of either network's states; widths may differ. <see cref="Reference"/> is the float64 loop oracle;
-/// <see cref="Compute"/> packs centred states as float32 and runs every X_iᵀ X_j (i ≤ j) through the SIMD cross-product
-/// kernel, threads over pairs: 2·S·N_i·N_j FLOP per pair, E(E+1)/2 pairs.
+/// <see cref="Compute"/> packs centred states as float32 and either runs every X_iᵀ X_j (i ≤ j) through the SIMD
+/// cross-product kernel, threads over pairs (2·S·N_i·N_j FLOP per pair, E(E+1)/2 pairs), or, when S is small against
+/// N², uses ‖X_iᵀ X_j‖²_F = ⟨X_i X_iᵀ, X_j X_jᵀ⟩ by blocks of samples (<see cref="CkaSampleSpace"/>).
 /// </remarks>
 public static class Cka
 {
     /// <summary>The E × E arccos(CKA) matrix, fast path.</summary>
     /// <param name="states">Recorded states.</param>
     /// <param name="threads">Worker threads (0: all cores).</param>
-    /// <param name="progress">Called with the number of finished pair products (out of E(E+1)/2).</param>
-    public static PairwiseMatrix Compute(StateSet states, int threads = 0, Action<int, int>? progress = null)
+    /// <param name="progress">Called with the number of finished pair products (out of E(E+1)/2; feature-space method only).</param>
+    /// <param name="method">Feature-space or sample-space products (default: the one with fewer FLOP).</param>
+    public static PairwiseMatrix Compute(StateSet states, int threads = 0, Action<int, int>? progress = null, CkaMethod method = CkaMethod.Auto)
     {
         ArgumentNullException.ThrowIfNull(states);
         int e = states.Networks, s = states.Samples;
         using var packed = new PackedStates(s, states.Widths, (n, dst, pad) =>
             Centering.Pack(Centering.Centered(states.States[n], s, states.Widths[n]), s, states.Widths[n], dst, pad));
+        if (method == CkaMethod.Samples || (method == CkaMethod.Auto && CkaSampleSpace.Flops(e, s, packed.Padded.Max()) < FeatureFlops(e, s, packed.Padded.Max())))
+        {
+            var h = CkaSampleSpace.Hsic(packed, threads);
+            var diag = Enumerable.Range(0, e).Select(i => h[i * e + i]).ToArray();
+            CheckVariance(states, diag);
+            var result = new PairwiseMatrix(states.Ids, "cka");
+            foreach (var (i, j) in PairwiseMatrix.Pairs(e))
+            {
+                result.Set(i, j, Angle(h[i * e + j] / Math.Sqrt(diag[i] * diag[j])));
+            }
+
+            progress?.Invoke(e * (e + 1) / 2, e * (e + 1) / 2);
+            return result;
+        }
+
         var pairs = new List<(int, int)>(e * (e + 1) / 2);
         for (int i = 0; i < e; i++)
         {
@@ -69,6 +99,9 @@ public static class Cka
 
         return m;
     }
+
+    /// <summary>FLOP of the feature-space method: E(E+1)/2 products of 2·S·N² FLOP.</summary>
+    public static double FeatureFlops(int e, int s, int n) => e * (e + 1) / 2.0 * 2.0 * s * n * n;
 
     /// <summary>The E × E arccos(CKA) matrix by plain float64 loops (the oracle).</summary>
     public static PairwiseMatrix Reference(StateSet states)

@@ -23,8 +23,8 @@ public sealed record DistanceTiming(string Name, double[] Seconds, double Gflop)
 
 /// <summary>The two distance benchmarks on synthetic states: linear CKA of 256 networks (2000 × 64), DSA of 64 networks.</summary>
 /// <remarks>
-/// CKA work: E(E+1)/2 cross products X_iᵀ X_j of 2·S·N² FLOP each (the diagonal included; centring and the norms are
-/// O(E·S·N)). DSA: per network the delay-embedding Gram (rows·(dN)² FMAs) and subspace iteration, then 2·E(E−1)/2
+/// CKA work: feature space, E(E+1)/2 cross products X_iᵀ X_j of 2·S·N² FLOP each (the diagonal included); sample space,
+/// ≈ S²E²/2 + S²EN (see <see cref="CkaSampleSpace"/>). Centring and the norms are O(E·S·N). DSA: per network the delay-embedding Gram (rows·(dN)² FMAs) and subspace iteration, then 2·E(E−1)/2
 /// alignment problems of <c>iterations</c> Adam steps ≈ 9 r³ lane-FMAs each (reported as time per pair, not GFLOP/s).
 /// States: x_{t+1} = tanh(M x_t + noise) with a random M per network, T = 100 per trial.
 /// </remarks>
@@ -76,12 +76,13 @@ public static class DistanceBenchmark
         return new StateSet(list, trials, steps, Enumerable.Repeat(hidden, networks).ToArray());
     }
 
-    /// <summary>Times linear CKA for the whole matrix.</summary>
-    public static DistanceTiming Cka(StateSet states, int threads, int repeats)
+    /// <summary>Times linear CKA for the whole matrix with one method; GFLOP counted for the method's own work.</summary>
+    public static DistanceTiming Cka(StateSet states, int threads, int repeats, CkaMethod method)
     {
         int e = states.Networks, n = states.MaxWidth;
-        double gflop = e * (e + 1) / 2.0 * 2.0 * states.Samples * n * n / 1e9;
-        return Time($"cka E={e} S={states.Samples} N={n}", repeats, gflop, () => Distances.Cka.Compute(states, threads));
+        double gflop = (method == CkaMethod.Samples ? CkaSampleSpace.Flops(e, states.Samples, n) : Distances.Cka.FeatureFlops(e, states.Samples, n)) / 1e9;
+        var r0 = Time($"cka-{method.ToString().ToLowerInvariant()} E={e} S={states.Samples} N={n}", repeats, gflop, () => Distances.Cka.Compute(states, threads, null, method));
+        return r0;
     }
 
     /// <summary>Times the DSA operator fits and the pairwise alignments separately.</summary>

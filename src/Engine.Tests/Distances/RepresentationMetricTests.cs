@@ -11,7 +11,8 @@ public sealed class RepresentationMetricTests
 
     private static PairwiseMatrix Run(string metric, StateSet set, bool fast) => metric switch
     {
-        "cka" => fast ? Cka.Compute(set, 2) : Cka.Reference(set),
+        "cka" => fast ? Cka.Compute(set, 2, null, CkaMethod.Features) : Cka.Reference(set),
+        "cka-samples" => fast ? Cka.Compute(set, 2, null, CkaMethod.Samples) : Cka.Reference(set),
         "shape1" => fast ? ShapeMetric.Compute(set, 1, 2) : ShapeMetric.Reference(set, 1),
         "shape0.5" => fast ? ShapeMetric.Compute(set, 0.5, 2) : ShapeMetric.Reference(set, 0.5),
         "shape0" => fast ? ShapeMetric.Compute(set, 0, 2) : ShapeMetric.Reference(set, 0),
@@ -19,6 +20,7 @@ public sealed class RepresentationMetricTests
     };
 
     [TestCase("cka")]
+    [TestCase("cka-samples")]
     [TestCase("shape1")]
     public void Distance_UnchangedByOrthogonalTransformAndScaling(string metric)
     {
@@ -52,6 +54,7 @@ public sealed class RepresentationMetricTests
     }
 
     [TestCase("cka")]
+    [TestCase("cka-samples")]
     [TestCase("shape1")]
     [TestCase("shape0.5")]
     [TestCase("shape0")]
@@ -96,7 +99,7 @@ public sealed class RepresentationMetricTests
         float[] x = [1, -1, 1, -1], y = [1, 1, -1, -1];
         float[] xy = [1, 1, -1, 1, 1, -1, -1, -1];
         var set = Set(1, 4, (x, 1), (y, 1), (xy, 2));
-        foreach (var m in new[] { Cka.Reference(set), Cka.Compute(set, 1) })
+        foreach (var m in new[] { Cka.Reference(set), Cka.Compute(set, 1, null, CkaMethod.Features), Cka.Compute(set, 1, null, CkaMethod.Samples) })
         {
             Assert.That(m[0, 1], Is.EqualTo(Math.PI / 2).Within(1e-6));
             Assert.That(m[0, 2], Is.EqualTo(Math.PI / 4).Within(1e-6));
