@@ -111,6 +111,9 @@ internal sealed class DistanceContext : IDisposable
 
     public int[] Selected { get; }
 
+    /// <summary>Whether the heavy distance work goes to ILGPU kernels: a real device (CUDA, OpenCL), never the CPU simulator.</summary>
+    private bool OnGpu => _backend is Engine.Backends.Ilgpu.IlgpuBackend && _backend.Name != "ilgpu-cpu";
+
     public static DistanceContext Open(string dir, DistanceOptions.Values o)
     {
         var run = new RunDirectory(dir);
@@ -173,7 +176,7 @@ internal sealed class DistanceContext : IDisposable
         switch (metric)
         {
             case "cka":
-                m = Cka.Compute(States, Options.Threads, progress);
+                m = OnGpu && States.Widths.Distinct().Count() == 1 ? new IlgpuDistances(_backend).Cka(States) : Cka.Compute(States, Options.Threads, progress);
                 (degeneracy, level) = (m.Mean(), "representational (mean arccos CKA)");
                 break;
             case "shape":
@@ -183,7 +186,9 @@ internal sealed class DistanceContext : IDisposable
                 break;
             case "dsa":
             {
-                var r = Dsa.Compute(States, Options.Dsa, Options.Threads, progress);
+                var r = OnGpu
+                    ? new IlgpuDistances(_backend).Dsa(States.States.Select((x, k) => DsaOperator.Fit(x, States.Trials, States.Steps, States.Widths[k], Options.Dsa)).ToArray(), States.Ids, Options.Dsa)
+                    : Dsa.Compute(States, Options.Dsa, Options.Threads, progress);
                 m = Options.Score switch { "euclidean" => r.Euclidean, "wasserstein" => r.Wasserstein, _ => r.Angular };
                 (degeneracy, level) = (m.Mean(), $"dynamical (mean DSA, {Options.Score})");
                 extra = new

@@ -19,7 +19,7 @@ internal static class DistanceBenchCommand
         var iterations = new Option<int>("--iterations") { Description = "DSA Adam iterations (default 1500).", DefaultValueFactory = _ => 1500 };
         var threads = new Option<int>("--threads") { Description = "Threads, 0 = all (default 0).", DefaultValueFactory = _ => 0 };
         var repeats = new Option<int>("--repeats") { Description = "Timed repeats (default 3).", DefaultValueFactory = _ => 3 };
-        var skip = new Option<string?>("--only") { Description = "Run only cka or dsa." };
+        var skip = new Option<string?>("--only") { Description = "Run only cka or dsa, or pif (50 networks, not run by default)." };
         var cmd = new Command("distances", "Times whole distance matrices on synthetic states; prints median seconds and GFLOP/s.")
         {
             networks, dsaNetworks, trials, hidden, rank, delays, iterations, threads, repeats, skip,
@@ -49,6 +49,11 @@ internal static class DistanceBenchCommand
                 Console.WriteLine(fit.Format());
                 Console.WriteLine(align.Format() + string.Create(CultureInfo.InvariantCulture, $" ms_per_pair={1000 * align.Median / pairs:F3}"));
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"dsa total_s={fit.Median + align.Median:F2} for {pairs} pairs"));
+            }
+
+            if (only is "pif")
+            {
+                Console.WriteLine(DistanceBenchmark.Pif(50, r.GetValue(hidden), t, r.GetValue(repeats)).Format());
             }
 
             return 0;

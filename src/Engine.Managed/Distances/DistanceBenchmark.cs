@@ -101,6 +101,30 @@ public static class DistanceBenchmark
         return (fit, align);
     }
 
+    /// <summary>Times the d_PIF matrix (FAQ per pair, pairs in parallel) of random N × N weights with planted shared structure.</summary>
+    public static DistanceTiming Pif(int networks, int hidden, int threads, int repeats)
+    {
+        var rng = new Rng(3);
+        var baseW = Enumerable.Range(0, hidden * hidden).Select(_ => rng.NextGaussian() / Math.Sqrt(hidden)).ToArray();
+        var w = new float[networks][];
+        for (int e = 0; e < networks; e++)
+        {
+            var perm = Enumerable.Range(0, hidden).OrderBy(_ => rng.NextDouble()).ToArray();
+            w[e] = new float[hidden * hidden];
+            for (int i = 0; i < hidden; i++)
+            {
+                for (int j = 0; j < hidden; j++)
+                {
+                    w[e][perm[i] * hidden + perm[j]] = (float)(baseW[i * hidden + j] + 0.5 * rng.NextGaussian() / Math.Sqrt(hidden));
+                }
+            }
+        }
+
+        var ids = Enumerable.Range(0, networks).ToArray();
+        var widths = Enumerable.Repeat(hidden, networks).ToArray();
+        return Time($"pif E={networks} N={hidden} pairs={networks * (networks - 1) / 2}", repeats, 0, () => WeightDistance.Matrix(w, widths, ids, null, threads));
+    }
+
     private static DistanceTiming Time(string name, int repeats, double gflop, Action run)
     {
         var times = new double[Math.Max(1, repeats)];

@@ -23,17 +23,18 @@ public static class DistanceFigures
         var plot = Figures.NewPlot();
         var hm = plot.Add.Heatmap(data);
         hm.Colormap = new ScottPlot.Colormaps.Viridis();
-        hm.Extent = new ScottPlot.CoordinateRect(-0.5, n - 0.5, n - 0.5, -0.5);
+        // Row 0 of the data is drawn at the top of the extent: row r sits at y = n − 1 − r.
+        hm.Extent = new ScottPlot.CoordinateRect(-0.5, n - 0.5, -0.5, n - 0.5);
         var bar = plot.Add.ColorBar(hm);
         bar.Label = matrix.Metric;
         if (n <= 40)
         {
-            var ticks = Enumerable.Range(0, n).Select(k => new ScottPlot.Tick(k, matrix.Ids[order[k]].ToString(System.Globalization.CultureInfo.InvariantCulture))).ToArray();
-            plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(ticks);
-            plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericManual(ticks);
+            string Id(int k) => matrix.Ids[order[k]].ToString(System.Globalization.CultureInfo.InvariantCulture);
+            plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(Enumerable.Range(0, n).Select(k => new ScottPlot.Tick(k, Id(k))).ToArray());
+            plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericManual(Enumerable.Range(0, n).Select(k => new ScottPlot.Tick(n - 1 - k, Id(k))).ToArray());
         }
 
-        plot.Axes.SetLimits(-0.5, n - 0.5, n - 0.5, -0.5);
+        plot.Axes.SetLimits(-0.5, n - 0.5, -0.5, n - 0.5);
         plot.Title(title);
         plot.XLabel("network (average-linkage order)");
         plot.YLabel("network");
