@@ -17,6 +17,8 @@ public static class EngineCli
             BenchCommand.Create(),
             SelfTestCommand.Create(),
             DevicesCommand.Create(),
+            CompareCommand.Create(),
+            DegeneracyCommand.Create(),
             FixedPointsCommand.Create(),
             ClosedLoopCommand.Create(),
         };

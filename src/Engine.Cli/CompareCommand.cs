@@ -1,0 +1,323 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Engine.Backends;
+using Engine.Distances;
+using Engine.IO;
+using Engine.Tasks;
+using Engine.Training;
+
+namespace Engine.Cli;
+
+/// <summary><c>compare DIR --metric cka|shape|dsa|pif|behavior</c>: one E × E distance matrix, its summary and heatmap.</summary>
+internal static class CompareCommand
+{
+    public static readonly string[] Metrics = ["cka", "shape", "dsa", "pif", "behavior"];
+
+    public static Command Create()
+    {
+        var dir = new Argument<DirectoryInfo>("dir") { Description = "Run directory with checkpoint.rnn." };
+        var metric = new Option<string>("--metric") { Description = "cka, shape, dsa, pif or behavior.", Required = true };
+        var o = new DistanceOptions();
+        var cmd = new Command("compare", "Pairwise distances between the networks of a run; writes METRIC.npy, METRIC.csv, METRIC_summary.json and METRIC_heatmap.png.")
+        {
+            dir, metric,
+        };
+        o.AddTo(cmd);
+        cmd.SetAction(r => CliErrors.Run(() =>
+        {
+            string m = r.GetValue(metric)!.ToLowerInvariant();
+            if (!Metrics.Contains(m))
+            {
+                throw new ArgumentException($"Unknown metric '{m}'; expected one of {string.Join(", ", Metrics)}.", "--metric");
+            }
+
+            using var ctx = DistanceContext.Open(r.GetValue(dir)!.FullName, o.Read(r));
+            ctx.Compare(m);
+            return 0;
+        }));
+        return cmd;
+    }
+}
+
+/// <summary>The options shared by <c>compare</c> and <c>degeneracy</c>.</summary>
+internal sealed class DistanceOptions
+{
+    private readonly Option<double> _alpha = new("--alpha") { Description = "Shape metric: partial whitening α in [0, 1] (1 Procrustes, 0 CCA-like; default 1).", DefaultValueFactory = _ => 1.0 };
+    private readonly Option<int> _rank = new("--rank") { Description = "DSA: SVD rank r of the delay embedding (default 10).", DefaultValueFactory = _ => 10 };
+    private readonly Option<int> _delays = new("--delays") { Description = "DSA: number of delays (default 10).", DefaultValueFactory = _ => 10 };
+    private readonly Option<int> _interval = new("--delay-interval") { Description = "DSA: steps between delays (default 1).", DefaultValueFactory = _ => 1 };
+    private readonly Option<double> _ridge = new("--ridge") { Description = "DSA: ridge λ of the operator regression (default 0).", DefaultValueFactory = _ => 0.0 };
+    private readonly Option<int> _iterations = new("--iterations") { Description = "DSA: Adam iterations per pair (default 1500).", DefaultValueFactory = _ => 1500 };
+    private readonly Option<double> _lr = new("--lr") { Description = "DSA: Adam learning rate (default 5e-3).", DefaultValueFactory = _ => 5e-3 };
+    private readonly Option<string> _score = new("--score") { Description = "DSA score in the matrix: angular, euclidean or wasserstein (default angular).", DefaultValueFactory = _ => "angular" };
+    private readonly Option<int> _trials = new("--trials") { Description = "Probe trials (default 32; behaviour: OOD trials, default 64).", DefaultValueFactory = _ => 0 };
+    private readonly Option<int?> _steps = new("--steps") { Description = "Steps per probe trial (default: the training length)." };
+    private readonly Option<long> _seed = new("--seed") { Description = "Seed of the probe trials (default 12345, as eval).", DefaultValueFactory = _ => 12345 };
+    private readonly Option<string> _backend = new("--backend") { Description = "Backend that runs the networks (default auto).", DefaultValueFactory = _ => "auto" };
+    private readonly Option<int> _threads = new("--threads") { Description = "CPU threads for the distances (default: all cores).", DefaultValueFactory = _ => 0 };
+    private readonly Option<bool> _all = new("--all") { Description = "Include networks that did not converge (default: converged only)." };
+    private readonly Option<string?> _out = new("--out") { Description = "Output folder (default DIR/distances)." };
+
+    public void AddTo(Command cmd)
+    {
+        foreach (var o in new Option[] { _alpha, _rank, _delays, _interval, _ridge, _iterations, _lr, _score, _trials, _steps, _seed, _backend, _threads, _all, _out })
+        {
+            cmd.Options.Add(o);
+        }
+    }
+
+    public Values Read(ParseResult r) => new(r.GetValue(_alpha), new DsaOptions
+    {
+        Rank = r.GetValue(_rank),
+        Delays = r.GetValue(_delays),
+        DelayInterval = r.GetValue(_interval),
+        Ridge = r.GetValue(_ridge),
+        Iterations = r.GetValue(_iterations),
+        LearningRate = r.GetValue(_lr),
+    }, r.GetValue(_score)!.ToLowerInvariant(), r.GetValue(_trials), r.GetValue(_steps), r.GetValue(_seed), r.GetValue(_backend)!, r.GetValue(_threads), r.GetValue(_all), r.GetValue(_out));
+
+    public sealed record Values(double Alpha, DsaOptions Dsa, string Score, int Trials, int? Steps, long Seed, string Backend, int Threads, bool All, string? Out);
+}
+
+/// <summary>A loaded run, its selected networks and where results go; computes and writes one metric at a time.</summary>
+internal sealed class DistanceContext : IDisposable
+{
+    private readonly IEnsembleBackend _backend;
+    private StateSet? _states;
+
+    private DistanceContext(string dir, DistanceOptions.Values options, TrainingState state, ITrialTask task, IEnsembleBackend backend, int[] selected)
+    {
+        Dir = dir;
+        Options = options;
+        State = state;
+        Task = task;
+        _backend = backend;
+        Selected = selected;
+        OutDir = Path.GetFullPath(options.Out ?? Path.Combine(dir, "distances"));
+        Directory.CreateDirectory(OutDir);
+    }
+
+    public string Dir { get; }
+
+    public string OutDir { get; }
+
+    public DistanceOptions.Values Options { get; }
+
+    public TrainingState State { get; }
+
+    public ITrialTask Task { get; }
+
+    public int[] Selected { get; }
+
+    /// <summary>Whether the heavy distance work goes to ILGPU kernels: a real device (CUDA, OpenCL), never the CPU simulator.</summary>
+    private bool OnGpu => _backend is Engine.Backends.Ilgpu.IlgpuBackend && _backend.Name != "ilgpu-cpu";
+
+    public static DistanceContext Open(string dir, DistanceOptions.Values o)
+    {
+        var run = new RunDirectory(dir);
+        if (!run.HasCheckpoint)
+        {
+            throw new ArgumentException($"{run.Path}: no {Checkpoint.FileName} to compare.", "dir");
+        }
+
+        if (!(o.Alpha >= 0 && o.Alpha <= 1))
+        {
+            throw new ArgumentException($"--alpha must be in [0, 1], got {o.Alpha}.", "--alpha");
+        }
+
+        if (o.Score is not ("angular" or "euclidean" or "wasserstein"))
+        {
+            throw new ArgumentException($"Unknown --score '{o.Score}'; expected angular, euclidean or wasserstein.", "--score");
+        }
+
+        o.Dsa.Validate();
+        var state = Checkpoint.Load(run.CheckpointPath);
+        var task = TaskRegistry.Create(state.TaskName, state.TaskSettings);
+        var selected = Enumerable.Range(0, state.Ensemble.Spec.Networks)
+            .Where(e => o.All || state.Networks[e].Status == NetworkStatus.Converged).ToArray();
+        if (selected.Length == 0)
+        {
+            throw new ArgumentException($"{run.Path}: no converged networks to compare (pass --all to include every network).", "dir");
+        }
+
+        var backend = BackendFactory.Create(o.Backend);
+        Console.WriteLine($"backend: {backend.Name} ({backend.Device}); {selected.Length} of {state.Ensemble.Spec.Networks} networks ({(o.All ? "all" : "converged")})");
+        return new DistanceContext(run.Path, o, state, task, backend, selected);
+    }
+
+    /// <summary>States of the selected networks on shared in-distribution probe trials (recorded once).</summary>
+    public StateSet States
+    {
+        get
+        {
+            if (_states is null)
+            {
+                int steps = Options.Steps ?? State.Options.StepsFor(Task);
+                int trials = Options.Trials > 0 ? Options.Trials : 32;
+                _states = StateSet.Record(_backend, State.Ensemble, Task, trials, steps, Options.Seed, Selected);
+                Console.WriteLine($"recorded states: {trials} trials × {steps} steps × {State.Ensemble.Spec.Hidden} units per network");
+            }
+
+            return _states;
+        }
+    }
+
+    /// <summary>Computes, writes and prints one metric; returns the matrix and its level's degeneracy value.</summary>
+    public (PairwiseMatrix Matrix, double Degeneracy) Compare(string metric)
+    {
+        var clock = Stopwatch.StartNew();
+        var progress = Progress(metric);
+        PairwiseMatrix m;
+        double degeneracy;
+        string level;
+        object? extra = null;
+        switch (metric)
+        {
+            case "cka":
+                m = OnGpu && States.Widths.Distinct().Count() == 1 ? new IlgpuDistances(_backend).Cka(States) : Cka.Compute(States, Options.Threads, progress);
+                (degeneracy, level) = (m.Mean(), "representational (mean arccos CKA)");
+                break;
+            case "shape":
+                m = ShapeMetric.Compute(States, Options.Alpha, Options.Threads, progress);
+                (degeneracy, level) = (m.Mean(), "representational (mean shape distance)");
+                extra = new { alpha = Options.Alpha };
+                break;
+            case "dsa":
+            {
+                var r = OnGpu
+                    ? new IlgpuDistances(_backend).Dsa(States.States.Select((x, k) => DsaOperator.Fit(x, States.Trials, States.Steps, States.Widths[k], Options.Dsa)).ToArray(), States.Ids, Options.Dsa)
+                    : Dsa.Compute(States, Options.Dsa, Options.Threads, progress);
+                m = Options.Score switch { "euclidean" => r.Euclidean, "wasserstein" => r.Wasserstein, _ => r.Angular };
+                (degeneracy, level) = (m.Mean(), $"dynamical (mean DSA, {Options.Score})");
+                extra = new
+                {
+                    score = Options.Score,
+                    rank = Options.Dsa.Rank,
+                    delays = Options.Dsa.Delays,
+                    delay_interval = Options.Dsa.DelayInterval,
+                    ridge = Options.Dsa.Ridge,
+                    iterations = Options.Dsa.Iterations,
+                    learning_rate = Options.Dsa.LearningRate,
+                    mean_angular = r.Angular.Mean(),
+                    mean_euclidean = r.Euclidean.Mean(),
+                    mean_wasserstein = r.Wasserstein.Mean(),
+                };
+                r.Angular.WriteNpy(Path.Combine(OutDir, "dsa_angular.npy"));
+                r.Euclidean.WriteNpy(Path.Combine(OutDir, "dsa_euclidean.npy"));
+                r.Wasserstein.WriteNpy(Path.Combine(OutDir, "dsa_wasserstein.npy"));
+                break;
+            }
+
+            case "pif":
+            {
+                var spec = State.Ensemble.Spec;
+                var w = Selected.Select(e => spec.Layout.WRec(State.Ensemble.Parameters, e).ToArray()).ToArray();
+                var perms = new int[Selected.Length * (Selected.Length - 1) / 2][];
+                m = WeightDistance.Matrix(w, Enumerable.Repeat(spec.Hidden, w.Length).ToArray(), Selected, perms, Options.Threads, progress);
+                (degeneracy, level) = (m.Mean(), "weight (mean d_PIF)");
+                WritePermutations(perms, spec.Hidden);
+                break;
+            }
+
+            case "behavior":
+            {
+                int trials = Options.Trials > 0 ? Options.Trials : 64;
+                var r = Behavior.Compute(_backend, State, Task, trials, Options.Seed, Selected);
+                m = r.Distances;
+                (degeneracy, level) = (r.Evaluation.SigmaOod, "behavioural (sigma_OOD over converged networks)");
+                extra = new
+                {
+                    trials,
+                    ood_steps = r.Evaluation.OodSteps,
+                    converged = r.Evaluation.Converged,
+                    ood_mse = Selected.Select(e => r.Evaluation.OodMse[e]).ToArray(),
+                    mean_ood_mse = Selected.Average(e => r.Evaluation.OodMse[e]),
+                };
+                break;
+            }
+
+            default:
+                throw new ArgumentException($"Unknown metric '{metric}'.", "--metric");
+        }
+
+        Write(m, metric, degeneracy, level, extra, clock.Elapsed.TotalSeconds);
+        return (m, degeneracy);
+    }
+
+    private void WritePermutations(int[][] perms, int n)
+    {
+        int e = Selected.Length;
+        var data = new float[e * e * n];
+        var pairs = PairwiseMatrix.Pairs(e);
+        for (int i = 0; i < e; i++)
+        {
+            for (int k = 0; k < n; k++)
+            {
+                data[(i * e + i) * n + k] = k;
+            }
+        }
+
+        for (int p = 0; p < pairs.Length; p++)
+        {
+            var (i, j) = pairs[p];
+            for (int k = 0; k < n; k++)
+            {
+                data[(i * e + j) * n + k] = perms[p][k];
+                data[(j * e + i) * n + perms[p][k]] = k;
+            }
+        }
+
+        Npy.Write(Path.Combine(OutDir, "pif_permutations.npy"), data, e, e, n);
+    }
+
+    private void Write(PairwiseMatrix m, string metric, double degeneracy, string level, object? extra, double seconds)
+    {
+        string name = m.Metric;
+        m.WriteNpy(Path.Combine(OutDir, $"{name}.npy"));
+        m.WriteCsv(Path.Combine(OutDir, $"{name}.csv"));
+        var values = m.PairValues();
+        var summary = new
+        {
+            metric = name,
+            run = Dir,
+            task = Task.Name,
+            networks = m.Size,
+            ids = m.Ids,
+            pairs = values.Length,
+            mean = Finite(m.Mean()),
+            spread = Finite(m.Spread()),
+            min = values.Length > 0 ? values.Min() : (double?)null,
+            max = values.Length > 0 ? values.Max() : (double?)null,
+            degeneracy = new { level, value = Finite(degeneracy) },
+            options = extra,
+            seconds,
+        };
+        AtomicFile.WriteText(Path.Combine(OutDir, $"{name}_summary.json"), JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true }));
+        DistanceFigures.Heatmap(m, Path.Combine(OutDir, $"{name}_heatmap.png"), $"{metric}: {m.Size} networks, mean {m.Mean():G3}");
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{name}: {m.Size} networks, {values.Length} pairs, mean {m.Mean():G4}, spread {m.Spread():G4}; {level} = {degeneracy:G4} ({seconds:F2} s); wrote {name}.npy/.csv, {name}_summary.json, {name}_heatmap.png to {OutDir}"));
+    }
+
+    private static double? Finite(double v) => double.IsFinite(v) ? v : null;
+
+    private static Action<int, int> Progress(string metric)
+    {
+        var since = Stopwatch.StartNew();
+        var gate = new object();
+        return (done, total) =>
+        {
+            lock (gate)
+            {
+                if (since.Elapsed.TotalSeconds >= 1 && done < total)
+                {
+                    since.Restart();
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{metric}: {done}/{total} pairs ({100.0 * done / total:F0}%)"));
+                }
+            }
+        };
+    }
+
+    public void Dispose() => _backend.Dispose();
+}
