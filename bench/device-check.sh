@@ -65,7 +65,7 @@ run() {
   cat "$file" >>"$log"
   local secs key
   secs=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", b - a }')
-  key=$(grep -E '^train-step |checks passed|^epoch [0-9]+:|^sigma_ood|^time-to-threshold|search' "$file" | tail -n 3 | tr '\n' ' ')
+  key=$(grep -E '^train-step |checks passed|^epoch [0-9]+:|^sigma_ood|^time-to-threshold|search|mean' "$file" | tail -n 3 | tr '\n' ' ')
   [[ -z "$key" ]] && key=$(grep -v '^[[:space:]]*$' "$file" | tail -n 1)
   [[ $rc -eq 124 ]] && key="TIMEOUT after ${step_timeout}s; $key"
   say "-> rc $rc in ${secs}s"
@@ -78,6 +78,8 @@ run bench-cuda bench train-step --networks 32 --hidden 128 --batch 64 --steps 10
 run bench-cpu bench train-step --networks 32 --hidden 128 --batch 64 --steps 100 --backend cpu
 run train-cuda train --task flipflop --bits 3 --networks 32 --hidden 128 --trials 32 --steps 30 --lr 3e-3 --clip 1 --max-epochs 4000 --backend cuda --quiet --out "$out/train-cuda"
 run eval-cuda eval --ood "$out/train-cuda" --backend cuda
+run cka-cuda compare "$out/train-cuda" --metric cka --all --backend cuda
+run dsa-cuda compare "$out/train-cuda" --metric dsa --all --backend cuda
 run tasks-cuda bench time-to-threshold --networks 32 --hidden 128 --backend cuda
 run fixedpoints-cuda bench fixed-points --backend cuda --repeats 2
 run fixedpoints-cpu bench fixed-points --backend cpu --repeats 2
