@@ -132,21 +132,10 @@ internal static class FixedPointsCommand
         }
 
         int t = steps ?? defaultSteps;
-        using var backend = backendName.Trim().ToLowerInvariant() == "reference" ? BackendFactory.Create("reference") : BackendFactory.Create(backendName);
+        using var backend = BackendFactory.Create(backendName);
         using var search = CreateSearch(backend.Name, backend);
         Console.WriteLine($"backend: {backend.Name} ({backend.Device}); search: {search.Name}; {spec.Networks} network(s), N={spec.Hidden}, {seedsPerNetwork} seeds each");
-        float[] seeds, states;
-        try
-        {
-            (seeds, states) = FixedPointSeeds.FromTrajectories(ensemble, backend, task, trials, t, seedsPerNetwork, noise, seed);
-        }
-        catch (NotSupportedException e) when (backend.Name == "cpu")
-        {
-            // The fast CPU backend may not run every cell (the rate cell) although the CPU search does: record on the reference.
-            Console.WriteLine($"trajectories: reference backend ({e.Message})");
-            using var reference = BackendFactory.Create("reference");
-            (seeds, states) = FixedPointSeeds.FromTrajectories(ensemble, reference, task, trials, t, seedsPerNetwork, noise, seed);
-        }
+        var (seeds, states) = FixedPointSeeds.FromTrajectories(ensemble, backend, task, trials, t, seedsPerNetwork, noise, seed);
 
         var problem = new FixedPointProblem(spec, ensemble.Parameters, FixedPointProblem.SharedInput(spec, u), seedsPerNetwork, seeds);
         var result = FixedPointAnalysis.Run(problem, search, options);
