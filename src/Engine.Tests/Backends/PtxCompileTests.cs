@@ -15,10 +15,13 @@ public sealed class PtxCompileTests
     private Context _context = null!;
     private PTXBackend _backend = null!;
 
-    /// <summary>Every kernel: public static void methods of the static <c>*Kernels</c> classes next to <see cref="RnnShape"/>.</summary>
+    /// <summary>
+    /// Every kernel: public static void methods of the static <c>*Kernels</c> / <c>*Kernel</c> classes of Engine.Kernels
+    /// (RNN training, fixed-point search, distances).
+    /// </summary>
     public static IEnumerable<TestCaseData> Kernels() =>
         typeof(RnnShape).Assembly.GetTypes()
-            .Where(t => t.IsAbstract && t.IsSealed && t.Name.EndsWith("Kernels", StringComparison.Ordinal))
+            .Where(t => t.IsAbstract && t.IsSealed && (t.Name.EndsWith("Kernels", StringComparison.Ordinal) || t.Name.EndsWith("Kernel", StringComparison.Ordinal)))
             .SelectMany(t => t.GetMethods(BindingFlags.Public | BindingFlags.Static).Where(m => m.ReturnType == typeof(void)))
             .Select(m => new TestCaseData(m).SetArgDisplayNames($"{m.DeclaringType!.Name}.{m.Name}"));
 
@@ -38,7 +41,14 @@ public sealed class PtxCompileTests
     }
 
     [Test]
-    public void Catalogue_HoldsEveryKernelTheBackendLoads() => Assert.That(Kernels().Count(), Is.EqualTo(9));
+    public void Catalogue_HoldsEveryKernelTheBackendsLoad()
+    {
+        var names = Kernels().Select(k => ((MethodInfo)k.Arguments[0]!).DeclaringType!.Namespace).ToList();
+        Assert.That(names.Count(n => n == typeof(RnnShape).Namespace), Is.EqualTo(9), "RNN training kernels");
+        Assert.That(names.Count(n => n == typeof(Engine.Kernels.FixedPoints.FixedPointKernel).Namespace), Is.EqualTo(4), "fixed-point search kernels");
+        Assert.That(names.Count(n => n == typeof(Engine.Kernels.Distances.DistanceKernel).Namespace), Is.EqualTo(3), "distance kernels");
+        Assert.That(names, Has.Count.EqualTo(16));
+    }
 
     [TestCaseSource(nameof(Kernels))]
     public void Kernel_CompilesToPtx_Sm80(MethodInfo kernel)
