@@ -215,7 +215,7 @@ internal sealed class DistanceContext : IDisposable
                 var spec = State.Ensemble.Spec;
                 var w = Selected.Select(e => spec.Layout.WRec(State.Ensemble.Parameters, e).ToArray()).ToArray();
                 var perms = new int[Selected.Length * (Selected.Length - 1) / 2][];
-                m = WeightDistance.Matrix(w, Enumerable.Repeat(spec.Hidden, w.Length).ToArray(), Selected, perms, Options.Threads, progress);
+                m = WeightDistance.Matrix(w, Enumerable.Repeat(spec.Hidden, w.Length).ToArray(), Selected, perms, Options.Threads, progress, OnGpu ? _backend : null);
                 (degeneracy, level) = (m.Mean(), "weight (mean d_PIF)");
                 WritePermutations(perms, spec.Hidden);
                 break;

@@ -96,14 +96,65 @@ public readonly struct DsaAlignArgs
     public ArrayView<float> Inner { get; }
 }
 
+/// <summary>Arguments of the batched Frank–Wolfe (FAQ) gradient kernel of d_PIF, in float64 like <c>WeightDistance.Faq</c>.</summary>
+/// <remarks>
+/// Zero-padded weights [E][N][N] (row-major), pairs as two index lists [P] (W₁ = Weights[First[p]], W₂ = Weights[Second[p]]),
+/// the current doubly-stochastic plans [P][N][N], scratch [P][2][N][N] (after stage 0: W₂ P, then W₂ᵀ P) and the gradients
+/// [P][N][N]. <see cref="Stage"/> selects the half of <see cref="DistanceKernel.FaqGradients"/> to run.
+/// </remarks>
+public readonly struct FaqGradientArgs
+{
+    /// <summary>Creates the pack.</summary>
+    public FaqGradientArgs(int pairs, int width, int stage, ArrayView<double> weights, ArrayView<int> first, ArrayView<int> second, ArrayView<double> plans, ArrayView<double> work, ArrayView<double> gradients)
+    {
+        Pairs = pairs;
+        Width = width;
+        Stage = stage;
+        Weights = weights;
+        First = first;
+        Second = second;
+        Plans = plans;
+        Work = work;
+        Gradients = gradients;
+    }
+
+    /// <summary>P.</summary>
+    public int Pairs { get; }
+
+    /// <summary>N.</summary>
+    public int Width { get; }
+
+    /// <summary>0: the products W₂ P and W₂ᵀ P into <see cref="Work"/>; 1: the gradients from them.</summary>
+    public int Stage { get; }
+
+    /// <summary>[E][N][N].</summary>
+    public ArrayView<double> Weights { get; }
+
+    /// <summary>Network of W₁ for each pair [P].</summary>
+    public ArrayView<int> First { get; }
+
+    /// <summary>Network of W₂ for each pair [P].</summary>
+    public ArrayView<int> Second { get; }
+
+    /// <summary>P of each pair [P][N][N].</summary>
+    public ArrayView<double> Plans { get; }
+
+    /// <summary>[P][2][N][N]: W₂ P, W₂ᵀ P.</summary>
+    public ArrayView<double> Work { get; }
+
+    /// <summary>∇f [P][N][N].</summary>
+    public ArrayView<double> Gradients { get; }
+}
+
 /// <summary>
-/// Distance kernels: batched cross products X_iᵀ X_j for CKA and the shape metric, their squared norms, and the DSA
-/// Cayley/Adam alignment with one problem per thread.
+/// Distance kernels: batched cross products X_iᵀ X_j for CKA and the shape metric, their squared norms, the DSA
+/// Cayley/Adam alignment with one problem per thread, and the Frank–Wolfe gradients of d_PIF.
 /// </summary>
 /// <remarks>
 /// <see cref="CrossProducts"/>: thread per (pair, a, b), C[p, a, b] = Σ_s X_i[s, a] X_j[s, b] (2·S FLOP).
 /// <see cref="SquaredNorms"/>: thread per pair, Σ C². <see cref="DsaAlign"/>: thread per problem, the iteration of
 /// <c>DsaAlignment</c> (C = 2 (I + S)⁻¹ − I, S = (X − Xᵀ)/2, Adam on X) in float32, ≈ 9 r³ FMA per iteration.
+/// <see cref="FaqGradients"/>: thread per (pair, i, j), float64, ∇f = (W₂ P) W₁ᵀ + (W₂ᵀ P) W₁ in two launches (4·N FLOP each).
 /// The class name avoids the <c>*Kernels</c> suffix so the RNN kernel catalogue test keeps its own count; these
 /// kernels have their own PTX compile test.
 /// </remarks>
@@ -260,6 +311,49 @@ public static class DistanceKernel
 
         a.Loss[q] = loss;
         a.Inner[q] = inner;
+    }
+
+    /// <summary>One element of one pair's FAQ gradient, in two stages (launch stage 0, then stage 1, over P·N² threads).</summary>
+    /// <remarks>
+    /// f(P) = tr(W₁ᵀ Pᵀ W₂ P), ∇f = W₂ P W₁ᵀ + W₂ᵀ P W₁. Stage 0: U = W₂ P, V = W₂ᵀ P, U[i, j] = Σ_k W₂[i, k] P[k, j],
+    /// V[i, j] = Σ_k W₂[k, i] P[k, j]. Stage 1: ∇f[i, j] = Σ_l U[i, l] W₁[j, l] + V[i, l] W₁[l, j]. Sums run in the
+    /// order of the CPU products, so the results agree with <c>WeightDistance.FaqGradient</c> to rounding.
+    /// </remarks>
+    public static void FaqGradients(FaqGradientArgs a)
+    {
+        int idx = Grid.GlobalIndex.X;
+        int n = a.Width, nn = n * n;
+        if (idx >= a.Pairs * nn)
+        {
+            return;
+        }
+
+        int p = idx / nn, rem = idx - p * nn, row = rem / n, col = rem - row * n;
+        long w1 = (long)a.First[p] * nn, w2 = (long)a.Second[p] * nn, u = 2L * p * nn, v = u + nn, pl = (long)p * nn;
+        if (a.Stage == 0)
+        {
+            double su = 0, sv = 0;
+            for (int k = 0; k < n; k++)
+            {
+                double x = a.Plans[pl + (long)k * n + col];
+                su += a.Weights[w2 + (long)row * n + k] * x;
+                sv += a.Weights[w2 + (long)k * n + row] * x;
+            }
+
+            a.Work[u + rem] = su;
+            a.Work[v + rem] = sv;
+        }
+        else
+        {
+            double s1 = 0, s2 = 0;
+            for (int l = 0; l < n; l++)
+            {
+                s1 += a.Work[u + (long)row * n + l] * a.Weights[w1 + (long)col * n + l];
+                s2 += a.Work[v + (long)row * n + l] * a.Weights[w1 + (long)l * n + col];
+            }
+
+            a.Gradients[pl + rem] = s1 + s2;
+        }
     }
 
     private static void Cayley(ArrayView<float> work, int x, int p, int inv, int c, int r)

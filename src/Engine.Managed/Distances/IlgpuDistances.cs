@@ -7,12 +7,13 @@ using ILGPU.Runtime;
 
 namespace Engine.Distances;
 
-/// <summary>The heavy parts of the distance matrices on an ILGPU accelerator: CKA cross products and batched DSA alignments.</summary>
+/// <summary>The heavy parts of the distance matrices on an ILGPU accelerator: CKA cross products, batched DSA alignments and the d_PIF Frank–Wolfe gradients.</summary>
 /// <remarks>
 /// Kernels (<see cref="DistanceKernel"/>) are loaded once per accelerator and shared. CKA: centred states of all networks
 /// are uploaded once ([E][S][N], one width), pairs i ≤ j go through <see cref="DistanceKernel.CrossProducts"/> and
 /// <see cref="DistanceKernel.SquaredNorms"/> in chunks that bound the [P][N][N] product buffer. DSA: every alignment
-/// problem (both det variants of each pair) is one thread of <see cref="DistanceKernel.DsaAlign"/>. The ILGPU CPU
+/// problem (both det variants of each pair) is one thread of <see cref="DistanceKernel.DsaAlign"/>. d_PIF: FAQ runs all
+/// pairs in lockstep, the gradients of the unfinished pairs batched through <see cref="DistanceKernel.FaqGradients"/>. The ILGPU CPU
 /// accelerator is a slow simulator, for tests on tiny shapes only.
 /// </remarks>
 public sealed class IlgpuDistances
@@ -177,12 +178,131 @@ public sealed class IlgpuDistances
         return Distances.Dsa.Assemble(ids, operators.ToArray(), pairs, bestLoss, bestInner);
     }
 
-    /// <summary>The three kernels of one accelerator and the group size they launch with.</summary>
+    /// <summary>FAQ d_PIF of every pair with the Frank–Wolfe gradients of all unfinished pairs batched on the accelerator.</summary>
+    /// <remarks>
+    /// Weights are uploaded once; each iteration uploads the plans P of the pairs still running, launches
+    /// <see cref="DistanceKernel.FaqGradients"/> (stages 0 and 1: ∇f = W₂ P W₁ᵀ + W₂ᵀ P W₁ in float64), downloads ∇f and
+    /// W₂ P, and takes the assignment and line search of each pair on the CPU, exactly as <see cref="WeightDistance.Faq"/>.
+    /// </remarks>
+    /// <param name="weights">Zero-padded W per network, row-major n × n, float64.</param>
+    /// <param name="n">The common width.</param>
+    /// <param name="pairs">(W₁, W₂) network indices.</param>
+    /// <param name="maxIterations">Frank–Wolfe iterations at most.</param>
+    /// <param name="tolerance">Stop a pair when ‖ΔP‖_F/√n is below this.</param>
+    /// <param name="threads">CPU threads for the assignment steps (0: all cores).</param>
+    public PifResult[] Faq(IReadOnlyList<double[]> weights, int n, IReadOnlyList<(int I, int J)> pairs, int maxIterations = 30, double tolerance = 0.03, int threads = 0)
+    {
+        ArgumentNullException.ThrowIfNull(weights);
+        ArgumentNullException.ThrowIfNull(pairs);
+        int nn = n * n;
+        if (n < 1 || weights.Any(w => w.Length != nn))
+        {
+            throw new ArgumentException($"Every W must be {n}×{n}.", nameof(weights));
+        }
+
+        var solvers = pairs.Select(p => new FaqSolver(weights[p.I], weights[p.J], n, tolerance)).ToArray();
+        if (solvers.Length > 0 && maxIterations > 0)
+        {
+            var grad = new double[solvers.Length * nn];
+            var work = new double[solvers.Length * 2 * nn];
+            var plans = new double[solvers.Length * nn];
+            try
+            {
+                using var w = new DeviceBuffer<double>(_backend, (long)weights.Count * nn);
+                using var first = new DeviceBuffer<int>(_backend, solvers.Length);
+                using var second = new DeviceBuffer<int>(_backend, solvers.Length);
+                using var dp = new DeviceBuffer<double>(_backend, plans.Length);
+                using var dw = new DeviceBuffer<double>(_backend, work.Length);
+                using var dg = new DeviceBuffer<double>(_backend, grad.Length);
+                w.CopyFrom(Stream, weights.SelectMany(x => x).ToArray());
+                while (true)
+                {
+                    var active = Enumerable.Range(0, solvers.Length).Where(k => !solvers[k].Done && solvers[k].Iterations < maxIterations).ToArray();
+                    if (active.Length == 0)
+                    {
+                        break;
+                    }
+
+                    int count = active.Length;
+                    for (int k = 0; k < count; k++)
+                    {
+                        solvers[active[k]].P.CopyTo(plans, k * nn);
+                    }
+
+                    first.CopyFrom(Stream, active.Select(k => pairs[k].I).ToArray());
+                    second.CopyFrom(Stream, active.Select(k => pairs[k].J).ToArray());
+                    dp.CopyFrom(Stream, plans.AsSpan(0, count * nn));
+                    Gradients(count, n, w.View, first.View, second.View, dp.View, dw.View, dg.View);
+                    dg.CopyTo(Stream, grad.AsSpan(0, count * nn));
+                    dw.CopyTo(Stream, work.AsSpan(0, count * 2 * nn));
+                    Parallelism.For(count, threads, k =>
+                    {
+                        solvers[active[k]].Step(grad.AsSpan(k * nn, nn).ToArray(), work.AsSpan(2 * k * nn, nn).ToArray());
+                    });
+                }
+            }
+            catch (Exception ex) when (ex is not (OutOfMemoryException or ObjectDisposedException or EngineException or ArgumentException))
+            {
+                throw new EngineException(_backend.Name, "pif frank-wolfe gradients", ex.Message, ex);
+            }
+        }
+
+        return solvers.Select(s => s.Result()).ToArray();
+    }
+
+    /// <summary>The FAQ gradients ∇f = W₂ P W₁ᵀ + W₂ᵀ P W₁ of a batch of pairs (W₁ = weights[I], W₂ = weights[J]) with plans P, on the accelerator.</summary>
+    public double[][] FaqGradients(IReadOnlyList<double[]> weights, int n, IReadOnlyList<(int I, int J)> pairs, IReadOnlyList<double[]> plans)
+    {
+        ArgumentNullException.ThrowIfNull(weights);
+        ArgumentNullException.ThrowIfNull(pairs);
+        ArgumentNullException.ThrowIfNull(plans);
+        int nn = n * n, count = pairs.Count;
+        if (n < 1 || weights.Any(w => w.Length != nn) || plans.Count != count || plans.Any(p => p.Length != nn))
+        {
+            throw new ArgumentException($"Every W and P must be {n}×{n}, one P per pair.", nameof(plans));
+        }
+
+        var grad = new double[Math.Max(1, count) * nn];
+        if (count > 0)
+        {
+            try
+            {
+                using var w = new DeviceBuffer<double>(_backend, (long)weights.Count * nn);
+                using var first = new DeviceBuffer<int>(_backend, count);
+                using var second = new DeviceBuffer<int>(_backend, count);
+                using var dp = new DeviceBuffer<double>(_backend, (long)count * nn);
+                using var dw = new DeviceBuffer<double>(_backend, 2L * count * nn);
+                using var dg = new DeviceBuffer<double>(_backend, (long)count * nn);
+                w.CopyFrom(Stream, weights.SelectMany(x => x).ToArray());
+                first.CopyFrom(Stream, pairs.Select(p => p.I).ToArray());
+                second.CopyFrom(Stream, pairs.Select(p => p.J).ToArray());
+                dp.CopyFrom(Stream, plans.SelectMany(x => x).ToArray());
+                Gradients(count, n, w.View, first.View, second.View, dp.View, dw.View, dg.View);
+                dg.CopyTo(Stream, grad.AsSpan(0, count * nn));
+            }
+            catch (Exception ex) when (ex is not (OutOfMemoryException or ObjectDisposedException or EngineException))
+            {
+                throw new EngineException(_backend.Name, "pif frank-wolfe gradients", ex.Message, ex);
+            }
+        }
+
+        return Enumerable.Range(0, count).Select(k => grad.AsSpan(k * nn, nn).ToArray()).ToArray();
+    }
+
+    private void Gradients(int count, int n, ArrayView<double> w, ArrayView<int> first, ArrayView<int> second, ArrayView<double> plans, ArrayView<double> work, ArrayView<double> grad)
+    {
+        var config = _k.Config((long)count * n * n);
+        _k.FaqGradients(config, new FaqGradientArgs(count, n, 0, w, first, second, plans, work, grad));
+        _k.FaqGradients(config, new FaqGradientArgs(count, n, 1, w, first, second, plans, work, grad));
+    }
+
+    /// <summary>The kernels of one accelerator and the group size they launch with.</summary>
     private sealed class Launchers
     {
         private readonly int _group;
         private readonly Action<KernelConfig, CrossProductArgs> _cross, _norms;
         private readonly Action<KernelConfig, DsaAlignArgs> _align;
+        private readonly Action<KernelConfig, FaqGradientArgs> _faq;
 
         public Launchers(Accelerator accelerator)
         {
@@ -191,6 +311,7 @@ public sealed class IlgpuDistances
             _cross = accelerator.LoadStreamKernel<CrossProductArgs>(DistanceKernel.CrossProducts);
             _norms = accelerator.LoadStreamKernel<CrossProductArgs>(DistanceKernel.SquaredNorms);
             _align = accelerator.LoadStreamKernel<DsaAlignArgs>(DistanceKernel.DsaAlign);
+            _faq = accelerator.LoadStreamKernel<FaqGradientArgs>(DistanceKernel.FaqGradients);
         }
 
         public KernelConfig Config(long threads) => new(new Index1D((int)Math.Max(1, (threads + _group - 1) / _group)), new Index1D(_group));
@@ -200,5 +321,7 @@ public sealed class IlgpuDistances
         public void SquaredNorms(KernelConfig c, CrossProductArgs a) => _norms(c, a);
 
         public void DsaAlign(KernelConfig c, DsaAlignArgs a) => _align(c, a);
+
+        public void FaqGradients(KernelConfig c, FaqGradientArgs a) => _faq(c, a);
     }
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Numerics.Tensors;
+using Engine.Backends;
 
 namespace Engine.Distances;
 
@@ -26,62 +27,33 @@ public static class WeightDistance
     public static PifResult Faq(ReadOnlySpan<double> w1, ReadOnlySpan<double> w2, int n, int maxIterations = 30, double tolerance = 0.03)
     {
         Check(w1, w2, n);
-        var a = w1.ToArray();
-        var b = w2.ToArray();
-        var bt = Transpose(b, n);
-        var p = new double[n * n];
-        Array.Fill(p, 1.0 / n);
-        var t1 = new double[n * n];
-        var t2 = new double[n * n];
+        var s = new FaqSolver(w1.ToArray(), w2.ToArray(), n, tolerance);
         var grad = new double[n * n];
-        var d = new double[n * n];
-        var bd = new double[n * n];
-        var da = new double[n * n];
         var bp = new double[n * n];
-        var pa = new double[n * n];
-        int it = 0;
-        while (it < maxIterations)
+        while (!s.Done && s.Iterations < maxIterations)
         {
-            it++;
-            // ∇f = (W₂ P) W₁ᵀ + (W₂ᵀ P) W₁
-            Gemm(b, p, bp, n);
-            GemmBt(bp, a, grad, n);
-            Gemm(bt, p, t1, n);
-            Gemm(t1, a, t2, n);
-            TensorPrimitives.Add(grad, t2, grad);
-            var q = LinearAssignment.Maximize(grad, n);
-            for (int r = 0; r < n; r++)
-            {
-                for (int c = 0; c < n; c++)
-                {
-                    d[r * n + c] = (q[r] == c ? 1.0 : 0.0) - p[r * n + c];
-                }
-            }
-
-            Gemm(b, d, bd, n);
-            Gemm(d, a, da, n);
-            Gemm(p, a, pa, n);
-            double quad = TensorPrimitives.Dot<double>(da, bd);
-            double lin = TensorPrimitives.Dot<double>(da, bp) + TensorPrimitives.Dot<double>(pa, bd);
-            double step = quad < 0 ? Math.Clamp(-lin / (2 * quad), 0, 1) : (quad + lin > 0 ? 1 : 0);
-            TensorPrimitives.MultiplyAdd(d, step, p, p);
-            if (step * TensorPrimitives.Norm<double>(d) / Math.Sqrt(n) < tolerance)
-            {
-                break;
-            }
+            s.Gradient(grad, bp);
+            s.Step(grad, bp);
         }
 
-        // Row r of P is a unit of network 2; the permutation maps unit i of network 1 to the row matched to column i.
-        var rowToCol = LinearAssignment.Maximize(p, n);
-        var perm = new int[n];
-        for (int r = 0; r < n; r++)
+        return s.Result();
+    }
+
+    /// <summary>The Frank–Wolfe gradient ∇f = W₂ P W₁ᵀ + W₂ᵀ P W₁ of f(P) = tr(W₁ᵀ Pᵀ W₂ P) (row-major n × n), as <see cref="Faq"/> computes it.</summary>
+    /// <remarks>The CPU reference of <see cref="Engine.Kernels.Distances.DistanceKernel.FaqGradients"/>.</remarks>
+    public static double[] FaqGradient(ReadOnlySpan<double> w1, ReadOnlySpan<double> w2, ReadOnlySpan<double> p, int n)
+    {
+        Check(w1, w2, n);
+        if (p.Length != n * n)
         {
-            perm[rowToCol[r]] = r;
+            throw new ArgumentException($"P must be {n}×{n}; got {p.Length} entries.", nameof(p));
         }
 
-        var identity = Enumerable.Range(0, n).ToArray();
-        double dPerm = Residual(w1, w2, n, perm), dId = Residual(w1, w2, n, identity);
-        return dPerm <= dId ? new PifResult(dPerm / ((double)n * n), perm, it) : new PifResult(dId / ((double)n * n), identity, it);
+        var s = new FaqSolver(w1.ToArray(), w2.ToArray(), n, 0);
+        p.CopyTo(s.P);
+        var grad = new double[n * n];
+        s.Gradient(grad, new double[n * n]);
+        return grad;
     }
 
     /// <summary>Exact d_PIF by trying every permutation (the oracle; n ≤ 9).</summary>
@@ -147,7 +119,8 @@ public static class WeightDistance
     /// <param name="permutations">If not null, receives the permutation of each pair (i &lt; j), indexed like <see cref="PairwiseMatrix.Pairs"/>.</param>
     /// <param name="threads">Threads (0: all cores).</param>
     /// <param name="progress">Called with (pairs done, pairs).</param>
-    public static PairwiseMatrix Matrix(IReadOnlyList<float[]> weights, IReadOnlyList<int> widths, IReadOnlyList<int> ids, int[][]? permutations = null, int threads = 0, Action<int, int>? progress = null)
+    /// <param name="backend">If an ILGPU backend, the FAQ gradients of all pairs run batched on its accelerator (<see cref="IlgpuDistances.Faq"/>); otherwise pairs run on the CPU.</param>
+    public static PairwiseMatrix Matrix(IReadOnlyList<float[]> weights, IReadOnlyList<int> widths, IReadOnlyList<int> ids, int[][]? permutations = null, int threads = 0, Action<int, int>? progress = null, IEnsembleBackend? backend = null)
     {
         ArgumentNullException.ThrowIfNull(weights);
         ArgumentNullException.ThrowIfNull(widths);
@@ -183,6 +156,22 @@ public static class WeightDistance
 
         var pairs = PairwiseMatrix.Pairs(weights.Count);
         var m = new PairwiseMatrix(ids, "pif");
+        if (backend is Engine.Backends.Ilgpu.IlgpuBackend)
+        {
+            var results = new IlgpuDistances(backend).Faq(w, n, pairs, threads: threads);
+            for (int p = 0; p < pairs.Length; p++)
+            {
+                m.Set(pairs[p].I, pairs[p].J, results[p].Distance);
+                if (permutations is not null)
+                {
+                    permutations[p] = results[p].Permutation;
+                }
+            }
+
+            progress?.Invoke(pairs.Length, pairs.Length);
+            return m;
+        }
+
         int done = 0;
         Parallelism.For(pairs.Length, threads, p =>
         {
@@ -211,7 +200,7 @@ public static class WeightDistance
         }
     }
 
-    private static double[] Transpose(double[] x, int n)
+    internal static double[] Transpose(double[] x, int n)
     {
         var t = new double[n * n];
         for (int i = 0; i < n; i++)
@@ -226,7 +215,7 @@ public static class WeightDistance
     }
 
     /// <summary>c = x·y (n × n, row-major): rows of c accumulate scaled rows of y.</summary>
-    private static void Gemm(double[] x, double[] y, double[] c, int n)
+    internal static void Gemm(double[] x, double[] y, double[] c, int n)
     {
         Array.Clear(c);
         for (int i = 0; i < n; i++)
@@ -244,7 +233,7 @@ public static class WeightDistance
     }
 
     /// <summary>c = x·yᵀ (n × n, row-major): dot products of rows.</summary>
-    private static void GemmBt(double[] x, double[] y, double[] c, int n)
+    internal static void GemmBt(double[] x, double[] y, double[] c, int n)
     {
         for (int i = 0; i < n; i++)
         {
@@ -253,5 +242,92 @@ public static class WeightDistance
                 c[i * n + j] = TensorPrimitives.Dot<double>(x.AsSpan(i * n, n), y.AsSpan(j * n, n));
             }
         }
+    }
+}
+
+/// <summary>The state of one FAQ run: P, the iteration count and the CPU parts of a Frank–Wolfe step.</summary>
+/// <remarks>
+/// One iteration is <see cref="Gradient"/> (or the same products from the accelerator) then <see cref="Step"/>: the
+/// assignment Q maximising ⟨∇f, Q⟩ and the exact line search on P + t(Q − P), where with D = Q − P,
+/// f(P + tD) = f(P) + t (⟨D W₁, W₂ P⟩ + ⟨P W₁, W₂ D⟩) + t² ⟨D W₁, W₂ D⟩.
+/// </remarks>
+internal sealed class FaqSolver
+{
+    private readonly double[] _a, _b, _bt, _t1, _t2, _d, _bd, _da, _pa;
+    private readonly int _n;
+    private readonly double _tolerance;
+
+    public FaqSolver(double[] w1, double[] w2, int n, double tolerance)
+    {
+        (_a, _b, _n, _tolerance) = (w1, w2, n, tolerance);
+        _bt = WeightDistance.Transpose(w2, n);
+        P = new double[n * n];
+        Array.Fill(P, 1.0 / n);
+        _t1 = new double[n * n];
+        _t2 = new double[n * n];
+        _d = new double[n * n];
+        _bd = new double[n * n];
+        _da = new double[n * n];
+        _pa = new double[n * n];
+    }
+
+    /// <summary>The current doubly-stochastic P (row-major n × n).</summary>
+    public double[] P { get; }
+
+    /// <summary>Steps taken.</summary>
+    public int Iterations { get; private set; }
+
+    /// <summary>Whether the last step moved P by less than the tolerance.</summary>
+    public bool Done { get; private set; }
+
+    /// <summary>∇f = (W₂ P) W₁ᵀ + (W₂ᵀ P) W₁ into <paramref name="grad"/>, W₂ P into <paramref name="bp"/>.</summary>
+    public void Gradient(double[] grad, double[] bp)
+    {
+        WeightDistance.Gemm(_b, P, bp, _n);
+        WeightDistance.GemmBt(bp, _a, grad, _n);
+        WeightDistance.Gemm(_bt, P, _t1, _n);
+        WeightDistance.Gemm(_t1, _a, _t2, _n);
+        TensorPrimitives.Add(grad, _t2, grad);
+    }
+
+    /// <summary>One Frank–Wolfe step from the gradient and W₂ P of the current P.</summary>
+    public void Step(double[] grad, double[] bp)
+    {
+        int n = _n;
+        Iterations++;
+        var q = LinearAssignment.Maximize(grad, n);
+        for (int r = 0; r < n; r++)
+        {
+            for (int c = 0; c < n; c++)
+            {
+                _d[r * n + c] = (q[r] == c ? 1.0 : 0.0) - P[r * n + c];
+            }
+        }
+
+        WeightDistance.Gemm(_b, _d, _bd, n);
+        WeightDistance.Gemm(_d, _a, _da, n);
+        WeightDistance.Gemm(P, _a, _pa, n);
+        double quad = TensorPrimitives.Dot<double>(_da, _bd);
+        double lin = TensorPrimitives.Dot<double>(_da, bp) + TensorPrimitives.Dot<double>(_pa, _bd);
+        double step = quad < 0 ? Math.Clamp(-lin / (2 * quad), 0, 1) : (quad + lin > 0 ? 1 : 0);
+        TensorPrimitives.MultiplyAdd(_d, step, P, P);
+        Done = step * TensorPrimitives.Norm<double>(_d) / Math.Sqrt(n) < _tolerance;
+    }
+
+    /// <summary>Projects P onto the nearest permutation and returns the better of it and the identity.</summary>
+    public PifResult Result()
+    {
+        int n = _n;
+        // Row r of P is a unit of network 2; the permutation maps unit i of network 1 to the row matched to column i.
+        var rowToCol = LinearAssignment.Maximize(P, n);
+        var perm = new int[n];
+        for (int r = 0; r < n; r++)
+        {
+            perm[rowToCol[r]] = r;
+        }
+
+        var identity = Enumerable.Range(0, n).ToArray();
+        double dPerm = WeightDistance.Residual(_a, _b, n, perm), dId = WeightDistance.Residual(_a, _b, n, identity);
+        return dPerm <= dId ? new PifResult(dPerm / ((double)n * n), perm, Iterations) : new PifResult(dId / ((double)n * n), identity, Iterations);
     }
 }

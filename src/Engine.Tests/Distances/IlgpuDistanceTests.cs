@@ -53,4 +53,46 @@ public sealed class IlgpuDistanceTests(string backendName)
             Assert.That(got.Angular[i, j], Is.EqualTo(ang).Within(2e-3), $"angular {i},{j}");
         }
     }
+
+    [TestCase(1)]
+    [TestCase(5)]
+    [TestCase(9)]
+    public void FaqGradients_MatchCpu_OddWidths(int n)
+    {
+        var w = Enumerable.Range(0, 3).Select(k => RandomMatrix(n, n, (ulong)(10 + k)).ToRowMajorArray()).ToArray();
+        (int I, int J)[] pairs = [(0, 1), (2, 0), (1, 2), (1, 1)];
+        var plans = pairs.Select((_, k) =>
+        {
+            // A doubly-stochastic plan away from the barycentre: a mix of J/n and a shifted permutation.
+            var p = new double[n * n];
+            for (int r = 0; r < n; r++)
+            {
+                for (int c = 0; c < n; c++)
+                {
+                    p[r * n + c] = 0.5 / n + ((r + k) % n == c ? 0.5 : 0.0);
+                }
+            }
+
+            return p;
+        }).ToArray();
+        var got = new IlgpuDistances(_backend).FaqGradients(w, n, pairs, plans);
+        for (int k = 0; k < pairs.Length; k++)
+        {
+            var want = WeightDistance.FaqGradient(w[pairs[k].I], w[pairs[k].J], plans[k], n);
+            Assert.That(got[k], Is.EqualTo(want).Within(1e-12), $"pair {k}");
+        }
+    }
+
+    [Test]
+    public void PifMatrix_WithKernel_EqualsCpu()
+    {
+        var w = new[] { (5, 21UL), (5, 22UL), (3, 23UL), (5, 24UL) }.Select(x => RandomMatrix(x.Item1, x.Item1, x.Item2).ToRowMajorArray().Select(v => (float)v).ToArray()).ToArray();
+        int[] widths = [5, 5, 3, 5];
+        var permsCpu = new int[6][];
+        var permsGpu = new int[6][];
+        var cpu = WeightDistance.Matrix(w, widths, [0, 1, 2, 3], permsCpu, 1);
+        var gpu = WeightDistance.Matrix(w, widths, [0, 1, 2, 3], permsGpu, 1, backend: _backend);
+        Assert.That(gpu.Values, Is.EqualTo(cpu.Values).Within(1e-12));
+        Assert.That(permsGpu, Is.EqualTo(permsCpu));
+    }
 }
