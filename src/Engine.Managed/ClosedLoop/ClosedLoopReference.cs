@@ -136,21 +136,7 @@ public static class ClosedLoopReference
                         gu[j] = s;
                     }
 
-                    for (int k = 0; k < nh; k++)
-                    {
-                        double s = 0;
-                        for (int i = 0; i < nh; i++)
-                        {
-                            s += theta[i * nh + k] * gaNext[i];
-                        }
-
-                        for (int j = 0; j < p; j++)
-                        {
-                            s += theta[layout.ZOffset + k * p + j] * gu[j];
-                        }
-
-                        gh[k] = s;
-                    }
+                    CarryToHidden(layout, theta, gaNext, gu, gh);
                 }
 
                 var ga = new double[nh];
@@ -299,21 +285,7 @@ public static class ClosedLoopReference
                         gu[j] = 2 * (uh[t, j] - us[(b * T + t) * p + j]) / (trials * (double)T);
                     }
 
-                    for (int k = 0; k < nh; k++)
-                    {
-                        double s = 0;
-                        for (int i = 0; i < nh; i++)
-                        {
-                            s += theta[i * nh + k] * gaNext[i];
-                        }
-
-                        for (int j = 0; j < p; j++)
-                        {
-                            s += theta[layout.ZOffset + k * p + j] * gu[j];
-                        }
-
-                        gh[k] = s;
-                    }
+                    CarryToHidden(layout, theta, gaNext, gu, gh);
 
                     for (int i = 0; i < nh; i++)
                     {
@@ -501,6 +473,30 @@ public static class ClosedLoopReference
 
     /// <summary>φ′ written in terms of φ's output h (tanh: 1 − h²).</summary>
     internal static double PhiPrime(AgentActivation act, double h) => act == AgentActivation.Tanh ? 1 - h * h : 1;
+
+    /// <summary>
+    /// The gradient reaching h_t from the next step's pre-activation and this step's control:
+    /// g_h = Wᵀ g_a(t+1) + z g_u(t), with W [N×N] and z [N×P] read from <paramref name="theta"/>.
+    /// </summary>
+    private static void CarryToHidden(AgentLayout layout, double[] theta, double[] gaNext, double[] gu, double[] gh)
+    {
+        int nh = gh.Length, p = gu.Length;
+        for (int k = 0; k < nh; k++)
+        {
+            double s = 0;
+            for (int i = 0; i < nh; i++)
+            {
+                s += theta[i * nh + k] * gaNext[i];
+            }
+
+            for (int j = 0; j < p; j++)
+            {
+                s += theta[layout.ZOffset + k * p + j] * gu[j];
+            }
+
+            gh[k] = s;
+        }
+    }
 
     private static void Observe(Plant plant, ControlTask task, double[] targets, int b, int t, int T, double[,] x, double[,] y)
     {
