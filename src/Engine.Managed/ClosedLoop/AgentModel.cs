@@ -45,7 +45,8 @@ public enum ClosedLoopOptimizer
 /// <summary>Sizes and offsets of one agent's flat float64 parameter block.</summary>
 /// <remarks>
 /// The block is [W (N×N) | m (N×q) | z (N×p) | u (N) | v (N)], row-major: <c>W[i*N + j]</c>, <c>m[i*q + k]</c>,
-/// <c>z[i*p + j]</c>. Agent: h_{t+1} = φ(W h_t + m y_{t+1}), u_t = zᵀ h_t. In the rank-one parametrisation
+/// <c>z[i*p + j]</c>. Agent: h_{t+1} = (1 − α) h_t + α φ(W h_t + m y_{t+1}) (α = 1 by default), u_t = zᵀ h_t; q counts
+/// the agent's inputs (the plant's q, or 2q when the task shows the reference too). In the rank-one parametrisation
 /// W = u vᵀ and the W slot holds that product (refreshed by <see cref="SyncRankOne"/>); its gradient is mapped
 /// to the factors (∂L/∂u = G v, ∂L/∂v = Gᵀ u with G = ∂L/∂W).
 /// </remarks>
@@ -164,7 +165,7 @@ public sealed record AgentLayout(int Hidden, int Observations, int Controls)
 /// <summary>Options shared by every agent of a closed- or open-loop ensemble.</summary>
 /// <remarks>
 /// Loss (closed loop) L = (1/(B T)) Σ_b Σ_{t=1..T} (x_t − x*_t)ᵀ diag(w) (x_t − x*_t) + (β/B) Σ_b Σ_{t=0..T−1} ‖u_t‖²;
-/// open loop L = (1/(B T)) Σ_b Σ_{t=0..T−1} ‖û_t − u_t‖². Initialisation (seeded per agent): m_ik ~ 𝒩(0, 1),
+/// open loop L = (1/(B T)) Σ_b Σ_{t=0..T−1} ‖û_t − u_t‖². Initialisation (seeded per agent): m_ik ~ s_m 𝒩(0, 1),
 /// z_ij ~ s_z 𝒩(0, 1)/N with s_z = <see cref="ZInitScale"/>, W_ij ~ 𝒩(0, g²/N) with g = <see cref="InitGain"/>
 /// (g = 0 gives W = 0); rank-one: u_i ~ 𝒩(0, 1), v_i ~ 𝒩(0, 1)·g/N. With <see cref="ZOrthogonalToM"/> each
 /// column of z is then projected onto the orthogonal complement of span{m_·1 … m_·q}:
@@ -190,6 +191,15 @@ public sealed record ClosedLoopOptions
     /// <summary>s_z, a factor on the initial z (default 1: z_ij ~ 𝒩(0, 1)/N).</summary>
     public double ZInitScale { get; init; } = 1.0;
 
+    /// <summary>s_m, a factor on the initial m (default 1: m_ik ~ 𝒩(0, 1)).</summary>
+    public double MInitScale { get; init; } = 1.0;
+
+    /// <summary>
+    /// α = dt/τ, the agent's leak: h_t = (1 − α) h_{t−1} + α φ(W h_{t−1} + m y_t) (default 1, the discrete agent of the
+    /// theory). Ger &amp; Barak's tracking agent is a continuous-time RNN with α = 0.1.
+    /// </summary>
+    public double Leak { get; init; } = 1.0;
+
     /// <summary>Projects the initial z orthogonal to the columns of m, so σ_zm = zᵀm/N = 0 at the start (default off).</summary>
     /// <remarks>With W = 0 too, the initial agent sends no feedback at all: u_t = zᵀ m y_t = 0, and P has the plant's eigenvalues plus N zeros.</remarks>
     public bool ZOrthogonalToM { get; init; }
@@ -213,6 +223,11 @@ public sealed record ClosedLoopOptions
         Guard.AtLeast(Steps, 0, "steps");
         Guard.InRange(InitGain, 0, 1e6, "init gain");
         Guard.InRange(ZInitScale, 0, 1e6, "z init scale");
+        Guard.InRange(MInitScale, 0, 1e6, "m init scale");
+        if (!(Leak > 0 && Leak <= 1))
+        {
+            throw new ArgumentOutOfRangeException("leak", Leak, $"leak α must be in (0, 1], got {Leak}.");
+        }
         Guard.InRange(Beta, 0, 1e12, "beta");
         Guard.InRange(Clip, 0, double.MaxValue, "clip");
         if (RankOne && Train.HasFlag(TrainedWeights.W))
@@ -244,7 +259,7 @@ public static class AgentInit
         var rng = Rng.For(seed, Rng.InitStream);
         for (int i = 0; i < layout.Hidden * layout.Observations; i++)
         {
-            p[layout.MOffset + i] = rng.NextGaussian();
+            p[layout.MOffset + i] = rng.NextGaussian() * options.MInitScale;
         }
 
         for (int i = 0; i < layout.Hidden * layout.Controls; i++)

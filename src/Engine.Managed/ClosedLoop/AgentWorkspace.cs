@@ -15,45 +15,55 @@ internal sealed class AgentWorkspace
     private readonly ControlTask _task;
     private readonly AgentLayout _layout;
     private readonly AgentActivation _act;
-    private readonly double _beta;
+    private readonly double _beta, _leak;
     private readonly int _horizon;
     private readonly double[] _targets, _x, _y, _u, _gu;
     private readonly double[] _gx, _gxNext, _mtga;
+    private double[] _gh, _ghNext;
     private double[] _h, _ga;
+    private double[]? _r;
     private int _trials;
 
-    public AgentWorkspace(Plant plant, ControlTask task, AgentLayout layout, AgentActivation act, double beta, int horizon)
+    public AgentWorkspace(Plant plant, ControlTask task, AgentLayout layout, AgentActivation act, double beta, int horizon, double leak = 1.0)
     {
+        ClosedLoopReference.CheckInputs(plant, task, layout);
         _plant = plant;
         _task = task;
         _layout = layout;
         _act = act;
         _beta = beta;
+        _leak = leak;
         _horizon = horizon;
         int bt = task.Trials, T1 = horizon + 1;
         _targets = new double[bt * T1 * plant.N];
         task.FillTargets(horizon, _targets);
         _x = new double[bt * T1 * plant.N];
-        _y = new double[bt * T1 * plant.Q];
+        _y = new double[bt * T1 * layout.Observations];
         _u = new double[bt * T1 * plant.P];
         _gu = new double[bt * T1 * plant.P];
         _gx = new double[plant.N];
         _gxNext = new double[plant.N];
-        _mtga = new double[plant.Q];
+        _mtga = new double[layout.Observations];
+        _gh = new double[layout.Hidden];
+        _ghNext = new double[layout.Hidden];
         _trials = bt;
         _h = new double[bt * T1 * layout.Hidden];
         _ga = new double[bt * T1 * layout.Hidden];
+        _r = Leaky ? new double[bt * T1 * layout.Hidden] : null;
     }
+
+    /// <summary>Whether h_t = (1 − α) h_{t−1} + α φ(a_t) needs φ(a_t) kept apart from h_t (α &lt; 1).</summary>
+    private bool Leaky => _leak != 1.0;
 
     public int Horizon => _horizon;
 
     /// <summary>Closed-loop loss and (optionally) gradient; see <see cref="ClosedLoopReference.ClosedLoopLoss"/>.</summary>
     public double ClosedLoop(double[] theta, double[]? grad, bool rankOne)
     {
-        int n = _plant.N, p = _plant.P, q = _plant.Q, nh = _layout.Hidden, bt = _task.Trials, T = _horizon, T1 = T + 1;
+        int n = _plant.N, p = _plant.P, q = _plant.Q, qa = _layout.Observations, nh = _layout.Hidden, bt = _task.Trials, T = _horizon, T1 = T + 1;
         EnsureTrials(bt);
         var w = theta.AsSpan(0, nh * nh);
-        var m = theta.AsSpan(_layout.MOffset, nh * q);
+        var m = theta.AsSpan(_layout.MOffset, nh * qa);
         var z = theta.AsSpan(_layout.ZOffset, nh * p);
         var A = _plant.A;
         var B = _plant.B;
@@ -61,12 +71,10 @@ internal sealed class AgentWorkspace
         double loss = 0, invBT = 1.0 / (bt * (double)T);
         for (int b = 0; b < bt; b++)
         {
-            int xb = b * T1 * n, yb = b * T1 * q, hb = b * T1 * nh, ub = b * T1 * p;
+            int xb = b * T1 * n, yb = b * T1 * qa, hb = b * T1 * nh, ub = b * T1 * p;
             _task.InitialStates.AsSpan(b * n, n).CopyTo(_x.AsSpan(xb, n));
             Observe(b, 0);
-            var h0 = _h.AsSpan(hb, nh);
-            SimdF64.MatVec(m, nh, q, _y.AsSpan(yb, q), h0, accumulate: false);
-            Activate(h0);
+            Advance(w, m, [], _y.AsSpan(yb, qa), hb);
             for (int t = 0; t < T; t++)
             {
                 var ht = _h.AsSpan(hb + t * nh, nh);
@@ -103,10 +111,7 @@ internal sealed class AgentWorkspace
                 }
 
                 Observe(b, t + 1);
-                var h1 = _h.AsSpan(hb + (t + 1) * nh, nh);
-                SimdF64.MatVec(w, nh, nh, ht, h1, accumulate: false);
-                SimdF64.MatVec(m, nh, q, _y.AsSpan(yb + (t + 1) * q, q), h1, accumulate: true);
-                Activate(h1);
+                Advance(w, m, ht, _y.AsSpan(yb + (t + 1) * qa, qa), hb + (t + 1) * nh);
             }
         }
 
@@ -117,17 +122,17 @@ internal sealed class AgentWorkspace
 
         Array.Clear(grad);
         var gW = grad.AsSpan(0, nh * nh);
-        var gm = grad.AsSpan(_layout.MOffset, nh * q);
+        var gm = grad.AsSpan(_layout.MOffset, nh * qa);
         var gz = grad.AsSpan(_layout.ZOffset, nh * p);
+        var mtga = _mtga.AsSpan();
         for (int b = 0; b < bt; b++)
         {
-            int xb = b * T1 * n, yb = b * T1 * q, hb = b * T1 * nh, ub = b * T1 * p;
+            int xb = b * T1 * n, yb = b * T1 * qa, hb = b * T1 * nh, ub = b * T1 * p;
             Array.Clear(_gxNext);
+            Array.Clear(_ghNext);
             for (int t = T; t >= 0; t--)
             {
-                var ga = _ga.AsSpan(hb + t * nh, nh);
                 var gu = _gu.AsSpan(ub + t * p, p);
-                ga.Clear();
                 gu.Clear();
                 if (t < T)
                 {
@@ -141,21 +146,11 @@ internal sealed class AgentWorkspace
 
                         gu[j] = s;
                     }
-
-                    SimdF64.MatTVecAdd(w, nh, nh, _ga.AsSpan(hb + (t + 1) * nh, nh), ga);
-                    SimdF64.MatVec(z, nh, p, gu, ga, accumulate: true);
-                    if (_act == AgentActivation.Tanh)
-                    {
-                        var ht = _h.AsSpan(hb + t * nh, nh);
-                        for (int i = 0; i < nh; i++)
-                        {
-                            ga[i] *= 1 - ht[i] * ht[i];
-                        }
-                    }
                 }
 
-                Array.Clear(_mtga);
-                SimdF64.MatTVecAdd(m, nh, q, ga, _mtga);
+                HiddenAdjoint(w, z, t < T, gu, hb, t);
+                mtga.Clear();
+                SimdF64.MatTVecAdd(m, nh, qa, _ga.AsSpan(hb + t * nh, nh), mtga);
                 int xt = xb + t * n;
                 for (int i = 0; i < n; i++)
                 {
@@ -167,7 +162,7 @@ internal sealed class AgentWorkspace
 
                     for (int k = 0; k < q; k++)
                     {
-                        s += _plant.C[k * n + i] * _mtga[k];
+                        s += _plant.C[k * n + i] * mtga[k];
                     }
 
                     _gx[i] = s;
@@ -178,7 +173,7 @@ internal sealed class AgentWorkspace
 
             SimdF64.OuterAccumulate(gW, nh, nh, _ga, hb + nh, nh, _h, hb, nh, T);
             SimdF64.OuterAccumulate(gz, nh, p, _h, hb, nh, _gu, ub, p, T);
-            SimdF64.OuterAccumulate(gm, nh, q, _ga, hb, nh, _y, yb, q, T + 1);
+            SimdF64.OuterAccumulate(gm, nh, qa, _ga, hb, nh, _y, yb, qa, T + 1);
         }
 
         if (rankOne)
@@ -209,18 +204,7 @@ internal sealed class AgentWorkspace
             int hb = b * T1 * nh;
             for (int t = 0; t <= T; t++)
             {
-                var ht = _h.AsSpan(hb + t * nh, nh);
-                if (t > 0)
-                {
-                    SimdF64.MatVec(w, nh, nh, _h.AsSpan(hb + (t - 1) * nh, nh), ht, accumulate: false);
-                }
-                else
-                {
-                    ht.Clear();
-                }
-
-                SimdF64.MatVec(m, nh, q, ys.AsSpan((b * T1 + t) * q, q), ht, accumulate: true);
-                Activate(ht);
+                Advance(w, m, t > 0 ? _h.AsSpan(hb + (t - 1) * nh, nh) : [], ys.AsSpan((b * T1 + t) * q, q), hb + t * nh);
             }
 
             if (grad is null)
@@ -236,15 +220,13 @@ internal sealed class AgentWorkspace
             var gW = grad.AsSpan(0, nh * nh);
             var gm = grad.AsSpan(_layout.MOffset, nh * q);
             var gz = grad.AsSpan(_layout.ZOffset, nh * p);
+            Array.Clear(_ghNext);
             for (int t = T; t >= 0; t--)
             {
-                var ga = _ga.AsSpan(hb + t * nh, nh);
-                ga.Clear();
+                gus.Clear();
                 if (t < T)
                 {
                     loss += OutputError(z, b, t, us, scale, gus);
-                    SimdF64.MatTVecAdd(w, nh, nh, _ga.AsSpan(hb + (t + 1) * nh, nh), ga);
-                    SimdF64.MatVec(z, nh, p, gus, ga, accumulate: true);
                     var ht = _h.AsSpan(hb + t * nh, nh);
                     for (int j = 0; j < p; j++)
                     {
@@ -253,15 +235,9 @@ internal sealed class AgentWorkspace
                             gz[i * p + j] += ht[i] * gus[j];
                         }
                     }
-
-                    if (_act == AgentActivation.Tanh)
-                    {
-                        for (int i = 0; i < nh; i++)
-                        {
-                            ga[i] *= 1 - ht[i] * ht[i];
-                        }
-                    }
                 }
+
+                HiddenAdjoint(w, z, t < T, gus, hb, t);
             }
 
             SimdF64.OuterAccumulate(gW, nh, nh, _ga, hb + nh, nh, _h, hb, nh, T);
@@ -274,6 +250,76 @@ internal sealed class AgentWorkspace
         }
 
         return loss;
+    }
+
+    /// <summary>
+    /// One agent step into slot <paramref name="at"/> of the trajectory: a = W h_prev + m y (no W term when
+    /// <paramref name="hPrev"/> is empty), r = φ(a), h = (1 − α) h_prev + α r (h = r when α = 1).
+    /// </summary>
+    private void Advance(ReadOnlySpan<double> w, ReadOnlySpan<double> m, ReadOnlySpan<double> hPrev, ReadOnlySpan<double> y, int at)
+    {
+        int nh = _layout.Hidden;
+        var h = _h.AsSpan(at, nh);
+        var r = Leaky ? _r!.AsSpan(at, nh) : h;
+        if (hPrev.IsEmpty)
+        {
+            SimdF64.MatVec(m, nh, _layout.Observations, y, r, accumulate: false);
+        }
+        else
+        {
+            SimdF64.MatVec(w, nh, nh, hPrev, r, accumulate: false);
+            SimdF64.MatVec(m, nh, _layout.Observations, y, r, accumulate: true);
+        }
+
+        Activate(r);
+        if (Leaky)
+        {
+            System.Numerics.Tensors.TensorPrimitives.Multiply(r, _leak, h);
+            if (!hPrev.IsEmpty)
+            {
+                System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(hPrev, 1 - _leak, h, h);
+            }
+        }
+    }
+
+    /// <summary>
+    /// g_h,t = z g_u,t + (1 − α) g_h,t+1 + Wᵀ g_a,t+1 (zero at t = T) and g_a,t = α φ′(a_t) ⊙ g_h,t into the g_a
+    /// buffer of trial slot <paramref name="hb"/>; keeps g_h,t for the next (earlier) step.
+    /// </summary>
+    private void HiddenAdjoint(ReadOnlySpan<double> w, ReadOnlySpan<double> z, bool hasNext, ReadOnlySpan<double> gu, int hb, int t)
+    {
+        int nh = _layout.Hidden, p = _layout.Controls;
+        var gh = _gh.AsSpan();
+        gh.Clear();
+        if (hasNext)
+        {
+            SimdF64.MatTVecAdd(w, nh, nh, _ga.AsSpan(hb + (t + 1) * nh, nh), gh);
+            SimdF64.MatVec(z, nh, p, gu, gh, accumulate: true);
+            if (Leaky)
+            {
+                System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(_ghNext, 1 - _leak, gh, gh);
+            }
+        }
+
+        var ga = _ga.AsSpan(hb + t * nh, nh);
+        var r = Leaky ? _r!.AsSpan(hb + t * nh, nh) : _h.AsSpan(hb + t * nh, nh);
+        if (_act == AgentActivation.Tanh)
+        {
+            for (int i = 0; i < nh; i++)
+            {
+                ga[i] = _leak * (1 - r[i] * r[i]) * gh[i];
+            }
+        }
+        else if (Leaky)
+        {
+            System.Numerics.Tensors.TensorPrimitives.Multiply(gh, _leak, ga);
+        }
+        else
+        {
+            gh.CopyTo(ga);
+        }
+
+        (_gh, _ghNext) = (_ghNext, _gh);
     }
 
     private double[]? _guOpen;
@@ -306,6 +352,7 @@ internal sealed class AgentWorkspace
             _trials = trials;
             _h = new double[trials * (_horizon + 1) * _layout.Hidden];
             _ga = new double[trials * (_horizon + 1) * _layout.Hidden];
+            _r = Leaky ? new double[trials * (_horizon + 1) * _layout.Hidden] : null;
         }
     }
 
@@ -319,18 +366,8 @@ internal sealed class AgentWorkspace
 
     private void Observe(int b, int t)
     {
-        int n = _plant.N, T1 = _horizon + 1;
+        int n = _plant.N, qa = _layout.Observations, T1 = _horizon + 1;
         int xt = (b * T1 + t) * n;
-        for (int k = 0; k < _plant.Q; k++)
-        {
-            double s = 0;
-            for (int i = 0; i < n; i++)
-            {
-                double off = _task.ObserveError ? _targets[xt + i] : 0;
-                s += _plant.C[k * n + i] * (_x[xt + i] - off);
-            }
-
-            _y[(b * T1 + t) * _plant.Q + k] = s;
-        }
+        _task.Observe(_plant, _x.AsSpan(xt, n), _targets.AsSpan(xt, n), _y.AsSpan((b * T1 + t) * qa, qa));
     }
 }

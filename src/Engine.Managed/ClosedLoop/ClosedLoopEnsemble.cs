@@ -78,7 +78,7 @@ public sealed class ClosedLoopEnsemble
 
         Guard.AtLeast(agents.Count, 1, "agents");
         Guard.AtLeast(threads, 0, "threads");
-        Layout = new AgentLayout(options.Hidden, plant.Q, plant.P);
+        Layout = new AgentLayout(options.Hidden, task.AgentInputs(plant), plant.P);
         foreach (var a in agents)
         {
             CheckHorizon(a.Horizon, task.Trials, options.Hidden);
@@ -112,7 +112,7 @@ public sealed class ClosedLoopEnsemble
 
             if (path == ClosedLoopPath.Cpu)
             {
-                _work[i] = new AgentWorkspace(plant, task, Layout, options.Activation, options.Beta, Agents[i].Horizon);
+                _work[i] = new AgentWorkspace(plant, task, Layout, options.Activation, options.Beta, Agents[i].Horizon, options.Leak);
             }
         }
 
@@ -194,7 +194,7 @@ public sealed class ClosedLoopEnsemble
             _teacherData = new (double[], double[])[teachers.Length];
             for (int e = 0; e < teachers.Length; e++)
             {
-                var (_, ys, us) = ClosedLoopReference.Rollout(Plant, Task, Options.Activation, Layout, teachers[e], Agents[e].Horizon);
+                var (_, ys, us) = ClosedLoopReference.Rollout(Plant, Task, Options.Activation, Layout, teachers[e], Agents[e].Horizon, Options.Leak);
                 _teacherData[e] = (ys, us);
             }
         }
@@ -236,12 +236,12 @@ public sealed class ClosedLoopEnsemble
             var (ys, us, trials) = OpenLoopData(agent, StepCount);
             return _path == ClosedLoopPath.Cpu && T == Agents[agent].Horizon
                 ? _work[agent]!.OpenLoop(theta, trials, ys, us, grad, Options.RankOne)
-                : ClosedLoopReference.OpenLoopLoss(Options.Activation, Layout, theta, trials, T, ys, us, grad, Options.RankOne);
+                : ClosedLoopReference.OpenLoopLoss(Options.Activation, Layout, theta, trials, T, ys, us, grad, Options.RankOne, Options.Leak);
         }
 
         return _path == ClosedLoopPath.Cpu && T == Agents[agent].Horizon
             ? _work[agent]!.ClosedLoop(theta, grad, Options.RankOne)
-            : ClosedLoopReference.ClosedLoopLoss(Plant, Task, Options.Activation, Options.Beta, Layout, theta, T, grad, Options.RankOne);
+            : ClosedLoopReference.ClosedLoopLoss(Plant, Task, Options.Activation, Options.Beta, Layout, theta, T, grad, Options.RankOne, Options.Leak);
     }
 
     private (double[] Ys, double[] Us, int Trials) OpenLoopData(int agent, int step)
@@ -260,7 +260,7 @@ public sealed class ClosedLoopEnsemble
             ys[i] = rng.NextGaussian() * _noiseStd;
         }
 
-        return (ys, ClosedLoopReference.OpenLoopOutputs(Options.Activation, Layout, _teacher![agent], bt, T, ys), bt);
+        return (ys, ClosedLoopReference.OpenLoopOutputs(Options.Activation, Layout, _teacher![agent], bt, T, ys, Options.Leak), bt);
     }
 
     private void StepAgent(int i)

@@ -41,8 +41,9 @@ public static class ClosedLoopRecorder
     public const int KeptEigenvalues = 6;
 
     /// <summary>Trains for <paramref name="steps"/> steps, recording every <paramref name="every"/> steps.</summary>
+    /// <remarks><paramref name="onStep"/> sees each step's losses after its update; <paramref name="onRecord"/> sees the step of each record (parameters as recorded).</remarks>
     public static List<StepRecord> Train(ClosedLoopEnsemble ens, int steps, int every, int conflictShortHorizon = 0,
-        Action<int, double[]>? onStep = null)
+        Action<int, double[]>? onStep = null, Action<int>? onRecord = null)
     {
         ArgumentNullException.ThrowIfNull(ens);
         Util.Guard.AtLeast(every, 1, "record every");
@@ -70,6 +71,8 @@ public static class ClosedLoopRecorder
                     pairs[i] = 0;
                     apart[i] = 0;
                 }
+
+                onRecord?.Invoke(s);
             }
 
             if (s < steps)
@@ -123,14 +126,14 @@ public static class ClosedLoopRecorder
             int T = ens.Agents[i].Horizon;
             double loss = ens.LossAndGradient(i, null);
             double control = ens.IsOpenLoop
-                ? ClosedLoopReference.ClosedLoopLoss(ens.Plant, ens.Task, ens.Options.Activation, ens.Options.Beta, ens.Layout, th, T, null)
+                ? ClosedLoopReference.ClosedLoopLoss(ens.Plant, ens.Task, ens.Options.Activation, ens.Options.Beta, ens.Layout, th, T, null, ens.Options.RankOne, ens.Options.Leak)
                 : loss;
             Complex[] ev = ens.Options.Activation == AgentActivation.Linear && double.IsFinite(loss)
-                ? ClosedLoopTheory.JointEigenvalues(ens.Plant, ens.Layout, th)
+                ? ClosedLoopTheory.JointEigenvalues(ens.Plant, ens.Layout, th, ens.Options.Leak)
                 : [];
             double rho = ev.Length > 0 ? ev[0].Magnitude : double.NaN;
             var (k1, k2) = ens.Plant.IsSiso && double.IsFinite(control)
-                ? ClosedLoopTheory.FeedbackGains(ens.Plant, ens.Task, ens.Options.Activation, ens.Layout, th, T)
+                ? ClosedLoopTheory.FeedbackGains(ens.Plant, ens.Task, ens.Options.Activation, ens.Layout, th, T, ens.Options.Leak)
                 : (double.NaN, double.NaN);
             Overlaps? o = ens.Options.RankOne ? ClosedLoopTheory.RankOneOverlaps(ens.Layout, th) : null;
             double angle = conflictShortHorizon > 0 && conflictShortHorizon < T && double.IsFinite(control) && !ens.IsOpenLoop

@@ -5,25 +5,28 @@ namespace Engine.ClosedLoop;
 /// written for reading. The fast path (<see cref="AgentWorkspace"/>) is checked against it.
 /// </summary>
 /// <remarks>
-/// Closed loop, per trial b (all vectors float64):
+/// Closed loop, per trial b (all vectors float64; α the leak, 1 for the discrete agent; h_{−1} = 0):
 /// <code>
-/// y_0 = C (x_0 − o_0), h_0 = φ(m y_0)
-/// u_t = zᵀ h_t,  x_{t+1} = A x_t + B u_t,  y_{t+1} = C (x_{t+1} − o_{t+1}),  h_{t+1} = φ(W h_t + m y_{t+1})
+/// y_t = [C (x_t − o_t); C x*_t]   (the second block only when the task observes the reference)
+/// a_t = W h_{t−1} + m y_t,  r_t = φ(a_t),  h_t = (1 − α) h_{t−1} + α r_t
+/// u_t = zᵀ h_t,  x_{t+1} = A x_t + B u_t
 /// L = (1/(B T)) Σ_{t=1..T} (x_t − x*_t)ᵀ diag(w) (x_t − x*_t) + (β/B) Σ_{t=0..T−1} ‖u_t‖²
 /// </code>
 /// with o = x* when the task observes the error, else 0. The adjoints run from t = T down to 0:
-/// g_u,t = Bᵀ g_x,t+1 + 2β u_t / B, g_h,t = Wᵀ g_a,t+1 + z g_u,t, g_a,t = φ′(a_t) ⊙ g_h,t,
-/// g_x,t = 2 diag(w)(x_t − x*_t)/(B T) + Aᵀ g_x,t+1 + Cᵀ mᵀ g_a,t; then ∂L/∂W = Σ_t g_a,t+1 h_tᵀ,
-/// ∂L/∂m = Σ_t g_a,t y_tᵀ, ∂L/∂z = Σ_t h_t g_u,tᵀ. Gradients of every block are written (the optimiser masks
-/// the ones that do not train); in the rank-one parametrisation the factor gradients G v and Gᵀ u are added too.
+/// g_u,t = Bᵀ g_x,t+1 + 2β u_t / B, g_h,t = z g_u,t + (1 − α) g_h,t+1 + Wᵀ g_a,t+1, g_a,t = α φ′(a_t) ⊙ g_h,t,
+/// g_x,t = 2 diag(w)(x_t − x*_t)/(B T) + Aᵀ g_x,t+1 + Cᵀ m_xᵀ g_a,t (m_x: the columns of m that see the state);
+/// then ∂L/∂W = Σ_t g_a,t+1 h_tᵀ, ∂L/∂m = Σ_t g_a,t y_tᵀ, ∂L/∂z = Σ_t h_t g_u,tᵀ. Gradients of every block are
+/// written (the optimiser masks the ones that do not train); in the rank-one parametrisation the factor gradients
+/// G v and Gᵀ u are added too.
 /// </remarks>
 public static class ClosedLoopReference
 {
     /// <summary>Closed-loop loss; when <paramref name="grad"/> is non-null it receives ∂L/∂θ (overwritten, layout length).</summary>
     public static double ClosedLoopLoss(Plant plant, ControlTask task, AgentActivation act, double beta, AgentLayout layout,
-        double[] theta, int horizon, double[]? grad, bool rankOne = false)
+        double[] theta, int horizon, double[]? grad, bool rankOne = false, double leak = 1.0)
     {
-        int n = plant.N, p = plant.P, q = plant.Q, nh = layout.Hidden, bt = task.Trials, T = horizon;
+        int n = plant.N, p = plant.P, q = plant.Q, qa = layout.Observations, nh = layout.Hidden, bt = task.Trials, T = horizon;
+        CheckInputs(plant, task, layout);
         var targets = new double[bt * (T + 1) * n];
         task.FillTargets(T, targets);
         double loss = 0;
@@ -34,29 +37,14 @@ public static class ClosedLoopReference
 
         for (int b = 0; b < bt; b++)
         {
-            var x = new double[T + 1, n];
-            var y = new double[T + 1, q];
-            var a = new double[T + 1, nh];
-            var h = new double[T + 1, nh];
-            var u = new double[T + 1, p];
-            for (int i = 0; i < n; i++)
-            {
-                x[0, i] = task.InitialStates[b * n + i];
-            }
-
-            Observe(plant, task, targets, b, 0, T, x, y);
-            for (int i = 0; i < nh; i++)
-            {
-                double s = 0;
-                for (int k = 0; k < q; k++)
-                {
-                    s += theta[layout.MOffset + i * q + k] * y[0, k];
-                }
-
-                a[0, i] = s;
-                h[0, i] = Phi(act, s);
-            }
-
+            var x = Rows(T + 1, n);
+            var y = Rows(T + 1, qa);
+            var r = Rows(T + 1, nh);
+            var h = Rows(T + 1, nh);
+            var u = Rows(T + 1, p);
+            task.InitialStates.AsSpan(b * n, n).CopyTo(x[0]);
+            task.Observe(plant, x[0], targets.AsSpan(b * (T + 1) * n, n), y[0]);
+            AgentUpdate(layout, act, leak, theta, null, y[0], r[0], h[0]);
             for (int t = 0; t < T; t++)
             {
                 for (int j = 0; j < p; j++)
@@ -64,10 +52,10 @@ public static class ClosedLoopReference
                     double s = 0;
                     for (int i = 0; i < nh; i++)
                     {
-                        s += theta[layout.ZOffset + i * p + j] * h[t, i];
+                        s += theta[layout.ZOffset + i * p + j] * h[t][i];
                     }
 
-                    u[t, j] = s;
+                    u[t][j] = s;
                     loss += beta / bt * s * s;
                 }
 
@@ -76,38 +64,23 @@ public static class ClosedLoopReference
                     double s = 0;
                     for (int k = 0; k < n; k++)
                     {
-                        s += plant.A[i * n + k] * x[t, k];
+                        s += plant.A[i * n + k] * x[t][k];
                     }
 
                     for (int j = 0; j < p; j++)
                     {
-                        s += plant.B[i * p + j] * u[t, j];
+                        s += plant.B[i * p + j] * u[t][j];
                     }
 
-                    x[t + 1, i] = s;
+                    x[t + 1][i] = s;
                 }
 
-                Observe(plant, task, targets, b, t + 1, T, x, y);
-                for (int i = 0; i < nh; i++)
-                {
-                    double s = 0;
-                    for (int k = 0; k < nh; k++)
-                    {
-                        s += theta[i * nh + k] * h[t, k];
-                    }
-
-                    for (int k = 0; k < q; k++)
-                    {
-                        s += theta[layout.MOffset + i * q + k] * y[t + 1, k];
-                    }
-
-                    a[t + 1, i] = s;
-                    h[t + 1, i] = Phi(act, s);
-                }
-
+                var target = targets.AsSpan((b * (T + 1) + t + 1) * n, n);
+                task.Observe(plant, x[t + 1], target, y[t + 1]);
+                AgentUpdate(layout, act, leak, theta, h[t], y[t + 1], r[t + 1], h[t + 1]);
                 for (int i = 0; i < n; i++)
                 {
-                    double d = x[t + 1, i] - targets[(b * (T + 1) + t + 1) * n + i];
+                    double d = x[t + 1][i] - target[i];
                     loss += task.StateWeights[i] * d * d / (bt * (double)T);
                 }
             }
@@ -119,15 +92,15 @@ public static class ClosedLoopReference
 
             var gxNext = new double[n];
             var gaNext = new double[nh];
+            var ghNext = new double[nh];
             for (int t = T; t >= 0; t--)
             {
                 var gu = new double[p];
-                var gh = new double[nh];
                 if (t < T)
                 {
                     for (int j = 0; j < p; j++)
                     {
-                        double s = 2 * beta / bt * u[t, j];
+                        double s = 2 * beta / bt * u[t][j];
                         for (int i = 0; i < n; i++)
                         {
                             s += plant.B[i * p + j] * gxNext[i];
@@ -135,23 +108,18 @@ public static class ClosedLoopReference
 
                         gu[j] = s;
                     }
-
-                    CarryToHidden(layout, theta, gaNext, gu, gh);
                 }
 
+                var gh = new double[nh];
                 var ga = new double[nh];
-                for (int i = 0; i < nh; i++)
-                {
-                    ga[i] = PhiPrime(act, h[t, i]) * gh[i];
-                }
-
+                HiddenAdjoint(layout, act, leak, theta, t < T, ghNext, gaNext, gu, r[t], gh, ga);
                 var mtga = new double[q];
                 for (int k = 0; k < q; k++)
                 {
                     double s = 0;
                     for (int i = 0; i < nh; i++)
                     {
-                        s += theta[layout.MOffset + i * q + k] * ga[i];
+                        s += theta[layout.MOffset + i * qa + k] * ga[i];
                     }
 
                     mtga[k] = s;
@@ -160,7 +128,7 @@ public static class ClosedLoopReference
                 var gx = new double[n];
                 for (int i = 0; i < n; i++)
                 {
-                    double s = t >= 1 ? 2 * task.StateWeights[i] * (x[t, i] - targets[(b * (T + 1) + t) * n + i]) / (bt * (double)T) : 0;
+                    double s = t >= 1 ? 2 * task.StateWeights[i] * (x[t][i] - targets[(b * (T + 1) + t) * n + i]) / (bt * (double)T) : 0;
                     for (int k = 0; k < n; k++)
                     {
                         s += plant.A[k * n + i] * gxNext[k];
@@ -174,32 +142,10 @@ public static class ClosedLoopReference
                     gx[i] = s;
                 }
 
-                if (t < T)
-                {
-                    for (int i = 0; i < nh; i++)
-                    {
-                        for (int k = 0; k < nh; k++)
-                        {
-                            grad[i * nh + k] += gaNext[i] * h[t, k];
-                        }
-
-                        for (int j = 0; j < p; j++)
-                        {
-                            grad[layout.ZOffset + i * p + j] += h[t, i] * gu[j];
-                        }
-                    }
-                }
-
-                for (int i = 0; i < nh; i++)
-                {
-                    for (int k = 0; k < q; k++)
-                    {
-                        grad[layout.MOffset + i * q + k] += ga[i] * y[t, k];
-                    }
-                }
-
+                AccumulateGradients(layout, grad, t < T, gaNext, h[t], gu, ga, y[t]);
                 gxNext = gx;
                 gaNext = ga;
+                ghNext = gh;
             }
         }
 
@@ -214,10 +160,11 @@ public static class ClosedLoopReference
     /// <summary>Open-loop imitation loss on given inputs; <paramref name="grad"/> (if non-null) receives ∂L/∂θ.</summary>
     /// <remarks>
     /// Inputs <paramref name="ys"/> are B×(T+1)×q (y_0 … y_T), targets <paramref name="us"/> B×T×p (u*_0 … u*_{T−1}).
-    /// h_0 = φ(m y_0), h_{t+1} = φ(W h_t + m y_{t+1}), û_t = zᵀ h_t, L = (1/(B T)) Σ_{b,t} ‖û_t − u*_t‖².
+    /// The agent runs as in the closed loop (a_t = W h_{t−1} + m y_t, h_t = (1 − α) h_{t−1} + α φ(a_t)), û_t = zᵀ h_t,
+    /// L = (1/(B T)) Σ_{b,t} ‖û_t − u*_t‖².
     /// </remarks>
     public static double OpenLoopLoss(AgentActivation act, AgentLayout layout, double[] theta, int trials, int horizon,
-        double[] ys, double[] us, double[]? grad, bool rankOne = false)
+        double[] ys, double[] us, double[]? grad, bool rankOne = false, double leak = 1.0)
     {
         int nh = layout.Hidden, q = layout.Observations, p = layout.Controls, T = horizon;
         double loss = 0;
@@ -228,29 +175,12 @@ public static class ClosedLoopReference
 
         for (int b = 0; b < trials; b++)
         {
-            var h = new double[T + 1, nh];
-            var uh = new double[T, p];
+            var r = Rows(T + 1, nh);
+            var h = Rows(T + 1, nh);
+            var uh = Rows(T, p);
             for (int t = 0; t <= T; t++)
             {
-                for (int i = 0; i < nh; i++)
-                {
-                    double s = 0;
-                    if (t > 0)
-                    {
-                        for (int k = 0; k < nh; k++)
-                        {
-                            s += theta[i * nh + k] * h[t - 1, k];
-                        }
-                    }
-
-                    for (int k = 0; k < q; k++)
-                    {
-                        s += theta[layout.MOffset + i * q + k] * ys[(b * (T + 1) + t) * q + k];
-                    }
-
-                    h[t, i] = Phi(act, s);
-                }
-
+                AgentUpdate(layout, act, leak, theta, t > 0 ? h[t - 1] : null, ys.AsSpan((b * (T + 1) + t) * q, q), r[t], h[t]);
                 if (t < T)
                 {
                     for (int j = 0; j < p; j++)
@@ -258,10 +188,10 @@ public static class ClosedLoopReference
                         double s = 0;
                         for (int i = 0; i < nh; i++)
                         {
-                            s += theta[layout.ZOffset + i * p + j] * h[t, i];
+                            s += theta[layout.ZOffset + i * p + j] * h[t][i];
                         }
 
-                        uh[t, j] = s;
+                        uh[t][j] = s;
                         double d = s - us[(b * T + t) * p + j];
                         loss += d * d / (trials * (double)T);
                     }
@@ -274,44 +204,24 @@ public static class ClosedLoopReference
             }
 
             var gaNext = new double[nh];
+            var ghNext = new double[nh];
             for (int t = T; t >= 0; t--)
             {
                 var gu = new double[p];
-                var gh = new double[nh];
                 if (t < T)
                 {
                     for (int j = 0; j < p; j++)
                     {
-                        gu[j] = 2 * (uh[t, j] - us[(b * T + t) * p + j]) / (trials * (double)T);
-                    }
-
-                    CarryToHidden(layout, theta, gaNext, gu, gh);
-
-                    for (int i = 0; i < nh; i++)
-                    {
-                        for (int k = 0; k < nh; k++)
-                        {
-                            grad[i * nh + k] += gaNext[i] * h[t, k];
-                        }
-
-                        for (int j = 0; j < p; j++)
-                        {
-                            grad[layout.ZOffset + i * p + j] += h[t, i] * gu[j];
-                        }
+                        gu[j] = 2 * (uh[t][j] - us[(b * T + t) * p + j]) / (trials * (double)T);
                     }
                 }
 
+                var gh = new double[nh];
                 var ga = new double[nh];
-                for (int i = 0; i < nh; i++)
-                {
-                    ga[i] = PhiPrime(act, h[t, i]) * gh[i];
-                    for (int k = 0; k < q; k++)
-                    {
-                        grad[layout.MOffset + i * q + k] += ga[i] * ys[(b * (T + 1) + t) * q + k];
-                    }
-                }
-
+                HiddenAdjoint(layout, act, leak, theta, t < T, ghNext, gaNext, gu, r[t], gh, ga);
+                AccumulateGradients(layout, grad, t < T, gaNext, h[t], gu, ga, ys.AsSpan((b * (T + 1) + t) * q, q));
                 gaNext = ga;
+                ghNext = gh;
             }
         }
 
@@ -323,98 +233,63 @@ public static class ClosedLoopReference
         return loss;
     }
 
-    /// <summary>A closed-loop rollout: states B×(T+1)×n, observations B×(T+1)×q and controls B×T×p.</summary>
+    /// <summary>A closed-loop rollout: states B×(T+1)×n, agent inputs B×(T+1)×q (q = the layout's inputs) and controls B×T×p.</summary>
     public static (double[] X, double[] Y, double[] U) Rollout(Plant plant, ControlTask task, AgentActivation act,
-        AgentLayout layout, double[] theta, int horizon)
+        AgentLayout layout, double[] theta, int horizon, double leak = 1.0)
     {
-        int n = plant.N, p = plant.P, q = plant.Q, nh = layout.Hidden, bt = task.Trials, T = horizon;
+        int n = plant.N, p = plant.P, qa = layout.Observations, nh = layout.Hidden, bt = task.Trials, T = horizon;
+        CheckInputs(plant, task, layout);
         var targets = new double[bt * (T + 1) * n];
         task.FillTargets(T, targets);
         var xs = new double[bt * (T + 1) * n];
-        var ys = new double[bt * (T + 1) * q];
+        var ys = new double[bt * (T + 1) * qa];
         var us = new double[bt * T * p];
+        var r = new double[nh];
+        var h = new double[nh];
+        var hn = new double[nh];
         for (int b = 0; b < bt; b++)
         {
-            var x = new double[T + 1, n];
-            var y = new double[T + 1, q];
-            var h = new double[nh];
-            for (int i = 0; i < n; i++)
-            {
-                x[0, i] = task.InitialStates[b * n + i];
-            }
-
-            Observe(plant, task, targets, b, 0, T, x, y);
-            for (int i = 0; i < nh; i++)
-            {
-                double s = 0;
-                for (int k = 0; k < q; k++)
-                {
-                    s += theta[layout.MOffset + i * q + k] * y[0, k];
-                }
-
-                h[i] = Phi(act, s);
-            }
-
-            for (int t = 0; t < T; t++)
-            {
-                var uu = new double[p];
-                for (int j = 0; j < p; j++)
-                {
-                    for (int i = 0; i < nh; i++)
-                    {
-                        uu[j] += theta[layout.ZOffset + i * p + j] * h[i];
-                    }
-
-                    us[(b * T + t) * p + j] = uu[j];
-                }
-
-                for (int i = 0; i < n; i++)
-                {
-                    double s = 0;
-                    for (int k = 0; k < n; k++)
-                    {
-                        s += plant.A[i * n + k] * x[t, k];
-                    }
-
-                    for (int j = 0; j < p; j++)
-                    {
-                        s += plant.B[i * p + j] * uu[j];
-                    }
-
-                    x[t + 1, i] = s;
-                }
-
-                Observe(plant, task, targets, b, t + 1, T, x, y);
-                var hn = new double[nh];
-                for (int i = 0; i < nh; i++)
-                {
-                    double s = 0;
-                    for (int k = 0; k < nh; k++)
-                    {
-                        s += theta[i * nh + k] * h[k];
-                    }
-
-                    for (int k = 0; k < q; k++)
-                    {
-                        s += theta[layout.MOffset + i * q + k] * y[t + 1, k];
-                    }
-
-                    hn[i] = Phi(act, s);
-                }
-
-                h = hn;
-            }
-
+            var x = xs.AsSpan(b * (T + 1) * n, (T + 1) * n);
+            task.InitialStates.AsSpan(b * n, n).CopyTo(x);
             for (int t = 0; t <= T; t++)
             {
-                for (int i = 0; i < n; i++)
+                var xt = x.Slice(t * n, n);
+                if (t > 0)
                 {
-                    xs[(b * (T + 1) + t) * n + i] = x[t, i];
+                    var xp = x.Slice((t - 1) * n, n);
+                    for (int i = 0; i < n; i++)
+                    {
+                        double s = 0;
+                        for (int k = 0; k < n; k++)
+                        {
+                            s += plant.A[i * n + k] * xp[k];
+                        }
+
+                        for (int j = 0; j < p; j++)
+                        {
+                            s += plant.B[i * p + j] * us[(b * T + t - 1) * p + j];
+                        }
+
+                        xt[i] = s;
+                    }
                 }
 
-                for (int k = 0; k < q; k++)
+                var yt = ys.AsSpan((b * (T + 1) + t) * qa, qa);
+                task.Observe(plant, xt, targets.AsSpan((b * (T + 1) + t) * n, n), yt);
+                AgentUpdate(layout, act, leak, theta, t > 0 ? h : null, yt, r, hn);
+                (h, hn) = (hn, h);
+                if (t < T)
                 {
-                    ys[(b * (T + 1) + t) * q + k] = y[t, k];
+                    for (int j = 0; j < p; j++)
+                    {
+                        double s = 0;
+                        for (int i = 0; i < nh; i++)
+                        {
+                            s += theta[layout.ZOffset + i * p + j] * h[i];
+                        }
+
+                        us[(b * T + t) * p + j] = s;
+                    }
                 }
             }
         }
@@ -423,35 +298,19 @@ public static class ClosedLoopReference
     }
 
     /// <summary>A frozen agent's open-loop outputs û (B×T×p) on inputs <paramref name="ys"/> (B×(T+1)×q).</summary>
-    public static double[] OpenLoopOutputs(AgentActivation act, AgentLayout layout, double[] theta, int trials, int horizon, double[] ys)
+    public static double[] OpenLoopOutputs(AgentActivation act, AgentLayout layout, double[] theta, int trials, int horizon, double[] ys,
+        double leak = 1.0)
     {
         int nh = layout.Hidden, q = layout.Observations, p = layout.Controls, T = horizon;
         var us = new double[trials * T * p];
+        var r = new double[nh];
         var h = new double[nh];
         var hn = new double[nh];
         for (int b = 0; b < trials; b++)
         {
             for (int t = 0; t < T; t++)
             {
-                for (int i = 0; i < nh; i++)
-                {
-                    double s = 0;
-                    if (t > 0)
-                    {
-                        for (int k = 0; k < nh; k++)
-                        {
-                            s += theta[i * nh + k] * h[k];
-                        }
-                    }
-
-                    for (int k = 0; k < q; k++)
-                    {
-                        s += theta[layout.MOffset + i * q + k] * ys[(b * (T + 1) + t) * q + k];
-                    }
-
-                    hn[i] = Phi(act, s);
-                }
-
+                AgentUpdate(layout, act, leak, theta, t > 0 ? h : null, ys.AsSpan((b * (T + 1) + t) * q, q), r, hn);
                 (h, hn) = (hn, h);
                 for (int j = 0; j < p; j++)
                 {
@@ -471,46 +330,107 @@ public static class ClosedLoopReference
 
     internal static double Phi(AgentActivation act, double a) => act == AgentActivation.Tanh ? Math.Tanh(a) : a;
 
-    /// <summary>φ′ written in terms of φ's output h (tanh: 1 − h²).</summary>
-    internal static double PhiPrime(AgentActivation act, double h) => act == AgentActivation.Tanh ? 1 - h * h : 1;
+    /// <summary>φ′ written in terms of φ's output r = φ(a) (tanh: 1 − r²).</summary>
+    internal static double PhiPrime(AgentActivation act, double r) => act == AgentActivation.Tanh ? 1 - r * r : 1;
+
+    /// <summary>Checks that the layout's input count is what the task shows the agent for this plant.</summary>
+    internal static void CheckInputs(Plant plant, ControlTask task, AgentLayout layout)
+    {
+        int qa = task.AgentInputs(plant);
+        if (layout.Observations != qa)
+        {
+            throw new ArgumentException($"the agent has {layout.Observations} inputs, task '{task.Name}' on plant '{plant.Name}' gives {qa} " +
+                $"(q = {plant.Q}{(task.ObserveReference ? ", twice with the reference" : "")}).", nameof(layout));
+        }
+    }
+
+    private static double[][] Rows(int rows, int cols) => Enumerable.Range(0, rows).Select(_ => new double[cols]).ToArray();
+
+    /// <summary>One agent step: a = W h_prev + m y (no W term without h_prev), r = φ(a), h = (1 − α) h_prev + α r.</summary>
+    private static void AgentUpdate(AgentLayout layout, AgentActivation act, double leak, double[] theta, double[]? hPrev,
+        ReadOnlySpan<double> y, double[] r, double[] h)
+    {
+        int nh = layout.Hidden, q = layout.Observations;
+        for (int i = 0; i < nh; i++)
+        {
+            double s = 0;
+            if (hPrev is not null)
+            {
+                for (int k = 0; k < nh; k++)
+                {
+                    s += theta[i * nh + k] * hPrev[k];
+                }
+            }
+
+            for (int k = 0; k < q; k++)
+            {
+                s += theta[layout.MOffset + i * q + k] * y[k];
+            }
+
+            r[i] = Phi(act, s);
+            h[i] = (hPrev is null ? 0 : (1 - leak) * hPrev[i]) + leak * r[i];
+        }
+    }
 
     /// <summary>
-    /// The gradient reaching h_t from the next step's pre-activation and this step's control:
-    /// g_h = Wᵀ g_a(t+1) + z g_u(t), with W [N×N] and z [N×P] read from <paramref name="theta"/>.
+    /// The gradient reaching h_t and a_t: g_h = z g_u + (1 − α) g_h,t+1 + Wᵀ g_a,t+1 (the last two only when
+    /// <paramref name="hasNext"/>), g_a = α φ′(a_t) ⊙ g_h, with W [N×N] and z [N×P] read from <paramref name="theta"/>.
     /// </summary>
-    private static void CarryToHidden(AgentLayout layout, double[] theta, double[] gaNext, double[] gu, double[] gh)
+    private static void HiddenAdjoint(AgentLayout layout, AgentActivation act, double leak, double[] theta, bool hasNext,
+        double[] ghNext, double[] gaNext, double[] gu, double[] r, double[] gh, double[] ga)
     {
         int nh = gh.Length, p = gu.Length;
         for (int k = 0; k < nh; k++)
         {
             double s = 0;
-            for (int i = 0; i < nh; i++)
+            if (hasNext)
             {
-                s += theta[i * nh + k] * gaNext[i];
-            }
+                s = (1 - leak) * ghNext[k];
+                for (int i = 0; i < nh; i++)
+                {
+                    s += theta[i * nh + k] * gaNext[i];
+                }
 
-            for (int j = 0; j < p; j++)
-            {
-                s += theta[layout.ZOffset + k * p + j] * gu[j];
+                for (int j = 0; j < p; j++)
+                {
+                    s += theta[layout.ZOffset + k * p + j] * gu[j];
+                }
             }
 
             gh[k] = s;
+            ga[k] = leak * PhiPrime(act, r[k]) * s;
         }
     }
 
-    private static void Observe(Plant plant, ControlTask task, double[] targets, int b, int t, int T, double[,] x, double[,] y)
+    /// <summary>Adds step t's terms: ∂W += g_a,t+1 h_tᵀ and ∂z += h_t g_u,tᵀ (when <paramref name="hasNext"/>), ∂m += g_a,t y_tᵀ.</summary>
+    private static void AccumulateGradients(AgentLayout layout, double[]? grad, bool hasNext, double[] gaNext, double[] h,
+        double[] gu, double[] ga, ReadOnlySpan<double> y)
     {
-        int n = plant.N;
-        for (int k = 0; k < plant.Q; k++)
+        if (grad is null)
         {
-            double s = 0;
-            for (int i = 0; i < n; i++)
+            return;
+        }
+
+        int nh = layout.Hidden, p = layout.Controls, q = layout.Observations;
+        for (int i = 0; i < nh; i++)
+        {
+            if (hasNext)
             {
-                double off = task.ObserveError ? targets[(b * (T + 1) + t) * n + i] : 0;
-                s += plant.C[k * n + i] * (x[t, i] - off);
+                for (int k = 0; k < nh; k++)
+                {
+                    grad[i * nh + k] += gaNext[i] * h[k];
+                }
+
+                for (int j = 0; j < p; j++)
+                {
+                    grad[layout.ZOffset + i * p + j] += h[i] * gu[j];
+                }
             }
 
-            y[t, k] = s;
+            for (int k = 0; k < q; k++)
+            {
+                grad[layout.MOffset + i * q + k] += ga[i] * y[k];
+            }
         }
     }
 }

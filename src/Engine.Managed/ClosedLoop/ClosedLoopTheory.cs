@@ -9,18 +9,19 @@ public static class ClosedLoopTheory
 {
     /// <summary>The joint matrix P of s = (x, h): s_{t+1} = P s_t for the linear agent, (n+N)×(n+N).</summary>
     /// <remarks>
-    /// P = [[A, B zᵀ], [m C A, W + m C B zᵀ]]. The last term is zero whenever C B = 0 (the double integrator, every
-    /// K ≥ 2 integrator and the point mass observe positions only), which gives Ger &amp; Barak's
-    /// P = [[A, B zᵀ], [m C A, W]]. Returned row-major, length (n+N)².
+    /// With leak α and m_x the columns of m that see the state (all of m unless the task also shows the reference,
+    /// which enters as an external input): P = [[A, B zᵀ], [α m_x C A, (1 − α) I + α (W + m_x C B zᵀ)]]. The
+    /// C B term is zero whenever C B = 0 (the double integrator, every K ≥ 2 integrator and the point mass observe
+    /// positions only), and with α = 1 this is Ger &amp; Barak's P = [[A, B zᵀ], [m C A, W]]. Row-major, length (n+N)².
     /// </remarks>
-    public static double[] JointMatrix(Plant plant, AgentLayout layout, double[] theta)
+    public static double[] JointMatrix(Plant plant, AgentLayout layout, double[] theta, double leak = 1.0)
     {
         ArgumentNullException.ThrowIfNull(plant);
         ArgumentNullException.ThrowIfNull(layout);
         ArgumentNullException.ThrowIfNull(theta);
-        int n = plant.N, p = plant.P, q = plant.Q, nh = layout.Hidden, d = n + nh;
+        int n = plant.N, p = plant.P, q = plant.Q, qa = layout.Observations, nh = layout.Hidden, d = n + nh;
         var P = new double[d * d];
-        var mc = new double[nh * n];     // m C  (N×n)
+        var mc = new double[nh * n];     // α m_x C  (N×n)
         for (int i = 0; i < nh; i++)
         {
             for (int j = 0; j < n; j++)
@@ -28,10 +29,10 @@ public static class ClosedLoopTheory
                 double s = 0;
                 for (int k = 0; k < q; k++)
                 {
-                    s += theta[layout.MOffset + i * q + k] * plant.C[k * n + j];
+                    s += theta[layout.MOffset + i * qa + k] * plant.C[k * n + j];
                 }
 
-                mc[i * n + j] = s;
+                mc[i * n + j] = leak * s;
             }
         }
 
@@ -69,7 +70,7 @@ public static class ClosedLoopTheory
 
             for (int j = 0; j < nh; j++)
             {
-                double s = theta[i * nh + j];
+                double s = leak * theta[i * nh + j] + (i == j ? 1 - leak : 0);
                 for (int k = 0; k < n; k++)
                 {
                     for (int r = 0; r < p; r++)
@@ -85,14 +86,31 @@ public static class ClosedLoopTheory
         return P;
     }
 
-    /// <summary>Eigenvalues of a square row-major matrix, sorted by modulus descending (ties: larger imaginary part first).</summary>
+    /// <summary>Eigenvalues of a square row-major matrix, sorted by modulus descending (ties: larger imaginary part first); NaN when the QR iteration does not converge.</summary>
     public static Complex[] Eigenvalues(double[] matrix, int dim)
     {
         ArgumentNullException.ThrowIfNull(matrix);
         Util.Guard.Length(matrix.Length, (long)dim * dim, "matrix", "dim×dim");
         var m = Matrix<double>.Build.Dense(dim, dim, (i, j) => matrix[i * dim + j]);
-        var ev = m.Evd(Symmetricity.Asymmetric).EigenValues.ToArray();
-        return SortByModulus(ev);
+        // MathNet's managed Hessenberg QR can fail on clustered spectra (a leaky agent's P has most eigenvalues near
+        // 1 − α); the same spectrum from a few similar matrices H P H (H a Householder reflection), else NaN
+        for (int attempt = 0; attempt < 4; attempt++)
+        {
+            try
+            {
+                var ev = m.Evd(Symmetricity.Asymmetric).EigenValues.ToArray();
+                return SortByModulus(ev);
+            }
+            catch (MathNet.Numerics.NonConvergenceException)
+            {
+                var v = MathNet.Numerics.LinearAlgebra.Vector<double>.Build.Dense(dim, i => Math.Sin(12.9898 * (i + 1) * (attempt + 1)));
+                v /= v.L2Norm();
+                var h = Matrix<double>.Build.DenseIdentity(dim) - 2 * v.OuterProduct(v);
+                m = h * m * h;
+            }
+        }
+
+        return Enumerable.Repeat(new Complex(double.NaN, double.NaN), dim).ToArray();
     }
 
     /// <summary>Sorts by |λ| descending, then by imaginary part descending (so conjugate pairs are adjacent, + first).</summary>
@@ -143,8 +161,8 @@ public static class ClosedLoopTheory
     }
 
     /// <summary>Eigenvalues of the joint matrix P (sorted by modulus) for an agent.</summary>
-    public static Complex[] JointEigenvalues(Plant plant, AgentLayout layout, double[] theta)
-        => Eigenvalues(JointMatrix(plant, layout, theta), plant.N + layout.Hidden);
+    public static Complex[] JointEigenvalues(Plant plant, AgentLayout layout, double[] theta, double leak = 1.0)
+        => Eigenvalues(JointMatrix(plant, layout, theta, leak), plant.N + layout.Hidden);
 
     /// <summary>
     /// The agent's effective feedback gains (k1, k2): the least-squares fit u_t ≈ −k1 x_{1,t} − k2 x_{2,t} of its
@@ -152,10 +170,11 @@ public static class ClosedLoopTheory
     /// its closed-loop rollouts (all trials, t = 0..T−1). One-dimensional plants give k2 = 0; control channel 0.
     /// </summary>
     /// <remarks>A stabilising PD law on the double integrator has k1 &gt; 0 and k2 &gt; 0 (velocity damping).</remarks>
-    public static (double K1, double K2) FeedbackGains(Plant plant, ControlTask task, AgentActivation act, AgentLayout layout, double[] theta, int horizon)
+    public static (double K1, double K2) FeedbackGains(Plant plant, ControlTask task, AgentActivation act, AgentLayout layout, double[] theta, int horizon,
+        double leak = 1.0)
     {
         ArgumentNullException.ThrowIfNull(plant);
-        var (xs, _, us) = ClosedLoopReference.Rollout(plant, task, act, layout, theta, horizon);
+        var (xs, _, us) = ClosedLoopReference.Rollout(plant, task, act, layout, theta, horizon, leak);
         return LeastSquaresGains(xs, us, plant.N, plant.P, task.Trials, horizon);
     }
 
@@ -220,8 +239,8 @@ public static class ClosedLoopTheory
         var gl = new double[layout.Length];
         var theta = ensemble.Parameters[agent];
         var o = ensemble.Options;
-        ClosedLoopReference.ClosedLoopLoss(ensemble.Plant, ensemble.Task, o.Activation, o.Beta, layout, theta, shortHorizon, gs, o.RankOne);
-        ClosedLoopReference.ClosedLoopLoss(ensemble.Plant, ensemble.Task, o.Activation, o.Beta, layout, theta, longHorizon, gl, o.RankOne);
+        ClosedLoopReference.ClosedLoopLoss(ensemble.Plant, ensemble.Task, o.Activation, o.Beta, layout, theta, shortHorizon, gs, o.RankOne, o.Leak);
+        ClosedLoopReference.ClosedLoopLoss(ensemble.Plant, ensemble.Task, o.Activation, o.Beta, layout, theta, longHorizon, gl, o.RankOne, o.Leak);
         var mask = layout.TrainMask(o.Train);
         double dot = 0, ns = 0, nl = 0;
         for (int k = 0; k < mask.Length; k++)

@@ -4,12 +4,15 @@ namespace Engine.ClosedLoop;
 /// <remarks>
 /// Shapes: <see cref="InitialStates"/> is B×n; targets are B×(T+1)×n (x*_t for t = 0..T); <see cref="StateWeights"/>
 /// is n (the diagonal of the loss weight). With <see cref="ObserveError"/> the agent sees y_t = C (x_t − x*_t)
-/// (tracking error), otherwise y_t = C x_t. Regulation to x* = 0 is the same either way.
+/// (tracking error), otherwise y_t = C x_t. Regulation to x* = 0 is the same either way. With
+/// <see cref="ObserveReference"/> the agent also sees the reference C x*_t as separate inputs:
+/// y_t = [C (x_t − o_t); C x*_t], 2q inputs (Ger &amp; Barak's tracking agent sees position and reference).
 /// </remarks>
 public class ControlTask
 {
     /// <summary>A task; <paramref name="initialStates"/> is B×n.</summary>
-    public ControlTask(string name, int stateDim, double[] initialStates, double[]? stateWeights = null, bool observeError = false)
+    public ControlTask(string name, int stateDim, double[] initialStates, double[]? stateWeights = null, bool observeError = false,
+        bool observeReference = false)
     {
         ArgumentNullException.ThrowIfNull(initialStates);
         Util.Guard.AtLeast(stateDim, 1, "state dimension");
@@ -24,6 +27,7 @@ public class ControlTask
         StateWeights = stateWeights ?? Enumerable.Repeat(1.0, stateDim).ToArray();
         Util.Guard.Length(StateWeights.Length, stateDim, "state weights", "n");
         ObserveError = observeError;
+        ObserveReference = observeReference;
     }
 
     /// <summary>Task name.</summary>
@@ -43,6 +47,42 @@ public class ControlTask
 
     /// <summary>Whether the agent observes the tracking error C (x − x*) rather than C x.</summary>
     public bool ObserveError { get; }
+
+    /// <summary>Whether the agent also sees the reference C x*_t (its inputs are then [C (x − o); C x*], 2q values).</summary>
+    public bool ObserveReference { get; }
+
+    /// <summary>The agent's input count for <paramref name="plant"/>: q, or 2q with <see cref="ObserveReference"/>.</summary>
+    public int AgentInputs(Plant plant)
+    {
+        ArgumentNullException.ThrowIfNull(plant);
+        return ObserveReference ? 2 * plant.Q : plant.Q;
+    }
+
+    /// <summary>
+    /// The agent's inputs at step t of trial b into <paramref name="y"/> (length <see cref="AgentInputs"/>): C (x_t − o_t),
+    /// then C x*_t with <see cref="ObserveReference"/>; <paramref name="x"/> is x_t (n), <paramref name="target"/> x*_t (n).
+    /// </summary>
+    public void Observe(Plant plant, ReadOnlySpan<double> x, ReadOnlySpan<double> target, Span<double> y)
+    {
+        ArgumentNullException.ThrowIfNull(plant);
+        int n = plant.N, q = plant.Q;
+        for (int k = 0; k < q; k++)
+        {
+            double s = 0, r = 0;
+            for (int i = 0; i < n; i++)
+            {
+                double c = plant.C[k * n + i];
+                s += c * (x[i] - (ObserveError ? target[i] : 0));
+                r += c * target[i];
+            }
+
+            y[k] = s;
+            if (ObserveReference)
+            {
+                y[q + k] = r;
+            }
+        }
+    }
 
     /// <summary>Fills the targets x*_t (B×(T+1)×n); the base task regulates to 0.</summary>
     public virtual void FillTargets(int horizon, double[] dst) => Array.Clear(dst);

@@ -42,6 +42,11 @@ public sealed class RankOneReducedModel
             throw new ArgumentException($"the rank-one reduced model needs a plant with one control and one observation, got p = {plant.P}, q = {plant.Q}.", nameof(plant));
         }
 
+        if (task.ObserveReference)
+        {
+            throw new ArgumentException($"the rank-one reduced model has one input m; task '{task.Name}' also shows the agent the reference.", nameof(task));
+        }
+
         if (gram.GetLength(0) != 4 || gram.GetLength(1) != 4)
         {
             throw new ArgumentException($"the Gram matrix must be 4×4 (m, z, u, v), got {gram.GetLength(0)}×{gram.GetLength(1)}.", nameof(gram));

@@ -61,6 +61,23 @@ internal static class SimdF64
             }
         }
 
+        if (cols < 8)
+        {
+            // a handful of inputs or controls: plain loops beat a vector call per row
+            for (; i < rows; i++)
+            {
+                double s = 0;
+                for (int j = 0; j < cols; j++)
+                {
+                    s += w[i * cols + j] * x[j];
+                }
+
+                dst[i] = accumulate ? dst[i] + s : s;
+            }
+
+            return;
+        }
+
         for (; i < rows; i++)
         {
             double s = TensorPrimitives.Dot(w.Slice(i * cols, cols), x[..cols]);

@@ -3,34 +3,55 @@ using Engine.Util;
 namespace Engine.ClosedLoop;
 
 /// <summary>
-/// Multi-frequency tracking: the plant's first state (position) must follow r_t = Σ_k a sin(ω_k t + φ_{k,b}),
-/// observing only the tracking error C (x − x*).
+/// Multi-frequency tracking: each observed position c of the plant must follow
+/// r_c,t = ρ(t) Σ_{k: c_k = c} a sin(ω_k t + φ_{k,b}), with ρ(t) = min(1, t / R) a ramp over R steps (R = 0: none).
 /// </summary>
 /// <remarks>
-/// Targets x*_t = (r_t, 0, …) with state weights (1, 0, …), so the loss is (1/(B T)) Σ (x_{1,t} − r_t)²; phases
-/// φ_{k,b} ~ U(0, 2π) from the task seed; x_0 = (r_0, 0, …). The closed loop is linear in r, so the tracking error
-/// is the sum of the errors for each frequency alone: <see cref="Only"/> gives that single-frequency task (same
-/// phases), from which <see cref="FrequencyAcquisition"/> reads when each frequency is learned.
+/// Channel c is row c of C, which must pick one state s_c (a unit row: positions of the integrators and the point
+/// mass). Targets x*_t have r_c,t at s_c and 0 elsewhere, with state weights 1 on every s_c, so the loss is
+/// (1/(B T)) Σ_{t,c} (x_{s_c,t} − r_c,t)². Phases φ_{k,b} ~ U(0, 2π) from the task seed; x_0 = x*_0. The agent sees
+/// the tracking error C (x − x*), or with <c>observeReference</c> the position C x and the reference C x* as
+/// separate inputs (Ger &amp; Barak's tracking agent). The closed loop is linear in r, so the tracking error is the
+/// sum of the errors for each frequency alone: <see cref="Only"/> gives that single-frequency task (same phases),
+/// from which <see cref="FrequencyAcquisition"/> reads when each frequency is learned.
 /// </remarks>
 public sealed class TrackingTask : ControlTask
 {
     private readonly double[] _phases;
     private readonly bool[] _active;
+    private readonly int[] _stateOf;
 
-    /// <summary>A tracking task for <paramref name="plant"/>; <paramref name="frequencies"/> in radians per step.</summary>
-    public TrackingTask(Plant plant, double[] frequencies, int trials = 8, double amplitude = 1.0, long seed = 0)
-        : this(plant, frequencies, trials, amplitude, Phases(frequencies, trials, seed), null)
+    /// <summary>
+    /// A tracking task for <paramref name="plant"/>; <paramref name="frequencies"/> in radians per step,
+    /// <paramref name="channels"/> the observed channel each frequency drives (default all channel 0).
+    /// </summary>
+    public TrackingTask(Plant plant, double[] frequencies, int trials = 8, double amplitude = 1.0, long seed = 0,
+        int[]? channels = null, int rampSteps = 0, bool observeReference = false)
+        : this(plant, frequencies, trials, amplitude, Phases(frequencies, trials, seed), null,
+            CheckChannels(plant, frequencies, channels), rampSteps, observeReference)
     {
     }
 
-    private TrackingTask(Plant plant, double[] frequencies, int trials, double amplitude, double[] phases, bool[]? active)
-        : base("tracking", plant.N, InitialFor(plant.N, frequencies, trials, amplitude, phases, active), Weights(plant.N), observeError: true)
+    private TrackingTask(Plant plant, double[] frequencies, int trials, double amplitude, double[] phases, bool[]? active,
+        int[] channels, int rampSteps, bool observeReference)
+        : base("tracking", plant.N, new double[trials * plant.N], Weights(plant), observeError: !observeReference, observeReference)
     {
+        Guard.AtLeast(rampSteps, 0, "ramp steps");
         Frequencies = frequencies;
         Amplitude = amplitude;
+        Channels = channels;
+        RampSteps = rampSteps;
         _phases = phases;
         _active = active ?? Enumerable.Repeat(true, frequencies.Length).ToArray();
+        _stateOf = StatesOf(plant);
         PlantRef = plant;
+        for (int b = 0; b < trials; b++)
+        {
+            for (int c = 0; c < _stateOf.Length; c++)
+            {
+                InitialStates[b * plant.N + _stateOf[c]] = Reference(b, 0, c);
+            }
+        }
     }
 
     /// <summary>ω_k, radians per step.</summary>
@@ -39,6 +60,12 @@ public sealed class TrackingTask : ControlTask
     /// <summary>a, the amplitude of each component.</summary>
     public double Amplitude { get; }
 
+    /// <summary>c_k, the observed channel (row of C) frequency k drives.</summary>
+    public int[] Channels { get; }
+
+    /// <summary>R, the steps over which the reference ramps up from 0 (0: no ramp).</summary>
+    public int RampSteps { get; }
+
     private Plant PlantRef { get; }
 
     /// <summary>The same task with only frequency <paramref name="k"/> (same phases).</summary>
@@ -46,7 +73,7 @@ public sealed class TrackingTask : ControlTask
     {
         var active = new bool[Frequencies.Length];
         active[k] = true;
-        return new TrackingTask(PlantRef, Frequencies, Trials, Amplitude, _phases, active);
+        return new TrackingTask(PlantRef, Frequencies, Trials, Amplitude, _phases, active, Channels, RampSteps, ObserveReference);
     }
 
     /// <inheritdoc/>
@@ -59,23 +86,26 @@ public sealed class TrackingTask : ControlTask
         {
             for (int t = 0; t <= horizon; t++)
             {
-                dst[(b * (horizon + 1) + t) * n] = Reference(Frequencies, Amplitude, _phases, _active, b, t);
+                for (int c = 0; c < _stateOf.Length; c++)
+                {
+                    dst[(b * (horizon + 1) + t) * n + _stateOf[c]] = Reference(b, t, c);
+                }
             }
         }
     }
 
-    private static double Reference(double[] f, double a, double[] phases, bool[]? active, int b, int t)
+    private double Reference(int b, int t, int channel)
     {
         double r = 0;
-        for (int k = 0; k < f.Length; k++)
+        for (int k = 0; k < Frequencies.Length; k++)
         {
-            if (active is null || active[k])
+            if (_active[k] && Channels[k] == channel)
             {
-                r += a * Math.Sin(f[k] * t + phases[b * f.Length + k]);
+                r += Amplitude * Math.Sin(Frequencies[k] * t + _phases[b * Frequencies.Length + k]);
             }
         }
 
-        return r;
+        return RampSteps > 0 && t < RampSteps ? r * t / RampSteps : r;
     }
 
     private static double[] Phases(double[] f, int trials, long seed)
@@ -93,22 +123,86 @@ public sealed class TrackingTask : ControlTask
         return ph;
     }
 
-    private static double[] InitialFor(int n, double[] f, int trials, double a, double[] phases, bool[]? active)
+    private static int[] CheckChannels(Plant plant, double[] f, int[]? channels)
     {
-        var x0 = new double[trials * n];
-        for (int b = 0; b < trials; b++)
+        ArgumentNullException.ThrowIfNull(plant);
+        ArgumentNullException.ThrowIfNull(f);
+        channels ??= new int[f.Length];
+        Guard.Length(channels.Length, f.Length, "tracking channels", "one per frequency");
+        foreach (int c in channels)
         {
-            x0[b * n] = Reference(f, a, phases, active, b, 0);
+            if (c < 0 || c >= plant.Q)
+            {
+                throw new ArgumentOutOfRangeException(nameof(channels), c, $"tracking channel {c} is not an observed channel of plant '{plant.Name}' (q = {plant.Q}).");
+            }
         }
 
-        return x0;
+        return channels;
     }
 
-    private static double[] Weights(int n)
+    /// <summary>s_c per channel: the state each row of C picks; the rows must be unit vectors.</summary>
+    private static int[] StatesOf(Plant plant)
     {
-        var w = new double[n];
-        w[0] = 1;
+        int n = plant.N;
+        var s = new int[plant.Q];
+        for (int c = 0; c < plant.Q; c++)
+        {
+            s[c] = -1;
+            for (int i = 0; i < n; i++)
+            {
+                double v = plant.C[c * n + i];
+                if (v == 1 && s[c] < 0)
+                {
+                    s[c] = i;
+                }
+                else if (v != 0)
+                {
+                    s[c] = -2;
+                }
+            }
+
+            if (s[c] < 0)
+            {
+                throw new ArgumentException($"tracking needs every row of C to pick one state (a unit row); row {c} of plant '{plant.Name}' does not.", nameof(plant));
+            }
+        }
+
+        return s;
+    }
+
+    private static double[] Weights(Plant plant)
+    {
+        var w = new double[plant.N];
+        foreach (int i in StatesOf(plant))
+        {
+            w[i] = 1;
+        }
+
         return w;
+    }
+}
+
+/// <summary>The per-frequency tracking losses of an agent (the fast path, forward only): the loss of each <see cref="TrackingTask.Only"/> task.</summary>
+public sealed class TrackingProbe
+{
+    private readonly AgentWorkspace[] _work;
+
+    /// <summary>A probe for agents with <paramref name="options"/> on <paramref name="task"/> over horizon T.</summary>
+    public TrackingProbe(Plant plant, TrackingTask task, ClosedLoopOptions options, int horizon)
+    {
+        ArgumentNullException.ThrowIfNull(plant);
+        ArgumentNullException.ThrowIfNull(task);
+        ArgumentNullException.ThrowIfNull(options);
+        var layout = new AgentLayout(options.Hidden, task.AgentInputs(plant), plant.P);
+        _work = Enumerable.Range(0, task.Frequencies.Length)
+            .Select(k => new AgentWorkspace(plant, task.Only(k), layout, options.Activation, 0, horizon, options.Leak)).ToArray();
+    }
+
+    /// <summary>L_k for every frequency k at parameters <paramref name="theta"/> (β = 0).</summary>
+    public double[] Losses(double[] theta)
+    {
+        ArgumentNullException.ThrowIfNull(theta);
+        return _work.Select(w => w.ClosedLoop(theta, null, false)).ToArray();
     }
 }
 

@@ -96,6 +96,56 @@ public sealed class ClosedLoopGradientTests
         }
     }
 
+    /// <summary>The leaky agent (α &lt; 1) on a tracking task that shows it the reference: oracle vs finite differences, fast path vs oracle.</summary>
+    [Test]
+    public void LeakyAgent_SeeingTheReference_GradientsMatchFiniteDifferences_AndTheFastPath(
+        [Values("double-integrator", "point-mass")] string plantName, [Values] AgentActivation act)
+    {
+        const int T = 7, hidden = 6;
+        const double leak = 0.3;
+        var plant = plantName == "point-mass" ? Plant.PointMass2D(0.1) : Plant.Create(plantName);
+        var channels = plant.Q == 2 ? new[] { 0, 1, 0 } : new[] { 0, 0, 0 };
+        var task = new TrackingTask(plant, [0.2, 0.5, 0.9], trials: 3, amplitude: 1.3, seed: 2, channels: channels, rampSteps: 3, observeReference: true);
+        var opt = new ClosedLoopOptions { Hidden = hidden, Activation = act, InitGain = 0.8, Beta = 0.1, Leak = leak, Train = TrainedWeights.W | TrainedWeights.M | TrainedWeights.Z };
+        var layout = new AgentLayout(hidden, task.AgentInputs(plant), plant.P);
+        Assert.That(layout.Observations, Is.EqualTo(2 * plant.Q));
+        var theta = AgentInit.Create(layout, opt, 3);
+        var grad = new double[layout.Length];
+        double loss = ClosedLoopReference.ClosedLoopLoss(plant, task, act, opt.Beta, layout, theta, T, grad, leak: leak);
+        for (int k = 0; k < layout.UOffset; k++)
+        {
+            double fd = CentralDifference(theta, k, layout, false,
+                () => ClosedLoopReference.ClosedLoopLoss(plant, task, act, opt.Beta, layout, theta, T, null, leak: leak));
+            double err = Math.Abs(fd - grad[k]) / Math.Max(1e-3, Math.Abs(fd) + Math.Abs(grad[k]));
+            Assert.That(err, Is.LessThan(1e-6), $"closed loop, parameter {k}: analytic {grad[k]:R} vs finite difference {fd:R}");
+        }
+
+        var ws = new AgentWorkspace(plant, task, layout, act, opt.Beta, T, leak);
+        var g1 = Enumerable.Repeat(double.NaN, layout.Length).ToArray();
+        AssertClose(loss, ws.ClosedLoop(theta, g1, false), grad, g1, $"closed {plantName} {act} leak {leak}");
+
+        var rng = new Engine.Util.Rng(7);
+        var ys = Enumerable.Range(0, 2 * (T + 1) * layout.Observations).Select(_ => rng.NextGaussian()).ToArray();
+        var us = Enumerable.Range(0, 2 * T * layout.Controls).Select(_ => rng.NextGaussian()).ToArray();
+        loss = ClosedLoopReference.OpenLoopLoss(act, layout, theta, 2, T, ys, us, grad, leak: leak);
+        for (int k = 0; k < layout.UOffset; k++)
+        {
+            double fd = CentralDifference(theta, k, layout, false, () => ClosedLoopReference.OpenLoopLoss(act, layout, theta, 2, T, ys, us, null, leak: leak));
+            double err = Math.Abs(fd - grad[k]) / Math.Max(1e-3, Math.Abs(fd) + Math.Abs(grad[k]));
+            Assert.That(err, Is.LessThan(1e-6), $"open loop, parameter {k}: analytic {grad[k]:R} vs finite difference {fd:R}");
+        }
+
+        Array.Fill(g1, double.NaN);
+        AssertClose(loss, ws.OpenLoop(theta, 2, ys, us, g1, false), grad, g1, $"open {plantName} {act} leak {leak}");
+
+        // the rollout's inputs are [C x; C x*]: the second block is the ramped reference
+        var (_, yr, _) = ClosedLoopReference.Rollout(plant, task, act, layout, theta, T, leak);
+        var targets = new double[task.Trials * (T + 1) * plant.N];
+        task.FillTargets(T, targets);
+        Assert.That(yr[plant.Q], Is.EqualTo(0), "reference at t = 0 under a ramp");
+        Assert.That(yr[(T * layout.Observations) + plant.Q], Is.EqualTo(targets[T * plant.N]), "reference input at t = T");
+    }
+
     private static void AssertClose(double l0, double l1, double[] g0, double[] g1, string what)
     {
         Assert.That(l1, Is.EqualTo(l0).Within(1e-11 * Math.Max(1, Math.Abs(l0))), $"{what}: loss");

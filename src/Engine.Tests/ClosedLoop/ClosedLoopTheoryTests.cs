@@ -10,7 +10,7 @@ public sealed class ClosedLoopTheoryTests
     private static readonly Plant Di = Plant.DoubleIntegrator();
 
     [Test]
-    public void JointMatrix_PropagatesTheJointState_OfALinearRollout([Values("double-integrator", "point-mass")] string plantName)
+    public void JointMatrix_PropagatesTheJointState_OfALinearRollout([Values("double-integrator", "point-mass")] string plantName, [Values(1.0, 0.3)] double leak)
     {
         var plant = Plant.Create(plantName);
         var task = ControlTask.Regulate(plant);
@@ -18,17 +18,17 @@ public sealed class ClosedLoopTheoryTests
         var layout = new AgentLayout(9, plant.Q, plant.P);
         var theta = AgentInit.Create(layout, opt, 4);
         const int T = 6;
-        var (xs, ys, _) = ClosedLoopReference.Rollout(plant, task, AgentActivation.Linear, layout, theta, T);
-        var P = ClosedLoopTheory.JointMatrix(plant, layout, theta);
+        var (xs, ys, _) = ClosedLoopReference.Rollout(plant, task, AgentActivation.Linear, layout, theta, T, leak);
+        var P = ClosedLoopTheory.JointMatrix(plant, layout, theta, leak);
         int n = plant.N, d = n + 9;
-        // s_0 = (x_0, m C x_0); iterate P and compare the plant part with the rollout
+        // s_0 = (x_0, α m C x_0); iterate P and compare the plant part with the rollout
         var s = new double[d];
         Array.Copy(xs, 0, s, 0, n);
         for (int i = 0; i < 9; i++)
         {
             for (int k = 0; k < plant.Q; k++)
             {
-                s[n + i] += theta[layout.MOffset + i * plant.Q + k] * ys[k];
+                s[n + i] += leak * theta[layout.MOffset + i * plant.Q + k] * ys[k];
             }
         }
 
