@@ -34,20 +34,28 @@ internal static class ClosedLoopCommand
         var conflict = new Option<int>("--conflict-horizon") { Description = "Short horizon for the gradient-conflict angle, 0 = off (default 5).", DefaultValueFactory = _ => 5 };
         var inputs = new Option<string>("--open-inputs") { Description = "teacher | noise: open-loop inputs (default teacher).", DefaultValueFactory = _ => "teacher" };
         var path = new Option<string>("--path") { Description = "cpu | reference (default cpu).", DefaultValueFactory = _ => "cpu" };
-        var preset = new Option<string>("--preset") { Description = "Named defaults, overridden by explicit flags: ger-barak (the three stages of Ger & Barak on the double integrator: N=100, T=50, W=0, z ⊥ m scaled 0.3, W and z trained, SGD lr 1e-3 clip 1, 2000 steps, conflict horizon 25, open-loop lr 3e-2)." };
+        var preset = new Option<string>("--preset") { Description = "Named defaults, overridden by explicit flags: ger-barak (the three stages of Ger & Barak on the double integrator: N=100, T=50, W=0, z ⊥ m scaled 0.3, W and z trained, SGD lr 1e-3 clip 1, 2000 steps, conflict horizon 25, open-loop lr 3e-2); ger-barak-tracking (multi-frequency tracking on the point mass, dt 0.1, 0.1-0.4 Hz, agent sees position and reference, leak 0.1, Adam lr 5e-4 clip 1, T=300, 3000 steps: the loss falls in steps)." };
         var zScale = new Option<double>("--z-init-scale") { Description = "Factor s_z on the initial z ~ s_z 𝒩(0,1)/N (default 1).", DefaultValueFactory = _ => 1.0 };
         var zPerp = new Option<bool>("--z-orthogonal") { Description = "Project the initial z orthogonal to m, so the initial direct gain zᵀm is 0." };
+        var leak = new Option<double>("--leak") { Description = "Agent leak α = dt/τ: h ← (1−α) h + α φ(W h + m y) (default 1, the discrete agent).", DefaultValueFactory = _ => 1.0 };
+        var mScale = new Option<double>("--m-init-scale") { Description = "Factor s_m on the initial m ~ s_m 𝒩(0,1) (default 1).", DefaultValueFactory = _ => 1.0 };
+        var plantDt = new Option<double>("--plant-dt") { Description = "Time step dt of --plant point-mass (default 1).", DefaultValueFactory = _ => 1.0 };
+        var observe = new Option<string>("--observe") { Description = "Tracking inputs: error (C(x − x*)) | reference (C x and C x* apart) (default error).", DefaultValueFactory = _ => "error" };
+        var channels = new Option<string>("--channels") { Description = "Tracking: the observed channel each frequency drives, comma-separated (default all 0).", DefaultValueFactory = _ => "" };
+        var ramp = new Option<int>("--ramp") { Description = "Tracking: steps over which the reference ramps up from 0 (default 0).", DefaultValueFactory = _ => 0 };
+        var amplitude = new Option<double>("--amplitude") { Description = "Tracking: amplitude of each sinusoid (default 1).", DefaultValueFactory = _ => 1.0 };
+        var trials = new Option<int>("--trials") { Description = "Tracking: B, reference trials (random phases) per loss (default 8).", DefaultValueFactory = _ => 8 };
         var openLr = new Option<string>("--open-lr") { Description = "Learning rate(s) of the open-loop student (default: --lr).", DefaultValueFactory = _ => "" };
         var output = new Option<DirectoryInfo?>("--out") { Description = "Output directory (metrics.csv, eigenvalues.csv, summary.json, PNGs)." };
         var cmd = new Command("closed-loop", "Train linear RNN agents through a plant (closed loop) or by imitation (open loop); record loss, ρ(P), eigenvalues, gains and overlaps.")
         {
             plant, order, mode, task, freqs, agents, hidden, horizon, lr, steps, optimizer, clip, train, rankOne, activation, beta, gain,
-            seed, threads, every, conflict, inputs, path, preset, zScale, zPerp, openLr, output,
+            seed, threads, every, conflict, inputs, path, preset, zScale, zPerp, leak, mScale, plantDt, observe, channels, ramp, amplitude, trials,
+            openLr, output,
         };
         cmd.SetAction(r => CliErrors.Run(() =>
         {
             var outDir = r.GetValue(output)?.FullName ?? throw new ArgumentException("--out DIR is required.", "--out");
-            var pl = Plant.Create(r.GetValue(plant)!, r.GetValue(order));
             bool r1 = r.GetValue(rankOne);
             var pre = r.GetValue(preset) is { Length: > 0 } pn ? ClosedLoopPreset.Get(pn) : null;
 
@@ -56,6 +64,9 @@ internal static class ClosedLoopCommand
                 => pre is not null && r.GetResult(o) is null or { Implicit: true } ? fromPreset(pre) : r.GetValue(o)!;
             string I(int v) => v.ToString(CultureInfo.InvariantCulture);
             string D(double v) => v.ToString("R", CultureInfo.InvariantCulture);
+            string plantName = Pick(plant, p => p.Plant);
+            double dtValue = Pick(plantDt, p => p.PlantDt);
+            var pl = plantName is "point-mass" or "point-mass-2d" ? Plant.PointMass2D(dtValue) : Plant.Create(plantName, r.GetValue(order));
             var opt = new ClosedLoopOptions
             {
                 Hidden = Pick(hidden, p => p.Options.Hidden),
@@ -70,6 +81,8 @@ internal static class ClosedLoopCommand
                 InitGain = Pick(gain, p => p.Options.InitGain),
                 ZInitScale = Pick(zScale, p => p.Options.ZInitScale),
                 ZOrthogonalToM = Pick(zPerp, p => p.Options.ZOrthogonalToM),
+                MInitScale = Pick(mScale, p => p.Options.MInitScale),
+                Leak = Pick(leak, p => p.Options.Leak),
                 Beta = r.GetValue(beta),
                 Optimizer = Pick(optimizer, p => p.Options.Optimizer == ClosedLoopOptimizer.Adam ? "adam" : "sgd") switch
                 {
@@ -86,10 +99,24 @@ internal static class ClosedLoopCommand
                 throw new ArgumentException($"unknown --mode '{m}': expected closed or open.", "--mode");
             }
 
-            ControlTask ct = r.GetValue(task) switch
+            var tr = pre?.Tracking;
+            ControlTask ct = Pick(task, p => p.Task) switch
             {
                 "regulate" => ControlTask.Regulate(pl),
-                "tracking" => new TrackingTask(pl, ParseList(r.GetValue(freqs)!, "--frequencies", x => double.Parse(x, CultureInfo.InvariantCulture)), seed: r.GetValue(seed)),
+                "tracking" => new TrackingTask(pl,
+                    ParseList(Pick(freqs, _ => tr is null ? r.GetValue(freqs)! : string.Join(',', tr.Frequencies.Select(D))), "--frequencies", x => double.Parse(x, CultureInfo.InvariantCulture)),
+                    trials: Pick(trials, _ => tr?.Trials ?? r.GetValue(trials)),
+                    amplitude: Pick(amplitude, _ => tr?.Amplitude ?? r.GetValue(amplitude)),
+                    seed: r.GetValue(seed),
+                    channels: Pick(channels, _ => tr is null ? r.GetValue(channels)! : string.Join(',', tr.Channels.Select(I))) is { Length: > 0 } cs
+                        ? ParseList(cs, "--channels", x => int.Parse(x, CultureInfo.InvariantCulture)) : null,
+                    rampSteps: Pick(ramp, _ => tr?.RampSteps ?? r.GetValue(ramp)),
+                    observeReference: Pick(observe, _ => tr is null ? r.GetValue(observe)! : tr.ObserveReference ? "reference" : "error") switch
+                    {
+                        "error" => false,
+                        "reference" => true,
+                        var o => throw new ArgumentException($"unknown --observe '{o}': expected error or reference.", "--observe"),
+                    }),
                 var t => throw new ArgumentException($"unknown --task '{t}': expected regulate or tracking.", "--task"),
             };
             var hs = ParseList(Pick(horizon, p => I(p.Horizon)), "--horizon", s => int.Parse(s, CultureInfo.InvariantCulture));
@@ -124,17 +151,21 @@ internal static class ClosedLoopCommand
         Directory.CreateDirectory(outDir);
         Console.WriteLine($"closed-loop: {(presetName is null ? "" : $"preset {presetName}, ")}plant {plant.Name} (n={plant.N}, p={plant.P}, q={plant.Q}), task {task.Name} (B={task.Trials}), " +
             $"E={setups.Length} N={opt.Hidden} T={string.Join(',', setups.Select(a => a.Horizon).Distinct())} lr={string.Join(',', setups.Select(a => a.LearningRate).Distinct())} " +
-            $"steps={opt.Steps} {opt.Optimizer} clip={opt.Clip} train={opt.Train} init-gain={opt.InitGain} z-scale={opt.ZInitScale}{(opt.ZOrthogonalToM ? " z⊥m" : "")} path={path}");
+            $"steps={opt.Steps} {opt.Optimizer} clip={opt.Clip} train={opt.Train} init-gain={opt.InitGain} z-scale={opt.ZInitScale} m-scale={opt.MInitScale} leak={opt.Leak}" +
+            $"{(opt.ZOrthogonalToM ? " z⊥m" : "")}{(task.ObserveReference ? " observes reference" : "")} path={path}");
         var sw = System.Diagnostics.Stopwatch.StartNew();
         var closed = new ClosedLoopEnsemble(plant, task, opt, setups, path, threads);
         var init = closed.Parameters.Select(a => (double[])a.Clone()).ToArray();
         var progress = Progress("closed", opt.Steps);
         var agent0Loss = new List<double>(opt.Steps);
+        // tracking: the loss of each frequency alone for agent 0 at every record
+        var probe = task is TrackingTask tt0 ? new TrackingProbe(plant, tt0, opt, setups[0].Horizon) : null;
+        var perFrequency = new List<(int Step, double[] Losses)>();
         var records = ClosedLoopRecorder.Train(closed, opt.Steps, every, conflict, (s, loss) =>
         {
             agent0Loss.Add(loss[0]);
             progress(s, loss);
-        });
+        }, probe is null ? null : s => perFrequency.Add((s, probe.Losses(closed.Parameters[0]))));
         var all = new List<StepRecord>(records);
         ClosedLoopEnsemble? student = null;
         if (open)
@@ -151,7 +182,7 @@ internal static class ClosedLoopCommand
 
         // the rank-one reduced model from the same initial conditions, trained alongside (SGD only)
         List<double>? reducedLoss = null;
-        if (opt.RankOne && plant.IsSiso && opt.Optimizer == ClosedLoopOptimizer.Sgd && opt.Activation == AgentActivation.Linear && opt.Train == TrainedWeights.Factors)
+        if (opt.RankOne && plant.IsSiso && opt.Leak == 1 && !task.ObserveReference && opt.Optimizer == ClosedLoopOptimizer.Sgd && opt.Activation == AgentActivation.Linear && opt.Train == TrainedWeights.Factors)
         {
             var red = RankOneReducedModel.FromAgent(plant, task, closed.Layout, init[0], opt.Beta);
             reducedLoss = [];
@@ -169,6 +200,7 @@ internal static class ClosedLoopCommand
         {
             var rs = records.Where(x => x.Agent == i).ToArray();
             stages[i] = StageDetector.Detect(rs);
+            var drops = LossSteps.Detect(rs.Select(x => x.Step).ToArray(), rs.Select(x => x.Loss).ToArray());
             var stats = StageDetector.Statistics(rs, stages[i]);
             int StepOf(int idx) => idx >= 0 ? rs[idx].Step : -1;
             var st = stages[i];
@@ -198,6 +230,9 @@ internal static class ClosedLoopCommand
                 ["refinement_zigzag"] = Finite(stats.RefinementZigZag),
                 ["lambda3_at_entry"] = Finite(stats.ThirdEigenvalueAtEntry),
                 ["lambda3_final"] = Finite(stats.ThirdEigenvalueFinal),
+                ["loss_falls"] = drops.Count,
+                ["loss_fall_steps"] = drops.Select(x => new[] { x.StartStep, x.EndStep }).ToArray(),
+                ["loss_fall_levels"] = drops.Select(x => new[] { x.LossBefore, x.LossAfter }).ToArray(),
             };
             if (student is not null)
             {
@@ -225,7 +260,7 @@ internal static class ClosedLoopCommand
 
         if (task is TrackingTask tt)
         {
-            WriteFrequencies(closed, tt, records, outDir, summary);
+            WriteFrequencies(tt, perFrequency, records, outDir, summary);
         }
 
         AtomicFile.WriteText(Path.Combine(outDir, "summary.json"), JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true }));
@@ -250,29 +285,19 @@ internal static class ClosedLoopCommand
         return 0;
     }
 
-    private static void WriteFrequencies(ClosedLoopEnsemble ens, TrackingTask tt, List<StepRecord> records, string outDir, List<Dictionary<string, object?>> summary)
+    private static void WriteFrequencies(TrackingTask tt, List<(int Step, double[] Losses)> perFrequency, List<StepRecord> records, string outDir,
+        List<Dictionary<string, object?>> summary)
     {
-        // per-frequency loss of agent 0 along training needs the parameters at each recorded step: re-run from the start
-        var rerun = new ClosedLoopEnsemble(ens.Plant, tt, ens.Options, [ens.Agents[0]], ClosedLoopPath.Cpu, 1);
-        int kf = tt.Frequencies.Length, T = ens.Agents[0].Horizon;
-        var only = Enumerable.Range(0, kf).Select(tt.Only).ToArray();
-        var recSteps = records.Where(r => r.Agent == 0).Select(r => r.Step).ToArray();
-        var curves = Enumerable.Range(0, kf).Select(_ => new double[recSteps.Length]).ToArray();
+        int kf = tt.Frequencies.Length;
+        var recSteps = perFrequency.Select(r => r.Step).ToArray();
+        var curves = Enumerable.Range(0, kf).Select(k => perFrequency.Select(r => r.Losses[k]).ToArray()).ToArray();
         var sb = new System.Text.StringBuilder("step," + string.Join(',', tt.Frequencies.Select(f => $"loss_w{f.ToString(CultureInfo.InvariantCulture)}")) + "\n");
-        int s = 0;
-        for (int i = 0; i < recSteps.Length; i++)
+        foreach (var (step, losses) in perFrequency)
         {
-            while (s < recSteps[i])
+            sb.Append(step.ToString(CultureInfo.InvariantCulture));
+            foreach (double l in losses)
             {
-                rerun.Step();
-                s++;
-            }
-
-            sb.Append(recSteps[i].ToString(CultureInfo.InvariantCulture));
-            for (int k = 0; k < kf; k++)
-            {
-                curves[k][i] = ClosedLoopReference.ClosedLoopLoss(ens.Plant, only[k], ens.Options.Activation, 0, rerun.Layout, rerun.Parameters[0], T, null, ens.Options.RankOne);
-                sb.Append(',').Append(curves[k][i].ToString("R", CultureInfo.InvariantCulture));
+                sb.Append(',').Append(l.ToString("R", CultureInfo.InvariantCulture));
             }
 
             sb.Append('\n');
@@ -299,7 +324,9 @@ internal static class ClosedLoopCommand
             {
                 last = sw.Elapsed;
                 var f = loss.Where(double.IsFinite).DefaultIfEmpty(double.NaN).ToArray();
-                Console.WriteLine($"{mode} step {s + 1}/{steps} loss min {f.Min():G4} median {f.Order().ElementAt(f.Length / 2):G4} max {f.Max():G4} diverged {loss.Count(double.IsNaN)}");
+                var eta = TimeSpan.FromSeconds(sw.Elapsed.TotalSeconds / (s + 1) * (steps - s - 1));
+                Console.WriteLine($"{mode} step {s + 1}/{steps} loss min {f.Min():G4} median {f.Order().ElementAt(f.Length / 2):G4} max {f.Max():G4} diverged {loss.Count(double.IsNaN)} " +
+                    $"elapsed {sw.Elapsed:mm\\:ss} ETA {eta:mm\\:ss}");
             }
         };
     }
@@ -347,6 +374,8 @@ internal static class ClosedLoopCommand
         double d => d.ToString("G5", CultureInfo.InvariantCulture),
         double[] a => "[" + string.Join(',', a.Select(x => x.ToString("G4", CultureInfo.InvariantCulture))) + "]",
         int[] a => "[" + string.Join(',', a) + "]",
+        int[][] a => "[" + string.Join(',', a.Select(x => $"{x[0]}-{x[1]}")) + "]",
+        double[][] a => "[" + string.Join(',', a.Select(x => $"{x[0]:G3}→{x[1]:G3}")) + "]",
         _ => v?.ToString() ?? "",
     };
 }

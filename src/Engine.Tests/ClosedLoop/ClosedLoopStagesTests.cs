@@ -112,6 +112,60 @@ public sealed class ClosedLoopStagesTests
     }
 
     [Test]
+    public void Tracking_GerBarakPreset_LossFallsInSteps_FrequenciesLearnedLowToHigh()
+    {
+        // the published tracking setting (point mass, 0.1–0.4 Hz, agent sees position and reference, leak 0.1, Adam);
+        // B = 8, η = 5e-4, clip 1 (see the preset). Seed 0, measured: plateaus near 8.2, 6.0, 3.7, 1.5 with falls
+        // around 550, 1100, 2000; frequencies acquired in the order 0.1, 0.2, 0.3, 0.4 Hz. ≈ 35 s on one core.
+        var pr = ClosedLoopPreset.GerBarakTracking;
+        var plant = pr.CreatePlant();
+        var tt = (TrackingTask)pr.CreateTask(plant);
+        var ens = new ClosedLoopEnsemble(plant, tt, pr.Options, [new AgentSetup(0, pr.Horizon, pr.LearningRate)], ClosedLoopPath.Cpu, 1);
+        var probe = new TrackingProbe(plant, tt, pr.Options, pr.Horizon);
+        const int every = 20;
+        int steps = pr.Options.Steps;
+        var recSteps = new List<int>();
+        var total = new List<double>();
+        var perFrequency = new List<double[]>();
+        for (int s = 0; s <= steps; s++)
+        {
+            if (s % every == 0)
+            {
+                recSteps.Add(s);
+                total.Add(ens.LossAndGradient(0, null));
+                perFrequency.Add(probe.Losses(ens.Parameters[0]));
+            }
+
+            if (s < steps)
+            {
+                ens.Step();
+            }
+        }
+
+        Assert.That(ens.Status[0], Is.EqualTo(AgentStatus.Training));
+        var drops = LossSteps.Detect(recSteps, total);
+        string seen = string.Join("; ", drops.Select(d => $"{d.StartStep}–{d.EndStep}: {d.LossBefore:G3} → {d.LossAfter:G3}"));
+        Assert.That(drops.Count, Is.GreaterThanOrEqualTo(4), $"the initial fall and three steps; falls: {seen}");
+        foreach (var d in drops.Skip(1))
+        {
+            Assert.That(d.Fraction, Is.GreaterThan(0.2), $"each step removes a sizeable part of the loss; falls: {seen}");
+        }
+
+        // plateaus: between consecutive steps the loss moves by less than 10%
+        for (int i = 1; i + 1 < drops.Count; i++)
+        {
+            int a = recSteps.IndexOf(drops[i].EndStep), b = recSteps.IndexOf(drops[i + 1].StartStep);
+            Assert.That(b - a, Is.GreaterThan(5), $"a plateau of more than 100 steps between falls {i} and {i + 1}; falls: {seen}");
+            Assert.That(total[b] / total[a + 5], Is.GreaterThan(0.9), $"the loss is flat on plateau {i}; falls: {seen}");
+        }
+
+        Assert.That(total[^1], Is.LessThan(0.25 * total[recSteps.IndexOf(drops[1].StartStep)]), "the steps together cut the loss by 4×");
+        var curves = Enumerable.Range(0, tt.Frequencies.Length).Select(k => perFrequency.Select(p => p[k]).ToArray()).ToArray();
+        var (acquired, order) = FrequencyAcquisition.Analyze(curves);
+        Assert.That(order, Is.EqualTo(new[] { 0, 1, 2, 3 }), $"low to high; acquired at records {string.Join(", ", acquired)}");
+    }
+
+    [Test]
     public void ZOrthogonalToM_WithZeroW_StartsAtTheOpenPlant()
     {
         var opt = ClosedLoopPreset.GerBarak.Options with { Hidden = 30 };
