@@ -6,11 +6,16 @@ namespace Engine.ClosedLoop;
 /// </summary>
 /// <remarks>
 /// Buffers (row-major): targets and states B×(T+1)×n, observations B×(T+1)×q, hidden states and their adjoints
-/// B×(T+1)×N, controls and their adjoints B×(T+1)×p. ∂L/∂W = Σ_{b,t} g_a,t+1 h_tᵀ is one outer-product GEMM per
-/// trial after the backward sweep. Per step ≈ 6 N² B T FLOP (forward W h, backward Wᵀ g_a, and the GEMM).
+/// B×(T+1)×N, controls and their adjoints B×(T+1)×p. Trials run in blocks of four in lockstep, so each pass over W
+/// (forward W h, backward Wᵀ g_a) serves four trials; per trial the arithmetic is the same as one trial alone.
+/// ∂L/∂W = Σ_{b,t} g_a,t+1 h_tᵀ is one outer-product GEMM per trial after the backward sweep. Per step
+/// ≈ 6 N² B T FLOP (forward W h, backward Wᵀ g_a, and the GEMM).
 /// </remarks>
 internal sealed class AgentWorkspace
 {
+    /// <summary>Trials per lockstep block.</summary>
+    private const int Block = 4;
+
     private readonly Plant _plant;
     private readonly ControlTask _task;
     private readonly AgentLayout _layout;
@@ -18,7 +23,8 @@ internal sealed class AgentWorkspace
     private readonly double _beta, _leak;
     private readonly int _horizon;
     private readonly double[] _targets, _x, _y, _u, _gu;
-    private readonly double[] _gx, _gxNext, _mtga;
+    private readonly double[] _gx, _gxNext, _mtga, _guOpen, _zT, _wT, _mT;
+    private readonly int[] _src = new int[Block], _dst = new int[Block], _guAt = new int[Block];
     private double[] _gh, _ghNext;
     private double[] _h, _ga;
     private double[]? _r;
@@ -41,11 +47,15 @@ internal sealed class AgentWorkspace
         _y = new double[bt * T1 * layout.Observations];
         _u = new double[bt * T1 * plant.P];
         _gu = new double[bt * T1 * plant.P];
-        _gx = new double[plant.N];
-        _gxNext = new double[plant.N];
+        _gx = new double[Block * plant.N];
+        _gxNext = new double[Block * plant.N];
         _mtga = new double[layout.Observations];
-        _gh = new double[layout.Hidden];
-        _ghNext = new double[layout.Hidden];
+        _guOpen = new double[Block * layout.Controls];
+        _zT = new double[layout.Controls * layout.Hidden];
+        _wT = new double[layout.Hidden * layout.Hidden];
+        _mT = new double[layout.Observations * layout.Hidden];
+        _gh = new double[Block * layout.Hidden];
+        _ghNext = new double[Block * layout.Hidden];
         _trials = bt;
         _h = new double[bt * T1 * layout.Hidden];
         _ga = new double[bt * T1 * layout.Hidden];
@@ -56,6 +66,7 @@ internal sealed class AgentWorkspace
     private bool Leaky => _leak != 1.0;
 
     public int Horizon => _horizon;
+
 
     /// <summary>Closed-loop loss and (optionally) gradient; see <see cref="ClosedLoopReference.ClosedLoopLoss"/>.</summary>
     public double ClosedLoop(double[] theta, double[]? grad, bool rankOne)
@@ -69,49 +80,55 @@ internal sealed class AgentWorkspace
         var B = _plant.B;
         var wts = _task.StateWeights;
         double loss = 0, invBT = 1.0 / (bt * (double)T);
-        for (int b = 0; b < bt; b++)
+        Transposes(w, m, z);
+
+        for (int b0 = 0; b0 < bt; b0 += Block)
         {
-            int xb = b * T1 * n, yb = b * T1 * qa, hb = b * T1 * nh, ub = b * T1 * p;
-            _task.InitialStates.AsSpan(b * n, n).CopyTo(_x.AsSpan(xb, n));
-            Observe(b, 0);
-            Advance(w, m, [], _y.AsSpan(yb, qa), hb);
+            int nb = Math.Min(Block, bt - b0);
+            for (int b = b0; b < b0 + nb; b++)
+            {
+                _task.InitialStates.AsSpan(b * n, n).CopyTo(_x.AsSpan(b * T1 * n, n));
+                Observe(b, 0);
+            }
+
+            Advance(b0, nb, 0);
             for (int t = 0; t < T; t++)
             {
-                var ht = _h.AsSpan(hb + t * nh, nh);
-                var ut = _u.AsSpan(ub + t * p, p);
-                for (int j = 0; j < p; j++)
+                for (int b = b0; b < b0 + nb; b++)
                 {
-                    double s = 0;
-                    for (int i = 0; i < nh; i++)
-                    {
-                        s += z[i * p + j] * ht[i];
-                    }
-
-                    ut[j] = s;
-                    loss += _beta / bt * s * s;
-                }
-
-                int xt = xb + t * n, x1 = xt + n;
-                for (int i = 0; i < n; i++)
-                {
-                    double s = 0;
-                    for (int k = 0; k < n; k++)
-                    {
-                        s += A[i * n + k] * _x[xt + k];
-                    }
-
+                    int xb = b * T1 * n, hb = b * T1 * nh, ub = b * T1 * p;
+                    var ht = _h.AsSpan(hb + t * nh, nh);
+                    var ut = _u.AsSpan(ub + t * p, p);
                     for (int j = 0; j < p; j++)
                     {
-                        s += B[i * p + j] * ut[j];
+                        double s = System.Numerics.Tensors.TensorPrimitives.Dot(_zT.AsSpan(j * nh, nh), ht);
+                        ut[j] = s;
+                        loss += _beta / bt * s * s;
                     }
 
-                    _x[x1 + i] = s;
-                    double d = s - _targets[x1 + i];
-                    loss += wts[i] * d * d * invBT;
+                    int xt = xb + t * n, x1 = xt + n;
+                    for (int i = 0; i < n; i++)
+                    {
+                        double s = 0;
+                        for (int k = 0; k < n; k++)
+                        {
+                            s += A[i * n + k] * _x[xt + k];
+                        }
+
+                        for (int j = 0; j < p; j++)
+                        {
+                            s += B[i * p + j] * ut[j];
+                        }
+
+                        _x[x1 + i] = s;
+                        double d = s - _targets[x1 + i];
+                        loss += wts[i] * d * d * invBT;
+                    }
+
+                    Observe(b, t + 1);
                 }
 
-                Observe(b, t + 1);
-                Advance(w, m, ht, _y.AsSpan(yb + (t + 1) * qa, qa), hb + (t + 1) * nh);
+                Advance(b0, nb, t + 1);
             }
         }
 
@@ -125,55 +142,68 @@ internal sealed class AgentWorkspace
         var gm = grad.AsSpan(_layout.MOffset, nh * qa);
         var gz = grad.AsSpan(_layout.ZOffset, nh * p);
         var mtga = _mtga.AsSpan();
-        for (int b = 0; b < bt; b++)
+        for (int b0 = 0; b0 < bt; b0 += Block)
         {
-            int xb = b * T1 * n, yb = b * T1 * qa, hb = b * T1 * nh, ub = b * T1 * p;
+            int nb = Math.Min(Block, bt - b0);
             Array.Clear(_gxNext);
             Array.Clear(_ghNext);
             for (int t = T; t >= 0; t--)
             {
-                var gu = _gu.AsSpan(ub + t * p, p);
-                gu.Clear();
-                if (t < T)
+                for (int k = 0; k < nb; k++)
                 {
-                    for (int j = 0; j < p; j++)
+                    int ub = (b0 + k) * T1 * p;
+                    var gu = _gu.AsSpan(ub + t * p, p);
+                    gu.Clear();
+                    if (t < T)
                     {
-                        double s = 2 * _beta / bt * _u[ub + t * p + j];
-                        for (int i = 0; i < n; i++)
+                        for (int j = 0; j < p; j++)
                         {
-                            s += B[i * p + j] * _gxNext[i];
+                            double s = 2 * _beta / bt * _u[ub + t * p + j];
+                            for (int i = 0; i < n; i++)
+                            {
+                                s += B[i * p + j] * _gxNext[k * n + i];
+                            }
+
+                            gu[j] = s;
+                        }
+                    }
+
+                    _guAt[k] = ub + t * p;
+                }
+
+                HiddenAdjoint(w, z, t < T, _gu, b0, nb, t);
+                for (int k = 0; k < nb; k++)
+                {
+                    int b = b0 + k, xt = (b * T1 + t) * n;
+                    mtga.Clear();
+                    SimdF64.MatTVecAdd(m, nh, qa, _ga.AsSpan((b * T1 + t) * nh, nh), mtga);
+                    for (int i = 0; i < n; i++)
+                    {
+                        double s = t >= 1 ? 2 * wts[i] * (_x[xt + i] - _targets[xt + i]) * invBT : 0;
+                        for (int c = 0; c < n; c++)
+                        {
+                            s += A[c * n + i] * _gxNext[k * n + c];
                         }
 
-                        gu[j] = s;
+                        for (int c = 0; c < q; c++)
+                        {
+                            s += _plant.C[c * n + i] * mtga[c];
+                        }
+
+                        _gx[k * n + i] = s;
                     }
                 }
 
-                HiddenAdjoint(w, z, t < T, gu, hb, t);
-                mtga.Clear();
-                SimdF64.MatTVecAdd(m, nh, qa, _ga.AsSpan(hb + t * nh, nh), mtga);
-                int xt = xb + t * n;
-                for (int i = 0; i < n; i++)
-                {
-                    double s = t >= 1 ? 2 * wts[i] * (_x[xt + i] - _targets[xt + i]) * invBT : 0;
-                    for (int k = 0; k < n; k++)
-                    {
-                        s += A[k * n + i] * _gxNext[k];
-                    }
-
-                    for (int k = 0; k < q; k++)
-                    {
-                        s += _plant.C[k * n + i] * mtga[k];
-                    }
-
-                    _gx[i] = s;
-                }
-
-                _gx.CopyTo(_gxNext, 0);
+                _gx.AsSpan(0, nb * n).CopyTo(_gxNext);
             }
 
-            SimdF64.OuterAccumulate(gW, nh, nh, _ga, hb + nh, nh, _h, hb, nh, T);
-            SimdF64.OuterAccumulate(gz, nh, p, _h, hb, nh, _gu, ub, p, T);
-            SimdF64.OuterAccumulate(gm, nh, qa, _ga, hb, nh, _y, yb, qa, T + 1);
+            for (int b = b0; b < b0 + nb; b++)
+            {
+                int yb = b * T1 * qa, hb = b * T1 * nh, ub = b * T1 * p;
+                SimdF64.OuterAccumulate(gW, nh, nh, _ga, hb + nh, nh, _h, hb, nh, T);
+                SimdF64.OuterAccumulate(gz, nh, p, _h, hb, nh, _gu, ub, p, T);
+                SimdF64.OuterAccumulate(gm, nh, qa, _ga, hb, nh, _y, yb, qa, T + 1);
+            }
         }
 
         if (rankOne)
@@ -192,56 +222,68 @@ internal sealed class AgentWorkspace
         var w = theta.AsSpan(0, nh * nh);
         var m = theta.AsSpan(_layout.MOffset, nh * q);
         var z = theta.AsSpan(_layout.ZOffset, nh * p);
-        var gus = new Span<double>(_guOpen ??= new double[p]);
         double loss = 0, scale = 1.0 / (trials * (double)T);
+        Transposes(w, m, z);
         if (grad is not null)
         {
             Array.Clear(grad);
         }
 
-        for (int b = 0; b < trials; b++)
+        for (int b0 = 0; b0 < trials; b0 += Block)
         {
-            int hb = b * T1 * nh;
+            int nb = Math.Min(Block, trials - b0);
             for (int t = 0; t <= T; t++)
             {
-                Advance(w, m, t > 0 ? _h.AsSpan(hb + (t - 1) * nh, nh) : [], ys.AsSpan((b * T1 + t) * q, q), hb + t * nh);
+                Advance(b0, nb, t, ys);
             }
 
             if (grad is null)
             {
-                for (int t = 0; t < T; t++)
+                for (int b = b0; b < b0 + nb; b++)
                 {
-                    loss += OutputError(z, b, t, us, scale, gus);
+                    for (int t = 0; t < T; t++)
+                    {
+                        loss += OutputError(z, b, t, us, scale, _guOpen.AsSpan(0, p));
+                    }
                 }
 
                 continue;
             }
 
-            var gW = grad.AsSpan(0, nh * nh);
-            var gm = grad.AsSpan(_layout.MOffset, nh * q);
             var gz = grad.AsSpan(_layout.ZOffset, nh * p);
             Array.Clear(_ghNext);
             for (int t = T; t >= 0; t--)
             {
-                gus.Clear();
-                if (t < T)
+                for (int k = 0; k < nb; k++)
                 {
-                    loss += OutputError(z, b, t, us, scale, gus);
-                    var ht = _h.AsSpan(hb + t * nh, nh);
-                    for (int j = 0; j < p; j++)
+                    var gus = _guOpen.AsSpan(k * p, p);
+                    gus.Clear();
+                    _guAt[k] = k * p;
+                    if (t < T)
                     {
-                        for (int i = 0; i < nh; i++)
+                        loss += OutputError(z, b0 + k, t, us, scale, gus);
+                        var ht = _h.AsSpan(((b0 + k) * T1 + t) * nh, nh);
+                        for (int j = 0; j < p; j++)
                         {
-                            gz[i * p + j] += ht[i] * gus[j];
+                            for (int i = 0; i < nh; i++)
+                            {
+                                gz[i * p + j] += ht[i] * gus[j];
+                            }
                         }
                     }
                 }
 
-                HiddenAdjoint(w, z, t < T, gus, hb, t);
+                HiddenAdjoint(w, z, t < T, _guOpen, b0, nb, t);
             }
 
-            SimdF64.OuterAccumulate(gW, nh, nh, _ga, hb + nh, nh, _h, hb, nh, T);
-            SimdF64.OuterAccumulate(gm, nh, q, _ga, hb, nh, ys, b * T1 * q, q, T + 1);
+            var gW = grad.AsSpan(0, nh * nh);
+            var gm = grad.AsSpan(_layout.MOffset, nh * q);
+            for (int b = b0; b < b0 + nb; b++)
+            {
+                int hb = b * T1 * nh;
+                SimdF64.OuterAccumulate(gW, nh, nh, _ga, hb + nh, nh, _h, hb, nh, T);
+                SimdF64.OuterAccumulate(gm, nh, q, _ga, hb, nh, ys, b * T1 * q, q, T + 1);
+            }
         }
 
         if (grad is not null && rankOne)
@@ -252,77 +294,136 @@ internal sealed class AgentWorkspace
         return loss;
     }
 
-    /// <summary>
-    /// One agent step into slot <paramref name="at"/> of the trajectory: a = W h_prev + m y (no W term when
-    /// <paramref name="hPrev"/> is empty), r = φ(a), h = (1 − α) h_prev + α r (h = r when α = 1).
-    /// </summary>
-    private void Advance(ReadOnlySpan<double> w, ReadOnlySpan<double> m, ReadOnlySpan<double> hPrev, ReadOnlySpan<double> y, int at)
+    /// <summary>Wᵀ, mᵀ and zᵀ for this call: the forward pass then reads contiguous rows only.</summary>
+    private void Transposes(ReadOnlySpan<double> w, ReadOnlySpan<double> m, ReadOnlySpan<double> z)
     {
-        int nh = _layout.Hidden;
-        var h = _h.AsSpan(at, nh);
-        var r = Leaky ? _r!.AsSpan(at, nh) : h;
-        if (hPrev.IsEmpty)
+        int nh = _layout.Hidden, qa = _layout.Observations, p = _layout.Controls;
+        for (int i = 0; i < nh; i++)
         {
-            SimdF64.MatVec(m, nh, _layout.Observations, y, r, accumulate: false);
-        }
-        else
-        {
-            SimdF64.MatVec(w, nh, nh, hPrev, r, accumulate: false);
-            SimdF64.MatVec(m, nh, _layout.Observations, y, r, accumulate: true);
-        }
-
-        Activate(r);
-        if (Leaky)
-        {
-            System.Numerics.Tensors.TensorPrimitives.Multiply(r, _leak, h);
-            if (!hPrev.IsEmpty)
+            for (int j = 0; j < nh; j++)
             {
-                System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(hPrev, 1 - _leak, h, h);
+                _wT[j * nh + i] = w[i * nh + j];
+            }
+
+            for (int c = 0; c < qa; c++)
+            {
+                _mT[c * nh + i] = m[i * qa + c];
+            }
+
+            for (int j = 0; j < p; j++)
+            {
+                _zT[j * nh + i] = z[i * p + j];
             }
         }
     }
 
     /// <summary>
-    /// g_h,t = z g_u,t + (1 − α) g_h,t+1 + Wᵀ g_a,t+1 (zero at t = T) and g_a,t = α φ′(a_t) ⊙ g_h,t into the g_a
-    /// buffer of trial slot <paramref name="hb"/>; keeps g_h,t for the next (earlier) step.
+    /// One agent step at time t for trials b0 … b0+nb−1 in lockstep: a = W h_{t−1} + m y_t (no W term at t = 0),
+    /// r = φ(a), h_t = (1 − α) h_{t−1} + α r (h = r when α = 1); inputs from <paramref name="ys"/> (default: the
+    /// closed loop's own observations).
     /// </summary>
-    private void HiddenAdjoint(ReadOnlySpan<double> w, ReadOnlySpan<double> z, bool hasNext, ReadOnlySpan<double> gu, int hb, int t)
+    private void Advance(int b0, int nb, int t, double[]? ys = null)
     {
-        int nh = _layout.Hidden, p = _layout.Controls;
-        var gh = _gh.AsSpan();
-        gh.Clear();
-        if (hasNext)
+        int nh = _layout.Hidden, qa = _layout.Observations, T1 = _horizon + 1;
+        var rbuf = Leaky ? _r! : _h;
+        var y = ys ?? _y;
+        for (int k = 0; k < nb; k++)
         {
-            SimdF64.MatTVecAdd(w, nh, nh, _ga.AsSpan(hb + (t + 1) * nh, nh), gh);
-            SimdF64.MatVec(z, nh, p, gu, gh, accumulate: true);
+            _dst[k] = ((b0 + k) * T1 + t) * nh;
+            _src[k] = _dst[k] - nh;
+        }
+
+        for (int k = 0; k < nb; k++)
+        {
+            rbuf.AsSpan(_dst[k], nh).Clear();
+        }
+
+        if (t > 0)
+        {
+            // W h as Σ_j h_j W[:, j]: rows of Wᵀ scaled and added, no horizontal sums
+            SimdF64.MatTVecAddBlock(_wT, nh, nh, _h, _src, rbuf, _dst, nb);
+        }
+
+        for (int k = 0; k < nb; k++)
+        {
+            var r = rbuf.AsSpan(_dst[k], nh);
+            var yk = y.AsSpan(((b0 + k) * T1 + t) * qa, qa);
+            for (int c = 0; c < qa; c++)
+            {
+                System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(_mT.AsSpan(c * nh, nh), yk[c], r, r);
+            }
+
+            Activate(r);
             if (Leaky)
             {
-                System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(_ghNext, 1 - _leak, gh, gh);
+                var h = _h.AsSpan(_dst[k], nh);
+                System.Numerics.Tensors.TensorPrimitives.Multiply(r, _leak, h);
+                if (t > 0)
+                {
+                    System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(_h.AsSpan(_src[k], nh), 1 - _leak, h, h);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// For trials b0 … b0+nb−1 at time t: g_h,t = Wᵀ g_a,t+1 + z g_u,t + (1 − α) g_h,t+1 (zero at t = T) and
+    /// g_a,t = α φ′(a_t) ⊙ g_h,t into the g_a buffer; g_u,t of block trial k is read at <c>gu[_guAt[k]]</c>. Keeps
+    /// g_h,t for the next (earlier) step.
+    /// </summary>
+    private void HiddenAdjoint(ReadOnlySpan<double> w, ReadOnlySpan<double> z, bool hasNext, double[] gu, int b0, int nb, int t)
+    {
+        int nh = _layout.Hidden, p = _layout.Controls, T1 = _horizon + 1;
+        Array.Clear(_gh, 0, nb * nh);
+        if (hasNext)
+        {
+            for (int k = 0; k < nb; k++)
+            {
+                _src[k] = ((b0 + k) * T1 + t + 1) * nh;
+            }
+
+            for (int k = 0; k < nb; k++)
+            {
+                _dst[k] = k * nh;
+            }
+
+            SimdF64.MatTVecAddBlock(w, nh, nh, _ga, _src, _gh, _dst, nb);
+            for (int k = 0; k < nb; k++)
+            {
+                var gh = _gh.AsSpan(k * nh, nh);
+                SimdF64.MatVec(z, nh, p, gu.AsSpan(_guAt[k], p), gh, accumulate: true);
+                if (Leaky)
+                {
+                    System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(_ghNext.AsSpan(k * nh, nh), 1 - _leak, gh, gh);
+                }
             }
         }
 
-        var ga = _ga.AsSpan(hb + t * nh, nh);
-        var r = Leaky ? _r!.AsSpan(hb + t * nh, nh) : _h.AsSpan(hb + t * nh, nh);
-        if (_act == AgentActivation.Tanh)
+        for (int k = 0; k < nb; k++)
         {
-            for (int i = 0; i < nh; i++)
+            var gh = _gh.AsSpan(k * nh, nh);
+            int at = ((b0 + k) * T1 + t) * nh;
+            var ga = _ga.AsSpan(at, nh);
+            var r = Leaky ? _r!.AsSpan(at, nh) : _h.AsSpan(at, nh);
+            if (_act == AgentActivation.Tanh)
             {
-                ga[i] = _leak * (1 - r[i] * r[i]) * gh[i];
+                for (int i = 0; i < nh; i++)
+                {
+                    ga[i] = _leak * (1 - r[i] * r[i]) * gh[i];
+                }
             }
-        }
-        else if (Leaky)
-        {
-            System.Numerics.Tensors.TensorPrimitives.Multiply(gh, _leak, ga);
-        }
-        else
-        {
-            gh.CopyTo(ga);
+            else if (Leaky)
+            {
+                System.Numerics.Tensors.TensorPrimitives.Multiply(gh, _leak, ga);
+            }
+            else
+            {
+                gh.CopyTo(ga);
+            }
         }
 
         (_gh, _ghNext) = (_ghNext, _gh);
     }
-
-    private double[]? _guOpen;
 
     private double OutputError(ReadOnlySpan<double> z, int b, int t, double[] us, double scale, Span<double> gu)
     {
