@@ -263,7 +263,9 @@ internal static class ClosedLoopCommand
             WriteFrequencies(tt, perFrequency, records, outDir, summary);
         }
 
-        AtomicFile.WriteText(Path.Combine(outDir, "summary.json"), JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true }));
+        // JSON has no NaN or ∞: a value that is not finite (ρ of a tanh agent, a diverged loss) is written as null
+        var json = summary.Select(d => d.ToDictionary(kv => kv.Key, kv => JsonSafe(kv.Value))).ToList();
+        AtomicFile.WriteText(Path.Combine(outDir, "summary.json"), JsonSerializer.Serialize(json, new JsonSerializerOptions { WriteIndented = true }));
         string title = $"{plant.Name}, N={opt.Hidden}, T={setups[0].Horizon}, lr={setups[0].LearningRate:G3} (agent 0)";
         ClosedLoopFigures.LossWithStages(all, 0, stages[0], Path.Combine(outDir, "loss_stages.png"), $"closed-loop stages: {title}", agent0Loss);
         if (opt.Activation == AgentActivation.Linear)
@@ -368,6 +370,14 @@ internal static class ClosedLoopCommand
     }
 
     private static double? Finite(double v) => double.IsFinite(v) ? v : null;
+
+    private static object? JsonSafe(object? v) => v switch
+    {
+        double d => Finite(d),
+        double[] a => a.Select(Finite).ToArray(),
+        double[][] a => a.Select(x => x.Select(Finite).ToArray()).ToArray(),
+        _ => v,
+    };
 
     private static string Fmt(object? v) => v switch
     {

@@ -218,13 +218,25 @@ public static class ClosedLoopTheory
     {
         ArgumentNullException.ThrowIfNull(layout);
         ArgumentNullException.ThrowIfNull(theta);
-        var m = theta.AsSpan(layout.MOffset, layout.Hidden);
-        var z = theta.AsSpan(layout.ZOffset, layout.Hidden);
+        // the first column of m and of z (the reduced model's single input and control)
+        var m = Column(theta, layout.MOffset, layout.Hidden, layout.Observations);
+        var z = Column(theta, layout.ZOffset, layout.Hidden, layout.Controls);
         var u = layout.U(theta);
         var v = layout.V(theta);
         double n = layout.Hidden;
         double D(ReadOnlySpan<double> a, ReadOnlySpan<double> b) => System.Numerics.Tensors.TensorPrimitives.Dot(a, b) / n;
         return new Overlaps(D(z, m), D(z, u), D(v, m), D(v, u), D(m, m), D(z, z), D(u, u), D(v, v), D(m, u), D(z, v));
+    }
+
+    private static double[] Column(double[] theta, int offset, int rows, int stride)
+    {
+        var c = new double[rows];
+        for (int i = 0; i < rows; i++)
+        {
+            c[i] = theta[offset + i * stride];
+        }
+
+        return c;
     }
 
     /// <summary>

@@ -57,6 +57,22 @@ public sealed class ClosedLoopCliTests
         Assert.That(File.ReadAllLines(Path.Combine(_dir, "metrics.csv"))[0], Does.EndWith("conflict_deg,lambda3,zigzag"));
     }
 
+    [Test]
+    public void ClosedLoop_LeakyTanhAgentSeeingTheReference_WritesJsonWithNullsForNaN()
+    {
+        // a tanh agent has no linear P, so ρ is NaN: summary.json must still be valid JSON (null there)
+        var (code, output, err) = Cli("closed-loop", "--plant", "point-mass", "--plant-dt", "0.1", "--task", "tracking", "--frequencies", "0.1,0.3",
+            "--channels", "0,1", "--observe", "reference", "--ramp", "5", "--trials", "3", "--leak", "0.5", "--activation", "tanh",
+            "--agents", "2", "--hidden", "12", "--horizon", "20", "--steps", "10", "--record-every", "5", "--out", _dir);
+        Assert.That(code, Is.EqualTo(0), err + output);
+        Assert.That(output, Does.Contain("leak=0.5").And.Contain("observes reference"));
+        using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(_dir, "summary.json")));
+        var agent0 = doc.RootElement[0];
+        Assert.That(agent0.GetProperty("final_rho").ValueKind, Is.EqualTo(System.Text.Json.JsonValueKind.Null));
+        Assert.That(agent0.GetProperty("frequency_acquisition_order").GetArrayLength(), Is.LessThanOrEqualTo(2));
+        Assert.That(File.ReadAllLines(Path.Combine(_dir, "frequencies.csv")).Length, Is.EqualTo(4), "header and records at steps 0, 5, 10");
+    }
+
     [TestCase("--preset", "nonesuch", "unknown --preset 'nonesuch'")]
     [TestCase("--plant", "moon-lander", "unknown plant 'moon-lander'")]
     [TestCase("--mode", "sideways", "unknown --mode 'sideways'")]

@@ -194,4 +194,22 @@ public sealed class ClosedLoopTheoryTests
             left.Remove(best);
         }
     }
+
+    [Test]
+    public void RankOneOverlaps_UseTheFirstColumnOfM_WhenTheAgentAlsoSeesTheReference()
+    {
+        var layout = new AgentLayout(8, 2, 1);
+        var theta = AgentInit.Create(layout, new ClosedLoopOptions { Hidden = 8, RankOne = true, Train = TrainedWeights.Factors }, 3);
+        var o = ClosedLoopTheory.RankOneOverlaps(layout, theta);
+        double mm = 0, zm = 0;
+        for (int i = 0; i < 8; i++)
+        {
+            double mi = theta[layout.MOffset + i * 2];
+            mm += mi * mi / 8;
+            zm += theta[layout.ZOffset + i] * mi / 8;
+        }
+
+        Assert.That(o.Mm, Is.EqualTo(mm).Within(1e-15));
+        Assert.That(o.Zm, Is.EqualTo(zm).Within(1e-15));
+    }
 }
