@@ -65,7 +65,7 @@ run() {
   cat "$file" >>"$log"
   local secs key
   secs=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", b - a }')
-  key=$(grep -E '^train-step |checks passed|^epoch [0-9]+:|^sigma_ood|^time-to-threshold|search|mean' "$file" | tail -n 3 | tr '\n' ' ')
+  key=$(grep -E '^train-step |checks passed|^epoch [0-9]+:|^sigma_ood|^time-to-threshold|search|mean|^wrote .*summary.json' "$file" | tail -n 3 | tr '\n' ' ')
   [[ -z "$key" ]] && key=$(grep -v '^[[:space:]]*$' "$file" | tail -n 1)
   [[ $rc -eq 124 ]] && key="TIMEOUT after ${step_timeout}s; $key"
   say "-> rc $rc in ${secs}s"
@@ -83,6 +83,9 @@ run dsa-cuda compare "$out/train-cuda" --metric dsa --all --backend cuda
 run tasks-cuda bench time-to-threshold --networks 32 --hidden 128 --backend cuda
 run fixedpoints-cuda bench fixed-points --backend cuda --repeats 2
 run fixedpoints-cpu bench fixed-points --backend cpu --repeats 2
+# closed loop: 64 agents, N=100, T=50, 200 steps on the ILGPU kernels vs the fast CPU path (the README row is 1000 steps)
+run closedloop-cuda closed-loop --path cuda --agents 64 --hidden 100 --horizon 50 --steps 200 --record-every 200 --conflict-horizon 0 --out "$out/cl-cuda"
+run closedloop-cpu closed-loop --path cpu --agents 64 --hidden 100 --horizon 50 --steps 200 --record-every 200 --conflict-horizon 0 --out "$out/cl-cpu"
 
 {
   echo ""

@@ -33,7 +33,7 @@ internal static class ClosedLoopCommand
         var every = new Option<int>("--record-every") { Description = "Record spectrum, gains and overlaps every K steps (default 10).", DefaultValueFactory = _ => 10 };
         var conflict = new Option<int>("--conflict-horizon") { Description = "Short horizon for the gradient-conflict angle, 0 = off (default 5).", DefaultValueFactory = _ => 5 };
         var inputs = new Option<string>("--open-inputs") { Description = "teacher | noise: open-loop inputs (default teacher).", DefaultValueFactory = _ => "teacher" };
-        var path = new Option<string>("--path") { Description = "cpu | reference (default cpu).", DefaultValueFactory = _ => "cpu" };
+        var path = new Option<string>("--path") { Description = "cpu | reference | cuda | opencl | ilgpu-cpu: where closed-loop losses and gradients are computed (ILGPU kernels: one horizon for all agents; the open-loop student stays on cpu) (default cpu).", DefaultValueFactory = _ => "cpu" };
         var preset = new Option<string>("--preset") { Description = "Named defaults, overridden by explicit flags: ger-barak (the three stages of Ger & Barak on the double integrator: N=100, T=50, W=0, z ⊥ m scaled 0.3, W and z trained, SGD lr 1e-3 clip 1, 2000 steps, conflict horizon 25, open-loop lr 3e-2); ger-barak-tracking (multi-frequency tracking on the point mass, dt 0.1, 0.1-0.4 Hz, agent sees position and reference, leak 0.1, Adam lr 5e-4 clip 1, T=300, 3000 steps: the loss falls in steps)." };
         var zScale = new Option<double>("--z-init-scale") { Description = "Factor s_z on the initial z ~ s_z 𝒩(0,1)/N (default 1).", DefaultValueFactory = _ => 1.0 };
         var zPerp = new Option<bool>("--z-orthogonal") { Description = "Project the initial z orthogonal to m, so the initial direct gain zᵀm is 0." };
@@ -126,11 +126,13 @@ internal static class ClosedLoopCommand
             int e = r.GetValue(agents);
             Util.Guard.AtLeast(e, 1, "--agents");
             var setups = Enumerable.Range(0, e).Select(i => new AgentSetup(r.GetValue(seed) + i, hs[i % hs.Length], lrs[i % lrs.Length])).ToArray();
-            var p = r.GetValue(path) switch
+            string pathName = r.GetValue(path)!;
+            var p = pathName switch
             {
                 "cpu" => ClosedLoopPath.Cpu,
                 "reference" => ClosedLoopPath.Reference,
-                var x => throw new ArgumentException($"unknown --path '{x}': expected cpu or reference.", "--path"),
+                "cuda" or "opencl" or "ilgpu-cpu" => ClosedLoopPath.Ilgpu,
+                var x => throw new ArgumentException($"unknown --path '{x}': expected cpu, reference, cuda, opencl or ilgpu-cpu.", "--path"),
             };
             var openInputs = r.GetValue(inputs) switch
             {
@@ -139,22 +141,23 @@ internal static class ClosedLoopCommand
                 var x => throw new ArgumentException($"unknown --open-inputs '{x}': expected teacher or noise.", "--open-inputs"),
             };
             var openSetups = setups.Select((a, i) => a with { LearningRate = olrs[i % olrs.Length] }).ToArray();
+            using var backend = p == ClosedLoopPath.Ilgpu ? Backends.BackendFactory.Create(pathName) : null;
             return Run(pl, ct, opt, setups, openSetups, p, r.GetValue(threads), m == "open", openInputs, Pick(every, p => p.RecordEvery),
-                Pick(conflict, p => p.ConflictShortHorizon), outDir, pre?.Name);
+                Pick(conflict, p => p.ConflictShortHorizon), outDir, pre?.Name, backend);
         }));
         return cmd;
     }
 
     private static int Run(Plant plant, ControlTask task, ClosedLoopOptions opt, AgentSetup[] setups, AgentSetup[] openSetups, ClosedLoopPath path, int threads,
-        bool open, OpenLoopInputs inputs, int every, int conflict, string outDir, string? presetName)
+        bool open, OpenLoopInputs inputs, int every, int conflict, string outDir, string? presetName, Backends.IEnsembleBackend? backend)
     {
         Directory.CreateDirectory(outDir);
         Console.WriteLine($"closed-loop: {(presetName is null ? "" : $"preset {presetName}, ")}plant {plant.Name} (n={plant.N}, p={plant.P}, q={plant.Q}), task {task.Name} (B={task.Trials}), " +
             $"E={setups.Length} N={opt.Hidden} T={string.Join(',', setups.Select(a => a.Horizon).Distinct())} lr={string.Join(',', setups.Select(a => a.LearningRate).Distinct())} " +
             $"steps={opt.Steps} {opt.Optimizer} clip={opt.Clip} train={opt.Train} init-gain={opt.InitGain} z-scale={opt.ZInitScale} m-scale={opt.MInitScale} leak={opt.Leak}" +
-            $"{(opt.ZOrthogonalToM ? " z⊥m" : "")}{(task.ObserveReference ? " observes reference" : "")} path={path}");
+            $"{(opt.ZOrthogonalToM ? " z⊥m" : "")}{(task.ObserveReference ? " observes reference" : "")} path={(backend is null ? path.ToString() : $"{path} ({backend.Name}: {backend.Device})")}");
         var sw = System.Diagnostics.Stopwatch.StartNew();
-        var closed = new ClosedLoopEnsemble(plant, task, opt, setups, path, threads);
+        using var closed = new ClosedLoopEnsemble(plant, task, opt, setups, path, threads, backend);
         var init = closed.Parameters.Select(a => (double[])a.Clone()).ToArray();
         var progress = Progress("closed", opt.Steps);
         var agent0Loss = new List<double>(opt.Steps);
@@ -170,7 +173,7 @@ internal static class ClosedLoopCommand
         ClosedLoopEnsemble? student = null;
         if (open)
         {
-            student = new ClosedLoopEnsemble(plant, task, opt, openSetups, path, threads);
+            student = new ClosedLoopEnsemble(plant, task, opt, openSetups, path == ClosedLoopPath.Ilgpu ? ClosedLoopPath.Cpu : path, threads);
             for (int i = 0; i < setups.Length; i++)
             {
                 init[i].CopyTo(student.Parameters[i], 0);

@@ -20,6 +20,13 @@ public enum ClosedLoopPath
 
     /// <summary>The fast path: float64 SIMD, preallocated workspaces, threads over agents.</summary>
     Cpu = 1,
+
+    /// <summary>
+    /// ILGPU kernels (<see cref="IlgpuClosedLoop"/>): every agent's closed-loop loss and gradient in one batched
+    /// device pass per step, the optimiser on the host. Closed loop only, one horizon for all agents; single-agent
+    /// queries (records, probes) use the fast CPU path.
+    /// </summary>
+    Ilgpu = 2,
 }
 
 /// <summary>The inputs an open-loop student sees.</summary>
@@ -43,7 +50,7 @@ public enum OpenLoopInputs
 /// blocks. A non-finite or overflowing (> 1e150) loss or gradient marks the agent <see cref="AgentStatus.Diverged"/>
 /// with the reason; the other agents go on.
 /// </remarks>
-public sealed class ClosedLoopEnsemble
+public sealed class ClosedLoopEnsemble : IDisposable
 {
     /// <summary>Losses or gradient norms above this are treated as overflow.</summary>
     public const double OverflowLimit = 1e150;
@@ -54,6 +61,7 @@ public sealed class ClosedLoopEnsemble
     private readonly ClosedLoopPath _path;
     private readonly int _threads;
     private readonly AgentWorkspace?[] _work;
+    private readonly IlgpuClosedLoop? _device;
     private readonly double[][] _grad, _m1, _m2;
     private readonly bool[] _mask;
     private double[][]? _teacher;
@@ -63,8 +71,9 @@ public sealed class ClosedLoopEnsemble
     private int _noiseTrials;
 
     /// <summary>Initialises every agent from its seed; validates shapes, horizons and buffer sizes.</summary>
+    /// <remarks><paramref name="backend"/> is the ILGPU backend of <see cref="ClosedLoopPath.Ilgpu"/> (owned by the caller).</remarks>
     public ClosedLoopEnsemble(Plant plant, ControlTask task, ClosedLoopOptions options, IReadOnlyList<AgentSetup> agents,
-        ClosedLoopPath path = ClosedLoopPath.Cpu, int threads = 0)
+        ClosedLoopPath path = ClosedLoopPath.Cpu, int threads = 0, Backends.IEnsembleBackend? backend = null)
     {
         ArgumentNullException.ThrowIfNull(plant);
         ArgumentNullException.ThrowIfNull(task);
@@ -110,14 +119,35 @@ public sealed class ClosedLoopEnsemble
                 _m2[i] = new double[Layout.Length];
             }
 
-            if (path == ClosedLoopPath.Cpu)
+            if (path != ClosedLoopPath.Reference)
             {
                 _work[i] = new AgentWorkspace(plant, task, Layout, options.Activation, options.Beta, Agents[i].Horizon, options.Leak);
             }
         }
 
         _mask = Layout.TrainMask(options.Train);
+        if (path == ClosedLoopPath.Ilgpu)
+        {
+            if (backend is null)
+            {
+                throw new ArgumentException("the ILGPU closed-loop path needs an ILGPU backend (cuda, opencl or ilgpu-cpu).", nameof(backend));
+            }
+
+            if (Agents.Select(a => a.Horizon).Distinct().Count() > 1)
+            {
+                throw new ArgumentException($"the ILGPU closed-loop path trains agents of one horizon, got T = {string.Join(", ", Agents.Select(a => a.Horizon).Distinct())}; " +
+                    "use one ensemble per horizon or the cpu path.", nameof(agents));
+            }
+
+            _device = new IlgpuClosedLoop(backend, plant, task, Layout, options.Activation, options.Beta, options.Leak, Agents[0].Horizon, e);
+        }
     }
+
+    /// <summary>Which implementation computes the losses and gradients of <see cref="Step"/>.</summary>
+    public ClosedLoopPath Path => _path;
+
+    /// <summary>Frees the device buffers of the ILGPU path (nothing otherwise).</summary>
+    public void Dispose() => _device?.Dispose();
 
     /// <summary>The plant.</summary>
     public Plant Plant { get; }
@@ -177,6 +207,11 @@ public sealed class ClosedLoopEnsemble
     public void UseOpenLoop(double[][] teachers, OpenLoopInputs inputs, double noiseStd = 1.0, int noiseTrials = 8)
     {
         ArgumentNullException.ThrowIfNull(teachers);
+        if (_path == ClosedLoopPath.Ilgpu)
+        {
+            throw new NotSupportedException("open-loop (imitation) training runs on the cpu or reference path; the ILGPU path trains closed loop only.");
+        }
+
         Guard.Length(teachers.Length, Agents.Count, "teachers", "one parameter block per agent");
         Guard.InRange(noiseStd, 0, 1e6, "noise std");
         Guard.AtLeast(noiseTrials, 1, "noise trials");
@@ -204,7 +239,24 @@ public sealed class ClosedLoopEnsemble
     public double[] Step()
     {
         int e = Agents.Count;
-        if (_path == ClosedLoopPath.Reference || _threads == 1 || e == 1)
+        if (_device is not null)
+        {
+            // one batched device pass for every agent, then the host-side update of each training agent
+            for (int i = 0; i < e; i++)
+            {
+                if (Options.RankOne)
+                {
+                    Layout.SyncRankOne(Parameters[i]);
+                }
+            }
+
+            var losses = _device.Evaluate(Parameters, _grad, Options.RankOne);
+            for (int i = 0; i < e; i++)
+            {
+                Update(i, losses[i]);
+            }
+        }
+        else if (_path == ClosedLoopPath.Reference || _threads == 1 || e == 1)
         {
             for (int i = 0; i < e; i++)
             {
@@ -239,7 +291,7 @@ public sealed class ClosedLoopEnsemble
                 : ClosedLoopReference.OpenLoopLoss(Options.Activation, Layout, theta, trials, T, ys, us, grad, Options.RankOne, Options.Leak);
         }
 
-        return _path == ClosedLoopPath.Cpu && T == Agents[agent].Horizon
+        return _path != ClosedLoopPath.Reference && T == Agents[agent].Horizon
             ? _work[agent]!.ClosedLoop(theta, grad, Options.RankOne)
             : ClosedLoopReference.ClosedLoopLoss(Plant, Task, Options.Activation, Options.Beta, Layout, theta, T, grad, Options.RankOne, Options.Leak);
     }
@@ -271,8 +323,19 @@ public sealed class ClosedLoopEnsemble
             return;
         }
 
+        Update(i, LossAndGradient(i, _grad[i]));
+    }
+
+    /// <summary>Checks agent i's loss and gradient (in its gradient buffer) and applies the clipped SGD or Adam update.</summary>
+    private void Update(int i, double loss)
+    {
+        if (Status[i] == AgentStatus.Diverged)
+        {
+            LastLoss[i] = double.NaN;
+            return;
+        }
+
         var g = _grad[i];
-        double loss = LossAndGradient(i, g);
         double norm2 = 0;
         for (int k = 0; k < g.Length; k++)
         {

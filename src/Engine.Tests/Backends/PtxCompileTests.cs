@@ -17,7 +17,7 @@ public sealed class PtxCompileTests
 
     /// <summary>
     /// Every kernel: public static void methods of the static <c>*Kernels</c> / <c>*Kernel</c> classes of Engine.Kernels
-    /// (RNN training, fixed-point search, distances).
+    /// (RNN training, fixed-point search, distances, closed-loop training).
     /// </summary>
     public static IEnumerable<TestCaseData> Kernels() =>
         typeof(RnnShape).Assembly.GetTypes()
@@ -47,7 +47,8 @@ public sealed class PtxCompileTests
         Assert.That(names.Count(n => n == typeof(RnnShape).Namespace), Is.EqualTo(9), "RNN training kernels");
         Assert.That(names.Count(n => n == typeof(Engine.Kernels.FixedPoints.FixedPointKernel).Namespace), Is.EqualTo(4), "fixed-point search kernels");
         Assert.That(names.Count(n => n == typeof(Engine.Kernels.Distances.DistanceKernel).Namespace), Is.EqualTo(4), "distance kernels");
-        Assert.That(names, Has.Count.EqualTo(17));
+        Assert.That(names.Count(n => n == typeof(Engine.Kernels.ClosedLoop.ClosedLoopKernels).Namespace), Is.EqualTo(7), "closed-loop kernels");
+        Assert.That(names, Has.Count.EqualTo(24));
     }
 
     [TestCaseSource(nameof(Kernels))]

@@ -73,11 +73,34 @@ public sealed class ClosedLoopCliTests
         Assert.That(File.ReadAllLines(Path.Combine(_dir, "frequencies.csv")).Length, Is.EqualTo(4), "header and records at steps 0, 5, 10");
     }
 
+    [Test]
+    public void ClosedLoop_IlgpuPath_GivesTheCpuPathsNumbers()
+    {
+        string[] Args(string path, string dir) => ["closed-loop", "--path", path, "--hidden", "8", "--horizon", "10", "--agents", "2", "--steps", "15",
+            "--record-every", "5", "--out", dir];
+        var (code, output, err) = Cli(Args("ilgpu-cpu", _dir));
+        Assert.That(code, Is.EqualTo(0), err + output);
+        Assert.That(output, Does.Contain("path=Ilgpu (ilgpu-cpu"));
+        string cpuDir = Path.Combine(_dir, "cpu");
+        (code, output, err) = Cli(Args("cpu", cpuDir));
+        Assert.That(code, Is.EqualTo(0), err + output);
+        var gpu = File.ReadAllLines(Path.Combine(_dir, "metrics.csv"));
+        var cpu = File.ReadAllLines(Path.Combine(cpuDir, "metrics.csv"));
+        Assert.That(gpu.Length, Is.EqualTo(cpu.Length));
+        for (int i = 1; i < cpu.Length; i++)
+        {
+            double lg = double.Parse(gpu[i].Split(',')[3], System.Globalization.CultureInfo.InvariantCulture);
+            double lc = double.Parse(cpu[i].Split(',')[3], System.Globalization.CultureInfo.InvariantCulture);
+            Assert.That(lg, Is.EqualTo(lc).Within(1e-9 * Math.Max(1, lc)), $"metrics row {i}");
+        }
+    }
+
     [TestCase("--preset", "nonesuch", "unknown --preset 'nonesuch'")]
     [TestCase("--plant", "moon-lander", "unknown plant 'moon-lander'")]
     [TestCase("--mode", "sideways", "unknown --mode 'sideways'")]
     [TestCase("--horizon", "0", "horizon T must be in [1")]
     [TestCase("--lr", "fast", "--lr 'fast' is not a comma-separated list")]
+    [TestCase("--path", "quantum", "unknown --path 'quantum'")]
     public void ClosedLoop_BadInput_IsOneLineAndExitCode2(string flag, string value, string expected)
     {
         var (code, _, err) = Cli("closed-loop", flag, value, "--out", _dir);
