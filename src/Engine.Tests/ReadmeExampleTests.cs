@@ -1,5 +1,6 @@
 using Engine.Analysis;
 using Engine.Backends;
+using Engine.ClosedLoop;
 using Engine.IO;
 using Engine.Model;
 using Engine.Tasks;
@@ -39,4 +40,23 @@ public sealed class ReadmeExampleTests
             File.Delete(path);
         }
     }
+
+    [Test]
+    public void ReadmeClosedLoopExample_RunsAsWritten()
+    {
+        var preset = ClosedLoopPreset.GerBarakTracking;
+        var plant = preset.CreatePlant();
+        var tracking = (TrackingTask)preset.CreateTask(plant);
+        using var agents = new ClosedLoopEnsemble(plant, tracking, preset.Options,
+            [new AgentSetup(Seed: 0, Horizon: preset.Horizon, LearningRate: preset.LearningRate)]);
+        var records = ClosedLoopRecorder.Train(agents, steps: 20, every: 10);
+        var falls = LossSteps.Detect(records.Select(r => r.Step).ToList(), records.Select(r => r.Loss).ToList());
+        var perFrequency = new TrackingProbe(plant, tracking, preset.Options, preset.Horizon).Losses(agents.Parameters[0]);
+
+        Assert.That(records.Select(r => r.Step), Is.EqualTo(new[] { 0, 10, 20 }));
+        Assert.That(records[^1].Loss, Is.LessThan(records[0].Loss));
+        Assert.That(falls, Has.Count.GreaterThanOrEqualTo(1), "the initial fall");
+        Assert.That(perFrequency, Has.Length.EqualTo(4).And.All.GreaterThan(0));
+    }
+
 }
