@@ -198,18 +198,14 @@ public sealed class IlgpuClosedLoop : IDisposable
             _layout.Length, _layout.MOffset, _layout.ZOffset, _activation, _leak, _beta, _task.ObserveError ? 1 : 0, _task.ObserveReference ? 1 : 0, step,
             _theta.View, _a.View, _b.View, _c.View, _x0.View, _targets.View, _weights.View, _x.View, _y.View, _r.View, _h.View, _u.View,
             _losses.View, _ga.View, _gh.View, _gu.View, _gx.View, _grad.View);
-        kernel(_k.Config(threads), args);
+        kernel(_backend.Kernels.Elementwise(threads), args);
     }
 
-    /// <summary>The kernels of one accelerator and the group size they launch with.</summary>
+    /// <summary>The kernels of one accelerator (launched with the backend's elementwise shape).</summary>
     private sealed class Launchers
     {
-        private readonly int _group;
-
         public Launchers(Accelerator accelerator)
         {
-            int warp = accelerator.WarpSize;
-            _group = Math.Max(warp, Math.Min(256, accelerator.MaxNumThreadsPerGroup) / warp * warp);
             Start = accelerator.LoadStreamKernel<ClosedLoopArgs>(ClosedLoopKernels.Start);
             Hidden = accelerator.LoadStreamKernel<ClosedLoopArgs>(ClosedLoopKernels.Hidden);
             Plant = accelerator.LoadStreamKernel<ClosedLoopArgs>(ClosedLoopKernels.Plant);
@@ -232,7 +228,5 @@ public sealed class IlgpuClosedLoop : IDisposable
         public Action<KernelConfig, ClosedLoopArgs> StateAdjoint { get; }
 
         public Action<KernelConfig, ClosedLoopArgs> Gradients { get; }
-
-        public KernelConfig Config(long threads) => new(new Index1D((int)Math.Max(1, (threads + _group - 1) / _group)), new Index1D(_group));
     }
 }
