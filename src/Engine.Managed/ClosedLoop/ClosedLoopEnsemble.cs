@@ -242,12 +242,9 @@ public sealed class ClosedLoopEnsemble : IDisposable
         if (_device is not null)
         {
             // one batched device pass for every agent, then the host-side update of each training agent
-            for (int i = 0; i < e; i++)
+            if (Options.RankOne)
             {
-                if (Options.RankOne)
-                {
-                    Layout.SyncRankOne(Parameters[i]);
-                }
+                Array.ForEach(Parameters, Layout.SyncRankOne);
             }
 
             var losses = _device.Evaluate(Parameters, _grad, Options.RankOne);

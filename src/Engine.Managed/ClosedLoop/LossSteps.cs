@@ -17,8 +17,8 @@ public readonly record struct LossDrop(int StartStep, int EndStep, double LossBe
 /// record k is falling when y_{k−w} − y_{k+w} &gt; ln(1 / (1 − r)) (the loss fell by more than r = <c>rate</c>,
 /// default 5%, across 2w records). Falling records closer than 2w apart merge into one fall; a fall counts when it
 /// removed at least <c>minFraction</c> (default 10%) of the loss (from y_{start−w} to y_{end+w}). Between two
-/// counted falls lies a plateau of at least one non-falling record, so two falls are two steps. The first fall
-/// is usually the initial transient from the untrained agent.
+/// counted falls lie more than 2w non-falling records (a plateau), so two falls are two steps. The first fall is
+/// usually the initial transient from the untrained agent.
 /// </remarks>
 public static class LossSteps
 {
