@@ -64,9 +64,7 @@ internal static class ClosedLoopCommand
                 => pre is not null && r.GetResult(o) is null or { Implicit: true } ? fromPreset(pre) : r.GetValue(o)!;
             string I(int v) => v.ToString(CultureInfo.InvariantCulture);
             string D(double v) => v.ToString("R", CultureInfo.InvariantCulture);
-            string plantName = Pick(plant, p => p.Plant);
-            double dtValue = Pick(plantDt, p => p.PlantDt);
-            var pl = plantName is "point-mass" or "point-mass-2d" ? Plant.PointMass2D(dtValue) : Plant.Create(plantName, r.GetValue(order));
+            var pl = Plant.Create(Pick(plant, p => p.Plant), r.GetValue(order), Pick(plantDt, p => p.PlantDt));
             var opt = new ClosedLoopOptions
             {
                 Hidden = Pick(hidden, p => p.Options.Hidden),

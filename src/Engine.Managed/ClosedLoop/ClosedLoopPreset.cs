@@ -109,7 +109,7 @@ public sealed record ClosedLoopPreset(string Name, ClosedLoopOptions Options, in
     };
 
     /// <summary>The preset's plant.</summary>
-    public Plant CreatePlant() => Plant is "point-mass" or "point-mass-2d" ? ClosedLoop.Plant.PointMass2D(PlantDt) : ClosedLoop.Plant.Create(Plant);
+    public Plant CreatePlant() => ClosedLoop.Plant.Create(Plant, dt: PlantDt);
 
     /// <summary>The preset's task on <paramref name="plant"/> (tracking phases from <paramref name="seed"/>).</summary>
     public ControlTask CreateTask(Plant plant, long seed = 0)

@@ -116,15 +116,15 @@ public sealed class Plant
         return new Plant("point-mass-2d", 4, 2, 2, a, b, c);
     }
 
-    /// <summary>A built-in plant by name (<c>double-integrator</c>, <c>integrator</c> with <paramref name="order"/>, <c>point-mass</c>) or a JSON file.</summary>
-    public static Plant Create(string nameOrPath, int order = 3)
+    /// <summary>A built-in plant by name (<c>double-integrator</c>, <c>integrator</c> with <paramref name="order"/>, <c>point-mass</c> with time step <paramref name="dt"/>) or a JSON file.</summary>
+    public static Plant Create(string nameOrPath, int order = 3, double dt = 1.0)
     {
         ArgumentNullException.ThrowIfNull(nameOrPath);
         return nameOrPath switch
         {
             "double-integrator" => DoubleIntegrator(),
             "integrator" => Integrator(order),
-            "point-mass" or "point-mass-2d" => PointMass2D(),
+            "point-mass" or "point-mass-2d" => PointMass2D(dt),
             _ when nameOrPath.EndsWith(".json", StringComparison.OrdinalIgnoreCase) => FromJsonFile(nameOrPath),
             _ => throw new ArgumentException(
                 $"unknown plant '{nameOrPath}': expected double-integrator, integrator, point-mass or a .json file.", "--plant"),

@@ -309,16 +309,12 @@ public sealed class RankOneReducedModel
         return loss;
     }
 
+    /// <summary>The scalar input y_t the task shows the agent (the reduced model has one input: no reference).</summary>
     private double Obs(double[] x, double[] targets, int b, int t, int T)
     {
         int n = _plant.N;
-        double s = 0;
-        for (int i = 0; i < n; i++)
-        {
-            double off = _task.ObserveError ? targets[(b * (T + 1) + t) * n + i] : 0;
-            s += _plant.C[i] * (x[t * n + i] - off);
-        }
-
-        return s;
+        Span<double> y = stackalloc double[1];
+        _task.Observe(_plant, x.AsSpan(t * n, n), targets.AsSpan((b * (T + 1) + t) * n, n), y);
+        return y[0];
     }
 }
