@@ -111,9 +111,6 @@ internal sealed class DistanceContext : IDisposable
 
     public int[] Selected { get; }
 
-    /// <summary>Whether the heavy distance work goes to ILGPU kernels: a real device (CUDA, OpenCL), never the CPU simulator.</summary>
-    private bool OnGpu => _backend is Engine.Backends.Ilgpu.IlgpuBackend && _backend.Name != "ilgpu-cpu";
-
     public static DistanceContext Open(string dir, DistanceOptions.Values o)
     {
         var run = new RunDirectory(dir);
@@ -176,7 +173,7 @@ internal sealed class DistanceContext : IDisposable
         switch (metric)
         {
             case "cka":
-                m = OnGpu && States.Widths.Distinct().Count() == 1 ? new IlgpuDistances(_backend).Cka(States) : Cka.Compute(States, Options.Threads, progress);
+                m = PairwiseDistances.Cka(_backend, States, Options.Threads, progress);
                 (degeneracy, level) = (m.Mean(), "representational (mean arccos CKA)");
                 break;
             case "shape":
@@ -186,9 +183,7 @@ internal sealed class DistanceContext : IDisposable
                 break;
             case "dsa":
             {
-                var r = OnGpu
-                    ? new IlgpuDistances(_backend).Dsa(States.States.Select((x, k) => DsaOperator.Fit(x, States.Trials, States.Steps, States.Widths[k], Options.Dsa)).ToArray(), States.Ids, Options.Dsa)
-                    : Dsa.Compute(States, Options.Dsa, Options.Threads, progress);
+                var r = PairwiseDistances.Dsa(_backend, States, Options.Dsa, Options.Threads, progress);
                 m = Options.Score switch { "euclidean" => r.Euclidean, "wasserstein" => r.Wasserstein, _ => r.Angular };
                 (degeneracy, level) = (m.Mean(), $"dynamical (mean DSA, {Options.Score})");
                 extra = new
@@ -212,12 +207,10 @@ internal sealed class DistanceContext : IDisposable
 
             case "pif":
             {
-                var spec = State.Ensemble.Spec;
-                var w = Selected.Select(e => spec.Layout.WRec(State.Ensemble.Parameters, e).ToArray()).ToArray();
                 var perms = new int[Selected.Length * (Selected.Length - 1) / 2][];
-                m = WeightDistance.Matrix(w, Enumerable.Repeat(spec.Hidden, w.Length).ToArray(), Selected, perms, Options.Threads, progress, OnGpu ? _backend : null);
+                m = PairwiseDistances.Pif(_backend, State.Ensemble, Selected, permutations: perms, threads: Options.Threads, progress: progress);
                 (degeneracy, level) = (m.Mean(), "weight (mean d_PIF)");
-                WritePermutations(perms, spec.Hidden);
+                WritePermutations(perms, State.Ensemble.Spec.Hidden);
                 break;
             }
 

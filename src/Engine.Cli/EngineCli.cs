@@ -21,6 +21,8 @@ public static class EngineCli
             DegeneracyCommand.Create(),
             FixedPointsCommand.Create(),
             ClosedLoopCommand.Create(),
+            StudyCommand.Create(),
+            DemoCommand.Create(),
         };
         return root.Parse(args).Invoke();
     }

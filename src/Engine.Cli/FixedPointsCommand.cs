@@ -77,9 +77,7 @@ internal static class FixedPointsCommand
         return cmd;
     }
 
-    private static IFixedPointSearch CreateSearch(string name, IEnsembleBackend? backend) => name == "reference"
-        ? new ReferenceFixedPointSearch()
-        : backend is IlgpuBackend ? new IlgpuFixedPointSearch(backend) : new CpuFixedPointSearch();
+    private static IFixedPointSearch CreateSearch(string name, IEnsembleBackend? backend) => FixedPointSearches.For(name == "reference" ? null : backend);
 
     private static int Execute(string source, string? outDir, string backendName, int seedsPerNetwork, int trials, int? steps, double noise,
         string? inputText, FixedPointOptions options, string activationName, long seed)

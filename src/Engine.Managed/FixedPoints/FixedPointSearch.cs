@@ -18,6 +18,19 @@ public interface IFixedPointSearch : IDisposable
     AdamSearchResult Search(FixedPointProblem problem, AdamSearchOptions options);
 }
 
+/// <summary>Picks the search implementation that runs on a backend's device.</summary>
+public static class FixedPointSearches
+{
+    /// <summary>ILGPU search on an ILGPU backend, the reference search on the reference backend (or none), the fast CPU search otherwise.</summary>
+    public static IFixedPointSearch For(Backends.IEnsembleBackend? backend, int threads = 0) => backend switch
+    {
+        null => new ReferenceFixedPointSearch(),
+        { Name: "reference" } => new ReferenceFixedPointSearch(),
+        Backends.Ilgpu.IlgpuBackend => new IlgpuFixedPointSearch(backend),
+        _ => new CpuFixedPointSearch(threads),
+    };
+}
+
 /// <summary>The shared driver: iterations in chunks of <see cref="AdamSearchOptions.CheckInterval"/>, then the per-network schedule (<see cref="LearningRateSchedule"/>).</summary>
 public abstract class FixedPointSearch : IFixedPointSearch
 {

@@ -66,6 +66,22 @@ public sealed class Ensemble
         return new Ensemble(Spec.WithNetworks(1), [Seeds[network]], Layout.Network(Parameters, network).ToArray());
     }
 
+    /// <summary>An ensemble holding copies of the networks <paramref name="networks"/>, in that order.</summary>
+    public Ensemble Select(IReadOnlyList<int> networks)
+    {
+        ArgumentNullException.ThrowIfNull(networks);
+        Guard.AtLeast(networks.Count, 1, nameof(networks));
+        int per = Layout.Stride;
+        var p = new float[networks.Count * per];
+        for (int k = 0; k < networks.Count; k++)
+        {
+            Guard.InRange(networks[k], 0, Spec.Networks - 1, $"{nameof(networks)}[{k}]");
+            Layout.Network(Parameters, networks[k]).CopyTo(p.AsSpan(k * per, per));
+        }
+
+        return new Ensemble(Spec.WithNetworks(networks.Count), networks.Select(e => Seeds[e]).ToArray(), p);
+    }
+
     /// <summary>Runs every network on a batch (checked for shape and finite values) and returns outputs and states.</summary>
     /// <returns>Outputs [E][B][T][O] and states [E][B][T][N].</returns>
     public (float[] Outputs, float[] States) Run(IEnsembleBackend backend, TrialBatch batch, bool keepStates = true)
