@@ -2,7 +2,7 @@
 # A real single-node Slurm cluster on this machine, for tests and for trying docs/slurm/study.sbatch.
 #
 #   sudo docs/slurm/single-node-cluster.sh start   # install slurm-wlm + munge if missing, configure, start, wait idle
-#   sudo docs/slurm/single-node-cluster.sh status  # sinfo, and the daemons' pids
+#   sudo docs/slurm/single-node-cluster.sh status  # the daemons' pids and sinfo; exit 0 when all run, 3 when not
 #   sudo docs/slurm/single-node-cluster.sh stop    # stop slurmd, slurmctld, munged by their pid files
 #
 # Runs as root (it installs packages and writes /etc/slurm and /etc/munge). Idempotent: `start` when the
@@ -176,11 +176,14 @@ stop() {
   log "stopped"
 }
 
-status() {
+status() { # exit 0 when all three daemons run, 3 otherwise
+  local up=0
   for p in "munged:$MUNGE_PID" "slurmctld:$CTLD_PID" "slurmd:$SLURMD_PID"; do
-    if alive "${p#*:}"; then echo "${p%%:*} running (pid $(cat "${p#*:}"))"; else echo "${p%%:*} not running"; fi
+    if alive "${p#*:}"; then echo "${p%%:*} running (pid $(cat "${p#*:}"))"
+    else echo "${p%%:*} not running"; up=3; fi
   done
-  command -v sinfo >/dev/null && timeout 10 sinfo || true
+  if [ $up -eq 0 ] && command -v sinfo >/dev/null; then timeout 10 sinfo || true; fi
+  return $up
 }
 
 case "${1:-}" in
