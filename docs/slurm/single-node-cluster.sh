@@ -81,8 +81,9 @@ write_conf() {
   install -d /etc/slurm "$STATE" "$SPOOL" "$LOGS" "$RUN"
   cat > "$CONF.new" <<EOF
 # Written by docs/slurm/single-node-cluster.sh: one node, one partition, for tests.
+# The daemons talk over 127.0.0.1, so the host name need not resolve (containers often lack it in /etc/hosts).
 ClusterName=single
-SlurmctldHost=$host
+SlurmctldHost=$host(127.0.0.1)
 AuthType=auth/munge
 CredType=cred/munge
 SlurmUser=root
@@ -109,7 +110,7 @@ MinJobAge=300
 KillWait=10
 Waittime=0
 MaxArraySize=10001
-NodeName=$host CPUs=$cpus RealMemory=$mem_mib State=UNKNOWN
+NodeName=$host NodeAddr=127.0.0.1 CPUs=$cpus RealMemory=$mem_mib State=UNKNOWN
 PartitionName=main Nodes=$host Default=YES MaxTime=INFINITE State=UP
 EOF
   # Rewriting an unchanged file keeps running daemons' view and the file's timestamp as they are.

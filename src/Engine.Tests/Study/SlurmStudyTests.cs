@@ -105,6 +105,7 @@ public sealed class SlurmStudyTests
         RunEngine(engine, work, null, "study", "plan", Config(work), "--out", study, "--shards", "2");
 
         Sbatch(work, "0-1", new Dictionary<string, string> { ["ENGINE"] = engine }, SbatchScript, study);
+        AssertShardsOnly(study, 2);
         RunEngine(engine, work, null, "study", "merge", study);
 
         AssertSameReport(SingleProcessStudy(), study);
@@ -162,6 +163,7 @@ public sealed class SlurmStudyTests
                 $"JOB_COMPLETION_INDEX={index} wrote shards/{index}/");
         }
 
+        AssertShardsOnly(study, 2);
         RunEngine(engine, volumeRoot, null, "study", "merge", study);
         AssertSameReport(SingleProcessStudy(), study);
     }
@@ -226,6 +228,21 @@ public sealed class SlurmStudyTests
             workDir, env);
         Assert.That(r.Code, Is.EqualTo(0), $"sbatch --wait --array={array} {script} exited {r.Code}:\n{r.Output}\n{Logs(workDir)}");
         return r;
+    }
+
+    /// <summary>
+    /// Each of the <paramref name="shards"/> processes ran one shard (it found its index) rather than the whole
+    /// study: every shard folder is there and no report yet, which only <c>study merge</c> writes.
+    /// </summary>
+    private static void AssertShardsOnly(string study, int shards)
+    {
+        for (int i = 0; i < shards; i++)
+        {
+            string shard = Path.Combine(study, "shards", i.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            Assert.That(Directory.Exists(shard), Is.True, $"no {shard}");
+        }
+
+        Assert.That(Directory.Exists(Path.Combine(study, "report")), Is.False, "a shard process wrote the report: it ran every shard");
     }
 
     /// <summary>Every array task's output file under <c>dir/logs</c>, for failure messages.</summary>
