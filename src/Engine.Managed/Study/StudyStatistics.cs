@@ -1,4 +1,3 @@
-using System.Text.Json.Serialization;
 using Engine.Util;
 
 namespace Engine.Study;
@@ -13,12 +12,10 @@ public sealed record Estimate(double Value, double Low, double High)
     public static Estimate NaN { get; } = new(double.NaN, double.NaN, double.NaN);
 
     /// <summary>True when the interval is finite and lies above zero.</summary>
-    [JsonIgnore]
-    public bool ExcludesZeroAbove => double.IsFinite(Low) && Low > 0;
+    internal bool ExcludesZeroAbove => double.IsFinite(Low) && Low > 0;
 
     /// <summary>True when the interval is finite and lies below zero.</summary>
-    [JsonIgnore]
-    public bool ExcludesZeroBelow => double.IsFinite(High) && High < 0;
+    internal bool ExcludesZeroBelow => double.IsFinite(High) && High < 0;
 }
 
 /// <summary>The statistics of a study report: Spearman's ρ, means and spreads over seeds, and seeded bootstrap intervals.</summary>
