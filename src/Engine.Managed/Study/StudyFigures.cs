@@ -29,13 +29,14 @@ public static class StudyFigures
         {
             var band = plot.Add.FillY(xs, lo, hi);
             band.FillColor = ScottPlot.Colors.C0.WithAlpha(0.25);
+            band.LineStyle.Width = 0;
             band.LegendText = "bootstrap 95% interval";
             var line = plot.Add.Scatter(xs, ys);
             line.Color = ScottPlot.Colors.C0;
             line.LineWidth = 2;
             line.MarkerSize = 8;
             line.LegendText = "over converged seeds";
-            plot.ShowLegend();
+            plot.ShowLegend(ScottPlot.Edge.Bottom);
         }
 
         if (log && xs.Length > 0)
