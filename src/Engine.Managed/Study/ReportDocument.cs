@@ -121,7 +121,7 @@ internal sealed class ReportDocument
                     sb.Append("<figure>").Append(Img(baseDir, i.Path, i.Alt, null)).Append("<figcaption>").Append(E(i.Alt)).Append("</figcaption></figure>\n");
                     break;
                 case Gallery g:
-                    sb.Append("<div class=\"gallery\"><p>").Append(E(g.Label)).Append("</p>\n");
+                    sb.Append("<div class=\"gallery\"><p>").Append(Inline(g.Label)).Append("</p>\n");
                     foreach (var (caption, path) in g.Items)
                     {
                         sb.Append("<figure class=\"small\">").Append(Img(baseDir, path, caption, "small")).Append("<figcaption>").Append(E(caption))

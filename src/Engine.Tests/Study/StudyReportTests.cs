@@ -180,6 +180,8 @@ public sealed class StudyReportTests
         }
 
         Assert.That(html, Does.Contain("<h2>Failed conditions</h2>"));
+        Assert.That(html, Does.Contain("<div class=\"gallery\"><p><code>flipflop-bits3-n64-std</code></p>"));
+        Assert.That(html, Does.Not.Contain("`"), "code spans are rendered, not left as backticks");
         Assert.That(html, Does.Contain(System.Net.WebUtility.HtmlEncode(StudyTestData.FailedReason)));
         Assert.That(html, Does.Contain("<td>flipflop</td><td>500</td><td>1e-3</td>"), "the recipe table is rendered");
         Assert.That(html, Does.Contain("&quot;name&quot;: &quot;synthetic&quot;"), "the config is escaped");
