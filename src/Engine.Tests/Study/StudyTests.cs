@@ -28,7 +28,7 @@ public sealed class StudyTests
     public void TinyStudy_RunsEndToEnd_AndItsNumbersEqualTheLibrarysOwnAnalyses()
     {
         string dir = Folder("a");
-        var plan = StudyRunner.Plan(StudyConfig.Parse(StudyTestData.Tiny), dir);
+        var plan = StudyRunner.Plan(StudyConfig.Parse(StudyRunData.Tiny), dir);
         Assert.That(plan.Conditions.Select(c => c.Width), Is.EqualTo(new[] { 8, 12 }), "one condition per width level; the baseline (8) is not duplicated");
         var (run, report) = StudyRunner.RunAll(dir);
         Assert.That(run.Trained, Is.EqualTo(2));
@@ -78,13 +78,13 @@ public sealed class StudyTests
     [Test]
     public void TwoShards_AsSeparateProcesses_MatchTheSingleProcessRun()
     {
-        string cfg = StudyTestData.Write(_dir, "tiny.json", StudyTestData.Tiny);
+        string cfg = StudyRunData.Write(_dir, "tiny.json", StudyRunData.Tiny);
         string single = Folder("single"), sharded = Folder("sharded");
         StudyRunner.Plan(StudyConfig.Load(cfg), single);
         StudyRunner.RunAll(single);
-        Assert.That(StudyTestData.Run(null, "study", "plan", cfg, "--out", sharded, "--shards", "2").Code, Is.EqualTo(0));
-        using var first = StudyTestData.Start(null, "study", "run", sharded, "--shard", "0/2");
-        using var second = StudyTestData.Start(new Dictionary<string, string> { ["SLURM_ARRAY_TASK_ID"] = "1" }, "study", "run", sharded);
+        Assert.That(StudyRunData.Run(null, "study", "plan", cfg, "--out", sharded, "--shards", "2").Code, Is.EqualTo(0));
+        using var first = StudyRunData.Start(null, "study", "run", sharded, "--shard", "0/2");
+        using var second = StudyRunData.Start(new Dictionary<string, string> { ["SLURM_ARRAY_TASK_ID"] = "1" }, "study", "run", sharded);
         var outs = new[] { first, second }.Select(p => (p, o: p.StandardOutput.ReadToEndAsync(), e: p.StandardError.ReadToEndAsync())).ToArray();
         foreach (var (p, o, e) in outs)
         {
@@ -93,20 +93,20 @@ public sealed class StudyTests
         }
 
         Assert.That(Directory.Exists(Path.Combine(sharded, "report")), Is.False, "a shard does not write the report");
-        Assert.That(StudyTestData.Run(null, "study", "merge", sharded).Code, Is.EqualTo(0));
-        foreach (var f in StudyTestData.DataFiles)
+        Assert.That(StudyRunData.Run(null, "study", "merge", sharded).Code, Is.EqualTo(0));
+        foreach (var f in StudyRunData.DataFiles)
         {
             Assert.That(File.ReadAllText(Path.Combine(sharded, "report", f)), Is.EqualTo(File.ReadAllText(Path.Combine(single, "report", f))), f);
         }
 
-        Assert.That(StudyTestData.ReportBody(Path.Combine(sharded, "report")), Is.EqualTo(StudyTestData.ReportBody(Path.Combine(single, "report"))));
+        Assert.That(StudyRunData.ReportBody(Path.Combine(sharded, "report")), Is.EqualTo(StudyRunData.ReportBody(Path.Combine(single, "report"))));
     }
 
     [Test]
     public void Merge_BeforeEveryShardFinished_NamesTheMissingShard()
     {
         string dir = Folder("half");
-        StudyRunner.Plan(StudyConfig.Parse(StudyTestData.Tiny), dir, shards: 2);
+        StudyRunner.Plan(StudyConfig.Parse(StudyRunData.Tiny), dir, shards: 2);
         StudyRunner.RunShard(dir, 1);
         var (code, _, err) = Support.CliHarness.Run("study", "merge", dir);
         Assert.That(code, Is.EqualTo(2));
@@ -116,7 +116,7 @@ public sealed class StudyTests
     [Test]
     public void KilledStudy_ResumesWithoutRecomputing_AndEqualsAnUninterruptedRun()
     {
-        string cfg = StudyTestData.Write(_dir, "slow.json", StudyTestData.Slow);
+        string cfg = StudyRunData.Write(_dir, "slow.json", StudyRunData.Slow);
         string reference = Folder("reference"), killed = Folder("killed");
         StudyRunner.Plan(StudyConfig.Load(cfg), reference);
         StudyRunner.RunAll(reference);
@@ -131,25 +131,25 @@ public sealed class StudyTests
             && File.Exists(layout.Events(0)) && File.ReadLines(layout.Events(0)).Count(l => l.Contains(" done ", StringComparison.Ordinal) && !l.Contains(" train ", StringComparison.Ordinal)) >= 5;
         Assert.That(KillWhen(killed, InsideTraining), "killed inside a group's training");
         Assert.That(KillWhen(killed, AfterAFinishedCondition), "killed after a finished condition");
-        var (code, stdout, stderr) = StudyTestData.Run(null, "study", "run", killed);
+        var (code, stdout, stderr) = StudyRunData.Run(null, "study", "run", killed);
         Assert.That(code, Is.EqualTo(0), stdout + stderr);
 
-        var finished = StudyTestData.Finished(killed);
+        var finished = StudyRunData.Finished(killed);
         Assert.That(finished.Keys.Count(k => k.StartsWith("train ", StringComparison.Ordinal)), Is.EqualTo(plan.Groups.Count), "every group trained");
         Assert.That(finished.Where(kv => kv.Value != 1).Select(kv => kv.Key), Is.Empty, "no stage finished twice: nothing finished was recomputed");
         Assert.That(File.ReadAllText(layout.Events(0)), Does.Contain(" resume train "), "the interrupted training resumed from its checkpoint");
-        foreach (var f in StudyTestData.DataFiles)
+        foreach (var f in StudyRunData.DataFiles)
         {
             Assert.That(File.ReadAllText(Path.Combine(killed, "report", f)), Is.EqualTo(File.ReadAllText(Path.Combine(reference, "report", f))), f);
         }
 
-        Assert.That(StudyTestData.ReportBody(Path.Combine(killed, "report")), Is.EqualTo(StudyTestData.ReportBody(Path.Combine(reference, "report"))));
+        Assert.That(StudyRunData.ReportBody(Path.Combine(killed, "report")), Is.EqualTo(StudyRunData.ReportBody(Path.Combine(reference, "report"))));
     }
 
     /// <summary>Starts <c>study run DIR</c> and kill -9s it as soon as <paramref name="when"/> holds; false if it finished first.</summary>
     private static bool KillWhen(string dir, Func<bool> when)
     {
-        using var p = StudyTestData.Start(null, "study", "run", dir);
+        using var p = StudyRunData.Start(null, "study", "run", dir);
         _ = p.StandardOutput.ReadToEndAsync();
         _ = p.StandardError.ReadToEndAsync();
         var clock = Stopwatch.StartNew();
@@ -172,22 +172,22 @@ public sealed class StudyTests
     public void SecondWriter_OfTheSameShard_IsRefused()
     {
         string dir = Folder("locked");
-        StudyRunner.Plan(StudyConfig.Parse(StudyTestData.Tiny), dir);
+        StudyRunner.Plan(StudyConfig.Parse(StudyRunData.Tiny), dir);
         using (StudyLock.Acquire(new StudyLayout(dir).Shard(0), "shard 0"))
         {
-            var (code, _, err) = StudyTestData.Run(null, "study", "run", dir);
+            var (code, _, err) = StudyRunData.Run(null, "study", "run", dir);
             Assert.That(code, Is.EqualTo(2));
             Assert.That(err, Does.Contain("already being written").And.Contain($"pid {Environment.ProcessId}"));
         }
 
-        Assert.That(StudyTestData.Run(null, "study", "run", dir, "--shard", "0/1").Code, Is.EqualTo(0), "free again once the first writer is gone");
+        Assert.That(StudyRunData.Run(null, "study", "run", dir, "--shard", "0/1").Code, Is.EqualTo(0), "free again once the first writer is gone");
     }
 
     [Test]
     public void FailedCondition_IsReported_AndTheOthersComplete()
     {
         string dir = Folder("failing");
-        string json = StudyTestData.Tiny.Replace("\"factors\": { \"width\": [8, 12] }", "\"factors\": { \"learning_rate\": [3e-3, 10] }", StringComparison.Ordinal)
+        string json = StudyRunData.Tiny.Replace("\"factors\": { \"width\": [8, 12] }", "\"factors\": { \"learning_rate\": [3e-3, 10] }", StringComparison.Ordinal)
             .Replace("\"max_epochs\": 600", "\"max_epochs\": 400", StringComparison.Ordinal);
         var plan = StudyRunner.Plan(StudyConfig.Parse(json), dir);
         Assert.That(plan.Groups, Has.Count.EqualTo(1), "both learning rates train in one batched ensemble");
@@ -216,7 +216,7 @@ public sealed class StudyTests
     [TestCase("""{ "tasks": [ { "task": "delayed" } ], "factors": { "width": [8] }, "training": { "steps": 5 }, "analyses": { "ood": {} } }""", "Steps (5) is shorter", "delayed")]
     public void BadConfig_IsRejectedBeforeAnyWork_NamingTheFieldAndTheAllowedValues(string json, string field, string allowed)
     {
-        string cfg = StudyTestData.Write(_dir, "bad.json", json);
+        string cfg = StudyRunData.Write(_dir, "bad.json", json);
         string dir = Folder("bad");
         var (code, _, err) = Support.CliHarness.Run("study", "plan", cfg, "--out", dir);
         Assert.That(code, Is.EqualTo(2), err);
