@@ -3,6 +3,7 @@ using Engine.Backends;
 using Engine.ClosedLoop;
 using Engine.IO;
 using Engine.Model;
+using Engine.Study;
 using Engine.Tasks;
 using Engine.Training;
 using NUnit.Framework;
@@ -59,4 +60,29 @@ public sealed class ReadmeExampleTests
         Assert.That(perFrequency, Has.Length.EqualTo(4).And.All.GreaterThan(0));
     }
 
+    [Test]
+    public void ReadmeStudyExample_RunsAsWritten()
+    {
+        string dir = Directory.CreateTempSubdirectory("readme-study").FullName;
+        try
+        {
+            string config = Path.Combine(dir, "tiny.json");
+            File.WriteAllText(config, Study.StudyRunData.Tiny);
+            string studyDir = Path.Combine(dir, "demo");
+            var lines = new List<string>();
+            var plan = StudyRunner.Plan(StudyConfig.Load(config), studyDir, shards: 1);
+            var (done, report) = StudyRunner.RunAll(studyDir, new StudyRunOptions { Log = lines.Add });
+            var results = StudyMerge.Collect(studyDir);
+            foreach (var c in report.Conditions) lines.Add($"{c.Condition}: mean DSA {c.MeanDsa.Value:G3} [{c.MeanDsa.Low:G3}, {c.MeanDsa.High:G3}]");
+
+            Assert.That(done.Trained, Is.EqualTo(plan.Groups.Count));
+            Assert.That(results.Networks, Has.Count.EqualTo(plan.Conditions.Sum(c => c.Seeds.Length)));
+            Assert.That(report.Conditions.Select(c => c.MeanDsa.Value), Has.All.GreaterThan(0));
+            Assert.That(lines, Has.Some.Contains("ETA"));
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
 }
