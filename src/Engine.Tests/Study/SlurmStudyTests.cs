@@ -279,7 +279,7 @@ public sealed class SlurmStudyTests
     private static string Config(string dir)
     {
         string path = Path.Combine(dir, "tiny.json");
-        File.WriteAllText(path, TinyConfig);
+        File.WriteAllText(path, StudyRunData.Tiny);
         return path;
     }
 

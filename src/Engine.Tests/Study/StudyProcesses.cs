@@ -10,14 +10,6 @@ namespace Engine.Tests.Study;
 /// </summary>
 internal static class StudyProcesses
 {
-    /// <summary>The tiny study config of the study contract: one task, two widths, three seeds.</summary>
-    public const string TinyConfig = """
-        { "name": "tiny", "seeds": 3, "tasks": [ { "task": "flipflop", "settings": { "bits": 1 } } ],
-          "factors": { "width": [8, 12] }, "baseline": { "width": 8 },
-          "training": { "steps": 20, "trials": 16, "max_epochs": 600, "threshold": 0.05 },
-          "analyses": { "ood": {}, "dsa": { "rank": 4, "delays": 2, "iterations": 100 }, "pif": {}, "cka": {} } }
-        """;
-
     /// <summary>The report tables that must not depend on how the study was split into shards.</summary>
     public static readonly string[] ReportTables = ["networks.csv", "pairs.csv", "conditions.csv", "trends.csv"];
 

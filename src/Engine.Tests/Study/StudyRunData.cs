@@ -64,17 +64,6 @@ internal static class StudyRunData
         return (p.ExitCode, stdout.Result, stderr.Result);
     }
 
-    /// <summary>The tidy data files of a report, for comparing two runs.</summary>
-    public static readonly string[] DataFiles = ["networks.csv", "pairs.csv", "conditions.csv", "trends.csv"];
-
-    /// <summary>report.md up to its cost section (the only part that holds wall times).</summary>
-    public static string ReportBody(string reportDir)
-    {
-        string md = File.ReadAllText(Path.Combine(reportDir, "report.md"));
-        int cut = md.IndexOf("## Cost", StringComparison.Ordinal);
-        return cut >= 0 ? md[..cut] : md;
-    }
-
     /// <summary>How many times each stage finished, from a shard's event log: "stage unit" → count.</summary>
     public static Dictionary<string, int> Finished(string studyDir)
     {

@@ -94,12 +94,7 @@ public sealed class StudyTests
 
         Assert.That(Directory.Exists(Path.Combine(sharded, "report")), Is.False, "a shard does not write the report");
         Assert.That(StudyRunData.Run(null, "study", "merge", sharded).Code, Is.EqualTo(0));
-        foreach (var f in StudyRunData.DataFiles)
-        {
-            Assert.That(File.ReadAllText(Path.Combine(sharded, "report", f)), Is.EqualTo(File.ReadAllText(Path.Combine(single, "report", f))), f);
-        }
-
-        Assert.That(StudyRunData.ReportBody(Path.Combine(sharded, "report")), Is.EqualTo(StudyRunData.ReportBody(Path.Combine(single, "report"))));
+        StudyProcesses.AssertSameReport(single, sharded);
     }
 
     [Test]
@@ -138,12 +133,7 @@ public sealed class StudyTests
         Assert.That(finished.Keys.Count(k => k.StartsWith("train ", StringComparison.Ordinal)), Is.EqualTo(plan.Groups.Count), "every group trained");
         Assert.That(finished.Where(kv => kv.Value != 1).Select(kv => kv.Key), Is.Empty, "no stage finished twice: nothing finished was recomputed");
         Assert.That(File.ReadAllText(layout.Events(0)), Does.Contain(" resume train "), "the interrupted training resumed from its checkpoint");
-        foreach (var f in StudyRunData.DataFiles)
-        {
-            Assert.That(File.ReadAllText(Path.Combine(killed, "report", f)), Is.EqualTo(File.ReadAllText(Path.Combine(reference, "report", f))), f);
-        }
-
-        Assert.That(StudyRunData.ReportBody(Path.Combine(killed, "report")), Is.EqualTo(StudyRunData.ReportBody(Path.Combine(reference, "report"))));
+        StudyProcesses.AssertSameReport(reference, killed);
     }
 
     /// <summary>Starts <c>study run DIR</c> and kill -9s it as soon as <paramref name="when"/> holds; false if it finished first.</summary>
