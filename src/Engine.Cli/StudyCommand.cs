@@ -47,9 +47,21 @@ internal static class StudyCommand
             return 0;
         }));
 
+        var estimateConfig = new Argument<FileInfo>("config") { Description = "Study config (JSON) to project." };
+        var from = new Option<DirectoryInfo>("--from") { Description = "A finished study folder whose measured costs (same machine) the projection scales.", Required = true };
+        var estimate = new Command("estimate", "Project a study's wall time per stage from the measured costs of a finished study.") { estimateConfig, from };
+        estimate.SetAction(r => CliErrors.Run(() =>
+        {
+            var target = StudyPlanner.Plan(StudyConfig.Load(r.GetValue(estimateConfig)!.FullName));
+            string measured = r.GetValue(from)!.FullName;
+            Console.WriteLine(Describe(target));
+            Console.Write(StudyEstimate.Format(StudyEstimate.Project(target, StudyPlan.Load(measured), StudyMerge.Collect(measured))));
+            return 0;
+        }));
+
         return new Command("study", "The degeneracy study: tasks × factors × seeds trained to threshold, analysed at three levels, reported with intervals and trends.")
         {
-            plan, run, merge, validate,
+            plan, run, merge, validate, estimate,
         };
     }
 

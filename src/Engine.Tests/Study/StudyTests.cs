@@ -76,6 +76,26 @@ public sealed class StudyTests
     }
 
     [Test]
+    public void Estimate_OfAStudyFromItself_ReproducesItsMeasuredStageTimes()
+    {
+        string dir = Folder("estimate");
+        var plan = StudyRunner.Plan(StudyConfig.Parse(StudyRunData.Tiny), dir);
+        StudyRunner.RunAll(dir);
+        var results = StudyMerge.Collect(dir);
+        var projected = StudyEstimate.Project(plan, plan, results);
+        // One condition per width: the training model and a two-point power law per analysis reproduce the measured totals exactly.
+        foreach (var stage in new[] { "train", "eval", "dsa", "pif", "cka", "shape", "fixed_points" })
+        {
+            double measured = results.Timings.Where(t => t.Stage == stage).Sum(t => t.Seconds);
+            Assert.That(projected.Single(p => p.Stage == stage).Seconds, Is.EqualTo(measured).Within(1e-9 + 1e-6 * measured), stage);
+        }
+
+        var (code, stdout, _) = Support.CliHarness.Run("study", "estimate", StudyRunData.Write(_dir, "tiny.json", StudyRunData.Tiny), "--from", dir);
+        Assert.That(code, Is.EqualTo(0));
+        Assert.That(stdout, Does.Contain("| train | 2 |").And.Contain("**total**"));
+    }
+
+    [Test]
     public void TwoShards_AsSeparateProcesses_MatchTheSingleProcessRun()
     {
         string cfg = StudyRunData.Write(_dir, "tiny.json", StudyRunData.Tiny);
