@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Runtime.InteropServices;
 using Engine.Study;
 
 namespace Engine.Cli;
@@ -70,20 +69,8 @@ internal static class StudyCommand
     {
         var plan = StudyPlan.Load(dir);
         int? shard = ParseShard(shardText, plan.Shards.Count);
-        using var cancel = new CancellationTokenSource();
-        ConsoleCancelEventHandler onCancel = (_, e) =>
-        {
-            e.Cancel = true;
-            cancel.Cancel();
-            Console.Error.WriteLine("interrupt: finishing the current epoch or analysis, then stopping (rerun the same command to resume)…");
-        };
-        Console.CancelKeyPress += onCancel;
-        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c =>
-        {
-            c.Cancel = true;
-            cancel.Cancel();
-        });
-        var options = new StudyRunOptions { Backend = backend, Threads = threads, Log = Console.WriteLine, Cancel = cancel.Token };
+        using var interrupts = new Interrupts("interrupt: finishing the current epoch or analysis, then stopping (rerun the same command to resume)…");
+        var options = new StudyRunOptions { Backend = backend, Threads = threads, Log = Console.WriteLine, Cancel = interrupts.Token };
         try
         {
             if (shard is { } i)
@@ -104,10 +91,6 @@ internal static class StudyCommand
         {
             Console.WriteLine($"interrupted; the finished stages and the last checkpoint are on disk: rerun 'study run {dir}' to resume");
             return 130;
-        }
-        finally
-        {
-            Console.CancelKeyPress -= onCancel;
         }
     }
 

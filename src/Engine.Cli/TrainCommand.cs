@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Runtime.InteropServices;
 using Engine.Backends;
 using Engine.IO;
 using Engine.Tasks;
@@ -152,35 +151,16 @@ internal static class TrainCommand
         Console.WriteLine($"backend: {backend.Name} ({backend.Device})");
         Console.WriteLine($"task: {task.Name} {string.Join(' ', task.Settings.Select(kv => $"{kv.Key}={kv.Value}"))}; " +
             $"E={spec.Networks} N={spec.Hidden} B={opt.Trials} T={opt.StepsFor(task)} lr={opt.LearningRate:G3} threshold={opt.Threshold ?? task.DefaultThreshold:G3} max_epochs={opt.MaxEpochs}");
-        using var cancel = new CancellationTokenSource();
-        ConsoleCancelEventHandler onCancel = (_, e) =>
-        {
-            e.Cancel = true;
-            cancel.Cancel();
-            Console.Error.WriteLine("interrupt: finishing the current epoch and writing a checkpoint…");
-        };
-        Console.CancelKeyPress += onCancel;
-        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c =>
-        {
-            c.Cancel = true;
-            cancel.Cancel();
-        });
+        using var interrupts = new Interrupts("interrupt: finishing the current epoch and writing a checkpoint…");
         var progress = new ProgressPrinter(quiet);
-        try
-        {
-            Trainer.Train(backend, task, state,
-                onEpoch: report =>
-                {
-                    run.AddMetrics(report);
-                    progress.Epoch(report, opt.MaxEpochs);
-                },
-                onCheckpoint: s => run.Save(s, backend.Name),
-                cancel: cancel.Token);
-        }
-        finally
-        {
-            Console.CancelKeyPress -= onCancel;
-        }
+        Trainer.Train(backend, task, state,
+            onEpoch: report =>
+            {
+                run.AddMetrics(report);
+                progress.Epoch(report, opt.MaxEpochs);
+            },
+            onCheckpoint: s => run.Save(s, backend.Name),
+            cancel: interrupts.Token);
 
         progress.Summary(state);
         string png = Path.Combine(run.Path, "loss.png");
@@ -191,7 +171,7 @@ internal static class TrainCommand
         string examplesPng = Path.Combine(run.Path, "examples.png");
         Engine.Plotting.TrialFigures.Examples(examples, outputs, 0, examplesPng, $"{task.Name}: network 0 on fresh trials");
         Console.WriteLine($"wrote {run.CheckpointPath}, {run.MetricsPath}, {run.SummaryPath}, {png}, {examplesPng}");
-        if (cancel.IsCancellationRequested)
+        if (interrupts.Requested)
         {
             Console.WriteLine($"interrupted at epoch {state.Epoch}; continue with: train --resume {run.Path}");
             return 130;
