@@ -33,6 +33,24 @@ public sealed class StudyTests
         var (run, report) = StudyRunner.RunAll(dir);
         Assert.That(run.Trained, Is.EqualTo(2));
         Assert.That(File.Exists(report.HtmlPath) && File.Exists(report.MarkdownPath));
+        string md = File.ReadAllText(report.MarkdownPath), reportDir = Path.GetDirectoryName(report.MarkdownPath)!;
+        Assert.That(md, Does.Contain("### flipflop: width").And.Contain("Trends along width").And.Contain("## Failed conditions")
+            .And.Contain("## Recipe").And.Contain("## Config").And.Contain("## Cost"));
+        foreach (var metric in new[] { "sigma_ood", "dsa", "pif", "cka" })
+        {
+            Assert.That(File.Exists(Path.Combine(reportDir, "figures", $"flipflop-width-{metric}.png")), metric);
+        }
+
+        foreach (var c in plan.Conditions)
+        {
+            foreach (var metric in new[] { "behavior", "dsa", "pif", "cka", "shape" })
+            {
+                Assert.That(File.Exists(Path.Combine(reportDir, "figures", "heatmaps", $"{c.Id}-{metric}.png")), $"{c.Id} {metric} heatmap");
+            }
+        }
+
+        Assert.That(File.ReadAllText(report.HtmlPath), Does.Contain("data:image/png;base64,"));
+        Assert.That(report.Trends.Where(t => t.Factor == "width").Select(t => t.Metric), Is.SupersetOf(new[] { "sigma_ood", "dsa", "pif", "cka" }));
 
         var results = StudyMerge.Collect(dir);
         var layout = new StudyLayout(dir);
@@ -62,6 +80,13 @@ public sealed class StudyTests
                 var cka = Cka.Compute(states);
                 var dsa = Dsa.Compute(states, new DsaOptions { Rank = 4, Delays = 2, Iterations = 100 }).Angular;
                 var pif = WeightDistance.Matrix(ids.Select(e => state.Ensemble.Layout.WRec(state.Ensemble.Parameters, e).ToArray()).ToArray(), ids.Select(_ => state.Ensemble.Spec.Hidden).ToArray(), conv);
+                var ood = conv.Select(k => eval.OodMse[offset + k]).ToArray();
+                double sigma = Math.Sqrt(ood.Sum(v => (v - ood.Average()) * (v - ood.Average())) / ood.Length);
+                var summary = report.Conditions.Single(c => c.Condition == cid);
+                Assert.That(summary.SigmaOod.Value, Is.EqualTo(sigma).Within(1e-12), $"{cid}: σ_OOD of the report = population std of Evaluation's OOD MSE");
+                Assert.That(summary.MeanDsa.Value, Is.EqualTo(dsa.Mean()).Within(1e-12), $"{cid}: mean DSA of the report = mean of Dsa.Compute's matrix");
+                Assert.That(summary.MeanPif.Value, Is.EqualTo(pif.Mean()).Within(1e-12));
+                Assert.That(summary.MeanCka.Value, Is.EqualTo(cka.Mean()).Within(1e-12));
                 foreach (var (metric, m) in new[] { ("cka", cka), ("dsa", dsa), ("pif", pif) })
                 {
                     var pairs = results.Pairs.Where(p => p.Condition == cid && p.Metric == metric).ToArray();
