@@ -88,13 +88,14 @@ internal static class BenchCommand
         var lr = new Option<double?>("--lr") { Description = "Tuning only: override the recipe's learning rate (µP: eta0)." };
         var clip = new Option<double?>("--clip") { Description = "Tuning only: override the recipe's clip." };
         var maxEpochs = new Option<int?>("--max-epochs") { Description = "Tuning only: override the recipe's epoch budget." };
+        var plateau = new Option<int?>("--plateau-patience") { Description = "Tuning only: override the recipe's ReduceLROnPlateau patience." };
         var rank = new Option<int>("--rank") { Description = "Factor knob: low-rank R, 0 = full (default 0).", DefaultValueFactory = _ => 0 };
         var l1 = new Option<double>("--l1") { Description = "Factor knob: l1 strength on W (default 0).", DefaultValueFactory = _ => 0 };
         var nuclear = new Option<double>("--nuclear") { Description = "Factor knob: nuclear-norm strength on W (default 0).", DefaultValueFactory = _ => 0 };
         var activity = new Option<double>("--activity") { Description = "Factor knob: activity strength (default 0).", DefaultValueFactory = _ => 0 };
         var cmd = new Command("recipes", "Train each task x width (x gamma) with the task's training recipe; one line each: task, N, parameterisation, gamma, converged/E, share, epochs, wall seconds.")
         {
-            tasks, widths, networks, param, gammas, backend, trials, steps, lr, clip, maxEpochs, rank, l1, nuclear, activity,
+            tasks, widths, networks, param, gammas, backend, trials, steps, lr, clip, maxEpochs, plateau, rank, l1, nuclear, activity,
         };
         cmd.SetAction(r => CliErrors.Run(() =>
         {
@@ -120,6 +121,7 @@ internal static class BenchCommand
                         {
                             Trials = r.GetValue(trials) ?? o.Trials, Steps = r.GetValue(steps) ?? o.Steps, LearningRate = r.GetValue(lr) ?? o.LearningRate,
                             ClipNorm = r.GetValue(clip) ?? o.ClipNorm, MaxEpochs = r.GetValue(maxEpochs) ?? o.MaxEpochs,
+                            PlateauPatience = r.GetValue(plateau) ?? o.PlateauPatience,
                             Rank = r.GetValue(rank), L1 = r.GetValue(l1), Nuclear = r.GetValue(nuclear), Activity = r.GetValue(activity),
                         };
                         Console.WriteLine(RecipeBenchmark.Run(b, name, n, r.GetValue(networks), o).FormatLine());

@@ -34,7 +34,7 @@ internal static class TrainCommand
         var l2 = new Option<double?>("--l2") { Description = "l2 strength on W (default 0)." };
         var nuclear = new Option<double?>("--nuclear") { Description = "Nuclear-norm strength on W (default 0)." };
         var activityReg = new Option<double?>("--activity") { Description = "Activity strength, lambda * mean h^2 (default 0)." };
-        var plateau = new Option<int?>("--plateau-patience") { Description = "ReduceLROnPlateau patience in epochs, 0 = off (default 0)." };
+        var plateau = new Option<int?>("--plateau-patience") { Description = "ReduceLROnPlateau patience in epochs, 0 = off (default: the task's recipe, 200)." };
         var plateauFactor = new Option<double?>("--plateau-factor") { Description = "ReduceLROnPlateau factor (default 0.5)." };
         var probes = new Option<int?>("--probe-trials") { Description = "Probe trials for kernel alignment, 0 = off (default 8)." };
         var networks = new Option<int?>("--networks") { Description = "E, networks in the ensemble (default 16)." };

@@ -33,7 +33,7 @@ public sealed record RecipeBenchmarkResult(string Task, int Hidden, Parameteriza
             o.Activity > 0 ? FormattableString.Invariant($" activity={o.Activity:G3}") : "");
         string steps = o.Steps?.ToString(CultureInfo.InvariantCulture) ?? "task";
         return string.Create(CultureInfo.InvariantCulture,
-            $"recipe task={Task} N={Hidden} parameterization={Parameterization.ToString().ToLowerInvariant()} gamma={Gamma:G3} converged={Converged}/{Networks} share={Share:F3} epochs={Epochs} wall_s={WallSeconds:F1} trials={o.Trials} steps={steps} lr={o.LearningRate:G3} clip={o.ClipNorm:G3} max_epochs={o.MaxEpochs} patience={o.Patience}{knobs}");
+            $"recipe task={Task} N={Hidden} parameterization={Parameterization.ToString().ToLowerInvariant()} gamma={Gamma:G3} converged={Converged}/{Networks} share={Share:F3} epochs={Epochs} wall_s={WallSeconds:F1} trials={o.Trials} steps={steps} lr={o.LearningRate:G3} clip={o.ClipNorm:G3} max_epochs={o.MaxEpochs} patience={o.Patience} plateau={o.PlateauPatience}{knobs}");
     }
 }
 

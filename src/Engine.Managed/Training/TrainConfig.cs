@@ -284,7 +284,7 @@ public sealed record TrainConfig
 
     /// <summary>The training options: every batch and optimiser field the config leaves null comes from the task's <see cref="TrainingRecipe"/>.</summary>
     /// <remarks>
-    /// Trials, steps, learning rate, clip, epoch budget and patience default to <c>TrainingRecipe.For(Task ?? "flipflop",
+    /// Trials, steps, learning rate, clip, epoch budget, patience and the plateau patience default to <c>TrainingRecipe.For(Task ?? "flipflop",
     /// parameterisation)</c>; the threshold stays the task's own (null here). Every other field defaults to
     /// <see cref="TrainingOptions"/>.
     /// </remarks>
@@ -318,7 +318,7 @@ public sealed record TrainConfig
             NuclearPerNetwork = NuclearPerNetwork,
             Activity = Activity ?? d.Activity,
             ActivityPerNetwork = ActivityPerNetwork,
-            PlateauPatience = PlateauPatience ?? d.PlateauPatience,
+            PlateauPatience = PlateauPatience ?? recipe.PlateauPatience,
             PlateauFactor = PlateauFactor ?? d.PlateauFactor,
             ProbeTrials = ProbeTrials ?? d.ProbeTrials,
         }.Validate(networks);

@@ -38,6 +38,7 @@ public sealed class TrainingRecipeTests
             var mup = TrainingRecipe.For(name, Parameterization.MuP);
             Assert.That(standard.Trials, Is.GreaterThan(0), name);
             Assert.That(standard.MaxEpochs, Is.GreaterThan(0), name);
+            Assert.That(standard.PlateauPatience, Is.EqualTo(TrainingRecipe.StandardPlateauPatience), name);
             Assert.That(mup.LearningRate, Is.GreaterThan(standard.LearningRate), $"{name}: µP's steps are 1/N smaller, its η₀ must be larger");
             Assert.DoesNotThrow(() => standard.ToOptions().Validate(1), name);
             Assert.That(standard.Describe(), Does.Contain(name));
@@ -59,8 +60,8 @@ public sealed class TrainingRecipeTests
     {
         var recipe = TrainingRecipe.For(task);
         var options = new TrainConfig { Task = task }.BuildOptions(4);
-        Assert.That((options.Trials, options.Steps, options.LearningRate, options.ClipNorm, options.MaxEpochs, options.Patience),
-            Is.EqualTo((recipe.Trials, recipe.Steps, recipe.LearningRate, recipe.Clip, recipe.MaxEpochs, recipe.Patience)));
+        Assert.That((options.Trials, options.Steps, options.LearningRate, options.ClipNorm, options.MaxEpochs, options.Patience, options.PlateauPatience),
+            Is.EqualTo((recipe.Trials, recipe.Steps, recipe.LearningRate, recipe.Clip, recipe.MaxEpochs, recipe.Patience, recipe.PlateauPatience)));
         Assert.That(options.Threshold, Is.Null, "the threshold stays the task's default");
     }
 
@@ -83,8 +84,8 @@ public sealed class TrainingRecipeTests
     {
         var recipe = TrainingRecipe.For("pathint");
         var options = new TrainConfig { Task = "pathint", LearningRate = 0.0123, Trials = 7 }
-            .Merge(new TrainConfig { Clip = 0, MaxEpochs = 11 }).BuildOptions(2);
-        Assert.That((options.LearningRate, options.Trials, options.ClipNorm, options.MaxEpochs), Is.EqualTo((0.0123, 7, 0.0, 11)));
+            .Merge(new TrainConfig { Clip = 0, MaxEpochs = 11, PlateauPatience = 0 }).BuildOptions(2);
+        Assert.That((options.LearningRate, options.Trials, options.ClipNorm, options.MaxEpochs, options.PlateauPatience), Is.EqualTo((0.0123, 7, 0.0, 11, 0)));
         Assert.That((options.Steps, options.Patience), Is.EqualTo((recipe.Steps, recipe.Patience)), "fields left null still come from the recipe");
     }
 
