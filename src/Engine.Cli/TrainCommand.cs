@@ -34,7 +34,7 @@ internal static class TrainCommand
         var l2 = new Option<double?>("--l2") { Description = "l2 strength on W (default 0)." };
         var nuclear = new Option<double?>("--nuclear") { Description = "Nuclear-norm strength on W (default 0)." };
         var activityReg = new Option<double?>("--activity") { Description = "Activity strength, lambda * mean h^2 (default 0)." };
-        var plateau = new Option<int?>("--plateau-patience") { Description = "ReduceLROnPlateau patience in epochs, 0 = off (default: the task's recipe, 200)." };
+        var plateau = new Option<int?>("--plateau-patience") { Description = "ReduceLROnPlateau patience in epochs, 0 = off (default: the task's recipe: 200, sine 0)." };
         var plateauFactor = new Option<double?>("--plateau-factor") { Description = "ReduceLROnPlateau factor (default 0.5)." };
         var probes = new Option<int?>("--probe-trials") { Description = "Probe trials for kernel alignment, 0 = off (default 8)." };
         var networks = new Option<int?>("--networks") { Description = "E, networks in the ensemble (default 16)." };
@@ -46,9 +46,9 @@ internal static class TrainCommand
         var initial = new Option<string?>("--initial-state") { Description = "zero | learned (default zero)." };
         var trials = new Option<int?>("--trials") { Description = "B, trials per network per epoch (default: the task's recipe, 32)." };
         var steps = new Option<int?>("--steps") { Description = "T, steps per trial (default: the task's recipe: flipflop/pathint 30, sine 40, delayed its minimum length)." };
-        var lr = new Option<double?>("--lr") { Description = "Adam learning rate; under mup eta0, the step is gamma * lr (default: the task's recipe, see TrainingRecipe)." };
+        var lr = new Option<double?>("--lr") { Description = "Adam learning rate; under mup eta0, the step is gamma * lr (default: the task's recipe: flipflop 3e-3, sine/delayed/pathint 1e-3; mup 3e-2)." };
         var clip = new Option<double?>("--clip") { Description = "Global gradient-norm clip per network, 0 = off (default: the task's recipe, 1)." };
-        var maxEpochs = new Option<int?>("--max-epochs") { Description = "Epoch budget (default: the task's recipe)." };
+        var maxEpochs = new Option<int?>("--max-epochs") { Description = "Epoch budget (default: the task's recipe: 6000, sine 8000)." };
         var threshold = new Option<double?>("--threshold") { Description = "Stop MSE (task default: flipflop 1e-3, delayed 1e-2, sine 5e-2, pathint 5e-2)." };
         var patience = new Option<int?>("--patience") { Description = "Epochs trained after reaching the threshold (default: the task's recipe, 3)." };
         var every = new Option<int?>("--checkpoint-every") { Description = "Checkpoint cadence in epochs (default 50)." };

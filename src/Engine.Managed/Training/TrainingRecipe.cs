@@ -11,15 +11,19 @@ namespace Engine.Training;
 /// <param name="Patience">Epochs trained after reaching the threshold.</param>
 public sealed record TrainingRecipe(int Trials, int? Steps, double LearningRate, double Clip, int MaxEpochs, int Patience)
 {
-    /// <summary>ReduceLROnPlateau patience of every standard recipe (epochs without a new best smoothed loss before the rate halves).</summary>
+    /// <summary>ReduceLROnPlateau patience of the flip-flop, delayed and pathint recipes (epochs without a new best smoothed loss before the rate halves).</summary>
     public const int StandardPlateauPatience = 200;
 
     /// <summary>The recipe for a task under a parameterisation.</summary>
     /// <remarks>
-    /// Measured on the CPU backend (bench/results/recipes-2026-12-01.md, <c>bench recipes</c>): with B = 32, clip 1 and the
-    /// plateau schedule (patience 200, factor 0.5) every task converged 8/8 at N = 32, 64 and 128. Without the schedule the
-    /// batch noise of Adam at a fixed rate kept sine at N = 128 above its threshold (6/8 in 6000 epochs) and made flip-flop
-    /// take 1.5–1.7× longer. Delayed discrimination keeps η = 1e-3 and its minimum trial length.
+    /// Measured on the CPU backend with <c>bench recipes</c> (bench/results/recipes-2026-12-01.md): B = 32 and clip 1 for every
+    /// task; flip-flop η = 3e-3, the others 1e-3; the plateau schedule (patience 200, factor 0.5) for flip-flop, delayed and
+    /// pathint. Every task converged 8/8 (sine 16/16) at N = 32, 64 and 128 and in the spot checks at 256 and 512. Without the
+    /// schedule Adam's batch noise at a fixed rate made flip-flop 1.5–1.7× slower; a fixed 3e-3 is too large for wide networks
+    /// (sine 1/2 at N = 256, pathint 0/1 at 512). Sine trains without the schedule: at η = 1e-3 it halved the rate of networks
+    /// still on their initial plateau (13/16 at N = 32 in 12000 epochs, 16/16 without it), and gets 8000 epochs because its
+    /// slowest narrow networks need about 5100. µP keeps the standard batch shape, budget and schedule with η₀ = 3e-2 (the step
+    /// is γ·η₀); no η₀ tried (0.03–1, with or without the schedule) brings the µP flip-flop below its 1e-3 threshold at N = 64.
     /// </remarks>
     /// <exception cref="ArgumentException">Unknown task.</exception>
     public static TrainingRecipe For(string task, Parameterization parameterization = Parameterization.Standard)
@@ -27,13 +31,13 @@ public sealed record TrainingRecipe(int Trials, int? Steps, double LearningRate,
         string key = task?.Trim().ToLowerInvariant() ?? "";
         var standard = key switch
         {
-            "flipflop" => new TrainingRecipe(32, 30, 3e-3, 1, 6000, 3),
-            "sine" => new TrainingRecipe(32, 40, 3e-3, 1, 6000, 3),
-            "delayed" => new TrainingRecipe(32, null, 1e-3, 1, 6000, 3),
-            "pathint" => new TrainingRecipe(32, 30, 3e-3, 1, 6000, 3),
+            "flipflop" => new TrainingRecipe(32, 30, 3e-3, 1, 6000, 3) { PlateauPatience = StandardPlateauPatience },
+            "sine" => new TrainingRecipe(32, 40, 1e-3, 1, 8000, 3),
+            "delayed" => new TrainingRecipe(32, null, 1e-3, 1, 6000, 3) { PlateauPatience = StandardPlateauPatience },
+            "pathint" => new TrainingRecipe(32, 30, 1e-3, 1, 6000, 3) { PlateauPatience = StandardPlateauPatience },
             _ => throw new ArgumentException($"No training recipe for task '{task}'; expected one of: {string.Join(", ", Tasks.TaskRegistry.Names)}.", nameof(task)),
         };
-        standard = standard with { Task = key, PlateauPatience = StandardPlateauPatience };
+        standard = standard with { Task = key };
         return parameterization == Parameterization.MuP ? standard with { LearningRate = 3e-2, Parameterization = Parameterization.MuP } : standard;
     }
 
