@@ -23,7 +23,8 @@ public sealed record TrainingRecipe(int Trials, int? Steps, double LearningRate,
     /// (sine 1/2 at N = 256, pathint 0/1 at 512). Sine trains without the schedule: at η = 1e-3 it halved the rate of networks
     /// still on their initial plateau (13/16 at N = 32 in 12000 epochs, 16/16 without it), and gets 8000 epochs because its
     /// slowest narrow networks need about 5100. µP keeps the standard batch shape, budget and schedule with η₀ = 3e-2 (the step
-    /// is γ·η₀); no η₀ tried (0.03–1, with or without the schedule) brings the µP flip-flop below its 1e-3 threshold at N = 64.
+    /// is γ·η₀): it converges pathint (every γ) and delayed (γ ≥ 1), but no η₀ tried (0.01–1, with or without clip and
+    /// schedule) brings the µP flip-flop below its 1e-3 threshold, and µP sine does not converge either.
     /// </remarks>
     /// <exception cref="ArgumentException">Unknown task.</exception>
     public static TrainingRecipe For(string task, Parameterization parameterization = Parameterization.Standard)
