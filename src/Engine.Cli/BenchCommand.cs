@@ -39,7 +39,7 @@ internal static class BenchCommand
             Console.WriteLine(result.FormatLine());
             return 0;
         }));
-        return new Command("bench", "Benchmarks.") { trainStep, FixedPointsCommand.CreateBench(), TimeToThresholdCommand(), DistanceBenchCommand.Create() };
+        return new Command("bench", "Benchmarks.") { trainStep, FixedPointsCommand.CreateBench(), TimeToThresholdCommand(), RecipesCommand(), DistanceBenchCommand.Create() };
     }
 
     private static Command TimeToThresholdCommand()
@@ -73,5 +73,77 @@ internal static class BenchCommand
             return 0;
         }));
         return cmd;
+    }
+
+    private static Command RecipesCommand()
+    {
+        var tasks = new Option<string>("--tasks") { Description = "Comma-separated tasks (default flipflop,sine,delayed,pathint).", DefaultValueFactory = _ => "flipflop,sine,delayed,pathint" };
+        var widths = new Option<string>("--widths") { Description = "Comma-separated widths N (default 32,64,128,256,512).", DefaultValueFactory = _ => "32,64,128,256,512" };
+        var networks = new Option<int>("--networks") { Description = "E per task and width (default 8).", DefaultValueFactory = _ => 8 };
+        var param = new Option<string>("--parameterization") { Description = "standard | mup (default standard; mup trains the rate cell, alpha 0.1).", DefaultValueFactory = _ => "standard" };
+        var gammas = new Option<string>("--gamma") { Description = "Comma-separated µP gammas (default 1).", DefaultValueFactory = _ => "1" };
+        var backend = new Option<string>("--backend") { Description = "Backend (default cpu).", DefaultValueFactory = _ => "cpu" };
+        var trials = new Option<int?>("--trials") { Description = "Tuning only: override the recipe's B." };
+        var steps = new Option<int?>("--steps") { Description = "Tuning only: override the recipe's T." };
+        var lr = new Option<double?>("--lr") { Description = "Tuning only: override the recipe's learning rate (µP: eta0)." };
+        var clip = new Option<double?>("--clip") { Description = "Tuning only: override the recipe's clip." };
+        var maxEpochs = new Option<int?>("--max-epochs") { Description = "Tuning only: override the recipe's epoch budget." };
+        var plateau = new Option<int?>("--plateau-patience") { Description = "Tuning only: override the recipe's ReduceLROnPlateau patience." };
+        var rank = new Option<int>("--rank") { Description = "Factor knob: low-rank R, 0 = full (default 0).", DefaultValueFactory = _ => 0 };
+        var l1 = new Option<double>("--l1") { Description = "Factor knob: l1 strength on W (default 0).", DefaultValueFactory = _ => 0 };
+        var nuclear = new Option<double>("--nuclear") { Description = "Factor knob: nuclear-norm strength on W (default 0).", DefaultValueFactory = _ => 0 };
+        var activity = new Option<double>("--activity") { Description = "Factor knob: activity strength (default 0).", DefaultValueFactory = _ => 0 };
+        var cmd = new Command("recipes", "Train each task x width (x gamma) with the task's training recipe; one line each: task, N, parameterisation, gamma, converged/E, share, epochs, wall seconds.")
+        {
+            tasks, widths, networks, param, gammas, backend, trials, steps, lr, clip, maxEpochs, plateau, rank, l1, nuclear, activity,
+        };
+        cmd.SetAction(r => CliErrors.Run(() =>
+        {
+            var p = Engine.Training.TrainConfig.ParseParameterization(r.GetValue(param));
+            var taskNames = r.GetValue(tasks)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            var ns = ParseList(r.GetValue(widths)!, "--widths", s => int.Parse(s, CultureInfo.InvariantCulture));
+            var gs = p == Engine.Training.Parameterization.MuP ? ParseList(r.GetValue(gammas)!, "--gamma", s => double.Parse(s, CultureInfo.InvariantCulture)) : [1.0];
+            foreach (var name in taskNames)
+            {
+                Engine.Training.TrainingRecipe.For(name, p); // an unknown task fails before any training
+            }
+
+            using var b = BackendFactory.Create(r.GetValue(backend)!);
+            Console.WriteLine($"backend: {b.Name} ({b.Device})");
+            foreach (var name in taskNames)
+            {
+                foreach (int n in ns)
+                {
+                    foreach (double g in gs)
+                    {
+                        var o = RecipeBenchmark.RecipeOptions(name, p, g);
+                        o = o with
+                        {
+                            Trials = r.GetValue(trials) ?? o.Trials, Steps = r.GetValue(steps) ?? o.Steps, LearningRate = r.GetValue(lr) ?? o.LearningRate,
+                            ClipNorm = r.GetValue(clip) ?? o.ClipNorm, MaxEpochs = r.GetValue(maxEpochs) ?? o.MaxEpochs,
+                            PlateauPatience = r.GetValue(plateau) ?? o.PlateauPatience,
+                            Rank = r.GetValue(rank), L1 = r.GetValue(l1), Nuclear = r.GetValue(nuclear), Activity = r.GetValue(activity),
+                        };
+                        Console.WriteLine(RecipeBenchmark.Run(b, name, n, r.GetValue(networks), o).FormatLine());
+                    }
+                }
+            }
+
+            return 0;
+        }));
+        return cmd;
+    }
+
+    private static T[] ParseList<T>(string text, string option, Func<string, T> parse)
+    {
+        try
+        {
+            var values = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(parse).ToArray();
+            return values.Length > 0 ? values : throw new ArgumentException($"{option} is empty.", option);
+        }
+        catch (FormatException)
+        {
+            throw new ArgumentException($"{option} must be a comma-separated list of numbers, got '{text}'.", option);
+        }
     }
 }

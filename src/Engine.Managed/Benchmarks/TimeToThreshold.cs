@@ -29,7 +29,19 @@ public static class TimeToThreshold
     /// <summary>Runs one measurement.</summary>
     public static TimeToThresholdResult Run(IEnsembleBackend backend, ITrialTask task, int networks, int hidden, TrainingOptions options, Action<EpochReport>? onEpoch = null)
     {
+        ArgumentNullException.ThrowIfNull(task);
         var spec = new EnsembleSpec { Networks = networks, Hidden = hidden, Inputs = task.Inputs, Outputs = task.Outputs };
+        return Run(backend, task, spec, options, onEpoch);
+    }
+
+    /// <summary>Runs one measurement on an explicit architecture (e.g. the rate cell that µP needs); seeds 0 … E − 1.</summary>
+    public static TimeToThresholdResult Run(IEnsembleBackend backend, ITrialTask task, EnsembleSpec spec, TrainingOptions options, Action<EpochReport>? onEpoch = null)
+    {
+        ArgumentNullException.ThrowIfNull(backend);
+        ArgumentNullException.ThrowIfNull(task);
+        ArgumentNullException.ThrowIfNull(spec);
+        ArgumentNullException.ThrowIfNull(options);
+        int networks = spec.Networks, hidden = spec.Hidden;
         EpochReport? last = null;
         var state = Trainer.Train(backend, task, spec, Ensemble.ConsecutiveSeeds(0, networks), options with { ProbeTrials = 0 }, onEpoch: r =>
         {

@@ -282,22 +282,30 @@ public sealed record TrainConfig
         return Ensemble.ConsecutiveSeeds(Seed ?? 0, networks);
     }
 
-    /// <summary>The training options.</summary>
+    /// <summary>The training options: every batch and optimiser field the config leaves null comes from the task's <see cref="TrainingRecipe"/>.</summary>
+    /// <remarks>
+    /// Trials, steps, learning rate, clip, epoch budget, patience and the plateau patience default to <c>TrainingRecipe.For(Task ?? "flipflop",
+    /// parameterisation)</c>; the threshold stays the task's own (null here). Every other field defaults to
+    /// <see cref="TrainingOptions"/>.
+    /// </remarks>
+    /// <exception cref="ArgumentException">Unknown task or parameterisation, or an out-of-range value.</exception>
     public TrainingOptions BuildOptions(int networks)
     {
         var d = new TrainingOptions();
+        var parameterization = ParseParameterization(Parameterization);
+        var recipe = TrainingRecipe.For(Task ?? "flipflop", parameterization);
         return new TrainingOptions
         {
-            Trials = Trials ?? d.Trials,
-            Steps = Steps ?? d.Steps,
-            LearningRate = LearningRate ?? d.LearningRate,
+            Trials = Trials ?? recipe.Trials,
+            Steps = Steps ?? recipe.Steps,
+            LearningRate = LearningRate ?? recipe.LearningRate,
             LearningRates = LearningRates,
-            ClipNorm = Clip ?? d.ClipNorm,
-            MaxEpochs = MaxEpochs ?? d.MaxEpochs,
+            ClipNorm = Clip ?? recipe.Clip,
+            MaxEpochs = MaxEpochs ?? recipe.MaxEpochs,
             Threshold = Threshold,
-            Patience = Patience ?? d.Patience,
+            Patience = Patience ?? recipe.Patience,
             CheckpointEvery = CheckpointEvery ?? d.CheckpointEvery,
-            Parameterization = ParseEnum<Training.Parameterization>(Parameterization, "parameterization", d.Parameterization),
+            Parameterization = parameterization,
             Gamma = Gamma ?? d.Gamma,
             GammaPerNetwork = GammaPerNetwork,
             Gain = Gain ?? d.Gain,
@@ -310,11 +318,16 @@ public sealed record TrainConfig
             NuclearPerNetwork = NuclearPerNetwork,
             Activity = Activity ?? d.Activity,
             ActivityPerNetwork = ActivityPerNetwork,
-            PlateauPatience = PlateauPatience ?? d.PlateauPatience,
+            PlateauPatience = PlateauPatience ?? recipe.PlateauPatience,
             PlateauFactor = PlateauFactor ?? d.PlateauFactor,
             ProbeTrials = ProbeTrials ?? d.ProbeTrials,
         }.Validate(networks);
     }
+
+    /// <summary>Parses a parameterisation name (<c>standard</c>, <c>mup</c>; null is standard).</summary>
+    /// <exception cref="ArgumentException">Unknown name.</exception>
+    public static Parameterization ParseParameterization(string? value)
+        => ParseEnum<Training.Parameterization>(value, "parameterization", Training.Parameterization.Standard);
 
     private static T ParseEnum<T>(string? value, string field, T fallback)
         where T : struct, Enum
