@@ -80,7 +80,7 @@ internal static class BenchCommand
         var tasks = new Option<string>("--tasks") { Description = "Comma-separated tasks (default flipflop,sine,delayed,pathint).", DefaultValueFactory = _ => "flipflop,sine,delayed,pathint" };
         var widths = new Option<string>("--widths") { Description = "Comma-separated widths N (default 32,64,128,256,512).", DefaultValueFactory = _ => "32,64,128,256,512" };
         var networks = new Option<int>("--networks") { Description = "E per task and width (default 8).", DefaultValueFactory = _ => 8 };
-        var param = new Option<string>("--parameterization") { Description = "standard | mup (default standard; mup trains the rate cell, alpha 0.1).", DefaultValueFactory = _ => "standard" };
+        var param = new Option<string>("--parameterization") { Description = "standard | mup (default standard; mup trains the rate cell with the recipe's alpha).", DefaultValueFactory = _ => "standard" };
         var gammas = new Option<string>("--gamma") { Description = "Comma-separated µP gammas (default 1).", DefaultValueFactory = _ => "1" };
         var backend = new Option<string>("--backend") { Description = "Backend (default cpu).", DefaultValueFactory = _ => "cpu" };
         var trials = new Option<int?>("--trials") { Description = "Tuning only: override the recipe's B." };

@@ -52,11 +52,8 @@ public static class RecipeBenchmark
         ArgumentNullException.ThrowIfNull(options);
         var t = TaskRegistry.Create(task);
         bool mup = options.Parameterization == Parameterization.MuP;
-        var spec = new EnsembleSpec
-        {
-            Networks = networks, Hidden = hidden, Inputs = t.Inputs, Outputs = t.Outputs,
-            Cell = mup ? CellType.Rate : CellType.Discrete, Alpha = mup ? 0.1f : 1f,
-        }.Validate();
+        // The architecture `train --task T` builds: µP trains the rate cell with the recipe's α.
+        var spec = new TrainConfig { Task = t.Name, Networks = networks, Hidden = hidden, Parameterization = mup ? "mup" : "standard" }.BuildSpec(t);
         var r = TimeToThreshold.Run(backend, t, spec, options, onEpoch);
         return new RecipeBenchmarkResult(t.Name, hidden, options.Parameterization, mup ? options.Gamma : 1.0, networks, r.Converged, r.Epochs, r.WallSeconds, options);
     }

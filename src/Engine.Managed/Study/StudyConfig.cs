@@ -380,6 +380,9 @@ public sealed record StudyTraining
     /// <summary>Gradient clip (0 off).</summary>
     public double? Clip { get; init; }
 
+    /// <summary>ReduceLROnPlateau patience in epochs (0 off; default: the recipe's).</summary>
+    public int? PlateauPatience { get; init; }
+
     /// <summary>Checkpoint cadence in epochs (default 100).</summary>
     public int? CheckpointEvery { get; init; }
 
@@ -401,6 +404,7 @@ public sealed record StudyTraining
         AtLeast(MaxEpochs, 1, "max_epochs");
         AtLeast(Patience, 0, "patience");
         AtLeast(CheckpointEvery, 1, "checkpoint_every");
+        AtLeast(PlateauPatience, 0, "plateau_patience");
         AtLeast(ProbeTrials, 0, "probe_trials");
         if (Threshold is { } th && !(th > 0 && double.IsFinite(th)))
         {

@@ -143,13 +143,13 @@ public static class StudyMerge
     public static string RecipeTable(StudyPlan plan)
     {
         ArgumentNullException.ThrowIfNull(plan);
-        var sb = new StringBuilder("| task | parameterization | trials | steps | learning rate | clip | max epochs | patience | threshold |\n|---|---|---|---|---|---|---|---|---|\n");
+        var sb = new StringBuilder("| task | parameterization | cell α | trials | steps | learning rate | clip | max epochs | patience | plateau patience | threshold |\n|---|---|---|---|---|---|---|---|---|---|---|\n");
         foreach (var g in plan.Groups.GroupBy(g => (plan.Condition(g.Conditions[0]).Task, plan.Condition(g.Conditions[0]).Parameterization)))
         {
-            var (task, _, _, o) = StudyRunner.TrainingFor(plan, g.First());
+            var (task, spec, _, o) = StudyRunner.TrainingFor(plan, g.First());
             var lrs = o.LearningRates!.Distinct().Order().Select(v => v.ToString("G3", CultureInfo.InvariantCulture));
             sb.Append(CultureInfo.InvariantCulture,
-                $"| {task.Name} | {g.Key.Parameterization} | {o.Trials} | {o.StepsFor(task)} | {string.Join(", ", lrs)} | {o.ClipNorm:G3} | {o.MaxEpochs} | {o.Patience} | {o.Threshold ?? task.DefaultThreshold:G3} |\n");
+                $"| {task.Name} | {g.Key.Parameterization} | {spec.Alpha:G3} | {o.Trials} | {o.StepsFor(task)} | {string.Join(", ", lrs)} | {o.ClipNorm:G3} | {o.MaxEpochs} | {o.Patience} | {(o.PlateauPatience > 0 ? o.PlateauPatience.ToString(CultureInfo.InvariantCulture) : "off")} | {o.Threshold ?? task.DefaultThreshold:G3} |\n");
         }
 
         return sb.ToString();

@@ -51,6 +51,13 @@ public sealed record StudyPlan
     /// <summary>The shard manifest.</summary>
     public required List<StudyShard> Shards { get; init; }
 
+    /// <summary>The training recipe of every (task, parameterisation) in the study, frozen when planned so that every shard trains alike.</summary>
+    public List<TrainingRecipe> Recipes { get; init; } = [];
+
+    /// <summary>The frozen recipe of a task under a parameterisation (the engine's current one for a plan that has none).</summary>
+    public TrainingRecipe Recipe(string task, Parameterization parameterization)
+        => Recipes.FirstOrDefault(r => r.Task == task && r.Parameterization == parameterization) ?? TrainingRecipe.For(task, parameterization);
+
     /// <summary>A condition by id.</summary>
     public StudyCondition Condition(string id) => Conditions.First(c => c.Id == id);
 
@@ -155,7 +162,7 @@ public static class StudyPlanner
             {
                 var first = g.First();
                 var taskObj = TaskRegistry.Create(first.Task, first.TaskSettings);
-                int steps = (config.Training?.Steps ?? TrainingRecipe.For(first.Task, ParseParameterization(first.Parameterization)).Steps) ?? taskObj.DefaultSteps;
+                int steps = config.Training?.Steps ?? TrainingRecipe.For(first.Task, ParseParameterization(first.Parameterization)).Steps ?? taskObj.DefaultSteps;
                 double cost = g.Sum(c => c.Seeds.Length) * ((double)first.Width * first.Width + first.Width * (taskObj.Inputs + taskObj.Outputs)) * steps;
                 return new StudyGroup("g-" + g.Key, g.Select(c => c.Id).ToArray(), cost);
             })
@@ -168,6 +175,8 @@ public static class StudyPlanner
             Levels = levels,
             Groups = groups,
             Shards = Assign(groups, shards),
+            Recipes = conditions.Select(c => (c.Task, P: ParseParameterization(c.Parameterization))).Distinct()
+                .Select(k => TrainingRecipe.For(k.Task, k.P)).ToList(),
         };
         foreach (var g in groups)
         {

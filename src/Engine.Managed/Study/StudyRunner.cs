@@ -128,7 +128,7 @@ public static class StudyRunner
         var conds = group.Conditions.Select(plan.Condition).ToArray();
         var first = conds[0];
         var param = StudyPlanner.ParseParameterization(first.Parameterization);
-        var recipe = TrainingRecipe.For(first.Task, param);
+        var recipe = plan.Recipe(first.Task, param);
         var t = plan.Config.Training ?? new StudyTraining();
         var nets = conds.SelectMany(c => c.Seeds.Select(_ => c)).ToArray();
         bool featureLearning = plan.Config.Analyses?.FeatureLearning is not null;
@@ -141,6 +141,7 @@ public static class StudyRunner
             Threshold = t.Threshold,
             Patience = t.Patience ?? recipe.Patience,
             ClipNorm = t.Clip ?? recipe.Clip,
+            PlateauPatience = t.PlateauPatience ?? recipe.PlateauPatience,
             CheckpointEvery = t.CheckpointEvery ?? 100,
             ProbeTrials = featureLearning ? t.ProbeTrials ?? 8 : 0,
             Parameterization = param,
@@ -150,7 +151,11 @@ public static class StudyRunner
             L1PerNetwork = nets.Any(c => c.L1 > 0) ? nets.Select(c => c.L1).ToArray() : null,
             NuclearPerNetwork = nets.Any(c => c.Nuclear > 0) ? nets.Select(c => c.Nuclear).ToArray() : null,
         };
-        var spec = new TrainConfig { Task = first.Task, Networks = nets.Length, Hidden = first.Width, Parameterization = first.Parameterization }.BuildSpec(task);
+        var spec = new TrainConfig
+        {
+            Task = first.Task, Networks = nets.Length, Hidden = first.Width, Parameterization = first.Parameterization,
+            Alpha = param == Parameterization.MuP ? recipe.RateAlpha ?? 0.1 : null,
+        }.BuildSpec(task);
         options.Validate(nets.Length).StepsFor(task);
         return (task, spec, conds.SelectMany(c => c.Seeds).ToArray(), options);
     }

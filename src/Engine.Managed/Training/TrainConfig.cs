@@ -247,7 +247,7 @@ public sealed record TrainConfig
 
     /// <summary>The ensemble architecture for a task.</summary>
     /// <exception cref="ArgumentException">An unknown name or an out-of-range size.</exception>
-    /// <remarks>µP defaults the cell to <c>rate</c>; leaky and rate cells default α to 0.1.</remarks>
+    /// <remarks>µP defaults the cell to <c>rate</c>; the rate cell's α defaults to the task recipe's (<see cref="TrainingRecipe.RateAlpha"/>), the leaky cell's to 0.1.</remarks>
     public EnsembleSpec BuildSpec(ITrialTask task)
     {
         var parameterization = ParseEnum<Training.Parameterization>(Parameterization, "parameterization", Training.Parameterization.Standard);
@@ -260,7 +260,12 @@ public sealed record TrainConfig
             Outputs = task.Outputs,
             Cell = cell,
             Activation = ParseEnum<ActivationKind>(Activation, "activation", ActivationKind.Tanh),
-            Alpha = (float)(Alpha ?? (cell == CellType.Discrete ? 1.0 : 0.1)),
+            Alpha = (float)(Alpha ?? (cell switch
+            {
+                CellType.Discrete => 1.0,
+                CellType.Rate => TrainingRecipe.For(task.Name, parameterization).RateAlpha ?? 0.1,
+                _ => 0.1,
+            })),
             NoiseStd = (float)(Noise ?? 0),
             InitialState = ParseEnum<InitialStateKind>(InitialState, "initial_state", InitialStateKind.Zero),
         }.Validate();

@@ -23,8 +23,11 @@ public sealed record TrainingRecipe(int Trials, int? Steps, double LearningRate,
     /// (sine 1/2 at N = 256, pathint 0/1 at 512). Sine trains without the schedule: at η = 1e-3 it halved the rate of networks
     /// still on their initial plateau (13/16 at N = 32 in 12000 epochs, 16/16 without it), and gets 8000 epochs because its
     /// slowest narrow networks need about 5100. µP keeps the standard batch shape, budget and schedule with η₀ = 3e-2 (the step
-    /// is γ·η₀): it converges pathint (every γ) and delayed (γ ≥ 1), but no η₀ tried (0.01–1, with or without clip and
-    /// schedule) brings the µP flip-flop below its 1e-3 threshold, and µP sine does not converge either.
+    /// is γ·η₀). With the rate cell's α = 0.1 of SCIENCE.md §1 no η₀ tried (0.01–1, with or without clip and schedule) brings
+    /// the µP flip-flop below its 1e-3 threshold, nor sine below 5e-2: the leak needs about 1/α steps to follow a target that
+    /// switches in one step, a floor of the loss, not optimiser noise. The µP recipe therefore steps the rate cell with
+    /// α = 1 (h_t = (1/N) J φ(h_{t−1}) + U x_t, <see cref="RateAlpha"/>), η₀ = <see cref="MuPLearningRate"/> and no plateau schedule (which stalled
+    /// γ = 0.25: 1/4 against 4/4 without it); <c>--alpha 0.1</c> restores the leak.
     /// </remarks>
     /// <exception cref="ArgumentException">Unknown task.</exception>
     public static TrainingRecipe For(string task, Parameterization parameterization = Parameterization.Standard)
@@ -39,11 +42,28 @@ public sealed record TrainingRecipe(int Trials, int? Steps, double LearningRate,
             _ => throw new ArgumentException($"No training recipe for task '{task}'; expected one of: {string.Join(", ", Tasks.TaskRegistry.Names)}.", nameof(task)),
         };
         standard = standard with { Task = key };
-        return parameterization == Parameterization.MuP ? standard with { LearningRate = 3e-2, Parameterization = Parameterization.MuP } : standard;
+        return parameterization == Parameterization.MuP
+            ? standard with { LearningRate = MuPLearningRate(key), PlateauPatience = 0, RateAlpha = 1, Parameterization = Parameterization.MuP }
+            : standard;
     }
+
+    /// <summary>
+    /// η₀ of a task's µP recipe (the Adam step is γ·η₀; W's and C's steps are further scaled by 1/N and 1/(γN)): flip-flop 0.1
+    /// (slower rates leave γ = 0.25 unconverged), sine and path integration 0.03, delayed discrimination 0.01 (at γ = 4 a step
+    /// γ·η₀ above about 0.12 does not converge).
+    /// </summary>
+    public static double MuPLearningRate(string task) => task switch
+    {
+        "flipflop" => 0.1,
+        "delayed" => 0.01,
+        _ => 0.03,
+    };
 
     /// <summary>ReduceLROnPlateau patience in epochs (0: off): halving the rate on a plateau takes a network through the Adam noise floor to the threshold.</summary>
     public int PlateauPatience { get; init; }
+
+    /// <summary>Step α of the rate cell (µP) under this recipe; null: the cell's default (0.1).</summary>
+    public double? RateAlpha { get; init; }
 
     /// <summary>The task this recipe was made for (set by <see cref="For"/>).</summary>
     public string Task { get; init; } = "";

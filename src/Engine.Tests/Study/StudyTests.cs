@@ -277,6 +277,16 @@ public sealed class StudyTests
         Assert.That(owners.Select(o => o.g), Is.Unique, "every group in exactly one shard");
         Assert.That(owners.Select(o => o.g), Is.EquivalentTo(a.Groups.Select(g => g.Id)));
         Assert.That(a.Groups.SelectMany(g => g.Conditions), Is.Unique.And.EquivalentTo(a.Conditions.Select(c => c.Id)), "every condition in exactly one group");
+        Assert.That(a.Recipes.Select(r => (r.Task, r.Parameterization)), Is.EquivalentTo(new[]
+        {
+            ("flipflop", Parameterization.Standard), ("flipflop", Parameterization.MuP), ("sine", Parameterization.Standard),
+        }), "the recipes are frozen into the plan, one per task and parameterisation");
+        string dir = Folder("plan");
+        a.Save(dir);
+        var loaded = StudyPlan.Load(dir);
+        Assert.That(loaded.Recipes, Is.EqualTo(a.Recipes), "recipes survive plan.json");
+        var mupGroup = a.Groups.Single(g => a.Condition(g.Conditions[0]).Parameterization == "mup");
+        Assert.That(StudyRunner.TrainingFor(loaded, mupGroup).Spec.Alpha, Is.EqualTo((float)TrainingRecipe.For("flipflop", Parameterization.MuP).RateAlpha!.Value));
         var fw32 = a.Groups.Single(g => g.Conditions.Contains(a.Conditions.Single(c => c.Task == "flipflop" && c.Width == 32 && c.L1 == 0 && c.Parameterization == "standard").Id));
         Assert.That(fw32.Conditions, Has.Length.EqualTo(2), "the l1 condition trains in the same batched ensemble as the width-32 baseline");
     }

@@ -29,6 +29,28 @@ public sealed class TrainingRecipeTests
         Assert.That(result.Epochs, Is.LessThanOrEqualTo(options.MaxEpochs));
     }
 
+    /// <summary>
+    /// Every task's µP recipe (rate cell at the recipe's α, η₀, clip, budget) trains 3 networks of N = 64, the smallest width
+    /// at which the study configs vary γ, at the ends of their γ range (0.25 and 4); at least 2 of 3 must converge at each.
+    /// (At N = 32 the lazy end is weaker: flip-flop γ = 0.25 1/4, bench/results/recipes-2026-12-01.md.)
+    /// </summary>
+    [TestCase("flipflop")]
+    [TestCase("sine")]
+    [TestCase("delayed")]
+    [TestCase("pathint")]
+    [CancelAfter(120_000)]
+    public void MuPRecipe_ConvergesSmallEnsembles_AcrossTheGammaRange(string task)
+    {
+        using var backend = BackendFactory.Create("cpu");
+        foreach (double gamma in new[] { 0.25, 4.0 })
+        {
+            var options = RecipeBenchmark.RecipeOptions(task, Parameterization.MuP, gamma);
+            var result = RecipeBenchmark.Run(backend, task, hidden: 64, networks: 3, options);
+            TestContext.Out.WriteLine(result.FormatLine());
+            Assert.That(result.Converged, Is.GreaterThanOrEqualTo(2), result.FormatLine());
+        }
+    }
+
     [Test]
     public void For_EveryRegisteredTask_HasARecipe_AndMuPUsesItsOwnLearningRate()
     {
