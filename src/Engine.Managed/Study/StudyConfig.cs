@@ -68,40 +68,12 @@ public sealed record StudyConfig
     /// <exception cref="InvalidDataException">Unreadable or malformed file, or an unknown or mistyped key (named with its path).</exception>
     public static StudyConfig Load(string path)
     {
-        string text;
-        try
-        {
-            text = File.ReadAllText(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new InvalidDataException($"{path}: cannot read the study config: {e.Message}", e);
-        }
-
-        var cfg = Parse(text, path);
+        var cfg = IO.JsonConfig.Load<StudyConfig>(path, Json, "study config");
         return cfg.Name is null ? cfg with { Name = Path.GetFileNameWithoutExtension(path) } : cfg;
     }
 
     /// <summary>Parses config text; <paramref name="source"/> names it in errors.</summary>
-    public static StudyConfig Parse(string text, string source = "config")
-    {
-        try
-        {
-            return JsonSerializer.Deserialize<StudyConfig>(text, Json) ?? throw new InvalidDataException($"{source}: the study config is empty (null).");
-        }
-        catch (JsonException e)
-        {
-            string where = e.Path is { Length: > 0 } p ? $" at {p}" : "";
-            var unknown = System.Text.RegularExpressions.Regex.Match(e.Message, "property '([^']*)' could not be mapped to any .NET member contained in type '([^']*)'");
-            if (unknown.Success && typeof(StudyConfig).Assembly.GetType(unknown.Groups[2].Value) is { } type)
-            {
-                var keys = type.GetProperties().Where(pr => pr.CanWrite).Select(pr => Json.PropertyNamingPolicy!.ConvertName(pr.Name));
-                throw new InvalidDataException($"{source}: unknown key '{unknown.Groups[1].Value}'{where}; allowed keys there: {string.Join(", ", keys)}.", e);
-            }
-
-            throw new InvalidDataException($"{source}: invalid study config{where}: {e.Message}", e);
-        }
-    }
+    public static StudyConfig Parse(string text, string source = "config") => IO.JsonConfig.Parse<StudyConfig>(text, source, Json, "study config");
 
     /// <summary>The config as JSON (stored with the plan).</summary>
     public string ToJson() => JsonSerializer.Serialize(this, Json);

@@ -170,28 +170,7 @@ public sealed record TrainConfig
 
     /// <summary>Reads a config file.</summary>
     /// <exception cref="InvalidDataException">Missing, unreadable or malformed file, or an unknown/mistyped field; the message names the file and the field.</exception>
-    public static TrainConfig Load(string path)
-    {
-        string text;
-        try
-        {
-            text = File.ReadAllText(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new InvalidDataException($"{path}: cannot read config: {e.Message}", e);
-        }
-
-        try
-        {
-            return JsonSerializer.Deserialize<TrainConfig>(text, JsonOptions) ?? throw new InvalidDataException($"{path}: the config is empty (null).");
-        }
-        catch (JsonException e)
-        {
-            string where = e.Path is { Length: > 0 } p ? $" at {p}" : "";
-            throw new InvalidDataException($"{path}: invalid config{where}: {e.Message}", e);
-        }
-    }
+    public static TrainConfig Load(string path) => IO.JsonConfig.Load<TrainConfig>(path, JsonOptions, "config");
 
     /// <summary>This config with every non-null field of <paramref name="overrides"/> taking precedence.</summary>
     public TrainConfig Merge(TrainConfig overrides)
