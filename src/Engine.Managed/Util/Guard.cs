@@ -90,4 +90,47 @@ public static class Guard
             }
         }
     }
+
+    /// <summary>
+    /// Checks, before allocating, that a buffer of Π <paramref name="dims"/> elements of <paramref name="elementBytes"/> bytes can
+    /// exist: at most <see cref="Array.MaxLength"/> elements and no more bytes than the memory this process may use.
+    /// </summary>
+    /// <param name="what">What the buffer holds and its shape in words, e.g. "states [E][B][T][N]".</param>
+    /// <param name="elementBytes">Bytes per element (4 for float32).</param>
+    /// <param name="dims">The dimensions; each must be ≥ 0.</param>
+    /// <returns>The element count.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">The product overflows an array or the memory; the message gives the size asked for, the bytes it needs and the limit.</exception>
+    public static int Buffer(string what, int elementBytes, params long[] dims)
+    {
+        ArgumentNullException.ThrowIfNull(dims);
+        double count = 1;
+        foreach (long d in dims)
+        {
+            if (d < 0)
+            {
+                throw new ArgumentOutOfRangeException(what, d, $"{what}: a dimension is negative ({d}).");
+            }
+
+            count *= d;
+        }
+
+        string shape = string.Join(" × ", dims.Select(d => d.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)));
+        double bytes = count * elementBytes;
+        if (count > Array.MaxLength)
+        {
+            throw new ArgumentOutOfRangeException(what, count, System.FormattableString.Invariant(
+                $"{what}: {shape} = {count:N0} elements ({Bytes(bytes)}) is more than one array can hold ({Array.MaxLength:N0} elements); use fewer networks, trials, steps or units."));
+        }
+
+        long available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        if (available > 0 && bytes > available)
+        {
+            throw new ArgumentOutOfRangeException(what, count, System.FormattableString.Invariant(
+                $"{what}: {shape} = {count:N0} elements needs {Bytes(bytes)}, more than the {Bytes(available)} this process may use."));
+        }
+
+        return (int)count;
+    }
+
+    private static string Bytes(double b) => b >= 1 << 30 ? System.FormattableString.Invariant($"{b / (1 << 30):F1} GiB") : System.FormattableString.Invariant($"{b / (1 << 20):F1} MiB");
 }
