@@ -17,12 +17,8 @@ public abstract class HostRunner : IEnsembleRunner
     {
         Spec = spec.Validate();
         Layout = spec.Layout;
-        long size = (long)spec.Networks * Layout.Stride;
-        if (size > Array.MaxLength)
-        {
-            throw new ArgumentOutOfRangeException(nameof(spec), size, $"The ensemble has {size} parameters; at most {Array.MaxLength} fit one block.");
-        }
-
+        int size = Guard.Buffer("parameters [E][P]", sizeof(float), spec.Networks, Layout.Stride);
+        Guard.Buffer("runner parameters, gradients and Adam moments [E][P] (4 blocks)", 4 * sizeof(float), spec.Networks, Layout.Stride);
         Parameters = new float[size];
         ActivityStrength = new float[spec.Networks];
         Gradient = new float[size];

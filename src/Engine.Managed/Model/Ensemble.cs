@@ -39,7 +39,7 @@ public sealed class Ensemble
         spec.Validate();
         Guard.Length(seeds.Count, spec.Networks, nameof(seeds), "[E]");
         var layout = spec.Layout;
-        var p = new float[(long)spec.Networks * layout.Stride];
+        var p = new float[Guard.Buffer("parameters [E][P]", sizeof(float), spec.Networks, layout.Stride)];
         double bound = 1.0 / Math.Sqrt(spec.Hidden);
         for (int e = 0; e < spec.Networks; e++)
         {
@@ -72,7 +72,7 @@ public sealed class Ensemble
         ArgumentNullException.ThrowIfNull(networks);
         Guard.AtLeast(networks.Count, 1, nameof(networks));
         int per = Layout.Stride;
-        var p = new float[networks.Count * per];
+        var p = new float[Guard.Buffer("parameters [E][P]", sizeof(float), networks.Count, per)];
         for (int k = 0; k < networks.Count; k++)
         {
             Guard.InRange(networks[k], 0, Spec.Networks - 1, $"{nameof(networks)}[{k}]");
@@ -89,9 +89,8 @@ public sealed class Ensemble
         ArgumentNullException.ThrowIfNull(backend);
         ArgumentNullException.ThrowIfNull(batch);
         batch.ValidateFor(Spec);
-        long rows = (long)Spec.Networks * batch.Trials * batch.Steps;
-        var outputs = new float[rows * Spec.Outputs];
-        var states = keepStates ? new float[rows * Spec.Hidden] : [];
+        var outputs = new float[Guard.Buffer("outputs [E][B][T][O]", sizeof(float), Spec.Networks, batch.Trials, batch.Steps, Spec.Outputs)];
+        var states = keepStates ? new float[Guard.Buffer("states [E][B][T][N]", sizeof(float), Spec.Networks, batch.Trials, batch.Steps, Spec.Hidden)] : [];
         using var runner = backend.CreateRunner(Spec);
         runner.SetParameters(Parameters);
         runner.Forward(batch, outputs, states);

@@ -47,7 +47,7 @@ public sealed record EnsembleSpec
     [JsonIgnore]
     public ParameterLayout Layout => new(Hidden, Inputs, Outputs, InitialState == InitialStateKind.Learned);
 
-    /// <summary>Throws a clear error naming the first invalid field.</summary>
+    /// <summary>Throws a clear error naming the first invalid field, or the size when the parameter block [E][P] cannot exist.</summary>
     public EnsembleSpec Validate()
     {
         Guard.AtLeast(Networks, 1, nameof(Networks));
@@ -73,6 +73,10 @@ public sealed record EnsembleSpec
         }
 
         Guard.InRange(NoiseStd, 0, float.MaxValue, nameof(NoiseStd));
+        long stride = (long)Hidden * Hidden + (long)Hidden * Inputs + Hidden + (long)Outputs * Hidden + Outputs
+            + (InitialState == InitialStateKind.Learned ? Hidden : 0);
+        Guard.Buffer("parameters of one network [P]", sizeof(float), stride);
+        Guard.Buffer("parameters [E][P]", sizeof(float), Networks, stride);
         return this;
     }
 

@@ -13,6 +13,7 @@ namespace Engine.Model;
 public sealed class TrialBatch
 {
     /// <summary>Allocates a zeroed batch.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A size is below its minimum, or a buffer would not fit one array or the memory (the message gives the shape, the bytes and the limit).</exception>
     public TrialBatch(int sets, int trials, int steps, int inputs, int outputs, int noiseNetworks = 0, int hidden = 0)
     {
         Guard.AtLeast(sets, 1, nameof(sets));
@@ -27,10 +28,10 @@ public sealed class TrialBatch
         Steps = steps;
         InputSize = inputs;
         OutputSize = outputs;
-        Inputs = new float[(long)sets * trials * steps * inputs];
-        Targets = new float[(long)sets * trials * steps * outputs];
-        Mask = new float[(long)sets * trials * steps * outputs];
-        Noise = new float[(long)noiseNetworks * trials * steps * hidden];
+        Inputs = new float[Guard.Buffer("trial inputs [S][B][T][I]", sizeof(float), sets, trials, steps, inputs)];
+        Targets = new float[Guard.Buffer("trial targets [S][B][T][O]", sizeof(float), sets, trials, steps, outputs)];
+        Mask = new float[Targets.Length];
+        Noise = new float[Guard.Buffer("process noise [E][B][T][N]", sizeof(float), noiseNetworks, trials, steps, hidden)];
     }
 
     /// <summary>1 when every network sees the same trials, else E.</summary>

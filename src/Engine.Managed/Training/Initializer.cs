@@ -27,6 +27,7 @@ public static class Initializer
             throw new ArgumentOutOfRangeException(nameof(options), options.Rank, $"Rank ({options.Rank}) cannot exceed the hidden size ({spec.Hidden}).");
         }
 
+        Guard.Buffer("training state [E][P] (4 blocks: parameters, Adam m and v, initial parameters)", 4 * sizeof(float), spec.Networks, spec.Layout.Stride);
         var ensemble = Ensemble.Initialize(spec, seeds);
         var state = new TrainingState(ensemble, taskName, taskSettings, options);
         var layout = spec.Layout;

@@ -35,6 +35,37 @@ public static class Trainer
         return Train(backend, task, state, onEpoch, onCheckpoint, cancel);
     }
 
+    /// <summary>
+    /// Checks, before anything is allocated, that every buffer a training run of <paramref name="spec"/> with
+    /// <paramref name="options"/> and trials of <paramref name="steps"/> steps needs can exist in this process.
+    /// </summary>
+    /// <remarks>
+    /// The host holds 8 blocks of [E][P] floats (parameters, Adam m and v, initial parameters in the state; parameters,
+    /// gradients, m and v in a host runner), the batch [E][B][T][I] + 2·[E][B][T][O] (+ noise [E][B][T][N]), and each
+    /// worker keeps one network's states and derivatives, about 2·(T+1)·B·N floats.
+    /// </remarks>
+    /// <exception cref="ArgumentOutOfRangeException">A buffer would not fit one array or the memory; the message gives the size asked for, the bytes it needs and the limit.</exception>
+    public static void CheckSizes(EnsembleSpec spec, TrainingOptions options, int steps)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        ArgumentNullException.ThrowIfNull(options);
+        spec.Validate();
+        long e = spec.Networks, p = spec.Layout.Stride, b = options.Trials, t = steps;
+        Guard.Buffer("parameters, Adam moments and gradients [E][P] (8 blocks)", 8 * sizeof(float), e, p);
+        Guard.Buffer("trial inputs [E][B][T][I]", sizeof(float), e, b, t, spec.Inputs);
+        Guard.Buffer("trial targets and mask [E][B][T][O] (2 blocks)", 2 * sizeof(float), e, b, t, spec.Outputs);
+        if (spec.NoiseStd > 0f)
+        {
+            Guard.Buffer("process noise [E][B][T][N]", sizeof(float), e, b, t, spec.Hidden);
+        }
+
+        Guard.Buffer("one network's states and derivatives [2][T+1][B][N]", sizeof(float), 2, t + 1, b, spec.Hidden);
+        if (options.Rank > 0)
+        {
+            Guard.Buffer("low-rank factors and their Adam moments [E][2][N][R] (3 blocks)", 3 * sizeof(float), e, 2, spec.Hidden, options.Rank);
+        }
+    }
+
     /// <summary>Continues a run from <paramref name="state"/> (fresh or loaded from a checkpoint) and returns it updated.</summary>
     /// <remarks>
     /// Each epoch draws network e's trials from <c>Rng.For(seed_e, DataStream, epoch)</c>, so a resumed run sees the same
@@ -44,7 +75,7 @@ public static class Trainer
     /// feature-learning measures are recorded. <paramref name="onCheckpoint"/> is called every
     /// <see cref="TrainingOptions.CheckpointEvery"/> epochs, at the end, and when cancelled (after the current epoch).
     /// </remarks>
-    /// <exception cref="ArgumentException">The task's input or output size differs from the ensemble's, or a trial is too short for it.</exception>
+    /// <exception cref="ArgumentException">The task's input or output size differs from the ensemble's, a trial is too short for it, or a buffer is too large (<see cref="CheckSizes"/>).</exception>
     public static TrainingState Train(
         IEnsembleBackend backend, ITrialTask task, TrainingState state,
         Action<EpochReport>? onEpoch = null, Action<TrainingState>? onCheckpoint = null, CancellationToken cancel = default)
@@ -61,6 +92,7 @@ public static class Trainer
         }
 
         int networks = spec.Networks, steps = options.StepsFor(task);
+        CheckSizes(spec, options, steps);
         var layout = spec.Layout;
         int blocks = layout.BlockCount, n = spec.Hidden, rank = options.Rank;
         double threshold = options.Threshold ?? task.DefaultThreshold;

@@ -1,4 +1,5 @@
 using Engine.Model;
+using Engine.Util;
 
 namespace Engine.Training;
 
@@ -66,7 +67,7 @@ public sealed class TrainingState
         SecondMoment = new float[size];
         InitialParameters = (float[])ensemble.Parameters.Clone();
         Networks = Enumerable.Range(0, ensemble.Spec.Networks).Select(_ => new NetworkProgress()).ToArray();
-        int factors = options.Rank > 0 ? ensemble.Spec.Networks * LowRank.FactorStride(ensemble.Spec.Hidden, options.Rank) : 0;
+        int factors = options.Rank > 0 ? Guard.Buffer("low-rank factors [E][2][N][R]", sizeof(float), ensemble.Spec.Networks, 2, ensemble.Spec.Hidden, options.Rank) : 0;
         Factors = new float[factors];
         FactorFirstMoment = new float[factors];
         FactorSecondMoment = new float[factors];

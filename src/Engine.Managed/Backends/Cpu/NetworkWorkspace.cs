@@ -89,6 +89,7 @@ internal sealed unsafe partial class NetworkWorkspace
         _b = trials;
         _t = steps;
         _bp = RoundUp(trials, TileKernel.Rows);
+        Engine.Util.Guard.Buffer("CPU workspace states of one network [T+1][B][N]", sizeof(float), steps + 1L, _bp, _np);
         long rows = (long)steps * _bp;
         _h = Fit(_h, (rows + _bp) * _np);
         _p = Fit(_p, rows * _np);
