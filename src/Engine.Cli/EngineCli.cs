@@ -24,6 +24,15 @@ public static class EngineCli
             StudyCommand.Create(),
             DemoCommand.Create(),
         };
-        return root.Parse(args).Invoke();
+        var parsed = root.Parse(args);
+        if (parsed.Errors.Count > 0)
+        {
+            // System.CommandLine would print every error and the help, and exit 1; the README promises one line and exit 2.
+            string verb = parsed.CommandResult.Command is { } c && c != root ? $" {c.Name}" : "";
+            Console.Error.WriteLine($"error: {parsed.Errors[0].Message.Split('\n')[0].Trim()} (see: engine{verb} --help)");
+            return 2;
+        }
+
+        return parsed.Invoke();
     }
 }

@@ -38,7 +38,7 @@ internal static class TrainCommand
         var probes = new Option<int?>("--probe-trials") { Description = "Probe trials for kernel alignment, 0 = off (default 8)." };
         var networks = new Option<int?>("--networks") { Description = "E, networks in the ensemble (default 16)." };
         var hidden = new Option<int?>("--hidden") { Description = "N, hidden units (default 64)." };
-        var cell = new Option<string?>("--cell") { Description = "discrete | leaky (default discrete)." };
+        var cell = new Option<string?>("--cell") { Description = "discrete | leaky | rate (default discrete; rate under mup)." };
         var activation = new Option<string?>("--activation") { Description = "tanh | relu | identity (default tanh)." };
         var alpha = new Option<double?>("--alpha") { Description = "Leaky cell dt/tau (default 0.1)." };
         var noise = new Option<double?>("--noise") { Description = "Process noise std (default 0)." };
@@ -53,15 +53,16 @@ internal static class TrainCommand
         var every = new Option<int?>("--checkpoint-every") { Description = "Checkpoint cadence in epochs (default 50)." };
         var seed = new Option<long?>("--seed") { Description = "Base seed: network e gets seed + e (default 0)." };
         var backend = new Option<string?>("--backend") { Description = "auto | cpu | reference | ilgpu-cpu | cuda | opencl (default auto)." };
-        var threads = new Option<int?>("--threads") { Description = "CPU worker threads, 0 = all cores (default 0)." };
+        var threads = new Option<int?>("--threads") { Description = "CPU worker threads, 0 = all cores, at most 1024 (default 0)." };
         var output = new Option<DirectoryInfo?>("--out") { Description = "Run directory for checkpoint, metrics.csv, summary.json." };
-        var resume = new Option<DirectoryInfo?>("--resume") { Description = "Continue the run in this directory from its last checkpoint." };
+        var resume = new Option<DirectoryInfo?>("--resume") { Description = "Continue the run in this directory from its last checkpoint; only --max-epochs (not below the epoch reached), --threads, --backend, --checkpoint-every and --quiet may change." };
+        var force = new Option<bool>("--force") { Description = "Start over in an --out that holds another run's files: delete them (checkpoint, metrics, summary, config, figures, distances/, fixed-points/) first." };
         var quiet = new Option<bool>("--quiet") { Description = "Only the final summary." };
 
         var cmd = new Command("train", "Train an ensemble until every network reaches the threshold (or its budget).")
         {
             config, task, bits, pulse, frequencies, channels, dt, delayMin, delayMax, aux, dims, maxSpeed, headingNoise, networks, hidden, cell, activation, alpha, noise, initial, trials, steps, lr, clip,
-            maxEpochs, threshold, patience, every, seed, backend, threads, output, resume, quiet,
+            maxEpochs, threshold, patience, every, seed, backend, threads, output, resume, force, quiet,
             param, gamma, gain, rank, l1, l2, nuclear, activityReg, plateau, plateauFactor, probes,
         };
         cmd.SetAction(r => CliErrors.Run(() =>
@@ -83,14 +84,32 @@ internal static class TrainCommand
                 PlateauPatience = r.GetValue(plateau), PlateauFactor = r.GetValue(plateauFactor), ProbeTrials = r.GetValue(probes),
             };
             var resumeDir = r.GetValue(resume);
-            return resumeDir is not null
-                ? Resume(resumeDir.FullName, flags, r.GetValue(quiet))
-                : Start(r.GetValue(config)?.FullName, flags, r.GetValue(output)?.FullName, r.GetValue(quiet));
+            if (resumeDir is null)
+            {
+                return Start(r.GetValue(config)?.FullName, flags, r.GetValue(output)?.FullName, r.GetValue(force), r.GetValue(quiet));
+            }
+
+            if (r.GetValue(config) is { } c)
+            {
+                throw new ArgumentException($"--config {c.FullName} cannot be used with --resume: the run's settings are its own config.json.", "--config");
+            }
+
+            if (r.GetValue(output) is { } o && Path.GetFullPath(o.FullName).TrimEnd('/') != Path.GetFullPath(resumeDir.FullName).TrimEnd('/'))
+            {
+                throw new ArgumentException($"--out {o.FullName} differs from --resume {resumeDir.FullName}: a resumed run stays in its directory.", "--out");
+            }
+
+            if (r.GetValue(force))
+            {
+                throw new ArgumentException("--force starts a run over and cannot be used with --resume; use --out DIR --force.", "--force");
+            }
+
+            return Resume(resumeDir.FullName, flags, r.GetValue(quiet));
         }));
         return cmd;
     }
 
-    private static int Start(string? configPath, TrainConfig flags, string? outDir, bool quiet)
+    private static int Start(string? configPath, TrainConfig flags, string? outDir, bool force, bool quiet)
     {
         var cfg = (configPath is null ? new TrainConfig() : TrainConfig.Load(configPath)).Merge(flags);
         if (outDir is null)
@@ -98,51 +117,205 @@ internal static class TrainCommand
             throw new ArgumentException("--out DIR is required (or --resume DIR to continue a run).", "--out");
         }
 
-        var task = cfg.BuildTask();
-        var spec = cfg.BuildSpec(task);
-        var seeds = cfg.BuildSeeds(spec.Networks);
-        var options = cfg.BuildOptions(spec.Networks);
-        options.StepsFor(task);
-        var run = new RunDirectory(outDir);
-        if (run.HasCheckpoint)
+        // Everything is checked before the directory is created or touched.
+        ITrialTask task;
+        Engine.Model.EnsembleSpec spec;
+        long[] seeds;
+        TrainingOptions options;
+        IEnsembleBackend backend;
+        try
         {
-            throw new ArgumentException($"{run.Path} already holds a run ({Checkpoint.FileName}); continue it with --resume {outDir} or pick a new --out.", "--out");
+            task = cfg.BuildTask();
+            spec = cfg.BuildSpec(task);
+            seeds = cfg.BuildSeeds(spec.Networks);
+            options = cfg.BuildOptions(spec.Networks);
+            Trainer.CheckSizes(spec, options, options.StepsFor(task));
+            backend = BackendFactory.Create(cfg.Backend ?? "auto", cfg.Threads ?? 0);
+        }
+        catch (ArgumentException e) when (configPath is not null && !Builds(TrainConfig.Load(configPath)))
+        {
+            // The config file alone is already wrong: name it, so the user knows where the value came from.
+            throw new ArgumentException($"{configPath}: {e.Message.Split('\n')[0]}", e);
         }
 
-        using var backend = BackendFactory.Create(cfg.Backend ?? "auto", cfg.Threads ?? 0);
+        using var owned = backend;
+        var run = new RunDirectory(outDir);
+        using var claim = Claim(run);
+        if (run.ExistingRunFiles() is { Count: > 0 } old)
+        {
+            if (!force)
+            {
+                throw new ArgumentException(run.HasCheckpoint
+                    ? $"{run.Path} already holds a run ({Checkpoint.FileName}); continue it with --resume {outDir}, pick a new --out, or start over with --force (deletes it)."
+                    : $"{run.Path} holds another run's files ({string.Join(", ", old)}) but no {Checkpoint.FileName}; pick a new --out, or start over with --force (deletes them).", "--out");
+            }
+
+            run.ClearRun();
+            Console.WriteLine($"--force: deleted {string.Join(", ", old)} in {run.Path}");
+        }
+
         AtomicFile.WriteText(Path.Combine(run.Path, "config.json"), cfg.ToJson());
         run.ResetMetrics();
         var state = Initializer.NewRun(spec, seeds, task.Name, task.Settings, options);
         return Train(run, backend, task, state, quiet);
     }
 
+    /// <summary>Whether a config (without the command line's flags) builds a valid run.</summary>
+    private static bool Builds(TrainConfig c)
+    {
+        try
+        {
+            var task = c.BuildTask();
+            var spec = c.BuildSpec(task);
+            c.BuildSeeds(spec.Networks);
+            var options = c.BuildOptions(spec.Networks);
+            Trainer.CheckSizes(spec, options, options.StepsFor(task));
+            BackendFactory.CheckThreads(c.Threads ?? 0);
+            return c.Backend is null || BackendFactory.Names.Contains(c.Backend.Trim().ToLowerInvariant());
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>The settings a resumed run may change; every other flag must agree with the stored run.</summary>
+    internal static readonly IReadOnlySet<string> MayChangeOnResume = new HashSet<string>
+    {
+        nameof(TrainConfig.MaxEpochs), nameof(TrainConfig.Threads), nameof(TrainConfig.Backend), nameof(TrainConfig.CheckpointEvery),
+    };
+
     private static int Resume(string dir, TrainConfig flags, bool quiet)
     {
-        var run = new RunDirectory(dir);
-        if (!run.HasCheckpoint)
+        string full = Path.GetFullPath(dir);
+        if (!File.Exists(Path.Combine(full, Checkpoint.FileName)))
         {
-            throw new ArgumentException($"{run.Path}: no {Checkpoint.FileName} to resume from.", "--resume");
+            throw new ArgumentException($"{full}: no {Checkpoint.FileName} to resume from.", "--resume");
         }
 
+        string cfgPath = Path.Combine(full, "config.json");
+        TrainConfig? saved = File.Exists(cfgPath) ? TrainConfig.Load(cfgPath) : null;
+        CheckUnchanged(flags, saved, cfgPath);
+        var cfg = (saved ?? new TrainConfig()).Merge(flags);
+        using var backend = BackendFactory.Create(cfg.Backend ?? "auto", cfg.Threads ?? 0);
+        var run = new RunDirectory(full);
+        using var claim = Claim(run);
         var state = Checkpoint.Load(run.CheckpointPath);
-        string cfgPath = Path.Combine(run.Path, "config.json");
-        var saved = File.Exists(cfgPath) ? TrainConfig.Load(cfgPath) : new TrainConfig();
-        var cfg = saved.Merge(flags);
         if (flags.MaxEpochs is { } max)
         {
-            state.Options = state.Options with { MaxEpochs = max };
+            if (max < state.Epoch)
+            {
+                throw new ArgumentOutOfRangeException("--max-epochs", max, $"--max-epochs {max} is below the epoch this run has reached ({state.Epoch}); give at least {state.Epoch}.");
+            }
+
+            state.Options = (state.Options with { MaxEpochs = max }).Validate(state.Ensemble.Spec.Networks);
             if (max > state.Epoch)
             {
                 state.ReopenNotConverged();
             }
         }
 
+        if (flags.CheckpointEvery is { } every)
+        {
+            state.Options = (state.Options with { CheckpointEvery = every }).Validate(state.Ensemble.Spec.Networks);
+        }
+
         var task = TaskRegistry.Create(state.TaskName, state.TaskSettings);
-        using var backend = BackendFactory.Create(cfg.Backend ?? "auto", cfg.Threads ?? 0);
-        run.TruncateMetrics(state.Epoch);
+        Trainer.CheckSizes(state.Ensemble.Spec, state.Options, state.Options.StepsFor(task));
+        int last = run.TruncateMetrics(state.Epoch);
+        if (last < state.Epoch)
+        {
+            Console.Error.WriteLine($"warning: {run.MetricsPath} ends at epoch {last} but the checkpoint is at epoch {state.Epoch}: " +
+                $"the losses of epochs {last + 1}–{state.Epoch} were lost from the file (it was cut or edited) and cannot be recovered; the curve has a gap there.");
+        }
+
+        if (saved is not null)
+        {
+            AtomicFile.WriteText(cfgPath, cfg.ToJson());
+        }
+
         Console.WriteLine($"resuming {run.Path} at epoch {state.Epoch}");
         return Train(run, backend, task, state, quiet);
     }
+
+    /// <summary>Takes the run directory's lock (one writer at a time) and reports a takeover or leftover temp files.</summary>
+    private static FolderLock Claim(RunDirectory run)
+    {
+        var claim = FolderLock.Acquire(run.Path, "the run");
+        if (claim.TakeoverMessage is { } takeover)
+        {
+            Console.WriteLine(takeover);
+        }
+
+        if (claim.RemovedTempFiles.Count > 0)
+        {
+            Console.WriteLine($"removed {claim.RemovedTempFiles.Count} leftover temp file(s) of an interrupted write: {string.Join(", ", claim.RemovedTempFiles.Select(Path.GetFileName))}");
+        }
+
+        return claim;
+    }
+
+    /// <summary>Throws, naming the flag, when a flag given with --resume would change the stored run.</summary>
+    /// <remarks>
+    /// A flag differs when the task, spec, seeds or options built from the stored config with that flag applied differ
+    /// from those built without it, so a flag repeating the stored value (or its default) is accepted.
+    /// </remarks>
+    private static void CheckUnchanged(TrainConfig flags, TrainConfig? saved, string cfgPath)
+    {
+        var given = typeof(TrainConfig).GetProperties()
+            .Where(p => p.CanWrite && !MayChangeOnResume.Contains(p.Name) && p.GetValue(flags) is not null)
+            .ToArray();
+        if (given.Length == 0)
+        {
+            return;
+        }
+
+        string allowed = "only --max-epochs, --threads, --backend, --checkpoint-every and --quiet may change on resume";
+        if (saved is null)
+        {
+            throw new ArgumentException($"{FlagName(given[0].Name)} cannot be checked against the stored run: {cfgPath} is missing; {allowed}.", FlagName(given[0].Name));
+        }
+
+        string stored = Resolved(saved);
+        foreach (var prop in given)
+        {
+            var one = new TrainConfig();
+            prop.SetValue(one, prop.GetValue(flags));
+            string value = Convert.ToString(prop.GetValue(flags), CultureInfo.InvariantCulture) ?? "";
+            string was = prop.GetValue(saved) is { } v ? Convert.ToString(v, CultureInfo.InvariantCulture) ?? "" : "the default";
+            if (Resolved(saved.Merge(one)) != stored)
+            {
+                throw new ArgumentException($"{FlagName(prop.Name)} {value} differs from the stored run ({was}, in {cfgPath}); {allowed}. Start a new run with --out for other settings.", FlagName(prop.Name));
+            }
+        }
+    }
+
+    /// <summary>Everything a config decides about a run except the settings that may change on resume, as comparable text.</summary>
+    private static string Resolved(TrainConfig c)
+    {
+        var task = c.BuildTask();
+        var spec = c.BuildSpec(task);
+        var options = c.BuildOptions(spec.Networks) with { MaxEpochs = 1, CheckpointEvery = 1 };
+        return System.Text.Json.JsonSerializer.Serialize(new
+        {
+            task = task.Name,
+            settings = task.Settings.OrderBy(kv => kv.Key, StringComparer.Ordinal).ToArray(),
+            spec,
+            options,
+            seeds = c.BuildSeeds(spec.Networks),
+        }, ResolvedJson);
+    }
+
+    private static readonly System.Text.Json.JsonSerializerOptions ResolvedJson = new()
+    {
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
+    private static string FlagName(string property) => property switch
+    {
+        nameof(TrainConfig.LearningRate) => "--lr",
+        _ => "--" + string.Concat(property.Select((ch, i) => char.IsUpper(ch) ? (i > 0 ? "-" : "") + char.ToLowerInvariant(ch) : ch.ToString())),
+    };
 
     private static int Train(RunDirectory run, IEnsembleBackend backend, ITrialTask task, TrainingState state, bool quiet)
     {

@@ -15,12 +15,25 @@ public static class BackendFactory
     /// <summary>Every name <see cref="Create"/> accepts.</summary>
     public static IReadOnlyList<string> Names { get; } = ["auto", "cpu", "reference", "ilgpu-cpu", "cuda", "opencl"];
 
+    /// <summary>The most CPU worker threads a backend accepts.</summary>
+    public const int MaxThreads = 1024;
+
+    /// <summary>Throws unless <paramref name="threads"/> is 0 (all cores) or a worker count in [1, <see cref="MaxThreads"/>]; never a silent default.</summary>
+    public static void CheckThreads(int threads)
+    {
+        if (threads < 0 || threads > MaxThreads)
+        {
+            throw new ArgumentOutOfRangeException(nameof(threads), threads, $"threads must be 0 (all cores) or 1 to {MaxThreads}, got {threads}.");
+        }
+    }
+
     /// <summary>Creates the backend called <paramref name="name"/>; <paramref name="threads"/> (0 = all cores) applies to <c>cpu</c>.</summary>
-    /// <exception cref="ArgumentException">The name is unknown.</exception>
+    /// <exception cref="ArgumentException">The name is unknown, or <paramref name="threads"/> is outside [0, <see cref="MaxThreads"/>].</exception>
     /// <exception cref="BackendUnavailableException">The device is not present.</exception>
     public static IEnsembleBackend Create(string name, int threads = 0)
     {
         ArgumentNullException.ThrowIfNull(name);
+        CheckThreads(threads);
         return name.Trim().ToLowerInvariant() switch
         {
             "cpu" => new CpuBackend(threads),

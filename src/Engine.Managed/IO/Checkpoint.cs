@@ -131,12 +131,17 @@ public static class Checkpoint
             header = JsonSerializer.Deserialize<Header>(bytes.AsSpan(16, (int)headerLen), Json)
                 ?? throw new InvalidDataException($"{path}: empty checkpoint header.");
         }
-        catch (JsonException e)
+        catch (Exception e) when (e is JsonException or ArgumentException or NotSupportedException or InvalidOperationException or DecoderFallbackException)
         {
             throw new InvalidDataException($"{path}: corrupted checkpoint header: {e.Message}", e);
         }
 
         var spec = header.Spec ?? throw new InvalidDataException($"{path}: checkpoint header lacks 'spec'.");
+        if (header.Networks < 1 || header.Stride < 1 || header.FactorLength < 0)
+        {
+            throw new InvalidDataException($"{path}: invalid checkpoint header: networks {header.Networks}, stride {header.Stride} (both must be at least 1), factor_length {header.FactorLength} (must be at least 0).");
+        }
+
         long block = (long)header.Networks * header.Stride;
         long expected = 16 + headerLen + 4 * 4 * block + 3 * 4L * header.FactorLength + 32;
         if (bytes.Length != expected)
@@ -157,8 +162,10 @@ public static class Checkpoint
         }
         catch (ArgumentException e)
         {
-            throw new InvalidDataException($"{path}: invalid spec in checkpoint: {e.Message}", e);
+            throw new InvalidDataException($"{path}: invalid spec in checkpoint: {e.Message.Split('\n')[0]}", e);
         }
+
+        CheckMeaning(path, header, spec);
 
         if (spec.Networks != header.Networks || spec.Layout.Stride != header.Stride)
         {
@@ -175,6 +182,15 @@ public static class Checkpoint
         }
 
         var options = header.Options ?? new TrainingOptions();
+        try
+        {
+            options.Validate(spec.Networks);
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidDataException($"{path}: invalid training options in checkpoint: {e.Message.Split('\n')[0]}", e);
+        }
+
         long factorsExpected = options.Rank > 0 ? (long)spec.Networks * Training.LowRank.FactorStride(spec.Hidden, options.Rank) : 0;
         if (header.FactorLength != factorsExpected)
         {
@@ -202,6 +218,63 @@ public static class Checkpoint
         (header.WeightChange ?? []).AsSpan().CopyTo(state.WeightChange);
         (header.KernelAlignment ?? []).AsSpan().CopyTo(state.KernelAlignment);
         return state;
+    }
+
+    /// <summary>Checks what the header says, beyond its checksum: a checksum proves the bytes are the writer's, not that they make sense.</summary>
+    private static void CheckMeaning(string path, Header h, EnsembleSpec spec)
+    {
+        void Fail(string what) => throw new InvalidDataException($"{path}: invalid checkpoint header: {what}.");
+        if (h.Epoch < 0)
+        {
+            Fail($"epoch {h.Epoch} (must be at least 0)");
+        }
+
+        if (h.Seeds is not { } seeds || seeds.Length != spec.Networks)
+        {
+            Fail($"{h.Seeds?.Length ?? 0} seeds for {spec.Networks} networks");
+        }
+
+        var records = h.Records ?? [];
+        if (records.Length != spec.Networks)
+        {
+            Fail($"{records.Length} network records for {spec.Networks} networks");
+        }
+
+        for (int e = 0; e < records.Length; e++)
+        {
+            var r = records[e];
+            if (!Enum.IsDefined(r.Status))
+            {
+                Fail($"network {e} has an undefined status ({(int)r.Status})");
+            }
+
+            if (r.Epochs < 0 || r.Epochs > h.Epoch)
+            {
+                Fail($"network {e} trained {r.Epochs} epochs, outside [0, the run's epoch {h.Epoch}]");
+            }
+
+            if (r.SinceThreshold < -1 || r.BadEpochs < 0 || !(r.LrScale > 0) || double.IsInfinity(r.LrScale))
+            {
+                Fail($"network {e} has an impossible schedule record (since_threshold {r.SinceThreshold}, bad_epochs {r.BadEpochs}, lr_scale {r.LrScale})");
+            }
+        }
+
+        foreach (var (name, values) in new[] { ("weight_change", h.WeightChange), ("kernel_alignment", h.KernelAlignment) })
+        {
+            if (values is { Length: var n } && n != 0 && n != spec.Networks)
+            {
+                Fail($"{name} has {n} entries for {spec.Networks} networks");
+            }
+        }
+
+        if (h.Entries is { } entries)
+        {
+            var expected = spec.Layout.Entries().Select(x => new Entry(x.Name, x.Offset, x.Length)).ToArray();
+            if (!entries.SequenceEqual(expected))
+            {
+                Fail($"named entries ({string.Join(", ", entries.Select(x => $"{x.Name}@{x.Offset}+{x.Length}"))}) disagree with the spec's layout");
+            }
+        }
     }
 
     private static ReadOnlySpan<byte> AsBytes(float[] a) => System.Runtime.InteropServices.MemoryMarshal.AsBytes(a.AsSpan());

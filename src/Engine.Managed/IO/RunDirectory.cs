@@ -15,7 +15,7 @@ public sealed class RunDirectory
 {
     private readonly StringBuilder _pending = new();
 
-    /// <summary>Opens (creating if needed) a run directory.</summary>
+    /// <summary>Opens (creating if needed) a run directory; the caller claims it with <see cref="FolderLock"/> before writing.</summary>
     public RunDirectory(string path)
     {
         Path = System.IO.Path.GetFullPath(path);
@@ -37,29 +37,78 @@ public sealed class RunDirectory
     /// <summary>Whether a checkpoint exists here.</summary>
     public bool HasCheckpoint => File.Exists(CheckpointPath);
 
-    /// <summary>Starts a fresh metrics file (header only).</summary>
-    public void ResetMetrics() => AtomicFile.WriteText(MetricsPath, "network,epoch,loss,learning_rate\n");
+    /// <summary>The header row of metrics.csv.</summary>
+    public const string MetricsHeader = "network,epoch,loss,learning_rate";
 
-    /// <summary>Drops metrics rows past <paramref name="epoch"/> (resume after a crash).</summary>
-    public void TruncateMetrics(int epoch)
+    /// <summary>The files a run (and the analyses that write beside it) leaves in its directory.</summary>
+    public static IReadOnlyList<string> RunFiles { get; } =
+        [Checkpoint.FileName, "metrics.csv", "summary.json", "config.json", "loss.png", "examples.png", "eval.csv", "eval.json", "examples_ood.png"];
+
+    /// <summary>The folders analyses of a run write inside its directory.</summary>
+    public static IReadOnlyList<string> RunFolders { get; } = ["distances", "fixed-points"];
+
+    /// <summary>The names of <see cref="RunFiles"/> and <see cref="RunFolders"/> present here (folders with a trailing '/').</summary>
+    public IReadOnlyList<string> ExistingRunFiles()
+        => RunFiles.Where(f => File.Exists(System.IO.Path.Combine(Path, f)))
+            .Concat(RunFolders.Where(d => Directory.Exists(System.IO.Path.Combine(Path, d))).Select(d => d + "/"))
+            .ToArray();
+
+    /// <summary>Deletes every one of <see cref="RunFiles"/> and <see cref="RunFolders"/> here (other files are left alone).</summary>
+    public void ClearRun()
+    {
+        foreach (string f in RunFiles)
+        {
+            File.Delete(System.IO.Path.Combine(Path, f));
+        }
+
+        foreach (string d in RunFolders.Select(d => System.IO.Path.Combine(Path, d)).Where(Directory.Exists))
+        {
+            Directory.Delete(d, recursive: true);
+        }
+    }
+
+    /// <summary>Starts a fresh metrics file (header only).</summary>
+    public void ResetMetrics() => AtomicFile.WriteText(MetricsPath, MetricsHeader + "\n");
+
+    /// <summary>Keeps only the whole, well-formed rows up to <paramref name="epoch"/> (resume after a crash) and returns the last epoch kept.</summary>
+    /// <remarks>
+    /// Rows past <paramref name="epoch"/> come from a run killed between appending its metrics and writing its checkpoint,
+    /// and are redone. A row cut short (no final newline, fewer than four fields, a field that does not parse) is dropped
+    /// too. When the returned epoch is below <paramref name="epoch"/>, the file lost rows the checkpoint had (it was cut
+    /// or edited): those losses cannot be recovered, and the caller should say so.
+    /// </remarks>
+    /// <returns>The highest epoch left in the file (0 when it has no rows or did not exist).</returns>
+    public int TruncateMetrics(int epoch)
     {
         if (!File.Exists(MetricsPath))
         {
             ResetMetrics();
-            return;
+            return 0;
         }
 
-        var keep = new StringBuilder();
-        foreach (var line in File.ReadLines(MetricsPath))
+        string text = File.ReadAllText(MetricsPath);
+        var lines = text.Split('\n');
+        var keep = new StringBuilder(MetricsHeader).Append('\n');
+        int last = 0;
+        var inv = CultureInfo.InvariantCulture;
+
+        // The last element follows the final newline: empty for a whole file, a cut row otherwise.
+        for (int i = 0; i < lines.Length - 1; i++)
         {
-            var parts = line.Split(',');
-            if (keep.Length == 0 || (parts.Length >= 2 && int.TryParse(parts[1], NumberStyles.Integer, CultureInfo.InvariantCulture, out int ep) && ep <= epoch))
+            var parts = lines[i].Split(',');
+            if (parts.Length == 4
+                && int.TryParse(parts[0], NumberStyles.Integer, inv, out int net) && net >= 0
+                && int.TryParse(parts[1], NumberStyles.Integer, inv, out int ep) && ep >= 1 && ep <= epoch
+                && double.TryParse(parts[2], NumberStyles.Float, inv, out _)
+                && double.TryParse(parts[3], NumberStyles.Float, inv, out _))
             {
-                keep.Append(line).Append('\n');
+                keep.Append(lines[i]).Append('\n');
+                last = Math.Max(last, ep);
             }
         }
 
         AtomicFile.WriteText(MetricsPath, keep.ToString());
+        return last;
     }
 
     /// <summary>Buffers the rows of one epoch.</summary>

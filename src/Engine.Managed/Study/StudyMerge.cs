@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Reflection;
 using System.Runtime.InteropServices;
 using System.Text;
+using Engine.IO;
 using Engine.Training;
 
 namespace Engine.Study;
@@ -132,7 +133,7 @@ public static class StudyMerge
     public static StudyReportSummary Write(string dir, Action<string>? log = null)
     {
         var layout = new StudyLayout(Path.GetFullPath(dir));
-        using var claim = StudyLock.Acquire(layout.Report, "the report");
+        using var claim = FolderLock.Acquire(layout.Report, "the report");
         var results = Collect(dir);
         var summary = StudyReport.Write(results, layout.Report);
         log?.Invoke($"report: {summary.HtmlPath}");

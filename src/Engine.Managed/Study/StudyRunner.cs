@@ -34,7 +34,7 @@ public sealed record StudyRunResult(int Trained, int Analysed, int Skipped);
 
 /// <summary>Runs a planned study: trains each group as one batched ensemble, then every analysis of each of its conditions, one recorded stage at a time.</summary>
 /// <remarks>
-/// A shard claims its folder (<see cref="StudyLock"/>), so a second writer is refused. Each stage's file is written
+/// A shard claims its folder (<see cref="Engine.IO.FolderLock"/>), so a second writer is refused. Each stage's file is written
 /// atomically when the stage ends; a rerun skips every stage whose file exists and resumes training from the group's
 /// last checkpoint, so a study killed at any moment and rerun computes nothing twice and ends with the same numbers.
 /// Analyses read the converged networks of a condition only (σ_OOD, distances, fixed points), as in Huang et al. 2025.
@@ -77,7 +77,7 @@ public static class StudyRunner
         }
 
         var layout = new StudyLayout(Path.GetFullPath(dir));
-        using var claim = StudyLock.Acquire(layout.Shard(shard), $"shard {shard}");
+        using var claim = FolderLock.Acquire(layout.Shard(shard), $"shard {shard}");
         using var backend = BackendFactory.Create(options.Backend ?? plan.Config.Backend ?? "auto", options.Threads);
         var progress = new StudyProgress(plan, layout, [shard], options.Log);
         options.Log?.Invoke($"study {plan.Name}: shard {shard}/{plan.Shards.Count}, {plan.Shards[shard].Groups.Length} group(s), backend {backend.Name} ({backend.Device})");
@@ -90,12 +90,12 @@ public static class StudyRunner
         options ??= new StudyRunOptions();
         var plan = StudyPlan.Load(dir);
         var layout = new StudyLayout(Path.GetFullPath(dir));
-        var claims = new List<StudyLock>();
+        var claims = new List<FolderLock>();
         try
         {
             foreach (var s in plan.Shards)
             {
-                claims.Add(StudyLock.Acquire(layout.Shard(s.Index), $"shard {s.Index}"));
+                claims.Add(FolderLock.Acquire(layout.Shard(s.Index), $"shard {s.Index}"));
             }
 
             using var backend = BackendFactory.Create(options.Backend ?? plan.Config.Backend ?? "auto", options.Threads);

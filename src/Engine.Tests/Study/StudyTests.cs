@@ -208,7 +208,7 @@ public sealed class StudyTests
     {
         string dir = Folder("locked");
         StudyRunner.Plan(StudyConfig.Parse(StudyRunData.Tiny), dir);
-        using (StudyLock.Acquire(new StudyLayout(dir).Shard(0), "shard 0"))
+        using (FolderLock.Acquire(new StudyLayout(dir).Shard(0), "shard 0"))
         {
             var (code, _, err) = StudyRunData.Run(null, "study", "run", dir);
             Assert.That(code, Is.EqualTo(2));

@@ -25,7 +25,8 @@ public sealed class CpuBackend : IEnsembleBackend
     /// <summary>Creates the backend and picks the vector width (tests force the 256-bit path with <c>false</c>).</summary>
     internal CpuBackend(int threads, bool useVector512)
     {
-        Threads = threads <= 0 ? Environment.ProcessorCount : threads;
+        BackendFactory.CheckThreads(threads);
+        Threads = threads == 0 ? Environment.ProcessorCount : threads;
         _wide = useVector512 && Vector512.IsHardwareAccelerated;
     }
 
