@@ -84,12 +84,19 @@ public sealed class Ensemble
 
     /// <summary>Runs every network on a batch (checked for shape and finite values) and returns outputs and states.</summary>
     /// <returns>Outputs [E][B][T][O] and states [E][B][T][N].</returns>
+    /// <exception cref="ArgumentOutOfRangeException">Outputs or states would not fit in an array or the memory (<see cref="Guard.Buffer"/>).</exception>
     public (float[] Outputs, float[] States) Run(IEnsembleBackend backend, TrialBatch batch, bool keepStates = true)
     {
         ArgumentNullException.ThrowIfNull(backend);
         ArgumentNullException.ThrowIfNull(batch);
         batch.ValidateFor(Spec);
         long rows = (long)Spec.Networks * batch.Trials * batch.Steps;
+        Guard.Buffer("outputs [E][B][T][O]", sizeof(float), Spec.Networks, batch.Trials, batch.Steps, Spec.Outputs);
+        if (keepStates)
+        {
+            Guard.Buffer("states [E][B][T][N]", sizeof(float), Spec.Networks, batch.Trials, batch.Steps, Spec.Hidden);
+        }
+
         var outputs = new float[rows * Spec.Outputs];
         var states = keepStates ? new float[rows * Spec.Hidden] : [];
         using var runner = backend.CreateRunner(Spec);

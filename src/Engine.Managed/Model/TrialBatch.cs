@@ -13,6 +13,7 @@ namespace Engine.Model;
 public sealed class TrialBatch
 {
     /// <summary>Allocates a zeroed batch.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A size is below its minimum, or a buffer would not fit in an array or the memory (<see cref="Guard.Buffer"/>).</exception>
     public TrialBatch(int sets, int trials, int steps, int inputs, int outputs, int noiseNetworks = 0, int hidden = 0)
     {
         Guard.AtLeast(sets, 1, nameof(sets));
@@ -27,6 +28,9 @@ public sealed class TrialBatch
         Steps = steps;
         InputSize = inputs;
         OutputSize = outputs;
+        Guard.Buffer("trial inputs [S][B][T][I]", sizeof(float), sets, trials, steps, inputs);
+        Guard.Buffer("trial targets and mask [S][B][T][O]", 2 * sizeof(float), sets, trials, steps, outputs);
+        Guard.Buffer("process noise [E][B][T][N]", sizeof(float), noiseNetworks, trials, steps, hidden);
         Inputs = new float[(long)sets * trials * steps * inputs];
         Targets = new float[(long)sets * trials * steps * outputs];
         Mask = new float[(long)sets * trials * steps * outputs];
