@@ -1,12 +1,12 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
-using System.Text.Json;
 using Engine.Backends;
 using Engine.Distances;
 using Engine.IO;
 using Engine.Tasks;
 using Engine.Training;
+using Engine.Util;
 
 namespace Engine.Cli;
 
@@ -35,6 +35,7 @@ internal static class CompareCommand
 
             using var ctx = DistanceContext.Open(r.GetValue(dir)!.FullName, o.Read(r));
             ctx.Compare(m);
+            ctx.Commit();
             return 0;
         }));
         return cmd;
@@ -52,7 +53,7 @@ internal sealed class DistanceOptions
     private readonly Option<int> _iterations = new("--iterations") { Description = "DSA: Adam iterations per pair (default 1500).", DefaultValueFactory = _ => 1500 };
     private readonly Option<double> _lr = new("--lr") { Description = "DSA: Adam learning rate (default 5e-3).", DefaultValueFactory = _ => 5e-3 };
     private readonly Option<string> _score = new("--score") { Description = "DSA score in the matrix: angular, euclidean or wasserstein (default angular).", DefaultValueFactory = _ => "angular" };
-    private readonly Option<int> _trials = new("--trials") { Description = "Probe trials (default 32; behaviour: OOD trials, default 64).", DefaultValueFactory = _ => 0 };
+    private readonly Option<int?> _trials = new("--trials") { Description = "Probe trials (default 32; behaviour: OOD trials, default 64)." };
     private readonly Option<int?> _steps = new("--steps") { Description = "Steps per probe trial (default: the training length)." };
     private readonly Option<long> _seed = new("--seed") { Description = "Seed of the probe trials (default 12345, as eval).", DefaultValueFactory = _ => 12345 };
     private readonly Option<string> _backend = new("--backend") { Description = "Backend that runs the networks (default auto).", DefaultValueFactory = _ => "auto" };
@@ -78,16 +79,37 @@ internal sealed class DistanceOptions
         LearningRate = r.GetValue(_lr),
     }, r.GetValue(_score)!.ToLowerInvariant(), r.GetValue(_trials), r.GetValue(_steps), r.GetValue(_seed), r.GetValue(_backend)!, r.GetValue(_threads), r.GetValue(_all), r.GetValue(_out));
 
-    public sealed record Values(double Alpha, DsaOptions Dsa, string Score, int Trials, int? Steps, long Seed, string Backend, int Threads, bool All, string? Out);
+    public sealed record Values(double Alpha, DsaOptions Dsa, string Score, int? Trials, int? Steps, long Seed, string Backend, int Threads, bool All, string? Out)
+    {
+        /// <summary>Throws an error naming the first option out of range, its range and its value.</summary>
+        public void Validate()
+        {
+            if (Trials is { } trials)
+            {
+                Guard.AtLeast(trials, 1, "--trials");
+            }
+
+            if (Steps is { } steps)
+            {
+                Guard.AtLeast(steps, 1, "--steps");
+            }
+
+            if (Threads < 0)
+            {
+                throw new ArgumentOutOfRangeException("--threads", Threads, $"--threads must be at least 0 (0: all cores), got {Threads}.");
+            }
+        }
+    }
 }
 
 /// <summary>A loaded run, its selected networks and where results go; computes and writes one metric at a time.</summary>
 internal sealed class DistanceContext : IDisposable
 {
     private readonly IEnsembleBackend _backend;
+    private readonly OutputStage _stage;
     private StateSet? _states;
 
-    private DistanceContext(string dir, DistanceOptions.Values options, TrainingState state, ITrialTask task, IEnsembleBackend backend, int[] selected)
+    private DistanceContext(string dir, DistanceOptions.Values options, TrainingState state, ITrialTask task, IEnsembleBackend backend, int[] selected, int[] skipped)
     {
         Dir = dir;
         Options = options;
@@ -95,8 +117,9 @@ internal sealed class DistanceContext : IDisposable
         Task = task;
         _backend = backend;
         Selected = selected;
+        Skipped = skipped;
         OutDir = Path.GetFullPath(options.Out ?? Path.Combine(dir, "distances"));
-        Directory.CreateDirectory(OutDir);
+        _stage = new OutputStage(OutDir);
     }
 
     public string Dir { get; }
@@ -111,14 +134,19 @@ internal sealed class DistanceContext : IDisposable
 
     public int[] Selected { get; }
 
+    /// <summary>Networks left out because they diverged (non-finite parameters, or diverged in training).</summary>
+    public int[] Skipped { get; }
+
+    /// <summary>The staged path of an output file (moved into <see cref="OutDir"/> by <see cref="Commit"/>).</summary>
+    public string Out(string name) => _stage.PathOf(name);
+
+    /// <summary>Moves every staged output into <see cref="OutDir"/>: a command writes all its files or none.</summary>
+    public void Commit() => _stage.Commit();
+
     public static DistanceContext Open(string dir, DistanceOptions.Values o)
     {
-        var run = new RunDirectory(dir);
-        if (!run.HasCheckpoint)
-        {
-            throw new ArgumentException($"{run.Path}: no {Checkpoint.FileName} to compare.", "dir");
-        }
-
+        o.Validate();
+        var run = new RunDirectory(RunPaths.Existing(dir, "DIR"));
         if (!(o.Alpha >= 0 && o.Alpha <= 1))
         {
             throw new ArgumentException($"--alpha must be in [0, 1], got {o.Alpha}.", "--alpha");
@@ -132,8 +160,20 @@ internal sealed class DistanceContext : IDisposable
         o.Dsa.Validate();
         var state = Checkpoint.Load(run.CheckpointPath);
         var task = TaskRegistry.Create(state.TaskName, state.TaskSettings);
+        var problems = Engine.Analysis.NetworkHealth.Problems(state);
+        var skipped = Enumerable.Range(0, problems.Length).Where(e => problems[e] is not null).ToArray();
+        foreach (int e in skipped)
+        {
+            Console.WriteLine(Engine.Analysis.NetworkHealth.SkipLine(e, problems[e]!));
+        }
+
         var selected = Enumerable.Range(0, state.Ensemble.Spec.Networks)
-            .Where(e => o.All || state.Networks[e].Status == NetworkStatus.Converged).ToArray();
+            .Where(e => problems[e] is null && (o.All || state.Networks[e].Status == NetworkStatus.Converged)).ToArray();
+        if (selected.Length == 0 && o.All)
+        {
+            throw new ArgumentException($"{run.Path}: every network diverged ({string.Join(", ", skipped)}); nothing to compare.", "dir");
+        }
+
         if (selected.Length == 0)
         {
             throw new ArgumentException($"{run.Path}: no converged networks to compare (pass --all to include every network).", "dir");
@@ -141,7 +181,7 @@ internal sealed class DistanceContext : IDisposable
 
         var backend = BackendFactory.Create(o.Backend);
         Console.WriteLine($"backend: {backend.Name} ({backend.Device}); {selected.Length} of {state.Ensemble.Spec.Networks} networks ({(o.All ? "all" : "converged")})");
-        return new DistanceContext(run.Path, o, state, task, backend, selected);
+        return new DistanceContext(run.Path, o, state, task, backend, selected, skipped);
     }
 
     /// <summary>States of the selected networks on shared in-distribution probe trials (recorded once).</summary>
@@ -152,7 +192,7 @@ internal sealed class DistanceContext : IDisposable
             if (_states is null)
             {
                 int steps = Options.Steps ?? State.Options.StepsFor(Task);
-                int trials = Options.Trials > 0 ? Options.Trials : 32;
+                int trials = Options.Trials ?? 32;
                 _states = StateSet.Record(_backend, State.Ensemble, Task, trials, steps, Options.Seed, Selected);
                 Console.WriteLine($"recorded states: {trials} trials × {steps} steps × {State.Ensemble.Spec.Hidden} units per network");
             }
@@ -199,9 +239,9 @@ internal sealed class DistanceContext : IDisposable
                     mean_euclidean = r.Euclidean.Mean(),
                     mean_wasserstein = r.Wasserstein.Mean(),
                 };
-                r.Angular.WriteNpy(Path.Combine(OutDir, "dsa_angular.npy"));
-                r.Euclidean.WriteNpy(Path.Combine(OutDir, "dsa_euclidean.npy"));
-                r.Wasserstein.WriteNpy(Path.Combine(OutDir, "dsa_wasserstein.npy"));
+                r.Angular.WriteNpy(Out("dsa_angular.npy"));
+                r.Euclidean.WriteNpy(Out("dsa_euclidean.npy"));
+                r.Wasserstein.WriteNpy(Out("dsa_wasserstein.npy"));
                 break;
             }
 
@@ -216,7 +256,7 @@ internal sealed class DistanceContext : IDisposable
 
             case "behavior":
             {
-                int trials = Options.Trials > 0 ? Options.Trials : 64;
+                int trials = Options.Trials ?? 64;
                 var r = Behavior.Compute(_backend, State, Task, trials, Options.Seed, Selected);
                 m = r.Distances;
                 (degeneracy, level) = (r.Evaluation.SigmaOod, "behavioural (sigma_OOD over converged networks)");
@@ -262,14 +302,14 @@ internal sealed class DistanceContext : IDisposable
             }
         }
 
-        Npy.Write(Path.Combine(OutDir, "pif_permutations.npy"), data, e, e, n);
+        Npy.Write(Out("pif_permutations.npy"), data, e, e, n);
     }
 
     private void Write(PairwiseMatrix m, string metric, double degeneracy, string level, object? extra, double seconds)
     {
         string name = m.Metric;
-        m.WriteNpy(Path.Combine(OutDir, $"{name}.npy"));
-        m.WriteCsv(Path.Combine(OutDir, $"{name}.csv"));
+        m.WriteNpy(Out($"{name}.npy"));
+        m.WriteCsv(Out($"{name}.csv"));
         var values = m.PairValues();
         var summary = new
         {
@@ -278,22 +318,21 @@ internal sealed class DistanceContext : IDisposable
             task = Task.Name,
             networks = m.Size,
             ids = m.Ids,
+            diverged = Skipped,
             pairs = values.Length,
-            mean = Finite(m.Mean()),
-            spread = Finite(m.Spread()),
+            mean = m.Mean(),
+            spread = m.Spread(),
             min = values.Length > 0 ? values.Min() : (double?)null,
             max = values.Length > 0 ? values.Max() : (double?)null,
-            degeneracy = new { level, value = Finite(degeneracy) },
+            degeneracy = new { level, value = degeneracy },
             options = extra,
             seconds,
         };
-        AtomicFile.WriteText(Path.Combine(OutDir, $"{name}_summary.json"), JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true }));
-        DistanceFigures.Heatmap(m, Path.Combine(OutDir, $"{name}_heatmap.png"), $"{metric}: {m.Size} networks, mean {m.Mean():G3}");
+        JsonOutput.Write(Out($"{name}_summary.json"), summary);
+        DistanceFigures.Heatmap(m, Out($"{name}_heatmap.png"), $"{metric}: {m.Size} networks, mean {m.Mean():G3}");
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{name}: {m.Size} networks, {values.Length} pairs, mean {m.Mean():G4}, spread {m.Spread():G4}; {level} = {degeneracy:G4} ({seconds:F2} s); wrote {name}.npy/.csv, {name}_summary.json, {name}_heatmap.png to {OutDir}"));
     }
-
-    private static double? Finite(double v) => double.IsFinite(v) ? v : null;
 
     private static Action<int, int> Progress(string metric)
     {
@@ -312,5 +351,9 @@ internal sealed class DistanceContext : IDisposable
         };
     }
 
-    public void Dispose() => _backend.Dispose();
+    public void Dispose()
+    {
+        _stage.Dispose();
+        _backend.Dispose();
+    }
 }

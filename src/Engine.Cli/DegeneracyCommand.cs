@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Text.Json;
 using Engine.IO;
 
 namespace Engine.Cli;
@@ -28,16 +27,16 @@ internal static class DegeneracyCommand
                 task = ctx.Task.Name,
                 networks = ctx.Selected.Length,
                 ids = ctx.Selected,
-                behavioral = new { sigma_ood = Finite(sigma), mean_pairwise_output_rms = Finite(behavior.Mean()) },
-                dynamical = new { mean_dsa = Finite(meanDsa), score = ctx.Options.Score, spread = Finite(dsa.Spread()) },
-                weight = new { mean_pif = Finite(meanPif), spread = Finite(pif.Spread()) },
+                diverged = ctx.Skipped,
+                behavioral = new { sigma_ood = sigma, mean_pairwise_output_rms = behavior.Mean() },
+                dynamical = new { mean_dsa = meanDsa, score = ctx.Options.Score, spread = dsa.Spread() },
+                weight = new { mean_pif = meanPif, spread = pif.Spread() },
             };
-            AtomicFile.WriteText(Path.Combine(ctx.OutDir, "degeneracy.json"), JsonSerializer.Serialize(json, new JsonSerializerOptions { WriteIndented = true }));
+            JsonOutput.Write(ctx.Out("degeneracy.json"), json);
+            ctx.Commit();
             Console.WriteLine($"degeneracy: sigma_OOD {sigma:G4}, mean DSA {meanDsa:G4}, mean d_PIF {meanPif:G4}; wrote degeneracy.json to {ctx.OutDir}");
             return 0;
         }));
         return cmd;
     }
-
-    private static double? Finite(double v) => double.IsFinite(v) ? v : null;
 }

@@ -84,6 +84,7 @@ internal static class FixedPointsCommand
     {
         Ensemble ensemble;
         ITrialTask? task = null;
+        IReadOnlyList<string?>? problems = null;
         int defaultSteps = 100;
         string origin;
         string ext = Path.GetExtension(source).ToLowerInvariant();
@@ -104,6 +105,7 @@ internal static class FixedPointsCommand
             string path = Directory.Exists(source) ? Path.Combine(source, Checkpoint.FileName) : source;
             var state = Checkpoint.Load(path);
             ensemble = state.Ensemble;
+            problems = Engine.Analysis.NetworkHealth.Problems(state);
             task = TaskRegistry.Create(state.TaskName, state.TaskSettings);
             defaultSteps = state.Options.StepsFor(task);
             origin = "checkpoint";
@@ -130,6 +132,11 @@ internal static class FixedPointsCommand
         }
 
         int t = steps ?? defaultSteps;
+        Util.Guard.AtLeast(seedsPerNetwork, 1, "--seeds");
+        Util.Guard.AtLeast(trials, 1, "--trials");
+        Util.Guard.AtLeast(t, 1, "--steps");
+        Util.Guard.AtLeast(options.Search.MaxIterations, 1, "--max-iterations");
+        Util.Guard.InRange(noise, 0, double.MaxValue, "--noise");
         using var backend = BackendFactory.Create(backendName);
         using var search = CreateSearch(backend.Name, backend);
         Console.WriteLine($"backend: {backend.Name} ({backend.Device}); search: {search.Name}; {spec.Networks} network(s), N={spec.Hidden}, {seedsPerNetwork} seeds each");
@@ -137,25 +144,37 @@ internal static class FixedPointsCommand
 
         var problem = new FixedPointProblem(spec, ensemble.Parameters, FixedPointProblem.SharedInput(spec, u), seedsPerNetwork, seeds);
         var result = FixedPointAnalysis.Run(problem, search, options);
+        FixedPointAnalysis.MarkDiverged(result, states, problems);
         var context = new Dictionary<string, object>
         {
             ["source"] = Path.GetFullPath(source), ["origin"] = origin, ["task"] = task?.Name ?? "pulses", ["backend"] = backend.Name,
             ["search"] = search.Name, ["input"] = u, ["seeds_per_network"] = seedsPerNetwork, ["trials"] = trials, ["steps"] = t,
             ["noise"] = noise, ["options"] = options,
         };
-        FixedPointOutput.Write(outDir, result, spec.Inputs, context);
+        // Everything is written into a staging folder first and moved into place at the end: all outputs or none.
+        using var stage = new OutputStage(outDir);
+        FixedPointOutput.Write(stage.Root, result, spec.Inputs, context);
         for (int e = 0; e < spec.Networks; e++)
         {
             var net = result.Networks[e];
-            FixedPointOutput.PcaFigure(Path.Combine(outDir, $"network_{e:D3}.png"), net,
+            FixedPointOutput.PcaFigure(stage.PathOf($"network_{e:D3}.png"), net,
                 states.AsSpan(e * trials * t * spec.Hidden, trials * t * spec.Hidden), trials, t, spec.Hidden, $"network {e}: fixed points on the top 2 PCs");
+            if (net.Diverged is not null)
+            {
+                Console.WriteLine(Engine.Analysis.NetworkHealth.SkipLine(e, net.Diverged));
+                continue;
+            }
+
             int conv = net.Points.Count(p => p.Status == FixedPointStatus.Converged);
-            Console.WriteLine($"  network {e,3}: {conv} fixed points ({net.Points.Count(p => p.Status == FixedPointStatus.Converged && p.Stable)} stable), {net.Points.Count - conv} slow points, {net.NonFinite} non-finite seeds, {net.Duplicates} duplicates, {net.Outliers} outliers");
+            int failed = net.Points.Count(p => p.Status == FixedPointStatus.LinearizationFailed);
+            Console.WriteLine($"  network {e,3}: {conv} fixed points ({net.Points.Count(p => p.Status == FixedPointStatus.Converged && p.Stable)} stable), {net.Points.Count(p => p.Status is FixedPointStatus.MaxIterations or FixedPointStatus.NonFinite)} slow points, {net.NonFinite} non-finite seeds, {net.Duplicates} duplicates, {net.Outliers} outliers"
+                + (failed > 0 ? $", {failed} points whose linearisation failed (status LinearizationFailed)" : ""));
         }
 
-        FixedPointOutput.SpectraFigure(Path.Combine(outDir, "spectra.png"), result.Networks, "Jacobian eigenvalues at the fixed points");
+        FixedPointOutput.SpectraFigure(stage.PathOf("spectra.png"), result.Networks, "Jacobian eigenvalues at the fixed points");
+        stage.Commit();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"search {result.SearchTime.TotalSeconds:F2} s ({result.Search.TotalIterations} iterations), polish {result.PolishTime.TotalSeconds:F2} s, linearize {result.LinearizeTime.TotalSeconds:F2} s; wrote {outDir}"));
+            $"search {result.SearchTime.TotalSeconds:F2} s ({result.Search.TotalIterations} iterations), polish {result.PolishTime.TotalSeconds:F2} s, linearize {result.LinearizeTime.TotalSeconds:F2} s; wrote {Path.GetFullPath(outDir)}"));
         return 0;
     }
 }

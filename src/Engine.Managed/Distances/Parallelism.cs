@@ -8,6 +8,7 @@ internal static class Parallelism
     /// <summary>body(i) for i in [0, count) on up to <paramref name="threads"/> threads (0: all cores).</summary>
     public static void For(int count, int threads, Action<int> body)
     {
+        Util.Guard.AtLeast(threads, 0, nameof(threads));
         try
         {
             Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = threads <= 0 ? -1 : threads }, body);

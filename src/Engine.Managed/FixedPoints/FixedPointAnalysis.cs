@@ -97,8 +97,8 @@ public sealed class NetworkFixedPoints
     /// <summary>Network index.</summary>
     public int Network { get; init; }
 
-    /// <summary>Unique, non-outlier points, by increasing q.</summary>
-    public required IReadOnlyList<FixedPoint> Points { get; init; }
+    /// <summary>Unique, non-outlier points, by increasing q (none when <see cref="Diverged"/>).</summary>
+    public required IReadOnlyList<FixedPoint> Points { get; set; }
 
     /// <summary>Seeds with NaN/Inf (excluded).</summary>
     public int NonFinite { get; init; }
@@ -108,6 +108,17 @@ public sealed class NetworkFixedPoints
 
     /// <summary>Points dropped as outliers.</summary>
     public int Outliers { get; init; }
+
+    /// <summary>Why the network counts as diverged (non-finite parameters, or every seed state non-finite), or null; a diverged network has no points.</summary>
+    public string? Diverged { get; private set; }
+
+    /// <summary>Marks the network diverged for <paramref name="reason"/> and drops its points (they belong to a network that blew up).</summary>
+    public void MarkDiverged(string reason)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(reason);
+        Diverged = reason;
+        Points = [];
+    }
 }
 
 /// <summary>Everything a fixed-point analysis produced, with timings.</summary>
@@ -154,9 +165,17 @@ public static class FixedPointAnalysis
         var nonFinite = new int[e];
         var duplicates = new int[e];
         var outliers = new int[e];
+        var diverged = new string?[e];
         for (int net = 0; net < e; net++)
         {
             candidates[net] = [];
+            if (!Analysis.NetworkHealth.AllFinite(spec.Layout.Network(problem.Parameters, net)))
+            {
+                diverged[net] = "non-finite parameters";
+                nonFinite[net] = s;
+                continue;
+            }
+
             for (int k = 0; k < s; k++)
             {
                 int row = net * s + k;
@@ -173,6 +192,11 @@ public static class FixedPointAnalysis
                 }
 
                 candidates[net].Add(new FixedPoint { State = h, Q = nets[net].Residual(h, new double[n]), Seed = k, SearchIterations = adam.Iterations[row] });
+            }
+
+            if (nonFinite[net] == s)
+            {
+                diverged[net] = "non-finite states";
             }
 
             if (options.Deduplicate)
@@ -198,7 +222,8 @@ public static class FixedPointAnalysis
             var list = candidates[net];
             foreach (var p in list)
             {
-                p.Status = p.Q < options.Search.Tolerance ? FixedPointStatus.Converged : FixedPointStatus.MaxIterations;
+                p.Status = !double.IsFinite(p.Q) || !p.State.All(double.IsFinite) ? FixedPointStatus.NonFinite
+                    : p.Q < options.Search.Tolerance ? FixedPointStatus.Converged : FixedPointStatus.MaxIterations;
             }
 
             if (options.Deduplicate)
@@ -216,6 +241,10 @@ public static class FixedPointAnalysis
                 Network = net, Points = list.OrderBy(p => p.Q).ToList(), NonFinite = nonFinite[net],
                 Duplicates = duplicates[net], Outliers = outliers[net],
             };
+            if (diverged[net] is { } reason)
+            {
+                results[net].MarkDiverged(reason);
+            }
         }
 
         var polishTime = clock.Elapsed;
@@ -223,7 +252,7 @@ public static class FixedPointAnalysis
         if (options.Linearize)
         {
             var kept = results.SelectMany(r => r.Points.Select(p => (r.Network, Point: p))).ToArray();
-            Parallel.ForEach(kept, item => Linearize(nets[item.Network], item.Point));
+            Parallel.ForEach(kept, item => TryLinearize(nets[item.Network], item.Point));
         }
 
         return new FixedPointAnalysisResult
@@ -232,7 +261,70 @@ public static class FixedPointAnalysis
         };
     }
 
+    /// <summary>
+    /// Marks as diverged every network whose recorded states [E][B·T][N] hold a NaN/±Inf, or that has a reason in
+    /// <paramref name="reasons"/> (e.g. "diverged in training"); their points are dropped.
+    /// </summary>
+    public static void MarkDiverged(FixedPointAnalysisResult result, ReadOnlySpan<float> states, IReadOnlyList<string?>? reasons = null)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        int e = result.Networks.Length;
+        int per = e == 0 ? 0 : states.Length / e;
+        for (int net = 0; net < e; net++)
+        {
+            if (result.Networks[net].Diverged is not null)
+            {
+                continue;
+            }
+
+            string? reason = reasons is not null && net < reasons.Count ? reasons[net] : null;
+            reason ??= per > 0 && !Analysis.NetworkHealth.AllFinite(states.Slice(net * per, per)) ? "non-finite states" : null;
+            if (reason is not null)
+            {
+                result.Networks[net].MarkDiverged(reason);
+            }
+        }
+    }
+
+    /// <summary>
+    /// <see cref="Linearize"/>, but a failure (a non-finite state, Jacobian or eigenvalue, or an eigensolver that does not
+    /// converge) marks the point <see cref="FixedPointStatus.LinearizationFailed"/> and clears its linearisation instead of throwing.
+    /// </summary>
+    /// <returns>True when the point was linearised.</returns>
+    public static bool TryLinearize(FrozenNetwork net, FixedPoint point)
+    {
+        ArgumentNullException.ThrowIfNull(net);
+        ArgumentNullException.ThrowIfNull(point);
+        if (point.Status == FixedPointStatus.NonFinite)
+        {
+            return false;
+        }
+
+        try
+        {
+            Linearize(net, point);
+            if (point.Jacobian.All(double.IsFinite) && point.InputJacobian.All(double.IsFinite)
+                && point.Eigenvalues.All(l => double.IsFinite(l.Real) && double.IsFinite(l.Imaginary))
+                && point.Eigenvectors.All(v => double.IsFinite(v.Real) && double.IsFinite(v.Imaginary)))
+            {
+                return true;
+            }
+        }
+        catch (Exception e) when (e is MathNet.Numerics.NonConvergenceException or ArithmeticException or ArgumentException or IndexOutOfRangeException)
+        {
+            // Falls through: the point keeps its state and q, without a linearisation.
+        }
+
+        point.Jacobian = [];
+        point.InputJacobian = [];
+        point.Eigenvalues = [];
+        point.Eigenvectors = [];
+        point.Status = FixedPointStatus.LinearizationFailed;
+        return false;
+    }
+
     /// <summary>Fills a point's Jacobians and sorted eigenvalues.</summary>
+    /// <exception cref="MathNet.Numerics.NonConvergenceException">The eigensolver did not converge (see <see cref="TryLinearize"/>).</exception>
     public static void Linearize(FrozenNetwork net, FixedPoint point)
     {
         ArgumentNullException.ThrowIfNull(net);
@@ -256,6 +348,11 @@ public static class FixedPointAnalysis
     {
         ArgumentNullException.ThrowIfNull(matrix);
         Guard.Length(matrix.Length, (long)n * n, nameof(matrix), $"[{n}×{n}]");
+        if (!matrix.All(double.IsFinite))
+        {
+            throw new ArgumentException($"matrix [{n}×{n}] has non-finite entries; no eigen-decomposition.", nameof(matrix));
+        }
+
         var m = Matrix<double>.Build.Dense(n, n, (i, k) => matrix[i * n + k]);
         var evd = m.Evd(Symmetricity.Asymmetric);
         var values = evd.EigenValues.ToArray();

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Engine.IO;
 using Engine.Plotting;
 using MathNet.Numerics.LinearAlgebra;
@@ -35,16 +34,17 @@ public static class FixedPointOutput
             Npy.Write(Path.Combine(sub, "q.npy"), pts.Select(p => p.Q).ToArray(), k);
             Npy.Write(Path.Combine(sub, "stable.npy"), pts.Select(p => p.Stable ? 1.0 : 0.0).ToArray(), k);
             Npy.Write(Path.Combine(sub, "saddle_index.npy"), pts.Select(p => (double)p.SaddleIndex).ToArray(), k);
-            if (pts.All(p => p.Eigenvalues.Length == n))
+            if (pts.All(p => p.Eigenvalues.Length == n || p.Status == FixedPointStatus.LinearizationFailed))
             {
-                Npy.Write(Path.Combine(sub, "eigenvalues.npy"), pts.SelectMany(p => p.Eigenvalues.SelectMany(l => new[] { l.Real, l.Imaginary })).ToArray(), k, n, 2);
-                if (pts.All(p => p.Eigenvectors.Length == n * n))
+                // A point whose linearisation failed is written as NaN rows, so the arrays stay aligned with points.npy.
+                Npy.Write(Path.Combine(sub, "eigenvalues.npy"), pts.SelectMany(p => Pad(p.Eigenvalues.SelectMany(l => new[] { l.Real, l.Imaginary }), 2 * n)).ToArray(), k, n, 2);
+                if (pts.All(p => p.Eigenvectors.Length == n * n || p.Status == FixedPointStatus.LinearizationFailed))
                 {
-                    Npy.Write(Path.Combine(sub, "eigenvectors.npy"), pts.SelectMany(p => p.Eigenvectors.SelectMany(l => new[] { l.Real, l.Imaginary })).ToArray(), k, n, n, 2);
+                    Npy.Write(Path.Combine(sub, "eigenvectors.npy"), pts.SelectMany(p => Pad(p.Eigenvectors.SelectMany(l => new[] { l.Real, l.Imaginary }), 2 * n * n)).ToArray(), k, n, n, 2);
                 }
 
-                Npy.Write(Path.Combine(sub, "jacobians.npy"), pts.SelectMany(p => p.Jacobian).ToArray(), k, n, n);
-                Npy.Write(Path.Combine(sub, "input_jacobians.npy"), pts.SelectMany(p => p.InputJacobian).ToArray(), k, n, inputs);
+                Npy.Write(Path.Combine(sub, "jacobians.npy"), pts.SelectMany(p => Pad(p.Jacobian, n * n)).ToArray(), k, n, n);
+                Npy.Write(Path.Combine(sub, "input_jacobians.npy"), pts.SelectMany(p => Pad(p.InputJacobian, n * inputs)).ToArray(), k, n, inputs);
             }
 
             var seedQ = result.Search.Q.AsSpan(net.Network * s, s).ToArray();
@@ -54,6 +54,8 @@ public static class FixedPointOutput
             networks.Add(new
             {
                 network = net.Network,
+                status = net.Diverged is null ? "ok" : Analysis.NetworkHealth.DivergedName,
+                diverged = net.Diverged,
                 seeds = s,
                 seeds_converged = seedStatus.Count(x => x == FixedPointStatus.Converged),
                 seeds_max_iterations = seedStatus.Count(x => x == FixedPointStatus.MaxIterations),
@@ -63,6 +65,7 @@ public static class FixedPointOutput
                 points = k,
                 converged_points = pts.Count(p => p.Status == FixedPointStatus.Converged),
                 stable_points = pts.Count(p => p.Status == FixedPointStatus.Converged && p.Stable),
+                linearization_failed_points = pts.Count(p => p.Status == FixedPointStatus.LinearizationFailed),
                 fixed_points = pts.Select(p => new
                 {
                     q = p.Q,
@@ -85,8 +88,22 @@ public static class FixedPointOutput
             ["search_iterations"] = result.Search.TotalIterations,
             ["networks"] = networks,
         };
-        var json = new JsonSerializerOptions { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
-        AtomicFile.WriteText(Path.Combine(dir, "fixed_points.json"), JsonSerializer.Serialize(summary, json));
+        JsonOutput.Write(Path.Combine(dir, "fixed_points.json"), summary);
+    }
+
+    private static IEnumerable<double> Pad(IEnumerable<double> values, int length)
+    {
+        int count = 0;
+        foreach (double v in values)
+        {
+            count++;
+            yield return v;
+        }
+
+        for (; count < length; count++)
+        {
+            yield return double.NaN;
+        }
     }
 
     /// <summary>Trajectories [B][T][N] and the network's points on the top two principal components of the trajectories.</summary>
@@ -94,12 +111,21 @@ public static class FixedPointOutput
     {
         ArgumentNullException.ThrowIfNull(net);
         int rows = trials * steps;
+        var finiteRows = new bool[rows];
+        int used = 0;
+        for (int r = 0; r < rows; r++)
+        {
+            finiteRows[r] = Analysis.NetworkHealth.AllFinite(states.Slice(r * n, n));
+            used += finiteRows[r] ? 1 : 0;
+        }
+
+        // Non-finite states (a diverged network) are left out of the PCA and the plot; with none left the figure says so.
         var mean = new double[n];
         for (int r = 0; r < rows; r++)
         {
-            for (int i = 0; i < n; i++)
+            for (int i = 0; i < n && finiteRows[r]; i++)
             {
-                mean[i] += states[r * n + i] / (double)rows;
+                mean[i] += states[r * n + i] / (double)used;
             }
         }
 
@@ -107,6 +133,11 @@ public static class FixedPointOutput
         var x = new double[n];
         for (int r = 0; r < rows; r++)
         {
+            if (!finiteRows[r])
+            {
+                continue;
+            }
+
             for (int i = 0; i < n; i++)
             {
                 x[i] = states[r * n + i] - mean[i];
@@ -121,10 +152,7 @@ public static class FixedPointOutput
             }
         }
 
-        var evd = cov.Evd(MathNet.Numerics.LinearAlgebra.Symmetricity.Symmetric);
-        var order = Enumerable.Range(0, n).OrderByDescending(i => evd.EigenValues[i].Real).ToArray();
-        var pc1 = evd.EigenVectors.Column(order[0]).ToArray();
-        var pc2 = n > 1 ? evd.EigenVectors.Column(order[1]).ToArray() : new double[n];
+        var (pc1, pc2) = TopTwo(cov, n, used);
         (double, double) Project(Func<int, double> v)
         {
             double a = 0, b = 0;
@@ -146,7 +174,12 @@ public static class FixedPointOutput
             {
                 int row = t * steps + k;
                 var copy = states.Slice(row * n, n).ToArray();
-                (xs[k], ys[k]) = Project(i => copy[i]);
+                (xs[k], ys[k]) = finiteRows[row] ? Project(i => copy[i]) : (double.NaN, double.NaN);
+            }
+
+            if (!xs.Any(double.IsFinite))
+            {
+                continue;
             }
 
             var line = plot.Add.ScatterLine(xs, ys);
@@ -156,7 +189,7 @@ public static class FixedPointOutput
 
         void Points(IEnumerable<FixedPoint> points, MarkerShape shape, Color color, string label, float size)
         {
-            var list = points.ToList();
+            var list = points.Where(p => p.State.All(double.IsFinite)).ToList();
             if (list.Count == 0)
             {
                 return;
@@ -172,14 +205,45 @@ public static class FixedPointOutput
         }
 
         var converged = net.Points.Where(p => p.Status == FixedPointStatus.Converged).ToList();
-        Points(net.Points.Where(p => p.Status != FixedPointStatus.Converged), MarkerShape.Cross, Colors.Orange, "slow points", 7);
+        Points(net.Points.Where(p => p.Status is FixedPointStatus.MaxIterations), MarkerShape.Cross, Colors.Orange, "slow points", 7);
+        Points(net.Points.Where(p => p.Status is FixedPointStatus.LinearizationFailed), MarkerShape.OpenSquare, Colors.Purple, "linearisation failed", 9);
         Points(converged.Where(p => !p.Stable), MarkerShape.OpenCircle, Colors.Red, "unstable", 11);
         Points(converged.Where(p => p.Stable), MarkerShape.FilledCircle, Colors.Blue, "stable", 11);
         plot.ShowLegend();
-        plot.Title(title);
+        plot.Title(net.Diverged is not null ? $"{title} ({Analysis.NetworkHealth.DivergedName}: {net.Diverged})" : used == 0 ? $"{title} (no finite states)" : title);
         plot.XLabel("PC 1");
         plot.YLabel("PC 2");
         Figures.SavePng(plot, png, 800, 700);
+    }
+
+    /// <summary>The top two principal directions of a covariance [N×N] (unit vectors along the first axes when it cannot be decomposed).</summary>
+    private static (double[] Pc1, double[] Pc2) TopTwo(Matrix<double> cov, int n, int samples)
+    {
+        var e1 = new double[n];
+        var e2 = new double[n];
+        e1[0] = 1;
+        if (n > 1)
+        {
+            e2[1] = 1;
+        }
+
+        if (samples == 0 || !cov.Enumerate().All(double.IsFinite))
+        {
+            return (e1, e2);
+        }
+
+        try
+        {
+            var evd = cov.Evd(Symmetricity.Symmetric);
+            var order = Enumerable.Range(0, n).OrderByDescending(i => evd.EigenValues[i].Real).ToArray();
+            var pc1 = evd.EigenVectors.Column(order[0]).ToArray();
+            var pc2 = n > 1 ? evd.EigenVectors.Column(order[1]).ToArray() : new double[n];
+            return pc1.All(double.IsFinite) && pc2.All(double.IsFinite) ? (pc1, pc2) : (e1, e2);
+        }
+        catch (MathNet.Numerics.NonConvergenceException)
+        {
+            return (e1, e2);
+        }
     }
 
     /// <summary>Eigenvalues of every converged point of every network against the unit circle.</summary>
@@ -193,7 +257,7 @@ public static class FixedPointOutput
         var points = networks.SelectMany(r => r.Points).Where(p => p.Status == FixedPointStatus.Converged && p.Eigenvalues.Length > 0).ToList();
         foreach (var (stable, color, label) in new[] { (true, Colors.Blue, "stable points"), (false, Colors.Red, "unstable points") })
         {
-            var eig = points.Where(p => p.Stable == stable).SelectMany(p => p.Eigenvalues).ToArray();
+            var eig = points.Where(p => p.Stable == stable).SelectMany(p => p.Eigenvalues).Where(l => double.IsFinite(l.Real) && double.IsFinite(l.Imaginary)).ToArray();
             if (eig.Length == 0)
             {
                 continue;

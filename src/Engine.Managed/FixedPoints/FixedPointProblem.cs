@@ -14,6 +14,12 @@ public enum FixedPointStatus
 
     /// <summary>The seed or its q was NaN/±Inf; the seed was frozen and is excluded from the fixed points.</summary>
     NonFinite = 3,
+
+    /// <summary>
+    /// The point was found, but its Jacobian or eigen-decomposition failed (non-finite entries, or the eigensolver did not
+    /// converge, e.g. for huge weights); it has no eigenvalues and is neither stable nor a saddle.
+    /// </summary>
+    LinearizationFailed = 4,
 }
 
 /// <summary>The frozen networks, the constant input and the seeds of one fixed-point search.</summary>

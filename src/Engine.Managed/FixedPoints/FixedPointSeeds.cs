@@ -30,6 +30,8 @@ public static class FixedPointSeeds
         Guard.AtLeast(steps, 1, nameof(steps));
         Guard.AtLeast(seedsPerNetwork, 1, nameof(seedsPerNetwork));
         Guard.InRange(noiseStd, 0, double.MaxValue, nameof(noiseStd));
+        Guard.Buffer("fixed-point seeds [E][S][N]", sizeof(float), ensemble.Spec.Networks, seedsPerNetwork, ensemble.Spec.Hidden);
+        Guard.Buffer("seed pool [B·T]", sizeof(int), trials, steps);
         var spec = ensemble.Spec with { NoiseStd = 0 };
         var quiet = new Ensemble(spec, ensemble.Seeds, ensemble.Parameters);
         var batch = TrialBatch.For(spec, 1, trials, steps);

@@ -84,6 +84,7 @@ public sealed class Ensemble
 
     /// <summary>Runs every network on a batch (checked for shape and finite values) and returns outputs and states.</summary>
     /// <returns>Outputs [E][B][T][O] and states [E][B][T][N].</returns>
+    /// <exception cref="ArgumentOutOfRangeException">Outputs or states would not fit in an array or the memory (<see cref="Guard.Buffer"/>).</exception>
     public (float[] Outputs, float[] States) Run(IEnsembleBackend backend, TrialBatch batch, bool keepStates = true)
     {
         ArgumentNullException.ThrowIfNull(backend);

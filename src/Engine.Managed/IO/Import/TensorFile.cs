@@ -29,12 +29,21 @@ public static class TensorFile
             throw new InvalidDataException($"{path}: cannot read: {e.Message}", e);
         }
 
-        if (bytes.Length >= 4 && bytes[0] == 'P' && bytes[1] == 'K' && bytes[2] == 3 && bytes[3] == 4)
+        try
         {
-            return ReadNpz(path, bytes);
-        }
+            if (bytes.Length >= 4 && bytes[0] == 'P' && bytes[1] == 'K' && bytes[2] == 3 && bytes[3] == 4)
+            {
+                return ReadNpz(path, bytes);
+            }
 
-        return ReadSafetensors(path, bytes);
+            return ReadSafetensors(path, bytes);
+        }
+        catch (Exception e) when (e is not InvalidDataException and (ArgumentException or ArithmeticException or IndexOutOfRangeException
+            or InvalidOperationException or NotSupportedException or FormatException or KeyNotFoundException or JsonException or IOException))
+        {
+            // A corrupt file can trip the zip, npy or JSON readers anywhere; whatever broke, the error names the file.
+            throw new InvalidDataException($"{path}: corrupt tensor file ({e.Message})", e);
+        }
     }
 
     private static Dictionary<string, (float[], int[])> ReadSafetensors(string path, byte[] bytes)
