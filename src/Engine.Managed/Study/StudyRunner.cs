@@ -78,6 +78,7 @@ public static class StudyRunner
 
         var layout = new StudyLayout(Path.GetFullPath(dir));
         using var claim = FolderLock.Acquire(layout.Shard(shard), $"shard {shard}");
+        Report(claim, options.Log);
         using var backend = BackendFactory.Create(options.Backend ?? plan.Config.Backend ?? "auto", options.Threads);
         var progress = new StudyProgress(plan, layout, [shard], options.Log);
         options.Log?.Invoke($"study {plan.Name}: shard {shard}/{plan.Shards.Count}, {plan.Shards[shard].Groups.Length} group(s), backend {backend.Name} ({backend.Device})");
@@ -96,6 +97,7 @@ public static class StudyRunner
             foreach (var s in plan.Shards)
             {
                 claims.Add(FolderLock.Acquire(layout.Shard(s.Index), $"shard {s.Index}"));
+                Report(claims[^1], options.Log);
             }
 
             using var backend = BackendFactory.Create(options.Backend ?? plan.Config.Backend ?? "auto", options.Threads);
@@ -117,6 +119,20 @@ public static class StudyRunner
             {
                 c.Dispose();
             }
+        }
+    }
+
+    /// <summary>Says when a claim took over a dead writer's lock or removed its leftover temp files.</summary>
+    private static void Report(FolderLock claim, Action<string>? log)
+    {
+        if (claim.TakeoverMessage is { } m)
+        {
+            log?.Invoke(m);
+        }
+
+        if (claim.RemovedTempFiles.Count > 0)
+        {
+            log?.Invoke($"{claim.Folder}: removed {claim.RemovedTempFiles.Count} leftover temp file(s) of an interrupted write");
         }
     }
 
@@ -362,7 +378,9 @@ public static class StudyRunner
             var groupIds = converged.Select(k => offset + k).ToArray();
             if (stage == "pif")
             {
-                return new StageRecord { Stage = stage, Unit = cid, Pairs = Rows(cid, "pif", PairwiseDistances.Pif(backend, state.Ensemble, groupIds, converged, threads: options.Threads)) };
+                // DSA and d_PIF run on the host's cores on every backend: their ILGPU paths are correct but measured slower than
+                // the CPU (README, Benchmarks); CKA goes to the device.
+                return new StageRecord { Stage = stage, Unit = cid, Pairs = Rows(cid, "pif", PairwiseDistances.Pif(null, state.Ensemble, groupIds, converged, threads: options.Threads)) };
             }
 
             states ??= Relabel(StateSet.Record(backend, state.Ensemble, task, probeTrials, probeSteps, probeSeed, groupIds), converged);
@@ -370,7 +388,7 @@ public static class StudyRunner
             {
                 "cka" => PairwiseDistances.Cka(backend, states, options.Threads),
                 "shape" => ShapeMetric.Compute(states, _analyses.Shape!.Alpha ?? 1, options.Threads),
-                _ => Score(PairwiseDistances.Dsa(backend, states, _analyses.Dsa!.ToOptions(), options.Threads), _analyses.Dsa!.Score),
+                _ => Score(PairwiseDistances.Dsa(null, states, _analyses.Dsa!.ToOptions(), options.Threads), _analyses.Dsa!.Score),
             };
             return new StageRecord { Stage = stage, Unit = cid, Pairs = Rows(cid, stage, m) };
         }
