@@ -140,8 +140,6 @@ public sealed class RunDirectory
     /// <summary>The status as written in files: training, converged, diverged, not_converged.</summary>
     public static string StatusName(NetworkStatus status) => status == NetworkStatus.NotConverged ? "not_converged" : status.ToString().ToLowerInvariant();
 
-    private static double? Finite(double v) => double.IsFinite(v) ? v : null;
-
     /// <summary>Writes summary.json: per network status, epochs, final loss; and run totals.</summary>
     public void WriteSummary(TrainingState state, string backend)
     {
@@ -151,11 +149,11 @@ public sealed class RunDirectory
             seed = state.Ensemble.Seeds[e],
             status = StatusName(n.Status),
             epochs = n.Epochs,
-            final_loss = Finite(n.LastLoss),
+            final_loss = n.LastLoss,
             learning_rate = state.Options.LearningRateOf(e) * (state.Options.Parameterization == Parameterization.MuP ? state.Options.GammaOf(e) : 1) * n.LrScale,
             gamma = state.Options.Parameterization == Parameterization.MuP ? (double?)state.Options.GammaOf(e) : null,
-            weight_change = Finite(state.WeightChange[e]),
-            kernel_alignment = Finite(state.KernelAlignment[e]),
+            weight_change = state.WeightChange[e],
+            kernel_alignment = state.KernelAlignment[e],
         }).ToArray();
         var summary = new
         {
@@ -172,6 +170,6 @@ public sealed class RunDirectory
             rank = state.Options.Rank,
             per_network = nets,
         };
-        AtomicFile.WriteText(SummaryPath, JsonSerializer.Serialize(summary, Checkpoint.Json));
+        JsonOutput.Write(SummaryPath, summary);
     }
 }
