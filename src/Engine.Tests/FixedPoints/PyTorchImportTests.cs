@@ -21,80 +21,13 @@ public sealed class PyTorchImportTests
     [TearDown]
     public void Cleanup() => Directory.Delete(_dir, true);
 
-    private static Dictionary<string, (float[] Data, int[] Shape)> StateDict(int seed)
-    {
-        var rng = new Random(seed);
-        (float[], int[]) T(params int[] shape)
-        {
-            var a = new float[shape.Aggregate(1, (x, y) => x * y)];
-            TestData.Fill(a, rng, 0.6f);
-            return (a, shape);
-        }
-
-        return new()
-        {
-            ["rnn.weight_ih_l0"] = T(N, I), ["rnn.weight_hh_l0"] = T(N, N), ["rnn.bias_ih_l0"] = T(N), ["rnn.bias_hh_l0"] = T(N),
-            ["fc.weight"] = T(O, N), ["fc.bias"] = T(O),
-        };
-    }
+    private static Dictionary<string, (float[] Data, int[] Shape)> StateDict(int seed) => ModelFiles.StateDict(seed, N, I, O);
 
     private static void WriteSafetensors(string path, Dictionary<string, (float[] Data, int[] Shape)> tensors, bool float64)
-    {
-        var json = new StringBuilder("{\"__metadata__\":{\"format\":\"pt\"}");
-        var payload = new MemoryStream();
-        foreach (var (name, (data, shape)) in tensors)
-        {
-            long begin = payload.Length;
-            foreach (float x in data)
-            {
-                var b = new byte[float64 ? 8 : 4];
-                if (float64)
-                {
-                    BinaryPrimitives.WriteDoubleLittleEndian(b, x);
-                }
-                else
-                {
-                    BinaryPrimitives.WriteSingleLittleEndian(b, x);
-                }
+        => File.WriteAllBytes(path, ModelFiles.Safetensors(tensors, float64));
 
-                payload.Write(b);
-            }
+    private static void WriteNpz(string path, Dictionary<string, (float[] Data, int[] Shape)> tensors) => File.WriteAllBytes(path, ModelFiles.Npz(tensors));
 
-            json.Append($",\"{name}\":{{\"dtype\":\"{(float64 ? "F64" : "F32")}\",\"shape\":[{string.Join(",", shape)}],\"data_offsets\":[{begin},{payload.Length}]}}");
-        }
-
-        json.Append('}');
-        var header = Encoding.UTF8.GetBytes(json.ToString());
-        using var fs = File.Create(path);
-        var len = new byte[8];
-        BinaryPrimitives.WriteUInt64LittleEndian(len, (ulong)header.Length);
-        fs.Write(len);
-        fs.Write(header);
-        fs.Write(payload.ToArray());
-    }
-
-    private static void WriteNpz(string path, Dictionary<string, (float[] Data, int[] Shape)> tensors)
-    {
-        using var zip = new ZipArchive(File.Create(path), ZipArchiveMode.Create);
-        foreach (var (name, (data, shape)) in tensors)
-        {
-            string dims = shape.Length == 1 ? $"{shape[0]}," : string.Join(", ", shape);
-            string dict = $"{{'descr': '<f4', 'fortran_order': False, 'shape': ({dims}), }}";
-            int pad = (64 - (10 + dict.Length + 1) % 64) % 64;
-            string header = dict + new string(' ', pad) + "\n";
-            using var s = zip.CreateEntry(name + ".npy").Open();
-            s.Write([0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y', 1, 0, (byte)(header.Length & 0xFF), (byte)(header.Length >> 8)]);
-            s.Write(Encoding.ASCII.GetBytes(header));
-            foreach (float x in data)
-            {
-                var b = new byte[4];
-                BinaryPrimitives.WriteSingleLittleEndian(b, x);
-                s.Write(b);
-            }
-        }
-    }
-
-    /// <summary>PyTorch's formula, written out: h_t = tanh(x_t W_ihᵀ + b_ih + h_{t−1} W_hhᵀ + b_hh), y_t = h_t Cᵀ + d.</summary>
     private static double[] TorchForward(Dictionary<string, (float[] Data, int[] Shape)> t, float[] x, int steps)
     {
         var h = new double[N];

@@ -25,76 +25,11 @@ public sealed class ImportedModelReliabilityTests
     [TearDown]
     public void Cleanup() => Directory.Delete(_dir, true);
 
-    private static Dictionary<string, (float[] Data, int[] Shape)> StateDict(int seed, float scale)
-    {
-        var rng = new Random(seed);
-        (float[], int[]) T(params int[] shape)
-        {
-            var a = new float[shape.Aggregate(1, (x, y) => x * y)];
-            TestData.Fill(a, rng, 0.6f * scale);
-            return (a, shape);
-        }
+    private static Dictionary<string, (float[] Data, int[] Shape)> StateDict(int seed, float scale) => ModelFiles.StateDict(seed, N, I, O, scale);
 
-        return new()
-        {
-            ["rnn.weight_ih_l0"] = T(N, I), ["rnn.weight_hh_l0"] = T(N, N), ["rnn.bias_ih_l0"] = T(N), ["rnn.bias_hh_l0"] = T(N),
-            ["fc.weight"] = T(O, N), ["fc.bias"] = T(O),
-        };
-    }
+    private static byte[] Npz(Dictionary<string, (float[] Data, int[] Shape)> tensors) => ModelFiles.Npz(tensors);
 
-    private static byte[] Npz(Dictionary<string, (float[] Data, int[] Shape)> tensors)
-    {
-        var ms = new MemoryStream();
-        using (var zip = new ZipArchive(ms, ZipArchiveMode.Create, leaveOpen: true))
-        {
-            foreach (var (name, (data, shape)) in tensors)
-            {
-                string dims = shape.Length == 1 ? $"{shape[0]}," : string.Join(", ", shape);
-                string dict = $"{{'descr': '<f4', 'fortran_order': False, 'shape': ({dims}), }}";
-                int pad = (64 - (10 + dict.Length + 1) % 64) % 64;
-                string header = dict + new string(' ', pad) + "\n";
-                using var s = zip.CreateEntry(name + ".npy").Open();
-                s.Write([0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y', 1, 0, (byte)(header.Length & 0xFF), (byte)(header.Length >> 8)]);
-                s.Write(Encoding.ASCII.GetBytes(header));
-                foreach (float x in data)
-                {
-                    var b = new byte[4];
-                    BinaryPrimitives.WriteSingleLittleEndian(b, x);
-                    s.Write(b);
-                }
-            }
-        }
-
-        return ms.ToArray();
-    }
-
-    private static byte[] Safetensors(Dictionary<string, (float[] Data, int[] Shape)> tensors)
-    {
-        var json = new StringBuilder("{\"__metadata__\":{\"format\":\"pt\"}");
-        var payload = new MemoryStream();
-        foreach (var (name, (data, shape)) in tensors)
-        {
-            long begin = payload.Length;
-            foreach (float x in data)
-            {
-                var b = new byte[4];
-                BinaryPrimitives.WriteSingleLittleEndian(b, x);
-                payload.Write(b);
-            }
-
-            json.Append($",\"{name}\":{{\"dtype\":\"F32\",\"shape\":[{string.Join(",", shape)}],\"data_offsets\":[{begin},{payload.Length}]}}");
-        }
-
-        json.Append('}');
-        var header = Encoding.UTF8.GetBytes(json.ToString());
-        var all = new MemoryStream();
-        var len = new byte[8];
-        BinaryPrimitives.WriteUInt64LittleEndian(len, (ulong)header.Length);
-        all.Write(len);
-        all.Write(header);
-        all.Write(payload.ToArray());
-        return all.ToArray();
-    }
+    private static byte[] Safetensors(Dictionary<string, (float[] Data, int[] Shape)> tensors) => ModelFiles.Safetensors(tensors);
 
     private static (int Code, string Out, string Err) FixedPoints(string file, string outDir)
         => CliHarness.Run("fixed-points", file, "--seeds", "8", "--trials", "2", "--steps", "6", "--max-iterations", "30", "--backend", "cpu", "--out", outDir);
