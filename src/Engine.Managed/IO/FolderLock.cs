@@ -83,8 +83,22 @@ public sealed class FolderLock : IDisposable
             ? $"{full}: took over from {previous}, which is no longer running (its lock was free)."
             : null;
         File.WriteAllText(ownerPath, $"{Environment.MachineName} pid {Environment.ProcessId} since {DateTime.UtcNow:O}\n", Encoding.UTF8);
+        return new FolderLock(fs, full, ownerPath, takeover, RemoveTempFiles(full));
+    }
+
+    /// <summary>
+    /// Deletes the temp files interrupted <see cref="AtomicFile"/> writes left in <paramref name="folder"/> (and, with
+    /// <paramref name="recursive"/>, its subfolders); call it only while holding the lock that owns them.
+    /// </summary>
+    public static IReadOnlyList<string> RemoveTempFiles(string folder, bool recursive = false)
+    {
         var removed = new List<string>();
-        foreach (string temp in Directory.EnumerateFiles(full, ".*.tmp"))
+        if (!Directory.Exists(folder))
+        {
+            return removed;
+        }
+
+        foreach (string temp in Directory.EnumerateFiles(folder, ".*.tmp", recursive ? SearchOption.AllDirectories : SearchOption.TopDirectoryOnly))
         {
             try
             {
@@ -96,7 +110,7 @@ public sealed class FolderLock : IDisposable
             }
         }
 
-        return new FolderLock(fs, full, ownerPath, takeover, removed);
+        return removed;
     }
 
     /// <summary>Releases the folder: deletes the owner file, then the lock.</summary>

@@ -125,14 +125,18 @@ public static class StudyRunner
     /// <summary>Says when a claim took over a dead writer's lock or removed its leftover temp files.</summary>
     private static void Report(FolderLock claim, Action<string>? log)
     {
+        // The shard owns every file under its folder: an interrupted write anywhere below (a group's checkpoint, a stage
+        // record) left its temp file there.
+        var nested = FolderLock.RemoveTempFiles(claim.Folder, recursive: true);
         if (claim.TakeoverMessage is { } m)
         {
             log?.Invoke(m);
         }
 
-        if (claim.RemovedTempFiles.Count > 0)
+        int removed = claim.RemovedTempFiles.Count + nested.Count;
+        if (removed > 0)
         {
-            log?.Invoke($"{claim.Folder}: removed {claim.RemovedTempFiles.Count} leftover temp file(s) of an interrupted write");
+            log?.Invoke($"{claim.Folder}: removed {removed} leftover temp file(s) of an interrupted write");
         }
     }
 

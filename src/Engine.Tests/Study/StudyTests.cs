@@ -178,6 +178,7 @@ public sealed class StudyTests
         Assert.That(finished.Keys.Count(k => k.StartsWith("train ", StringComparison.Ordinal)), Is.EqualTo(plan.Groups.Count), "every group trained");
         Assert.That(finished.Where(kv => kv.Value != 1).Select(kv => kv.Key), Is.Empty, "no stage finished twice: nothing finished was recomputed");
         Assert.That(File.ReadAllText(layout.Events(0)), Does.Contain(" resume train "), "the interrupted training resumed from its checkpoint");
+        Assert.That(Directory.GetFiles(killed, ".*.tmp", SearchOption.AllDirectories), Is.Empty, "temp files of the killed writes were removed");
         StudyProcesses.AssertSameReport(reference, killed);
     }
 
