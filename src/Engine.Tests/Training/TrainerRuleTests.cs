@@ -1,0 +1,208 @@
+using Engine.Backends;
+using Engine.Kernels;
+using Engine.Model;
+using Engine.Tasks;
+using Engine.Training;
+using NUnit.Framework;
+
+namespace Engine.Tests.Training;
+
+/// <summary>
+/// The trainer's rules (patience, the smoothed stop rule, the plateau schedule, clipping, µP's per-block scales) driven by a
+/// runner that returns scripted losses and gradient norms and records every Adam step, so each rule is checked against
+/// values worked out by hand here rather than against a converged flag.
+/// </summary>
+public sealed class TrainerRuleTests
+{
+    private static readonly FlipFlopTask Task = new(bits: 1);
+
+    private static EnsembleSpec Spec(int networks, int hidden = 4) => new() { Networks = networks, Hidden = hidden, Inputs = Task.Inputs, Outputs = Task.Outputs };
+
+    private static (TrainingState State, ScriptedBackend Backend, List<EpochReport> Reports) Train(
+        EnsembleSpec spec, TrainingOptions options, Func<int, int, (float Loss, float NormSquared)> script)
+    {
+        using var backend = new ScriptedBackend(script);
+        var reports = new List<EpochReport>();
+        var state = Trainer.Train(backend, Task, spec, Ensemble.ConsecutiveSeeds(0, spec.Networks),
+            options with { Trials = 2, Steps = 5, ProbeTrials = 0, Threshold = 1e-3 }, onEpoch: reports.Add);
+        return (state, backend, reports);
+    }
+
+    [TestCase(0)]
+    [TestCase(3)]
+    [TestCase(7)]
+    public void Patience_TrainsExactlyThatManyEpochsAfterTheThreshold(int patience)
+    {
+        // Below the threshold from the first batch: the smoothed loss starts at the first loss, so the threshold is met at
+        // epoch 1; the network then takes `patience` Adam steps and stops, converged, at the next epoch.
+        var (state, backend, _) = Train(Spec(1), new TrainingOptions { Patience = patience, MaxEpochs = 100 }, (_, _) => (1e-4f, 1f));
+        Assert.That(state.Networks[0].Status, Is.EqualTo(NetworkStatus.Converged));
+        Assert.That(state.Networks[0].Epochs, Is.EqualTo(patience), "Adam steps taken");
+        Assert.That(backend.ActiveCalls[0], Is.EqualTo(patience + 1), "batches seen: the threshold epoch, then the patience epochs");
+        Assert.That(backend.Steps.Count(c => c[0].StepSize > 0), Is.EqualTo(patience));
+    }
+
+    [Test]
+    public void StopRule_WatchesTheMovingAverage_NotOneLuckyBatch()
+    {
+        // Loss 1 everywhere except one batch of 1e-6: the moving average (0.9 · avg + 0.1 · loss) never drops below 1e-3.
+        var (state, _, _) = Train(Spec(1), new TrainingOptions { Patience = 2, MaxEpochs = 60 }, (call, _) => (call == 30 ? 1e-6f : 1f, 1f));
+        Assert.That(state.Networks[0].Status, Is.EqualTo(NetworkStatus.NotConverged));
+        Assert.That(state.Networks[0].SmoothedLoss, Is.GreaterThan(0.5));
+    }
+
+    [Test]
+    public void StopRule_ConvergesWhenTheHandComputedMovingAverageCrossesTheThreshold()
+    {
+        // Losses fall by 0.8 per epoch from 1; the test computes the moving average itself and predicts the epoch.
+        static float LossAt(int call) => (float)Math.Pow(0.8, call);
+        double avg = double.NaN;
+        int crossing = -1;
+        for (int call = 0; crossing < 0; call++)
+        {
+            avg = double.IsNaN(avg) ? LossAt(call) : 0.9 * avg + 0.1 * LossAt(call);
+            crossing = avg < 1e-3 ? call : -1;
+        }
+
+        const int patience = 3;
+        var (state, backend, _) = Train(Spec(1), new TrainingOptions { Patience = patience, MaxEpochs = 1000 }, (call, _) => (LossAt(call), 1f));
+        Assert.That(state.Networks[0].Status, Is.EqualTo(NetworkStatus.Converged));
+        Assert.That(backend.ActiveCalls[0], Is.EqualTo(crossing + 1 + patience), "stops `patience` batches after the moving average crossed");
+        Assert.That(state.Networks[0].Epochs, Is.EqualTo(crossing + patience));
+    }
+
+    [Test]
+    public void PlateauSchedule_MultipliesTheRateByItsFactor_AfterPatiencePlusOneFlatEpochs()
+    {
+        // A flat loss: the best smoothed loss is set at epoch 0; every later epoch is a bad one; after more than `patience`
+        // bad epochs the rate is multiplied by the factor and the count restarts. The rate an epoch reports is the one it used.
+        const int patience = 5;
+        const double lr = 1e-2, factor = 0.3;
+        var (_, _, reports) = Train(Spec(1), new TrainingOptions { LearningRate = lr, PlateauPatience = patience, PlateauFactor = factor, MaxEpochs = 20, Patience = 0 },
+            (_, _) => (0.5f, 1f));
+        var used = reports.Select(r => r.LearningRates[0]).ToArray();
+        // Epoch 0 sets the best; epochs 1 … p + 1 are bad and the (p + 1)-th cuts the rate for the epochs after it: the rate of
+        // epoch k ≥ 1 is lr · factor^⌊(k − 1) / (p + 1)⌋.
+        var expected = Enumerable.Range(0, 20).Select(call => call == 0 ? lr : lr * Math.Pow(factor, (call - 1) / (patience + 1))).ToArray();
+        Assert.That(used, Is.EqualTo(expected).Within(1e-12));
+    }
+
+    [TestCase(0.0, 9.0, 1.0)]
+    [TestCase(1.0, 9.0, 1.0 / 3.0)]
+    [TestCase(5.0, 9.0, 1.0)]
+    public void Clipping_ScalesTheGradientByClipOverNorm_OnlyAboveTheClip(double clip, double normSquared, double expectedScale)
+    {
+        var (_, backend, _) = Train(Spec(2), new TrainingOptions { ClipNorm = clip, MaxEpochs = 3, Patience = 0 }, (_, _) => (0.5f, (float)normSquared));
+        foreach (var step in backend.Steps)
+        {
+            Assert.That(step.Select(c => (double)c.GradScale), Has.All.EqualTo(expectedScale).Within(1e-6));
+        }
+    }
+
+    [Test]
+    public void MuP_ScalesEachBlocksStep_WAtOneOverN_ReadoutAtOneOverGammaN_RestAtOne()
+    {
+        const int n = 8;
+        const double lr = 0.02;
+        var gammas = new[] { 0.5, 2.0 };
+        var spec = Spec(2, n) with { Cell = CellType.Rate, Alpha = 0.1f };
+        var (_, backend, _) = Train(spec, new TrainingOptions { LearningRate = lr, Parameterization = Parameterization.MuP, GammaPerNetwork = gammas, MaxEpochs = 2, Patience = 0 },
+            (_, _) => (0.5f, 1f));
+        int blocks = spec.Layout.BlockCount;
+        var first = backend.Steps[0];
+        for (int e = 0; e < 2; e++)
+        {
+            double g = gammas[e];
+            // Block order of ParameterLayout: W, U, b, C, d.
+            var expected = new[] { lr * g / n, lr * g, lr * g, lr * g / (g * n), lr * g };
+            for (int blk = 0; blk < blocks; blk++)
+            {
+                // Adam's step size carries the first-moment bias correction of step 1, 1 / (1 − β₁).
+                double bias = 1 / (1 - (double)AdamMath.Beta1);
+                Assert.That(first[e * blocks + blk].StepSize, Is.EqualTo(expected[blk] * bias).Within(1e-6 * expected[blk] * bias), $"network {e} block {blk}");
+            }
+        }
+    }
+
+    /// <summary>A backend whose runner returns scripted losses and norms and records what the trainer asks of it.</summary>
+    private sealed class ScriptedBackend(Func<int, int, (float Loss, float NormSquared)> script) : IEnsembleBackend
+    {
+        public List<AdamCoefficients[]> Steps { get; } = [];
+
+        public Func<int, int, (float Loss, float NormSquared)> Script { get; } = script;
+
+        public Dictionary<int, int> ActiveCalls { get; } = [];
+
+        public string Name => "scripted";
+
+        public string Device => "test script";
+
+        public IEnsembleRunner CreateRunner(EnsembleSpec spec) => new Runner(spec, this);
+
+        public void Dispose()
+        {
+        }
+
+        private sealed class Runner(EnsembleSpec spec, ScriptedBackend owner) : IEnsembleRunner
+        {
+            private readonly float[] _parameters = new float[spec.Networks * spec.Layout.Stride];
+            private readonly float[] _m = new float[spec.Networks * spec.Layout.Stride];
+            private readonly float[] _v = new float[spec.Networks * spec.Layout.Stride];
+            private int _call;
+
+            public EnsembleSpec Spec => spec;
+
+            public void SetParameters(ReadOnlySpan<float> parameters) => parameters.CopyTo(_parameters);
+
+            public void GetParameters(Span<float> parameters) => _parameters.CopyTo(parameters);
+
+            public void SetOptimizerState(ReadOnlySpan<float> firstMoment, ReadOnlySpan<float> secondMoment)
+            {
+                firstMoment.CopyTo(_m);
+                secondMoment.CopyTo(_v);
+            }
+
+            public void GetOptimizerState(Span<float> firstMoment, Span<float> secondMoment)
+            {
+                _m.CopyTo(firstMoment);
+                _v.CopyTo(secondMoment);
+            }
+
+            public void Forward(TrialBatch batch, Span<float> outputs, Span<float> states)
+            {
+                outputs.Clear();
+                states.Clear();
+            }
+
+            public void ComputeGradients(TrialBatch batch, ReadOnlySpan<byte> active, Span<float> loss, Span<float> gradientNormSquared)
+            {
+                for (int e = 0; e < spec.Networks; e++)
+                {
+                    (loss[e], gradientNormSquared[e]) = active[e] != 0 ? owner.Script(_call, e) : (0f, 0f);
+                    if (active[e] != 0)
+                    {
+                        owner.ActiveCalls[e] = owner.ActiveCalls.GetValueOrDefault(e) + 1;
+                    }
+                }
+
+                _call++;
+            }
+
+            public void GetGradients(Span<float> gradient) => gradient.Clear();
+
+            public void SetGradients(ReadOnlySpan<float> gradient)
+            {
+            }
+
+            public void SetActivityRegularization(ReadOnlySpan<float> strengths)
+            {
+            }
+
+            public void AdamStep(ReadOnlySpan<AdamCoefficients> coefficients) => owner.Steps.Add(coefficients.ToArray());
+
+            public void Dispose()
+            {
+            }
+        }
+    }
+}
