@@ -51,6 +51,51 @@ public sealed class ClosedLoopTheoryTests
         }
     }
 
+    /// <summary>
+    /// One step of the joint linear system written out from the model's definitions, on a plant whose C B ≠ 0 (so the agent
+    /// block's α m C B zᵀ term matters): x' = A x + B zᵀ h, y' = C x', h' = (1 − α) h + α (W h + m y'). P s must equal (x', h')
+    /// in every coordinate, the agent's as well as the plant's, from a random joint state.
+    /// </summary>
+    [TestCase(1.0)]
+    [TestCase(0.3)]
+    public void JointMatrix_EqualsTheHandWrittenJointStep_OnAPlantWithNonZeroCB(double leak)
+    {
+        const int nh = 6;
+        var plant = new Plant("cb-plant", 2, 1, 1, [0.9, 0.2, -0.1, 0.8], [0.5, 1.0], [1.0, 0.3]);
+        double cb = plant.C[0] * plant.B[0] + plant.C[1] * plant.B[1];
+        Assert.That(Math.Abs(cb), Is.GreaterThan(0.5), "the plant has C B ≠ 0");
+        var layout = new AgentLayout(nh, plant.Q, plant.P);
+        var theta = AgentInit.Create(layout, new ClosedLoopOptions { Hidden = nh, InitGain = 0.7 }, 11);
+        var rng = new Random(5);
+        var x = new[] { rng.NextDouble() - 0.5, rng.NextDouble() - 0.5 };
+        var h = Enumerable.Range(0, nh).Select(_ => rng.NextDouble() - 0.5).ToArray();
+
+        double u = Enumerable.Range(0, nh).Sum(i => theta[layout.ZOffset + i] * h[i]);
+        var x1 = new double[2];
+        for (int i = 0; i < 2; i++)
+        {
+            x1[i] = plant.A[i * 2] * x[0] + plant.A[i * 2 + 1] * x[1] + plant.B[i] * u;
+        }
+
+        double y1 = plant.C[0] * x1[0] + plant.C[1] * x1[1];
+        var h1 = new double[nh];
+        for (int i = 0; i < nh; i++)
+        {
+            double wh = Enumerable.Range(0, nh).Sum(j => theta[layout.WOffset + i * nh + j] * h[j]);
+            h1[i] = (1 - leak) * h[i] + leak * (wh + theta[layout.MOffset + i] * y1);
+        }
+
+        var P = ClosedLoopTheory.JointMatrix(plant, layout, theta, leak);
+        int d = 2 + nh;
+        var s = x.Concat(h).ToArray();
+        var expected = x1.Concat(h1).ToArray();
+        for (int i = 0; i < d; i++)
+        {
+            double ps = Enumerable.Range(0, d).Sum(j => P[i * d + j] * s[j]);
+            Assert.That(ps, Is.EqualTo(expected[i]).Within(1e-12), i < 2 ? $"plant coordinate {i}" : $"agent coordinate {i - 2}");
+        }
+    }
+
     [Test]
     public void ReducedRankOneModel_MatchesFullN100RankOneNetwork_LossAndSpectrum()
     {
