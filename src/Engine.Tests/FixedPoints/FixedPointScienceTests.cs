@@ -207,6 +207,7 @@ public sealed class FixedPointScienceTests
 
                 Assert.That(fp.SaddleIndex, Is.EqualTo(fp.Eigenvalues.Count(l => l.Magnitude > 1)));
                 Assert.That(fp.Stable, Is.EqualTo(fp.SpectralRadius < 1));
+                AssertEigenpairs(fp, 24);
             }
 
             var states = result.Networks[e].Points.Select(x => x.State).ToList();
@@ -217,6 +218,33 @@ public sealed class FixedPointScienceTests
                     Assert.That(states[a].Zip(states[b], (x, y) => Math.Abs(x - y)).Max(), Is.GreaterThanOrEqualTo(1e-3), "de-duplicated");
                 }
             }
+        }
+    }
+
+    /// <summary>Every analysed point's eigenpairs: J v_j = λ_j v_j for each right eigenvector (unit norm), eigenvalues by decreasing |λ|.</summary>
+    private static void AssertEigenpairs(FixedPoint fp, int n)
+    {
+        Assert.That(fp.Jacobian, Has.Length.EqualTo(n * n));
+        Assert.That(fp.Eigenvalues, Has.Length.EqualTo(n));
+        Assert.That(fp.Eigenvalues.Select(l => l.Magnitude), Is.Ordered.Descending);
+        for (int j = 0; j < n; j++)
+        {
+            var lambda = fp.Eigenvalues[j];
+            double norm = 0, residual = 0;
+            for (int i = 0; i < n; i++)
+            {
+                var jv = System.Numerics.Complex.Zero;
+                for (int k = 0; k < n; k++)
+                {
+                    jv += fp.Jacobian[i * n + k] * fp.Eigenvectors[k * n + j];
+                }
+
+                residual += (jv - lambda * fp.Eigenvectors[i * n + j]).Magnitude * (jv - lambda * fp.Eigenvectors[i * n + j]).Magnitude;
+                norm += fp.Eigenvectors[i * n + j].Magnitude * fp.Eigenvectors[i * n + j].Magnitude;
+            }
+
+            Assert.That(Math.Sqrt(norm), Is.EqualTo(1).Within(1e-9), $"eigenvector {j} has unit norm");
+            Assert.That(Math.Sqrt(residual), Is.LessThan(1e-9 * Math.Max(1, lambda.Magnitude)), $"J v = λ v for eigenpair {j} (λ = {lambda})");
         }
     }
 
