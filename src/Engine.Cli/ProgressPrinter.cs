@@ -25,7 +25,7 @@ internal sealed class ProgressPrinter(bool quiet)
         double perEpoch = r.Elapsed.TotalSeconds / Math.Max(1, r.EpochsThisCall);
         double etaMax = perEpoch * (maxEpochs - r.Epoch);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"epoch {r.Epoch,6}  loss {spread}  converged {r.Converged}/{r.Losses.Length}  diverged {r.Diverged}  training {r.Training}  {1.0 / perEpoch:F1} epoch/s  ETA ≤ {Format(etaMax)}"));
+            $"epoch {r.Epoch,6}  loss {spread}  converged {r.Converged}/{r.Losses.Length}  diverged {r.Diverged}  training {r.Training}  {1.0 / perEpoch:F1} epoch/s  ETA ≤ {Engine.Util.Durations.Short(etaMax)}"));
     }
 
     public void Summary(TrainingState state)
@@ -40,7 +40,4 @@ internal sealed class ProgressPrinter(bool quiet)
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  network {e,3}  seed {state.Ensemble.Seeds[e],6}  {n.Status,-13} epochs {n.Epochs,6}  loss {n.LastLoss:E3}"));
         }
     }
-
-    private static string Format(double seconds)
-        => !double.IsFinite(seconds) ? "?" : seconds < 90 ? $"{seconds:F0}s" : seconds < 5400 ? $"{seconds / 60:F1}m" : $"{seconds / 3600:F1}h";
 }

@@ -434,6 +434,13 @@ public sealed record StudyAnalyses
         _ => FeatureLearning is not null,
     }).ToArray();
 
+    /// <summary>
+    /// The stages each condition records, in the order they run: <c>eval</c> (ood, with behavior's pairs) and each distance or
+    /// census switched on; behavior and feature_learning ride on eval and training and have no stage of their own.
+    /// </summary>
+    [JsonIgnore]
+    public IReadOnlyList<string> Stages => Enabled.Where(a => a is not ("behavior" or "feature_learning")).Select(a => a == "ood" ? "eval" : a).ToArray();
+
     internal void Validate(string at)
     {
         if (Ood?.Trials is { } t && t < 1) StudyConfig.Fail($"{at}.ood.trials", $"must be at least 1, got {t}");

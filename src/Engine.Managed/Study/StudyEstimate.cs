@@ -70,7 +70,7 @@ public static class StudyEstimate
         // Analyses: t = a · units · N^b per stage.
         var widthOf = measuredPlan.Conditions.ToDictionary(c => c.Id, c => c.Width);
         var seedsOf = plan.Conditions.ToDictionary(c => c.Id, c => c.Seeds.Length);
-        foreach (var stage in (plan.Config.Analyses ?? new StudyAnalyses()).Enabled.Where(a => a is not ("behavior" or "feature_learning")).Select(a => a == "ood" ? "eval" : a))
+        foreach (var stage in (plan.Config.Analyses ?? new StudyAnalyses()).Stages)
         {
             var points = measured.Timings.Where(t => t.Stage == stage && t.Seconds > 0 && widthOf.ContainsKey(t.Unit))
                 .Select(t => (Width: (double)widthOf[t.Unit], PerUnit: t.Seconds / Units(stage, measured.Networks.Count(n => n.Condition == t.Unit && n.Status == "converged"))))

@@ -21,9 +21,7 @@ public static class StudyMerge
         var plan = StudyPlan.Load(dir);
         var layout = new StudyLayout(Path.GetFullPath(dir));
         var analyses = plan.Config.Analyses ?? new StudyAnalyses();
-        var stages = new List<string>();
-        if (analyses.Ood is not null) stages.Add("eval");
-        stages.AddRange(new[] { "dsa", "pif", "cka", "shape", "fixed_points" }.Where(analyses.Enabled.Contains));
+        var stages = analyses.Stages;
         var missing = new SortedDictionary<int, List<string>>();
         var train = new Dictionary<string, StageRecord>();
         var records = new Dictionary<(string, string), StageRecord>();

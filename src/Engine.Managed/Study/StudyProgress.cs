@@ -73,10 +73,7 @@ internal sealed class StudyProgress
         }
 
         double done = _done + _current - _doneAtStart, left = _total - _done - _current;
-        string eta = done <= 0 ? "?" : Format(_clock.Elapsed.TotalSeconds * left / done);
+        string eta = done <= 0 ? "?" : Engine.Util.Durations.Short(_clock.Elapsed.TotalSeconds * left / done);
         _log(string.Create(CultureInfo.InvariantCulture, $"[study {100 * Fraction,3:F0}% ETA {eta}] {text}"));
     }
-
-    private static string Format(double seconds)
-        => !double.IsFinite(seconds) ? "?" : seconds < 90 ? $"{seconds:F0}s" : seconds < 5400 ? $"{seconds / 60:F1}m" : $"{seconds / 3600:F1}h";
 }

@@ -285,15 +285,8 @@ public static class StudyRunner
             var (offset, count) = Slice(plan, group, cid);
             var nets = train.Trained!.Where(t => t.Condition == cid).OrderBy(t => t.Network).ToArray();
             int[] converged = nets.Where(t => t.Status == "converged").Select(t => t.Network).ToArray();
-            var stages = new List<string>();
-            if (_analyses.Ood is not null) stages.Add("eval");
-            foreach (var m in new[] { "dsa", "pif", "cka", "shape", "fixed_points" })
-            {
-                if (_analyses.Enabled.Contains(m)) stages.Add(m);
-            }
-
             StateSet? states = null;
-            foreach (var stage in stages)
+            foreach (var stage in _analyses.Stages)
             {
                 string path = layout.Stage(shard, cid, stage);
                 if (File.Exists(path))
