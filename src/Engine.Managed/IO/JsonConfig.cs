@@ -6,6 +6,20 @@ namespace Engine.IO;
 /// <summary>Reads JSON config files (run configs, study configs) with errors that name the file, the place and the keys allowed there.</summary>
 public static partial class JsonConfig
 {
+    /// <summary>
+    /// The options every config file is read and written with: snake_case keys, unknown keys an error, comments and trailing
+    /// commas allowed, indented output without null fields.
+    /// </summary>
+    public static JsonSerializerOptions Options() => new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow,
+        ReadCommentHandling = JsonCommentHandling.Skip,
+        AllowTrailingCommas = true,
+        WriteIndented = true,
+        DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
+    };
+
     /// <summary>Reads and parses a config file.</summary>
     /// <exception cref="InvalidDataException">Unreadable file, malformed JSON, or an unknown or mistyped key (named with its path and the keys allowed there).</exception>
     public static T Load<T>(string path, JsonSerializerOptions options, string what)

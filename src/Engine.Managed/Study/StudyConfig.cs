@@ -23,16 +23,8 @@ public sealed record StudyConfig
     /// <summary>Analyses a study can run.</summary>
     public static readonly IReadOnlyList<string> AnalysisNames = ["ood", "behavior", "dsa", "pif", "cka", "shape", "fixed_points", "feature_learning"];
 
-    internal static readonly JsonSerializerOptions Json = new()
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
-        ReadCommentHandling = JsonCommentHandling.Skip,
-        AllowTrailingCommas = true,
-        WriteIndented = true,
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
-    };
+    /// <summary>The config options, plus NaN/±Inf as named literals: stage records keep a diverged network's NaN exactly.</summary>
+    internal static readonly JsonSerializerOptions Json = new(IO.JsonConfig.Options()) { NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals };
 
     /// <summary>Study name (folder-safe; default: the config file's name).</summary>
     public string? Name { get; init; }

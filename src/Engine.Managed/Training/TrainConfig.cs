@@ -14,15 +14,7 @@ namespace Engine.Training;
 /// </remarks>
 public sealed record TrainConfig
 {
-    private static readonly JsonSerializerOptions JsonOptions = new()
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
-        ReadCommentHandling = JsonCommentHandling.Skip,
-        AllowTrailingCommas = true,
-        WriteIndented = true,
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-    };
+    private static readonly JsonSerializerOptions JsonOptions = IO.JsonConfig.Options();
 
     /// <summary>Task name (<c>flipflop</c>).</summary>
     public string? Task { get; init; }
