@@ -35,6 +35,15 @@ public sealed class ReadmeExampleTests
             Assert.That(eval.OodSteps, Is.EqualTo(60));
             Assert.That(again.Ensemble.Parameters, Is.EqualTo(run.Ensemble.Parameters));
             Assert.That(run.WeightChange, Has.All.GreaterThan(0));
+
+            // The reloaded checkpoint is the same networks (spec, cell, parameters) and the same training options (steps):
+            // the same outputs on the same batch, the same evaluation.
+            var (outputsAgain, _) = again.Ensemble.Run(backend, batch);
+            Assert.That(outputsAgain, Is.EqualTo(outputs));
+            var evalAgain = Evaluation.Run(backend, again, task);
+            Assert.That(evalAgain.OodMse, Is.EqualTo(eval.OodMse));
+            Assert.That(evalAgain.InDistributionMse, Is.EqualTo(eval.InDistributionMse));
+            Assert.That(eval.OodMse, Has.Some.Not.EqualTo(eval.OodMse[0]), "networks that answer differently");
         }
         finally
         {
@@ -78,6 +87,20 @@ public sealed class ReadmeExampleTests
             Assert.That(done.Trained, Is.EqualTo(plan.Groups.Count));
             Assert.That(results.Networks, Has.Count.EqualTo(plan.Conditions.Sum(c => c.Seeds.Length)));
             Assert.That(report.Conditions.Select(c => c.MeanDsa.Value), Has.All.GreaterThan(0));
+
+            // MeanDsa is the mean over the condition's pairs of converged networks (one row per pair i < j in the collected
+            // results), not over per-network values: recomputed here from the rows.
+            Assert.That(report.Conditions.Select(c => c.Condition), Is.EqualTo(plan.Conditions.Select(c => c.Id)));
+            foreach (var c in report.Conditions)
+            {
+                var converged = results.Networks.Where(n => n.Condition == c.Condition && n.Status == "converged").Select(n => n.Network).Order().ToArray();
+                var dsa = results.Pairs.Where(p => p.Condition == c.Condition && p.Metric == "dsa").ToArray();
+                var expectedPairs = converged.SelectMany((a, i) => converged.Skip(i + 1).Select(b => (a, b)));
+                Assert.That(dsa.Select(p => (Math.Min(p.NetworkA, p.NetworkB), Math.Max(p.NetworkA, p.NetworkB))), Is.EquivalentTo(expectedPairs), $"{c.Condition}: one DSA row per converged pair");
+                Assert.That(c.MeanDsa.Value, Is.EqualTo(dsa.Average(p => p.Value)).Within(1e-7).Percent, $"{c.Condition}: MeanDsa is the mean over pairs");
+                Assert.That(c.MeanDsa.Low, Is.LessThanOrEqualTo(c.MeanDsa.Value).And.GreaterThanOrEqualTo(dsa.Min(p => p.Value)), $"{c.Condition}: interval low");
+                Assert.That(c.MeanDsa.High, Is.GreaterThanOrEqualTo(c.MeanDsa.Value).And.LessThanOrEqualTo(dsa.Max(p => p.Value)), $"{c.Condition}: interval high");
+            }
             Assert.That(lines, Has.Some.Contains("ETA"));
         }
         finally
