@@ -1,4 +1,5 @@
 using Engine.Backends;
+using Engine.FixedPoints;
 using Engine.Kernels;
 using Engine.Model;
 using Engine.Tests.Support;
@@ -94,5 +95,88 @@ public sealed class AdamFormulaTests(string backendName)
         }
 
         Assert.That(got.AsSpan(2 * spec.Layout.Stride, spec.Layout.BlockEnd(0)).ToArray(), Is.EqualTo(p0.AsSpan(2 * spec.Layout.Stride, spec.Layout.BlockEnd(0)).ToArray()), "a frozen block does not move");
+    }
+
+    /// <summary>The fixed-point search's Adam on each seed's state, against Adam written out here on q(h) = ½‖α(tanh(W h + U u + b) − h)‖²
+    /// with a central-difference gradient (leaky cell α 0.5, ε 0.01 as the search's default, three updates before any schedule check).</summary>
+    [Test]
+    public void FixedPointSearchAdam_FollowsTheFormula()
+    {
+        using var backend = BackendCases.CreateOrIgnore(backendName);
+        var spec = new EnsembleSpec { Networks = 2, Hidden = 4, Inputs = 1, Outputs = 1, Cell = CellType.Leaky, Alpha = 0.5f };
+        var rng = new Random(21);
+        var parameters = Enumerable.Range(0, spec.Networks * spec.Layout.Stride).Select(_ => (float)(1.5 * (rng.NextDouble() - 0.5))).ToArray();
+        const int seeds = 3, iterations = 3;
+        var starts = Enumerable.Range(0, spec.Networks * seeds * spec.Hidden).Select(_ => (float)(rng.NextDouble() - 0.5)).ToArray();
+        float[] u = [0.7f];
+        var problem = new FixedPointProblem(spec, parameters, FixedPointProblem.SharedInput(spec, u), seeds, starts);
+        var options = new AdamSearchOptions { LearningRate = 0.05, Tolerance = 0, MaxIterations = iterations };
+        // The cpu fixture also checks the float64 reference search, which no backend fixture selects.
+        var searches = backendName == "cpu" ? new[] { FixedPointSearches.For(null), FixedPointSearches.For(backend) } : [FixedPointSearches.For(backend)];
+        var results = searches.Select(search => (search.Name, search.Search(problem, options).States)).ToArray();
+        foreach (var search in searches)
+        {
+            search.Dispose();
+        }
+
+        int n = spec.Hidden;
+        for (int e = 0; e < spec.Networks; e++)
+        {
+            var w = spec.Layout.WRec(parameters, e).ToArray();
+            var wIn = spec.Layout.WIn(parameters, e).ToArray();
+            var b = spec.Layout.Bias(parameters, e).ToArray();
+            double Q(double[] h)
+            {
+                double q = 0;
+                for (int i = 0; i < n; i++)
+                {
+                    double z = b[i] + wIn[i] * u[0];
+                    for (int j = 0; j < n; j++)
+                    {
+                        z += w[i * n + j] * h[j];
+                    }
+
+                    double r = 0.5 * (Math.Tanh(z) - h[i]);
+                    q += 0.5 * r * r;
+                }
+
+                return q;
+            }
+
+            for (int s = 0; s < seeds; s++)
+            {
+                int at = (e * seeds + s) * n;
+                var h = starts.AsSpan(at, n).ToArray().Select(x => (double)x).ToArray();
+                var m = new double[n];
+                var v = new double[n];
+                for (int t = 1; t <= iterations; t++)
+                {
+                    var g = new double[n];
+                    for (int j = 0; j < n; j++)
+                    {
+                        var (up, down) = ((double[])h.Clone(), (double[])h.Clone());
+                        up[j] += 1e-6;
+                        down[j] -= 1e-6;
+                        g[j] = (Q(up) - Q(down)) / 2e-6;
+                    }
+
+                    for (int j = 0; j < n; j++)
+                    {
+                        m[j] = 0.9 * m[j] + 0.1 * g[j];
+                        v[j] = 0.999 * v[j] + 0.001 * g[j] * g[j];
+                        h[j] -= 0.05 * (m[j] / (1 - Math.Pow(0.9, t))) / (Math.Sqrt(v[j] / (1 - Math.Pow(0.999, t))) + 0.01);
+                    }
+                }
+
+                for (int j = 0; j < n; j++)
+                {
+                    Assert.That(Math.Abs(h[j] - starts[at + j]), Is.GreaterThan(1e-3), "the search moved the state");
+                    foreach (var (name, got) in results)
+                    {
+                        Assert.That(got[at + j], Is.EqualTo(h[j]).Within(2e-5), $"{name} search: network {e} seed {s} unit {j}");
+                    }
+                }
+            }
+        }
     }
 }
