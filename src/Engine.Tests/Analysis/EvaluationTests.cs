@@ -153,6 +153,26 @@ public sealed class EvaluationTests
         Assert.That(() => Evaluation.Run(backend, state, task, 0, 9), Throws.InstanceOf<ArgumentException>().With.Message.Contains("trials"));
     }
 
+    /// <summary>A network that stays finite on the training length but overflows on the twice-as-long OOD trials (ReLU, W = 4 I:
+    /// h grows as 4ᵗ, readout 1e28) is diverged too: either MSE being non-finite is enough.</summary>
+    [Test]
+    public void Run_OverflowOnlyOnOodTrials_MarksTheNetworkDiverged()
+    {
+        var task = new FlipFlopTask(bits: 1);
+        var spec = new EnsembleSpec { Networks = 2, Hidden = 2, Inputs = task.Inputs, Outputs = task.Outputs, Activation = ActivationKind.Relu };
+        var parameters = new float[spec.Networks * spec.Layout.Stride];
+        var w = spec.Layout.WRec(parameters, 1);
+        w[0] = w[3] = 4;
+        spec.Layout.Bias(parameters, 1).Fill(1);
+        spec.Layout.WOut(parameters, 1).Fill(1e28f);
+        var state = new TrainingState(new Ensemble(spec, [0, 1], parameters), task.Name, task.Settings, new TrainingOptions { Steps = 12 });
+        using var backend = BackendFactory.Create("cpu");
+        var result = Evaluation.Run(backend, state, task, 2, 3);
+        Assert.That(double.IsFinite(result.InDistributionMse[1]), Is.True, "4^12 · 1e28 fits in float32, 4^24 · 1e28 does not");
+        Assert.That(result.Diverged[1], Is.EqualTo("non-finite outputs"));
+        Assert.That(result.Diverged[0], Is.Null);
+    }
+
     private static double[] HandMse(ITrialTask task, int trials, int steps, long seed, float[] biases)
     {
         int per = trials * steps * task.Outputs;
