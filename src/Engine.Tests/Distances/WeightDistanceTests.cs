@@ -1,5 +1,7 @@
+using Engine.Backends;
 using Engine.Distances;
 using Engine.Util;
+using MathNet.Numerics.LinearAlgebra;
 using NUnit.Framework;
 
 namespace Engine.Tests.Distances;
@@ -212,5 +214,143 @@ public sealed class WeightDistanceTests
                 yield return q;
             }
         }
+    }
+
+    private static Matrix<double> M(double[] w, int n) => Matrix<double>.Build.Dense(n, n, (i, j) => w[i * n + j]);
+
+    /// <summary>FAQ written out from its description (Vogelstein et al. 2015, as <see cref="WeightDistance"/>'s remarks state it):
+    /// Frank–Wolfe on f(P) = ⟨P W₁, W₂ P⟩ from J/n, Q = argmax over permutations of ⟨∇f, Q⟩ with ∇f = W₂ P W₁ᵀ + W₂ᵀ P W₁ (by
+    /// enumeration), the exact line search of f(P + tD) = f(P) + t·lin + t²·quad on [0, 1], stop when t‖D‖_F/√n &lt; tol; then the
+    /// permutation nearest P (enumeration) or the identity, whichever is closer (ties: the permutation).</summary>
+    private static (double Distance, int[] Permutation, int Iterations, bool Identity) FaqByHand(double[] w1, double[] w2, int n, int maxIterations, double tol)
+    {
+        var a = M(w1, n);
+        var b = M(w2, n);
+        var p = Matrix<double>.Build.Dense(n, n, 1.0 / n);
+        var perms = Permutations(n).ToArray();
+        Matrix<double> Perm(int[] q) => Matrix<double>.Build.Dense(n, n, (r, c) => q[r] == c ? 1 : 0);
+        double Inner(Matrix<double> x, Matrix<double> y) => x.PointwiseMultiply(y).Enumerate().Sum();
+        int it = 0;
+        bool done = false;
+        while (!done && it < maxIterations)
+        {
+            var grad = b * p * a.Transpose() + b.Transpose() * p * a;
+            var q = perms.MaxBy(x => Enumerable.Range(0, n).Sum(r => grad[r, x[r]]))!;
+            var d = Perm(q) - p;
+            double quad = Inner(d * a, b * d);
+            double lin = Inner(d * a, b * p) + Inner(p * a, b * d);
+            double t = quad < 0 ? Math.Clamp(-lin / (2 * quad), 0, 1) : (quad + lin > 0 ? 1 : 0);
+            p += t * d;
+            it++;
+            done = t * d.FrobeniusNorm() / Math.Sqrt(n) < tol;
+        }
+
+        var rowToCol = perms.MaxBy(x => Enumerable.Range(0, n).Sum(r => p[r, x[r]]))!;
+        var perm = new int[n];
+        for (int r = 0; r < n; r++)
+        {
+            perm[rowToCol[r]] = r;
+        }
+
+        double Residual(int[] pi) => Math.Sqrt(Enumerable.Range(0, n * n).Sum(k => Math.Pow(w1[k] - w2[pi[k / n] * n + pi[k % n]], 2)));
+        var identity = Enumerable.Range(0, n).ToArray();
+        double dPerm = Residual(perm), dId = Residual(identity);
+        return dPerm <= dId ? (dPerm / (n * n), perm, it, false) : (dId / (n * n), identity, it, true);
+    }
+
+    /// <summary>FAQ's distance, permutation and iteration count equal FAQ written out in the test, at the default stopping rule,
+    /// at fixed iteration counts (tolerance 0) and where the identity beats the projected permutation.</summary>
+    [TestCase(5, 1UL, 30, 0.03, false)]
+    [TestCase(5, 2UL, 30, 0.03, false)]
+    [TestCase(6, 3UL, 30, 0.03, false)]
+    [TestCase(5, 4UL, 1, 0.0, false)]
+    [TestCase(5, 5UL, 3, 0.0, false)]
+    [TestCase(6, 6UL, 30, 0.5, false)]
+    [TestCase(5, 8UL, 1, 0.0, true)]
+    public void Faq_EqualsFaqWrittenOutInTheTest(int n, ulong seed, int maxIterations, double tol, bool nearCopy)
+    {
+        var w1 = Random(n, seed);
+        var noise = Random(n, seed + 100);
+        var w2 = nearCopy ? w1.Select((x, k) => x + 0.2 * noise[k]).ToArray() : noise;
+        var expected = FaqByHand(w1, w2, n, maxIterations, tol);
+        var got = WeightDistance.Faq(w1, w2, n, maxIterations, tol);
+        Assert.That(got.Iterations, Is.EqualTo(expected.Iterations), "iterations");
+        Assert.That(got.Permutation, Is.EqualTo(expected.Permutation), "permutation");
+        Assert.That(got.Distance, Is.EqualTo(expected.Distance).Within(1e-12), "distance");
+        Assert.That(expected.Identity, Is.EqualTo(nearCopy), "the case exercises the branch it is meant to");
+        if (tol == 0)
+        {
+            Assert.That(got.Iterations, Is.EqualTo(maxIterations), "tolerance 0 runs every iteration");
+        }
+    }
+
+    [Test]
+    public void FaqGradient_IsW2PW1tPlusW2tPW1()
+    {
+        const int n = 4;
+        var w1 = Random(n, 31);
+        var w2 = Random(n, 32);
+        var p = Random(n, 33);
+        var expected = M(w2, n) * M(p, n) * M(w1, n).Transpose() + M(w2, n).Transpose() * M(p, n) * M(w1, n);
+        var got = WeightDistance.FaqGradient(w1, w2, p, n);
+        for (int k = 0; k < n * n; k++)
+        {
+            Assert.That(got[k], Is.EqualTo(expected[k / n, k % n]).Within(1e-12), $"entry {k}");
+        }
+
+        Assert.That(() => WeightDistance.FaqGradient(w1, w2, p.AsSpan(0, 15), n), Throws.ArgumentException.With.Message.Contains("P must be 4×4"));
+    }
+
+    [Test]
+    public void Exact_RecoversAPermutation_KeepsTheFirstOnTies_AndRejectsBadSizes()
+    {
+        const int n = 6;
+        var w1 = Random(n, 41);
+        var pi = Shuffle(n, 42);
+        var exact = WeightDistance.Exact(w1, Permuted(w1, n, pi), n);
+        Assert.That(exact.Permutation, Is.EqualTo(pi));
+        Assert.That(exact.Distance, Is.EqualTo(0).Within(1e-15));
+        // The identity matrix is unchanged by every permutation: every candidate ties, and the first visited, the identity, is kept.
+        var id = Enumerable.Range(0, n * n).Select(k => k / n == k % n ? 1.0 : 0.0).ToArray();
+        Assert.That(WeightDistance.Exact(id, id, n).Permutation, Is.EqualTo(Enumerable.Range(0, n)));
+        // Against enumeration in the test: the minimum residual over all n! permutations.
+        var w2 = Random(n, 43);
+        double best = Permutations(n).Min(q => WeightDistance.Residual(w1, w2, n, q));
+        Assert.That(WeightDistance.Exact(w1, w2, n).Distance, Is.EqualTo(best / (n * n)).Within(1e-15));
+
+        Assert.That(WeightDistance.Exact(new double[81], new double[81], 9).Distance, Is.Zero, "n = 9 is allowed");
+        Assert.That(() => WeightDistance.Exact(new double[100], new double[100], 10), Throws.InstanceOf<ArgumentOutOfRangeException>());
+        foreach (var (a, b, size) in new[] { (36, 36, 0), (35, 36, 6), (36, 35, 6) })
+        {
+            Assert.That(() => WeightDistance.Faq(new double[a], new double[b], size), Throws.ArgumentException.With.Message.Contains("must both be"), $"{a}, {b}, n {size}");
+            Assert.That(() => WeightDistance.Exact(new double[a], new double[b], size), Throws.ArgumentException.With.Message.Contains("must both be"), $"{a}, {b}, n {size}");
+            Assert.That(() => WeightDistance.FaqGradient(new double[a], new double[b], new double[36], size), Throws.ArgumentException.With.Message.Contains("must both be"));
+        }
+    }
+
+    /// <summary>The matrix on the ILGPU path (the simulator) equals the CPU path, fills the permutations and reports progress;
+    /// the CPU path reports every pair once, ending at (pairs, pairs); bad arguments are named errors.</summary>
+    [Test]
+    public void Matrix_IlgpuAndCpuPaths_AgreeAndReportProgress()
+    {
+        var widths = new[] { 4, 5, 4 };
+        var weights = widths.Select((w, e) => Random(w, 50 + (ulong)e).Select(x => (float)x).ToArray()).ToArray();
+        int[] ids = [0, 1, 2];
+        var cpuPerms = new int[3][];
+        var calls = new List<(int Done, int Total)>();
+        var cpu = WeightDistance.Matrix(weights, widths, ids, cpuPerms, threads: 1, progress: (d, t) => calls.Add((d, t)));
+        Assert.That(calls, Is.EqualTo(new[] { (1, 3), (2, 3), (3, 3) }));
+        using var backend = BackendFactory.Create("ilgpu-cpu");
+        var gpuPerms = new int[3][];
+        var gpuCalls = new List<(int Done, int Total)>();
+        var gpu = WeightDistance.Matrix(weights, widths, ids, gpuPerms, progress: (d, t) => gpuCalls.Add((d, t)), backend: backend);
+        Assert.That(gpu.Values, Is.EqualTo(cpu.Values).Within(1e-12));
+        Assert.That(gpuPerms, Is.EqualTo(cpuPerms));
+        Assert.That(gpuCalls, Is.EqualTo(new[] { (3, 3) }));
+        Assert.That(cpu.Mean(), Is.GreaterThan(0));
+
+        Assert.That(() => WeightDistance.Matrix(null!, widths, ids), Throws.ArgumentNullException);
+        Assert.That(() => WeightDistance.Matrix(weights, null!, ids), Throws.ArgumentNullException);
+        Assert.That(() => WeightDistance.Matrix([], [], []), Throws.ArgumentException.With.Message.Contains("empty"));
     }
 }
