@@ -1,4 +1,3 @@
-using Engine.Backends;
 using Engine.Kernels;
 using Engine.Model;
 using Engine.Tasks;
@@ -12,19 +11,24 @@ namespace Engine.Tests.Training;
 /// runner that returns scripted losses and gradient norms and records every Adam step, so each rule is checked against
 /// values worked out by hand here rather than against a converged flag.
 /// </summary>
-public sealed class TrainerRuleTests
+public sealed partial class TrainerRuleTests
 {
     private static readonly FlipFlopTask Task = new(bits: 1);
 
     private static EnsembleSpec Spec(int networks, int hidden = 4) => new() { Networks = networks, Hidden = hidden, Inputs = Task.Inputs, Outputs = Task.Outputs };
+
+    /// <summary>Tiny batches, no probe batch, and a threshold of 1e-3 unless the test sets one.</summary>
+    private static TrainingOptions Quick(TrainingOptions options) => options with { Trials = 2, Steps = 5, ProbeTrials = 0, Threshold = options.Threshold ?? 1e-3 };
+
+    private static TrainingState NewState(EnsembleSpec spec, TrainingOptions options)
+        => Initializer.NewRun(spec, Ensemble.ConsecutiveSeeds(0, spec.Networks), Task.Name, Task.Settings, Quick(options));
 
     private static (TrainingState State, ScriptedBackend Backend, List<EpochReport> Reports) Train(
         EnsembleSpec spec, TrainingOptions options, Func<int, int, (float Loss, float NormSquared)> script)
     {
         using var backend = new ScriptedBackend(script);
         var reports = new List<EpochReport>();
-        var state = Trainer.Train(backend, Task, spec, Ensemble.ConsecutiveSeeds(0, spec.Networks),
-            options with { Trials = 2, Steps = 5, ProbeTrials = 0, Threshold = 1e-3 }, onEpoch: reports.Add);
+        var state = Trainer.Train(backend, Task, spec, Ensemble.ConsecutiveSeeds(0, spec.Networks), Quick(options), onEpoch: reports.Add);
         return (state, backend, reports);
     }
 
@@ -120,88 +124,6 @@ public sealed class TrainerRuleTests
                 // Adam's step size carries the first-moment bias correction of step 1, 1 / (1 − β₁).
                 double bias = 1 / (1 - (double)AdamMath.Beta1);
                 Assert.That(first[e * blocks + blk].StepSize, Is.EqualTo(expected[blk] * bias).Within(1e-6 * expected[blk] * bias), $"network {e} block {blk}");
-            }
-        }
-    }
-
-    /// <summary>A backend whose runner returns scripted losses and norms and records what the trainer asks of it.</summary>
-    private sealed class ScriptedBackend(Func<int, int, (float Loss, float NormSquared)> script) : IEnsembleBackend
-    {
-        public List<AdamCoefficients[]> Steps { get; } = [];
-
-        public Func<int, int, (float Loss, float NormSquared)> Script { get; } = script;
-
-        public Dictionary<int, int> ActiveCalls { get; } = [];
-
-        public string Name => "scripted";
-
-        public string Device => "test script";
-
-        public IEnsembleRunner CreateRunner(EnsembleSpec spec) => new Runner(spec, this);
-
-        public void Dispose()
-        {
-        }
-
-        private sealed class Runner(EnsembleSpec spec, ScriptedBackend owner) : IEnsembleRunner
-        {
-            private readonly float[] _parameters = new float[spec.Networks * spec.Layout.Stride];
-            private readonly float[] _m = new float[spec.Networks * spec.Layout.Stride];
-            private readonly float[] _v = new float[spec.Networks * spec.Layout.Stride];
-            private int _call;
-
-            public EnsembleSpec Spec => spec;
-
-            public void SetParameters(ReadOnlySpan<float> parameters) => parameters.CopyTo(_parameters);
-
-            public void GetParameters(Span<float> parameters) => _parameters.CopyTo(parameters);
-
-            public void SetOptimizerState(ReadOnlySpan<float> firstMoment, ReadOnlySpan<float> secondMoment)
-            {
-                firstMoment.CopyTo(_m);
-                secondMoment.CopyTo(_v);
-            }
-
-            public void GetOptimizerState(Span<float> firstMoment, Span<float> secondMoment)
-            {
-                _m.CopyTo(firstMoment);
-                _v.CopyTo(secondMoment);
-            }
-
-            public void Forward(TrialBatch batch, Span<float> outputs, Span<float> states)
-            {
-                outputs.Clear();
-                states.Clear();
-            }
-
-            public void ComputeGradients(TrialBatch batch, ReadOnlySpan<byte> active, Span<float> loss, Span<float> gradientNormSquared)
-            {
-                for (int e = 0; e < spec.Networks; e++)
-                {
-                    (loss[e], gradientNormSquared[e]) = active[e] != 0 ? owner.Script(_call, e) : (0f, 0f);
-                    if (active[e] != 0)
-                    {
-                        owner.ActiveCalls[e] = owner.ActiveCalls.GetValueOrDefault(e) + 1;
-                    }
-                }
-
-                _call++;
-            }
-
-            public void GetGradients(Span<float> gradient) => gradient.Clear();
-
-            public void SetGradients(ReadOnlySpan<float> gradient)
-            {
-            }
-
-            public void SetActivityRegularization(ReadOnlySpan<float> strengths)
-            {
-            }
-
-            public void AdamStep(ReadOnlySpan<AdamCoefficients> coefficients) => owner.Steps.Add(coefficients.ToArray());
-
-            public void Dispose()
-            {
             }
         }
     }
