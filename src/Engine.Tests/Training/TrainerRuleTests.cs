@@ -7,9 +7,9 @@ using NUnit.Framework;
 namespace Engine.Tests.Training;
 
 /// <summary>
-/// The trainer's rules (patience, the smoothed stop rule, the plateau schedule, clipping, µP's per-block scales) driven by a
-/// runner that returns scripted losses and gradient norms and records every Adam step, so each rule is checked against
-/// values worked out by hand here rather than against a converged flag.
+/// The trainer's rules (patience, the smoothed stop rule, the plateau schedule, clipping, µP's per-block scales, the epoch
+/// budget) driven by a runner that returns scripted losses, gradient norms and gradients and records every Adam step, so
+/// each rule is checked against values worked out by hand here rather than against a converged flag.
 /// </summary>
 public sealed partial class TrainerRuleTests
 {
@@ -44,6 +44,7 @@ public sealed partial class TrainerRuleTests
         Assert.That(state.Networks[0].Epochs, Is.EqualTo(patience), "Adam steps taken");
         Assert.That(backend.ActiveCalls[0], Is.EqualTo(patience + 1), "batches seen: the threshold epoch, then the patience epochs");
         Assert.That(backend.Steps.Count(c => c[0].StepSize > 0), Is.EqualTo(patience));
+        Assert.That(state.Epoch, Is.EqualTo(patience + 1), "the run stops when its last network does, not at the budget");
     }
 
     [Test]
@@ -118,13 +119,72 @@ public sealed partial class TrainerRuleTests
         {
             double g = gammas[e];
             // Block order of ParameterLayout: W, U, b, C, d.
-            var expected = new[] { lr * g / n, lr * g, lr * g, lr * g / (g * n), lr * g };
+            var scale = new[] { 1.0 / n, 1, 1, 1 / (g * n), 1 };
             for (int blk = 0; blk < blocks; blk++)
             {
-                // Adam's step size carries the first-moment bias correction of step 1, 1 / (1 − β₁).
-                double bias = 1 / (1 - (double)AdamMath.Beta1);
-                Assert.That(first[e * blocks + blk].StepSize, Is.EqualTo(expected[blk] * bias).Within(1e-6 * expected[blk] * bias), $"network {e} block {blk}");
+                // Adam's step size carries the first-moment bias correction of step 1, 1 / (1 − β₁); ε is scaled like the rate.
+                double bias = 1 / (1 - (double)AdamMath.Beta1), expected = lr * g * scale[blk] * bias, eps = 1e-8 * scale[blk];
+                Assert.That(first[e * blocks + blk].StepSize, Is.EqualTo(expected).Within(1e-6 * expected), $"network {e} block {blk}");
+                Assert.That(first[e * blocks + blk].Epsilon, Is.EqualTo(eps).Within(1e-6 * eps), $"ε of network {e} block {blk}");
             }
         }
+    }
+
+    [Test]
+    public void Standard_IgnoresGamma_EveryBlockStepsAtTheBaseRate_WithTheBaseEpsilon()
+    {
+        // γ only means something under µP: a standard run with γ set trains every block at η with ε = 1e-8.
+        const double lr = 0.02;
+        var spec = Spec(2, 8);
+        var (_, backend, reports) = Train(spec, new TrainingOptions { LearningRate = lr, GammaPerNetwork = [0.5, 2.0], MaxEpochs = 2, Patience = 0 },
+            (_, _) => (0.5f, 1f));
+        Assert.That(reports[0].LearningRates, Is.EqualTo(new[] { lr, lr }));
+        double expected = lr / (1 - (double)AdamMath.Beta1);
+        Assert.That(backend.Steps[0].Select(c => (double)c.StepSize), Has.All.EqualTo(expected).Within(1e-6 * expected));
+        Assert.That(backend.Steps[0].Select(c => c.Epsilon), Has.All.EqualTo(1e-8f));
+    }
+
+    [TestCase(false, NetworkStatus.NotConverged)]
+    [TestCase(true, NetworkStatus.Converged)]
+    public void StopRule_ALossEqualToTheThresholdIsNotBelowIt(bool oneUlpBelow, NetworkStatus expected)
+    {
+        // Threshold 0.25; the moving average starts at the first loss, 0.25 itself or the float just below it, then 1.
+        float first = oneUlpBelow ? MathF.BitDecrement(0.25f) : 0.25f;
+        var (state, _, _) = Train(Spec(1), new TrainingOptions { Threshold = 0.25, Patience = 0, MaxEpochs = 3 }, (call, _) => (call == 0 ? first : 1f, 1f));
+        Assert.That(state.Networks[0].Status, Is.EqualTo(expected));
+    }
+
+    [Test]
+    public void PlateauSchedule_ASmoothedLossEqualToBestTimesOneMinus1e4_IsNoImprovement()
+    {
+        // Loss exactly 0 (threshold 0, so it never converges): each later smoothed loss is 0 = best · (1 − 1e-4), which is
+        // not below it, so the schedule is that of a flat loss: the rate of epoch k ≥ 1 is lr · factor^⌊(k − 1) / (p + 1)⌋.
+        const int patience = 2;
+        const double lr = 1e-2, factor = 0.5;
+        var (_, _, reports) = Train(Spec(1), new TrainingOptions { LearningRate = lr, PlateauPatience = patience, PlateauFactor = factor, Threshold = 0, MaxEpochs = 9, Patience = 0 },
+            (_, _) => (0f, 1f));
+        var expected = Enumerable.Range(0, 9).Select(call => call == 0 ? lr : lr * Math.Pow(factor, (call - 1) / (patience + 1))).ToArray();
+        Assert.That(reports.Select(r => r.LearningRates[0]), Is.EqualTo(expected).Within(1e-12));
+    }
+
+    [Test]
+    public void PlateauSchedule_Off_KeepsTheRate_UnderAFlatLoss()
+    {
+        const double lr = 1e-2;
+        var (state, _, reports) = Train(Spec(1), new TrainingOptions { LearningRate = lr, PlateauPatience = 0, MaxEpochs = 10, Patience = 0 }, (_, _) => (0.5f, 1f));
+        Assert.That(reports.Select(r => r.LearningRates[0]), Has.All.EqualTo(lr));
+        Assert.That(state.Networks[0].LrScale, Is.EqualTo(1.0));
+    }
+
+    [Test]
+    public void EpochBudget_ARunAlreadyAtMaxEpochs_TrainsNoFurtherEpoch()
+    {
+        var state = NewState(Spec(1), new TrainingOptions { MaxEpochs = 3 });
+        state.Epoch = 3;
+        using var backend = new ScriptedBackend((_, _) => (0.5f, 1f));
+        Trainer.Train(backend, Task, state);
+        Assert.That(state.Epoch, Is.EqualTo(3));
+        Assert.That(backend.ActiveCalls, Is.Empty, "no batch drawn");
+        Assert.That(backend.Steps, Is.Empty);
     }
 }
