@@ -9,7 +9,8 @@ namespace Engine.Tests.Training;
 /// <summary>
 /// The trainer's rules (patience, the smoothed stop rule, the plateau schedule, clipping, µP's per-block scales, the epoch
 /// budget) driven by a runner that returns scripted losses, gradient norms and gradients and records every Adam step, so
-/// each rule is checked against values worked out by hand here rather than against a converged flag.
+/// each rule is checked against values worked out by hand here rather than against a converged flag. The partial files
+/// hold the host path (low rank, weight regularisers, activity), progress reports and checkpoints, and argument checks.
 /// </summary>
 public sealed partial class TrainerRuleTests
 {
