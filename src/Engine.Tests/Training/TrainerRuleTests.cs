@@ -1,4 +1,3 @@
-using Engine.Backends;
 using Engine.Kernels;
 using Engine.Model;
 using Engine.Tasks;
@@ -8,23 +7,29 @@ using NUnit.Framework;
 namespace Engine.Tests.Training;
 
 /// <summary>
-/// The trainer's rules (patience, the smoothed stop rule, the plateau schedule, clipping, µP's per-block scales) driven by a
-/// runner that returns scripted losses and gradient norms and records every Adam step, so each rule is checked against
-/// values worked out by hand here rather than against a converged flag.
+/// The trainer's rules (patience, the smoothed stop rule, the plateau schedule, clipping, µP's per-block scales, the epoch
+/// budget) driven by a runner that returns scripted losses, gradient norms and gradients and records every Adam step, so
+/// each rule is checked against values worked out by hand here rather than against a converged flag. The partial files
+/// hold the host path (low rank, weight regularisers, activity), progress reports and checkpoints, and argument checks.
 /// </summary>
-public sealed class TrainerRuleTests
+public sealed partial class TrainerRuleTests
 {
     private static readonly FlipFlopTask Task = new(bits: 1);
 
     private static EnsembleSpec Spec(int networks, int hidden = 4) => new() { Networks = networks, Hidden = hidden, Inputs = Task.Inputs, Outputs = Task.Outputs };
+
+    /// <summary>Tiny batches, no probe batch, and a threshold of 1e-3 unless the test sets one.</summary>
+    private static TrainingOptions Quick(TrainingOptions options) => options with { Trials = 2, Steps = 5, ProbeTrials = 0, Threshold = options.Threshold ?? 1e-3 };
+
+    private static TrainingState NewState(EnsembleSpec spec, TrainingOptions options)
+        => Initializer.NewRun(spec, Ensemble.ConsecutiveSeeds(0, spec.Networks), Task.Name, Task.Settings, Quick(options));
 
     private static (TrainingState State, ScriptedBackend Backend, List<EpochReport> Reports) Train(
         EnsembleSpec spec, TrainingOptions options, Func<int, int, (float Loss, float NormSquared)> script)
     {
         using var backend = new ScriptedBackend(script);
         var reports = new List<EpochReport>();
-        var state = Trainer.Train(backend, Task, spec, Ensemble.ConsecutiveSeeds(0, spec.Networks),
-            options with { Trials = 2, Steps = 5, ProbeTrials = 0, Threshold = 1e-3 }, onEpoch: reports.Add);
+        var state = Trainer.Train(backend, Task, spec, Ensemble.ConsecutiveSeeds(0, spec.Networks), Quick(options), onEpoch: reports.Add);
         return (state, backend, reports);
     }
 
@@ -40,6 +45,7 @@ public sealed class TrainerRuleTests
         Assert.That(state.Networks[0].Epochs, Is.EqualTo(patience), "Adam steps taken");
         Assert.That(backend.ActiveCalls[0], Is.EqualTo(patience + 1), "batches seen: the threshold epoch, then the patience epochs");
         Assert.That(backend.Steps.Count(c => c[0].StepSize > 0), Is.EqualTo(patience));
+        Assert.That(state.Epoch, Is.EqualTo(patience + 1), "the run stops when its last network does, not at the budget");
     }
 
     [Test]
@@ -114,95 +120,72 @@ public sealed class TrainerRuleTests
         {
             double g = gammas[e];
             // Block order of ParameterLayout: W, U, b, C, d.
-            var expected = new[] { lr * g / n, lr * g, lr * g, lr * g / (g * n), lr * g };
+            var scale = new[] { 1.0 / n, 1, 1, 1 / (g * n), 1 };
             for (int blk = 0; blk < blocks; blk++)
             {
-                // Adam's step size carries the first-moment bias correction of step 1, 1 / (1 − β₁).
-                double bias = 1 / (1 - (double)AdamMath.Beta1);
-                Assert.That(first[e * blocks + blk].StepSize, Is.EqualTo(expected[blk] * bias).Within(1e-6 * expected[blk] * bias), $"network {e} block {blk}");
+                // Adam's step size carries the first-moment bias correction of step 1, 1 / (1 − β₁); ε is scaled like the rate.
+                double bias = 1 / (1 - (double)AdamMath.Beta1), expected = lr * g * scale[blk] * bias, eps = 1e-8 * scale[blk];
+                Assert.That(first[e * blocks + blk].StepSize, Is.EqualTo(expected).Within(1e-6 * expected), $"network {e} block {blk}");
+                Assert.That(first[e * blocks + blk].Epsilon, Is.EqualTo(eps).Within(1e-6 * eps), $"ε of network {e} block {blk}");
             }
         }
     }
 
-    /// <summary>A backend whose runner returns scripted losses and norms and records what the trainer asks of it.</summary>
-    private sealed class ScriptedBackend(Func<int, int, (float Loss, float NormSquared)> script) : IEnsembleBackend
+    [Test]
+    public void Standard_IgnoresGamma_EveryBlockStepsAtTheBaseRate_WithTheBaseEpsilon()
     {
-        public List<AdamCoefficients[]> Steps { get; } = [];
+        // γ only means something under µP: a standard run with γ set trains every block at η with ε = 1e-8.
+        const double lr = 0.02;
+        var spec = Spec(2, 8);
+        var (_, backend, reports) = Train(spec, new TrainingOptions { LearningRate = lr, GammaPerNetwork = [0.5, 2.0], MaxEpochs = 2, Patience = 0 },
+            (_, _) => (0.5f, 1f));
+        Assert.That(reports[0].LearningRates, Is.EqualTo(new[] { lr, lr }));
+        double expected = lr / (1 - (double)AdamMath.Beta1);
+        Assert.That(backend.Steps[0].Select(c => (double)c.StepSize), Has.All.EqualTo(expected).Within(1e-6 * expected));
+        Assert.That(backend.Steps[0].Select(c => c.Epsilon), Has.All.EqualTo(1e-8f));
+    }
 
-        public Func<int, int, (float Loss, float NormSquared)> Script { get; } = script;
+    [TestCase(false, NetworkStatus.NotConverged)]
+    [TestCase(true, NetworkStatus.Converged)]
+    public void StopRule_ALossEqualToTheThresholdIsNotBelowIt(bool oneUlpBelow, NetworkStatus expected)
+    {
+        // Threshold 0.25; the moving average starts at the first loss, 0.25 itself or the float just below it, then 1.
+        float first = oneUlpBelow ? MathF.BitDecrement(0.25f) : 0.25f;
+        var (state, _, _) = Train(Spec(1), new TrainingOptions { Threshold = 0.25, Patience = 0, MaxEpochs = 3 }, (call, _) => (call == 0 ? first : 1f, 1f));
+        Assert.That(state.Networks[0].Status, Is.EqualTo(expected));
+    }
 
-        public Dictionary<int, int> ActiveCalls { get; } = [];
+    [Test]
+    public void PlateauSchedule_ASmoothedLossEqualToBestTimesOneMinus1e4_IsNoImprovement()
+    {
+        // Loss exactly 0 (threshold 0, so it never converges): each later smoothed loss is 0 = best · (1 − 1e-4), which is
+        // not below it, so the schedule is that of a flat loss: the rate of epoch k ≥ 1 is lr · factor^⌊(k − 1) / (p + 1)⌋.
+        const int patience = 2;
+        const double lr = 1e-2, factor = 0.5;
+        var (_, _, reports) = Train(Spec(1), new TrainingOptions { LearningRate = lr, PlateauPatience = patience, PlateauFactor = factor, Threshold = 0, MaxEpochs = 9, Patience = 0 },
+            (_, _) => (0f, 1f));
+        var expected = Enumerable.Range(0, 9).Select(call => call == 0 ? lr : lr * Math.Pow(factor, (call - 1) / (patience + 1))).ToArray();
+        Assert.That(reports.Select(r => r.LearningRates[0]), Is.EqualTo(expected).Within(1e-12));
+    }
 
-        public string Name => "scripted";
+    [Test]
+    public void PlateauSchedule_Off_KeepsTheRate_UnderAFlatLoss()
+    {
+        const double lr = 1e-2;
+        var (state, _, reports) = Train(Spec(1), new TrainingOptions { LearningRate = lr, PlateauPatience = 0, MaxEpochs = 10, Patience = 0 }, (_, _) => (0.5f, 1f));
+        Assert.That(reports.Select(r => r.LearningRates[0]), Has.All.EqualTo(lr));
+        Assert.That(state.Networks[0].LrScale, Is.EqualTo(1.0));
+    }
 
-        public string Device => "test script";
-
-        public IEnsembleRunner CreateRunner(EnsembleSpec spec) => new Runner(spec, this);
-
-        public void Dispose()
-        {
-        }
-
-        private sealed class Runner(EnsembleSpec spec, ScriptedBackend owner) : IEnsembleRunner
-        {
-            private readonly float[] _parameters = new float[spec.Networks * spec.Layout.Stride];
-            private readonly float[] _m = new float[spec.Networks * spec.Layout.Stride];
-            private readonly float[] _v = new float[spec.Networks * spec.Layout.Stride];
-            private int _call;
-
-            public EnsembleSpec Spec => spec;
-
-            public void SetParameters(ReadOnlySpan<float> parameters) => parameters.CopyTo(_parameters);
-
-            public void GetParameters(Span<float> parameters) => _parameters.CopyTo(parameters);
-
-            public void SetOptimizerState(ReadOnlySpan<float> firstMoment, ReadOnlySpan<float> secondMoment)
-            {
-                firstMoment.CopyTo(_m);
-                secondMoment.CopyTo(_v);
-            }
-
-            public void GetOptimizerState(Span<float> firstMoment, Span<float> secondMoment)
-            {
-                _m.CopyTo(firstMoment);
-                _v.CopyTo(secondMoment);
-            }
-
-            public void Forward(TrialBatch batch, Span<float> outputs, Span<float> states)
-            {
-                outputs.Clear();
-                states.Clear();
-            }
-
-            public void ComputeGradients(TrialBatch batch, ReadOnlySpan<byte> active, Span<float> loss, Span<float> gradientNormSquared)
-            {
-                for (int e = 0; e < spec.Networks; e++)
-                {
-                    (loss[e], gradientNormSquared[e]) = active[e] != 0 ? owner.Script(_call, e) : (0f, 0f);
-                    if (active[e] != 0)
-                    {
-                        owner.ActiveCalls[e] = owner.ActiveCalls.GetValueOrDefault(e) + 1;
-                    }
-                }
-
-                _call++;
-            }
-
-            public void GetGradients(Span<float> gradient) => gradient.Clear();
-
-            public void SetGradients(ReadOnlySpan<float> gradient)
-            {
-            }
-
-            public void SetActivityRegularization(ReadOnlySpan<float> strengths)
-            {
-            }
-
-            public void AdamStep(ReadOnlySpan<AdamCoefficients> coefficients) => owner.Steps.Add(coefficients.ToArray());
-
-            public void Dispose()
-            {
-            }
-        }
+    [Test]
+    public void EpochBudget_ARunAlreadyAtMaxEpochs_TrainsNoFurtherEpoch()
+    {
+        var state = NewState(Spec(1), new TrainingOptions { MaxEpochs = 3 });
+        state.Epoch = 3;
+        using var backend = new ScriptedBackend((_, _) => (0.5f, 1f));
+        Trainer.Train(backend, Task, state);
+        Assert.That(state.Epoch, Is.EqualTo(3));
+        Assert.That(backend.ActiveCalls, Is.Empty, "no batch drawn");
+        Assert.That(backend.Steps, Is.Empty);
     }
 }
