@@ -93,6 +93,14 @@ internal static class DistanceTestData
         return a;
     }
 
+    /// <summary>X − 1 μᵀ (μ the column means) of samples × width states, as a float64 matrix.</summary>
+    public static Matrix<double> CenteredMatrix(float[] x, int samples, int width)
+    {
+        var m = Matrix<double>.Build.Dense(samples, width, (s, k) => x[s * width + k]);
+        var means = m.ColumnSums() / samples;
+        return m - Matrix<double>.Build.Dense(samples, width, (_, k) => means[k]);
+    }
+
     /// <summary>Trajectories of x_{t+1} = M x_t + σ ξ from random starts: [trials·steps][n].</summary>
     public static float[] LinearTrajectories(Matrix<double> m, int trials, int steps, double noise, ulong seed)
     {
