@@ -29,7 +29,7 @@ public static class Cka
     /// <summary>The E × E arccos(CKA) matrix, fast path.</summary>
     /// <param name="states">Recorded states.</param>
     /// <param name="threads">Worker threads (0: all cores).</param>
-    /// <param name="progress">Called with the number of finished pair products (out of E(E+1)/2; feature-space method only).</param>
+    /// <param name="progress">Called with the number of finished pair products (out of E(E+1)/2): per pair in the feature-space method, once when done in the sample-space method.</param>
     /// <param name="method">Feature-space or sample-space products (default: the one with fewer FLOP).</param>
     public static PairwiseMatrix Compute(StateSet states, int threads = 0, Action<int, int>? progress = null, CkaMethod method = CkaMethod.Auto)
     {

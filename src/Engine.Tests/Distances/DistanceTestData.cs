@@ -93,6 +93,36 @@ internal static class DistanceTestData
         return a;
     }
 
+    /// <summary>X − 1 μᵀ (μ the column means) of samples × width states, as a float64 matrix.</summary>
+    public static Matrix<double> CenteredMatrix(float[] x, int samples, int width)
+    {
+        var m = Matrix<double>.Build.Dense(samples, width, (s, k) => x[s * width + k]);
+        var means = m.ColumnSums() / samples;
+        return m - Matrix<double>.Build.Dense(samples, width, (_, k) => means[k]);
+    }
+
+    /// <summary>Partial whitening of centred X (Williams et al. 2021): Σ = XᵀX / S = V diag(λ) Vᵀ, X V diag(α + (1 − α) / √max(λ, 1e-10 max λ)) Vᵀ.</summary>
+    public static Matrix<double> PartialWhiten(Matrix<double> x, double alpha)
+    {
+        var evd = (x.TransposeThisAndMultiply(x) / x.RowCount).Evd(Symmetricity.Symmetric);
+        var lam = evd.EigenValues.Select(z => z.Real).ToArray();
+        double floor = 1e-10 * lam.Max();
+        var d = Matrix<double>.Build.DenseOfDiagonalArray(lam.Select(l => alpha + (1 - alpha) / Math.Sqrt(Math.Max(l, floor))).ToArray());
+        return x * evd.EigenVectors * d * evd.EigenVectors.Transpose();
+    }
+
+    /// <summary>The shape distance of X, Y (netrep): arccos(‖XᵀY‖_* / (‖X‖_F ‖Y‖_F)), the narrower one zero-padded.</summary>
+    public static double ShapeAngle(Matrix<double> x, Matrix<double> y)
+    {
+        int n = Math.Max(x.ColumnCount, y.ColumnCount);
+        var xp = Matrix<double>.Build.Dense(x.RowCount, n);
+        var yp = Matrix<double>.Build.Dense(y.RowCount, n);
+        xp.SetSubMatrix(0, 0, x);
+        yp.SetSubMatrix(0, 0, y);
+        double nuclear = xp.TransposeThisAndMultiply(yp).Svd(computeVectors: false).S.Sum();
+        return Math.Acos(Math.Clamp(nuclear / (xp.FrobeniusNorm() * yp.FrobeniusNorm()), -1, 1));
+    }
+
     /// <summary>Trajectories of x_{t+1} = M x_t + σ ξ from random starts: [trials·steps][n].</summary>
     public static float[] LinearTrajectories(Matrix<double> m, int trials, int steps, double noise, ulong seed)
     {
