@@ -319,6 +319,7 @@ public sealed class WeightDistanceTests
         Assert.That(WeightDistance.Exact(w1, w2, n).Distance, Is.EqualTo(best / (n * n)).Within(1e-15));
 
         Assert.That(WeightDistance.Exact(new double[81], new double[81], 9).Distance, Is.Zero, "n = 9 is allowed");
+        Assert.That(WeightDistance.Faq([1.0], [3.0], 1).Distance, Is.EqualTo(2.0), "n = 1 is allowed: |1 − 3| / 1²");
         Assert.That(() => WeightDistance.Exact(new double[100], new double[100], 10), Throws.InstanceOf<ArgumentOutOfRangeException>());
         foreach (var (a, b, size) in new[] { (36, 36, 0), (35, 36, 6), (36, 35, 6) })
         {
