@@ -32,34 +32,19 @@ public sealed class CenteringTests
         return x.Select((v, i) => (float)(v + c[i % width])).ToArray();
     }
 
-    private static Matrix<double> CenteredMatrix(float[] x, int width)
-    {
-        var m = Matrix<double>.Build.Dense(Samples, width, (s, k) => x[s * width + k]);
-        var means = m.ColumnSums() / Samples;
-        return m - Matrix<double>.Build.Dense(Samples, width, (_, k) => means[k]);
-    }
-
     /// <summary>arccos of linear CKA, Kornblith et al. 2019, on centred X, Y: ‖YᵀX‖²_F / (‖XᵀX‖_F ‖YᵀY‖_F).</summary>
     private static double HandCka(float[] a, int na, float[] b, int nb)
     {
-        var x = CenteredMatrix(a, na);
-        var y = CenteredMatrix(b, nb);
+        var x = DistanceTestData.CenteredMatrix(a, Samples, na);
+        var y = DistanceTestData.CenteredMatrix(b, Samples, nb);
         double cross = (y.TransposeThisAndMultiply(x)).FrobeniusNorm();
         double cka = cross * cross / (x.TransposeThisAndMultiply(x).FrobeniusNorm() * y.TransposeThisAndMultiply(y).FrobeniusNorm());
         return Math.Acos(Math.Clamp(cka, -1, 1));
     }
 
-    /// <summary>Procrustes shape distance (α = 1, netrep): arccos(‖X̃ᵀỸ‖_* / (‖X̃‖_F ‖Ỹ‖_F)) on centred, zero-padded X, Y.</summary>
+    /// <summary>Procrustes shape distance (α = 1, netrep) on centred, zero-padded X, Y.</summary>
     private static double HandProcrustes(float[] a, int na, float[] b, int nb)
-    {
-        int n = Math.Max(na, nb);
-        var x = Matrix<double>.Build.Dense(Samples, n);
-        var y = Matrix<double>.Build.Dense(Samples, n);
-        x.SetSubMatrix(0, 0, CenteredMatrix(a, na));
-        y.SetSubMatrix(0, 0, CenteredMatrix(b, nb));
-        double nuclear = x.TransposeThisAndMultiply(y).Svd(computeVectors: false).S.Sum();
-        return Math.Acos(Math.Clamp(nuclear / (x.FrobeniusNorm() * y.FrobeniusNorm()), -1, 1));
-    }
+        => DistanceTestData.ShapeAngle(DistanceTestData.CenteredMatrix(a, Samples, na), DistanceTestData.CenteredMatrix(b, Samples, nb));
 
     [TestCase(7, 7)]
     [TestCase(9, 5)]
