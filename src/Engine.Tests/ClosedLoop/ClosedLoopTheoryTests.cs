@@ -175,6 +175,32 @@ public sealed class ClosedLoopTheoryTests
         Assert.That(ClosedLoopTheory.GradientConflictAngle(ens, 0, 30, 30), Is.EqualTo(0).Within(1e-5));
     }
 
+    /// <summary>The angle equals arccos of the cosine between the two horizons' gradients worked out here over the trained blocks
+    /// only (W and z; m, u and v excluded), in degrees; null arguments are named errors.</summary>
+    [Test]
+    public void GradientConflictAngle_IsTheAngleBetweenTheTrainedBlocksGradients()
+    {
+        var opt = new ClosedLoopOptions { Hidden = 12, Train = TrainedWeights.W | TrainedWeights.Z };
+        var ens = new ClosedLoopEnsemble(Di, ControlTask.Regulate(Di), opt, [new AgentSetup(3, 30, 0.01)], ClosedLoopPath.Reference);
+        var layout = ens.Layout;
+        var gs = new double[layout.Length];
+        var gl = new double[layout.Length];
+        ens.LossAndGradient(0, gs, 4);
+        ens.LossAndGradient(0, gl, 30);
+        var trained = Enumerable.Range(layout.WOffset, layout.Hidden * layout.Hidden)
+            .Concat(Enumerable.Range(layout.ZOffset, layout.Hidden * layout.Controls)).ToArray();
+        double dot = trained.Sum(k => gs[k] * gl[k]);
+        double norms = Math.Sqrt(trained.Sum(k => gs[k] * gs[k]) * trained.Sum(k => gl[k] * gl[k]));
+        double expected = Math.Acos(dot / norms) * 180 / Math.PI;
+        Assert.That(ClosedLoopTheory.GradientConflictAngle(ens, 0, 4, 30), Is.EqualTo(expected).Within(1e-9));
+        Assert.That(expected, Is.InRange(1.0, 179.0), "a non-trivial angle");
+        double everything = Math.Acos(Enumerable.Range(0, gs.Length).Sum(k => gs[k] * gl[k])
+            / Math.Sqrt(gs.Sum(x => x * x) * gl.Sum(x => x * x))) * 180 / Math.PI;
+        Assert.That(Math.Abs(everything - expected), Is.GreaterThan(1e-6), "the untrained blocks would change the angle");
+        Assert.That(() => ClosedLoopTheory.GradientConflictAngle(null!, 0, 4, 30), Throws.ArgumentNullException);
+        Assert.That(() => ClosedLoopTheory.RankOneOverlaps(null!, new double[layout.Length]), Throws.ArgumentNullException);
+    }
+
     [Test]
     public void StageDetector_FindsTheBoundaries_OfASyntheticRecord()
     {
