@@ -201,6 +201,49 @@ public sealed class ClosedLoopTheoryTests
         Assert.That(() => ClosedLoopTheory.RankOneOverlaps(null!, new double[layout.Length]), Throws.ArgumentNullException);
     }
 
+    /// <summary>Controls made exactly as u = −k1 x₁ − k2 x₂ (channel 0 of two, states of width 2) give back (k1, k2); a
+    /// one-dimensional state gives (−Σ x u / Σ x², 0); collinear states leave the fit undetermined (NaN).</summary>
+    [Test]
+    public void LeastSquaresGains_RecoverTheGainsOfALinearLaw()
+    {
+        const int trials = 2, horizon = 5;
+        double k1 = 0.7, k2 = -1.3;
+        var rng = new Random(8);
+        var xs = Enumerable.Range(0, trials * (horizon + 1) * 2).Select(_ => rng.NextDouble() - 0.5).ToArray();
+        var us = new double[trials * horizon * 2];
+        for (int b = 0; b < trials; b++)
+        {
+            for (int t = 0; t < horizon; t++)
+            {
+                int x = (b * (horizon + 1) + t) * 2;
+                us[(b * horizon + t) * 2] = -k1 * xs[x] - k2 * xs[x + 1];
+                us[(b * horizon + t) * 2 + 1] = 100;
+            }
+        }
+
+        var (g1, g2) = ClosedLoopTheory.LeastSquaresGains(xs, us, 2, 2, trials, horizon);
+        Assert.That(g1, Is.EqualTo(k1).Within(1e-12));
+        Assert.That(g2, Is.EqualTo(k2).Within(1e-12));
+
+        double[] x1 = [1, 2, 3, 99], u1 = [-2, -4.5, -5.5];
+        Assert.That(ClosedLoopTheory.LeastSquaresGains(x1, u1, 1, 1, 1, 3), Is.EqualTo((-(-2 - 9 - 16.5) / 14.0, 0.0)));
+        var collinear = Enumerable.Range(0, 4 * 2).Select(i => (double)(i / 2 + 1)).ToArray();
+        var (n1, n2) = ClosedLoopTheory.LeastSquaresGains(collinear, [1, 2, 3], 2, 1, 1, 3);
+        Assert.That(n1, Is.NaN);
+        Assert.That(n2, Is.NaN);
+    }
+
+    /// <summary>Without a complex pair |λ₃| is the third largest modulus (NaN with fewer than three); with one, the largest
+    /// modulus once the pair is set aside.</summary>
+    [Test]
+    public void ThirdEigenvalue_SetsTheLeadingComplexPairAside()
+    {
+        Assert.That(ClosedLoopTheory.ThirdEigenvalue([new Complex(0.9, 0), new Complex(-0.8, 0), new Complex(0.7, 0)]), Is.EqualTo(0.7).Within(1e-15));
+        Assert.That(ClosedLoopTheory.ThirdEigenvalue([new Complex(0.9, 0), new Complex(0.8, 0)]), Is.NaN);
+        Assert.That(ClosedLoopTheory.ThirdEigenvalue([new Complex(0.95, 0), new Complex(0.5, 0.6), new Complex(0.5, -0.6), new Complex(0.3, 0)]), Is.EqualTo(0.95).Within(1e-15));
+        Assert.That(ClosedLoopTheory.ThirdEigenvalue([new Complex(0.5, 0.6), new Complex(0.5, -0.6), new Complex(0.4, 0), new Complex(0.3, 0)]), Is.EqualTo(0.4).Within(1e-15));
+    }
+
     [Test]
     public void StageDetector_FindsTheBoundaries_OfASyntheticRecord()
     {
