@@ -197,7 +197,8 @@ public static class Checkpoint
             throw new InvalidDataException($"{path}: factor_length {header.FactorLength}, expected {factorsExpected} for rank {options.Rank}.");
         }
 
-        var ensemble = new Ensemble(spec, header.Seeds ?? [], Take(block));
+        // CheckMeaning has checked the seeds and the records: present, one per network.
+        var ensemble = new Ensemble(spec, header.Seeds!, Take(block));
         var state = new TrainingState(ensemble, header.Task ?? "", header.TaskSettings ?? [], options)
         {
             Epoch = header.Epoch,
@@ -208,15 +209,9 @@ public static class Checkpoint
         Take(header.FactorLength).CopyTo(state.Factors, 0);
         Take(header.FactorLength).CopyTo(state.FactorFirstMoment, 0);
         Take(header.FactorLength).CopyTo(state.FactorSecondMoment, 0);
-        var records = header.Records ?? [];
-        if (records.Length != spec.Networks)
-        {
-            throw new InvalidDataException($"{path}: {records.Length} network records for {spec.Networks} networks.");
-        }
-
-        records.CopyTo(state.Networks, 0);
-        (header.WeightChange ?? []).AsSpan().CopyTo(state.WeightChange);
-        (header.KernelAlignment ?? []).AsSpan().CopyTo(state.KernelAlignment);
+        header.Records!.CopyTo(state.Networks, 0);
+        header.WeightChange.AsSpan().CopyTo(state.WeightChange); // absent in older files: an empty span, nothing copied
+        header.KernelAlignment.AsSpan().CopyTo(state.KernelAlignment);
         return state;
     }
 

@@ -114,6 +114,10 @@ public sealed class CheckpointTests
     }
 
     [Test]
+    public void Save_NullState_IsAnArgumentError() =>
+        Assert.Throws<ArgumentNullException>(() => Checkpoint.Save(Path.Combine(_dir, "null.rnn"), null!));
+
+    [Test]
     public void Load_RejectsTruncatedCheckpoint()
     {
         string path = Path.Combine(_dir, "t.rnn");

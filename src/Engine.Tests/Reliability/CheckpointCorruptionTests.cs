@@ -48,10 +48,11 @@ public sealed class CheckpointCorruptionTests
         return Resealed(Encoding.UTF8.GetBytes(header.ToJsonString()));
     }
 
-    private byte[] Resealed(byte[] json)
+    /// <summary>The checkpoint with <paramref name="json"/> as its header, <paramref name="extra"/> zero bytes added to the payload, and the checksum recomputed.</summary>
+    private byte[] Resealed(byte[] json, int extra = 0)
     {
         var rest = _good.AsSpan(16 + HeaderLength, _good.Length - 16 - HeaderLength - 32);
-        var bytes = new byte[16 + json.Length + rest.Length + 32];
+        var bytes = new byte[16 + json.Length + rest.Length + extra + 32];
         _good.AsSpan(0, 12).CopyTo(bytes);
         BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(12), (uint)json.Length);
         json.CopyTo(bytes, 16);
@@ -129,6 +130,93 @@ public sealed class CheckpointCorruptionTests
         }
 
         Assert.That(count, Is.GreaterThan(120));
+    }
+
+    /// <summary>
+    /// Each corruption is refused by the check written for it, and the message says which: a later check (the file
+    /// length, the spec) would also refuse most of them, but with a message that points at the wrong thing.
+    /// </summary>
+    [Test]
+    public void Load_EachCorruption_IsRefusedByItsOwnCheck()
+    {
+        int len = _good.Length;
+        byte[] HeaderClaims(long headerLength)
+        {
+            var b = (byte[])_good.Clone();
+            BinaryPrimitives.WriteUInt32LittleEndian(b.AsSpan(12), (uint)headerLength);
+            return b;
+        }
+
+        byte[] Record(string key, JsonNode value) => Rewritten(h => h["records"]![0]![key] = value);
+        var header = JsonNode.Parse(_good.AsSpan(16, HeaderLength))!.AsObject();
+        header["factor_length"] = 4;
+        byte[] factorsAtFullRank = Resealed(Encoding.UTF8.GetBytes(header.ToJsonString()), 3 * 4 * 4);
+        var cases = new (string Name, byte[] Bytes, string Says)[]
+        {
+            ("48 bytes: magic, version, an empty header, a checksum", [.. _good.AsSpan(0, 12), 0, 0, 0, 0, .. new byte[32]], "corrupted checkpoint header"),
+            ("header claims one byte past the checksum", HeaderClaims(len - 47), "truncated: header claims"),
+            ("header claims eight bytes past the end", HeaderClaims(len - 40), "truncated: header claims"),
+            ("header claims 4 GiB", HeaderClaims(0xFFFF_FFF0), "truncated: header claims"),
+            ("header runs up to the checksum", HeaderClaims(len - 48), "corrupted checkpoint header"),
+            ("networks 0", Rewritten(h => h["networks"] = 0), "invalid checkpoint header: networks 0,"),
+            ("networks -2", Rewritten(h => h["networks"] = -2), "invalid checkpoint header: networks -2,"),
+            ("stride 0", Rewritten(h => h["stride"] = 0), "stride 0 (both must be at least 1)"),
+            ("factor length -4", Rewritten(h => h["factor_length"] = -4), "factor_length -4 (must be at least 0)"),
+            ("networks 1: a valid count, the wrong length", Rewritten(h => h["networks"] = 1), "truncated or padded: expected"),
+            ("stride 1: a valid stride, the wrong length", Rewritten(h => h["stride"] = 1), "truncated or padded: expected"),
+            ("noise_std -1 in the spec", Rewritten(h => h["spec"]!["noise_std"] = -1), "invalid spec in checkpoint"),
+            ("a spec of three networks", Rewritten(h =>
+            {
+                h["spec"]!["networks"] = 3;
+                h["seeds"] = new JsonArray(1, 2, 3);
+                h["records"]!.AsArray().Add(h["records"]![0]!.DeepClone());
+                h.Remove("weight_change");
+                h.Remove("kernel_alignment");
+            }), "header shapes E=2, P="),
+            ("four factor values (with their bytes) at full rank", factorsAtFullRank, "factor_length 4, expected 0 for rank 0"),
+            ("epoch -1", Rewritten(h => h["epoch"] = -1), "epoch -1 (must be at least 0)"),
+            ("one seed", Rewritten(h => h["seeds"]!.AsArray().RemoveAt(1)), "invalid checkpoint header: 1 seeds for 2 networks"),
+            ("no records", Rewritten(h => h.Remove("records")), "invalid checkpoint header: 0 network records for 2 networks"),
+            ("one record", Rewritten(h => h["records"]!.AsArray().RemoveAt(1)), "invalid checkpoint header: 1 network records for 2 networks"),
+            ("since_threshold -5", Record("since_threshold", -5), "impossible schedule record"),
+            ("bad_epochs -1", Record("bad_epochs", -1), "impossible schedule record"),
+            ("lr_scale 0", Record("lr_scale", 0), "impossible schedule record"),
+            ("lr_scale infinite", Record("lr_scale", "Infinity"), "impossible schedule record"),
+        };
+        string path = Path.Combine(_dir, Checkpoint.FileName);
+        foreach (var (name, bytes, says) in cases)
+        {
+            File.WriteAllBytes(path, bytes);
+            var ex = Assert.Throws<InvalidDataException>(() => Checkpoint.Load(path), name);
+            Assert.That(ex!.Message, Does.StartWith(path + ": ").And.Contain(says), name);
+        }
+    }
+
+    /// <summary>A run saved before its first epoch, and a header without the optional fields (a bare ensemble, or a file written before they existed), load.</summary>
+    [Test]
+    public void Load_AcceptsEpochZero_AndAHeaderWithoutItsOptionalFields()
+    {
+        string path = Path.Combine(_dir, Checkpoint.FileName);
+        File.WriteAllBytes(path, Rewritten(h =>
+        {
+            h["epoch"] = 0;
+            h["records"]![0]!["epochs"] = 0;
+            h["records"]![1]!["epochs"] = 0;
+        }));
+        Assert.That(Checkpoint.Load(path).Epoch, Is.Zero);
+        File.WriteAllBytes(path, Rewritten(h =>
+        {
+            foreach (var key in new[] { "task", "task_settings", "weight_change", "kernel_alignment", "entries", "options" })
+            {
+                Assert.That(h.Remove(key), Is.True, key);
+            }
+        }));
+        var bare = Checkpoint.Load(path);
+        Assert.That(bare.TaskName, Is.Empty);
+        Assert.That(bare.TaskSettings, Is.Empty);
+        Assert.That(bare.WeightChange, Is.All.NaN);
+        Assert.That(bare.KernelAlignment, Is.All.NaN);
+        Assert.That(bare.Options.Trials, Is.EqualTo(new TrainingOptions().Trials).And.Not.EqualTo(2), "the default options, not the saved ones");
     }
 
     [Test]
