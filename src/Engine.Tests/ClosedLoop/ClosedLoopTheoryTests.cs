@@ -244,6 +244,58 @@ public sealed class ClosedLoopTheoryTests
         Assert.That(ClosedLoopTheory.ThirdEigenvalue([new Complex(0.5, 0.6), new Complex(0.5, -0.6), new Complex(0.4, 0), new Complex(0.3, 0)]), Is.EqualTo(0.4).Within(1e-15));
     }
 
+    /// <summary>
+    /// When the eigensolver does not converge, the retries hand it reflected similar matrices H M H (so a new matrix
+    /// with the same spectrum), and after four failures the spectrum is NaN rather than an exception.
+    /// </summary>
+    [Test]
+    public void Eigenvalues_RetryOnReflectedSimilarMatrices_WhenTheSolverFails([Values(1, 2, 3, 4)] int failures)
+    {
+        // upper triangular: the spectrum is the diagonal
+        double[] diagonal = [0.9, -0.5, 0.3, 0.1];
+        var rng = new Random(5);
+        var m = new double[16];
+        for (int i = 0; i < 4; i++)
+        {
+            m[i * 4 + i] = diagonal[i];
+            for (int j = i + 1; j < 4; j++)
+            {
+                m[i * 4 + j] = rng.NextDouble() - 0.5;
+            }
+        }
+
+        var seen = new List<MathNet.Numerics.LinearAlgebra.Matrix<double>>();
+        var ev = ClosedLoopTheory.Eigenvalues(m, 4, a =>
+        {
+            seen.Add(a.Clone());
+            return seen.Count <= failures
+                ? throw new MathNet.Numerics.NonConvergenceException("scripted failure")
+                : a.Evd(MathNet.Numerics.LinearAlgebra.Symmetricity.Asymmetric).EigenValues.ToArray();
+        });
+        Assert.That(seen, Has.Count.EqualTo(Math.Min(failures + 1, 4)));
+        for (int k = 1; k < seen.Count; k++)
+        {
+            Assert.That((seen[k] - seen[k - 1]).FrobeniusNorm(), Is.GreaterThan(1e-3), $"attempt {k} is handed a new matrix");
+            Assert.That(seen[k].FrobeniusNorm(), Is.EqualTo(seen[0].FrobeniusNorm()).Within(1e-12), $"attempt {k}: an orthogonal similarity keeps the Frobenius norm");
+        }
+
+        if (failures >= 4)
+        {
+            Assert.That(ev.Select(c => c.Real), Is.All.NaN);
+            return;
+        }
+
+        Assert.That(ev.Select(c => c.Real), Is.EqualTo(new[] { 0.9, -0.5, 0.3, 0.1 }).Within(1e-12));
+        Assert.That(ev.Select(c => c.Imaginary), Is.All.EqualTo(0).Within(1e-12));
+    }
+
+    [Test]
+    public void Analyses_NullArguments_AreArgumentErrors()
+    {
+        Assert.Throws<ArgumentNullException>(() => ClosedLoopTheory.RankOneOverlaps(null!, new double[4]));
+        Assert.Throws<ArgumentNullException>(() => ClosedLoopTheory.GradientConflictAngle(null!, 0, 1, 2));
+    }
+
     [Test]
     public void StageDetector_FindsTheBoundaries_OfASyntheticRecord()
     {
