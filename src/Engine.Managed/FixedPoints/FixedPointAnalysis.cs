@@ -353,6 +353,19 @@ public static class FixedPointAnalysis
             throw new ArgumentException($"matrix [{n}×{n}] has non-finite entries; no eigen-decomposition.", nameof(matrix));
         }
 
+        if (matrix.All(x => x == 0))
+        {
+            // every vector is an eigenvector of the zero matrix (a ReLU network's quiescent point: every unit off);
+            // MathNet's EVD returns NaN vectors for it
+            var unit = new Complex[n * n];
+            for (int i = 0; i < n; i++)
+            {
+                unit[i * n + i] = Complex.One;
+            }
+
+            return (new Complex[n], unit);
+        }
+
         var m = Matrix<double>.Build.Dense(n, n, (i, k) => matrix[i * n + k]);
         var evd = m.Evd(Symmetricity.Asymmetric);
         var values = evd.EigenValues.ToArray();
