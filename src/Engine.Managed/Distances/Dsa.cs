@@ -166,6 +166,7 @@ public static class Dsa
                 progress?.Invoke(Math.Min(pairs.Length, n / variants), pairs.Length);
             }
         });
+        progress?.Invoke(pairs.Length, pairs.Length); // worker 0 need not finish the last batch
         var bestLoss = new double[pairs.Length];
         var bestInner = new double[pairs.Length];
         for (int p = 0; p < pairs.Length; p++)

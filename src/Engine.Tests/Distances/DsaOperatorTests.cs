@@ -1,0 +1,277 @@
+using Complex = System.Numerics.Complex;
+using Engine.Distances;
+using MathNet.Numerics.LinearAlgebra;
+using NUnit.Framework;
+using static Engine.Tests.Distances.DistanceTestData;
+
+namespace Engine.Tests.Distances;
+
+/// <summary>
+/// DSA's pieces against values worked out in the test: the delay embedding entry by entry, its size limits at their
+/// boundaries, the fitted operator entry by entry (not only its spectrum) and its sign convention, the ridge, the
+/// top eigenpairs, the scores of rank-one operators, the options and the errors.
+/// </summary>
+public sealed class DsaOperatorTests
+{
+    [Test]
+    public void Embed_StacksTheDelayedStates_EntryByEntry()
+    {
+        // x(b, s)_k = 100 b + 10 s + k; 2 trials of 5 steps, width 2, delays 2 apart 2: rows (b, t) = [x(b, t + 2), x(b, t)]
+        const int trials = 2, steps = 5, width = 2;
+        var x = new float[trials * steps * width];
+        for (int b = 0; b < trials; b++)
+        {
+            for (int s = 0; s < steps; s++)
+            {
+                for (int k = 0; k < width; k++)
+                {
+                    x[(b * steps + s) * width + k] = 100 * b + 10 * s + k;
+                }
+            }
+        }
+
+        var (h, rows, cols) = DsaOperator.Embed(x, trials, steps, width, new DsaOptions { Delays = 2, DelayInterval = 2, Rank = 2 });
+        Assert.That((rows, cols), Is.EqualTo((6, 4)));
+        var expected = new List<double>();
+        for (int b = 0; b < trials; b++)
+        {
+            for (int t = 0; t < 3; t++)
+            {
+                expected.AddRange([100 * b + 10 * (t + 2), 100 * b + 10 * (t + 2) + 1, 100 * b + 10 * t, 100 * b + 10 * t + 1]);
+            }
+        }
+
+        Assert.That(h, Is.EqualTo(expected));
+    }
+
+    [Test]
+    public void Embed_SizeLimits_AtTheirBoundaries()
+    {
+        var x = LinearTrajectories(Stable(3, 1), 2, 8, 0.1, 2);
+        // 3 delays 3 apart span 6 steps: 8 steps leave 2 samples per trial (the least); 8 delays 1 apart span 7 and leave 1
+        Assert.That(() => DsaOperator.Embed(x, 2, 8, 3, new DsaOptions { Delays = 3, DelayInterval = 3, Rank = 2 }), Throws.Nothing);
+        Assert.That(() => DsaOperator.Embed(x, 2, 8, 3, new DsaOptions { Delays = 8, DelayInterval = 1, Rank = 2 }), Throws.ArgumentException.With.Message.Contains("need at least 9 steps"));
+        // rank up to the embedding width (2 delays × 3 units), and up to the number of consecutive pairs (2 trials × 1)
+        var y = LinearTrajectories(Stable(3, 1), 4, 8, 0.1, 2);
+        Assert.That(() => DsaOperator.Embed(y, 4, 8, 3, new DsaOptions { Delays = 2, Rank = 6 }), Throws.Nothing);
+        Assert.That(() => DsaOperator.Embed(y, 4, 8, 3, new DsaOptions { Delays = 2, Rank = 7 }), Throws.ArgumentException.With.Message.Contains("rank 7 exceeds the delay-embedding width 6"));
+        Assert.That(() => DsaOperator.Embed(x, 2, 8, 3, new DsaOptions { Delays = 3, DelayInterval = 3, Rank = 2 }), Throws.Nothing, "2 pairs for rank 2");
+        Assert.That(() => DsaOperator.Embed(x, 2, 8, 3, new DsaOptions { Delays = 3, DelayInterval = 3, Rank = 3 }), Throws.ArgumentException.With.Message.Contains("2 consecutive embedded samples"));
+    }
+
+    /// <summary>
+    /// With one delay and full rank, the reduced coordinates are an invertible linear map of the states, so the operator
+    /// is the least-squares one-step map M = (Σ x₁x₀ᵀ)(Σ x₀x₀ᵀ)⁻¹ in other coordinates: the same spectrum. Worked out here
+    /// directly from the states.
+    /// </summary>
+    [Test]
+    public void Fit_FullRank_HasTheSpectrumOfTheLeastSquaresOneStepMap()
+    {
+        const int n = 3, trials = 5, steps = 12;
+        var x = LinearTrajectories(Stable(n, 21, 0.8), trials, steps, 0.3, 22);
+        var xx = Matrix<double>.Build.Dense(n, n);
+        var yx = Matrix<double>.Build.Dense(n, n);
+        for (int b = 0; b < trials; b++)
+        {
+            for (int t = 0; t + 1 < steps; t++)
+            {
+                var x0 = Vector<double>.Build.Dense(n, k => x[(b * steps + t) * n + k]);
+                var x1 = Vector<double>.Build.Dense(n, k => x[(b * steps + t + 1) * n + k]);
+                xx += x0.OuterProduct(x0);
+                yx += x1.OuterProduct(x0);
+            }
+        }
+
+        var expected = Sorted((yx * xx.Inverse()).Evd().EigenValues.ToArray());
+        var options = new DsaOptions { Delays = 1, Rank = n };
+        foreach (var (name, a, tol) in new[] { ("reference", DsaOperator.FitReference(x, trials, steps, n, options), 1e-9), ("fast", DsaOperator.Fit(x, trials, steps, n, options), 2e-5) })
+        {
+            var got = Sorted(Dsa.Eigenvalues(a, n));
+            for (int k = 0; k < n; k++)
+            {
+                Assert.That((got[k] - expected[k]).Magnitude, Is.LessThan(tol), $"{name}: eigenvalue {k}");
+            }
+        }
+    }
+
+    private static Complex[] Sorted(Complex[] v) => [.. v.OrderBy(z => z.Real).ThenBy(z => z.Imaginary)];
+
+    /// <summary>
+    /// The operator itself, not only its spectrum: the fast path (Gram + subspace iteration) and the reference (SVD) give
+    /// the same matrix entry by entry, because both fix each reduced coordinate's sign (its largest entry positive) and
+    /// scale (unit norm); and so flipping the states' sign leaves the operator unchanged.
+    /// </summary>
+    [Test]
+    public void Fit_OperatorEntries_MatchTheReference_AndIgnoreTheStatesSign()
+    {
+        const int n = 5, trials = 4, steps = 30;
+        var x = LinearTrajectories(Stable(n, 31, 0.9), trials, steps, 0.2, 32);
+        var negated = x.Select(v => -v).ToArray();
+        var options = new DsaOptions { Delays = 2, DelayInterval = 1, Rank = 4 };
+        var reference = DsaOperator.FitReference(x, trials, steps, n, options);
+        Assert.That(DsaOperator.Fit(x, trials, steps, n, options), Is.EqualTo(reference).Within(1e-4), "fast vs reference");
+        Assert.That(DsaOperator.FitReference(negated, trials, steps, n, options), Is.EqualTo(reference).Within(1e-9), "reference of −x");
+        Assert.That(DsaOperator.Fit(negated, trials, steps, n, options), Is.EqualTo(reference).Within(1e-4), "fast of −x");
+        Assert.That(reference.Select(Math.Abs).Max(), Is.GreaterThan(0.05), "a non-trivial operator");
+    }
+
+    /// <summary>The ridge λ solves A (Σ z₀z₀ᵀ + λ I) = Σ z₁z₀ᵀ: it shrinks every singular direction by s / (s + λ), so ‖A‖ falls as λ grows.</summary>
+    [Test]
+    public void Fit_Ridge_ShrinksTheOperator()
+    {
+        var x = LinearTrajectories(Stable(4, 41, 0.9), 3, 25, 0.2, 42);
+        double Norm(double ridge) => Math.Sqrt(DsaOperator.FitReference(x, 3, 25, 4, new DsaOptions { Delays = 1, Rank = 3, Ridge = ridge }).Sum(v => v * v));
+        double none = Norm(0), some = Norm(0.05), more = Norm(0.5);
+        Assert.That(some, Is.LessThan(none * 0.999));
+        Assert.That(more, Is.LessThan(some * 0.99));
+        // the reduced coordinates have unit norm over all samples, so λ ≫ 1 leaves ≈ (Σ z₁z₀ᵀ) / λ
+        Assert.That(Norm(1e4) * 1e4, Is.InRange(0.1, 3.0 * 1.001));
+    }
+
+    [Test]
+    public void Fit_RankAboveTheStatesRank_IsAClearError_TheirRankIsFine()
+    {
+        // a planar system embedded in three units: rank 2
+        var planar = LinearTrajectories(Stable(2, 51, 0.9), 3, 20, 0.2, 52);
+        var x = new float[3 * 20 * 3];
+        for (int s = 0; s < 60; s++)
+        {
+            x[s * 3] = planar[s * 2];
+            x[s * 3 + 1] = planar[s * 2 + 1];
+            x[s * 3 + 2] = planar[s * 2] - 2 * planar[s * 2 + 1];
+        }
+
+        foreach (var fit in new Func<DsaOptions, double[]>[] { o => DsaOperator.Fit(x, 3, 20, 3, o), o => DsaOperator.FitReference(x, 3, 20, 3, o) })
+        {
+            Assert.That(fit(new DsaOptions { Delays = 1, Rank = 2 }), Has.Length.EqualTo(4));
+            Assert.That(() => fit(new DsaOptions { Delays = 1, Rank = 3 }), Throws.ArgumentException.With.Message.Contains("numerical rank below 3"));
+        }
+    }
+
+    [TestCase(12, 4)]
+    [TestCase(6, 4)]
+    [TestCase(9, 9)]
+    public void TopEigen_MatchesTheSymmetricEigenDecomposition(int n, int r)
+    {
+        var b = RandomMatrix(n + 3, n, 61);
+        var g = b.TransposeThisAndMultiply(b);
+        var evd = g.Evd(Symmetricity.Symmetric);
+        var order = Enumerable.Range(0, n).OrderByDescending(i => evd.EigenValues[i].Real).ToArray();
+        var (values, vectors) = DsaOperator.TopEigen(g.ToRowMajorArray(), n, r);
+        Assert.That(values, Has.Length.EqualTo(r));
+        Assert.That(vectors, Has.Length.EqualTo(r * n));
+        for (int k = 0; k < r; k++)
+        {
+            double lambda = evd.EigenValues[order[k]].Real;
+            Assert.That(values[k], Is.EqualTo(lambda).Within(1e-10 * evd.EigenValues.Select(v => v.Real).Max()), $"λ{k}");
+            var v = Vector<double>.Build.Dense(n, i => vectors[k * n + i]);
+            Assert.That(Math.Abs(v.DotProduct(evd.EigenVectors.Column(order[k]))), Is.EqualTo(1).Within(1e-8), $"v{k} up to sign");
+        }
+    }
+
+    [Test]
+    public void Gram_IsHTransposeH_Symmetric()
+    {
+        var h = Enumerable.Range(0, 7 * 5).Select(i => Math.Sin(0.7 * i) + 0.1 * i).ToArray();
+        var g = DsaOperator.Gram(h, 7, 5);
+        var m = Matrix<double>.Build.Dense(7, 5, (i, j) => h[i * 5 + j]);
+        var expected = m.TransposeThisAndMultiply(m);
+        for (int a = 0; a < 5; a++)
+        {
+            for (int b = 0; b < 5; b++)
+            {
+                Assert.That(g[a * 5 + b], Is.EqualTo(expected[a, b]).Within(1e-5 * expected[a, a]), $"G[{a},{b}]");
+                Assert.That(g[a * 5 + b], Is.EqualTo(g[b * 5 + a]), "symmetric");
+            }
+        }
+    }
+
+    /// <summary>
+    /// Rank one: the alignment is trivial (C = ±1 leaves a scalar alone) and DSA compares the normalised operators
+    /// a / |a| = sign a; the Wasserstein score compares the raw eigenvalues a and b.
+    /// </summary>
+    [Test]
+    public void FromOperators_RankOne_ScoresByHand()
+    {
+        int calls = 0, lastDone = -1, lastTotal = -1;
+        var result = Dsa.FromOperators([[0.5], [0.2], [-0.3]], [7, 8, 9], new DsaOptions { Rank = 1, Iterations = 10 }, 1, (done, total) =>
+        {
+            calls++;
+            Assert.That(done, Is.GreaterThanOrEqualTo(lastDone));
+            (lastDone, lastTotal) = (done, total);
+        });
+        Assert.That(result.Angular.Ids, Is.EqualTo(new[] { 7, 8, 9 }));
+        Assert.That(result.Angular[0, 1], Is.EqualTo(0).Within(1e-6));
+        Assert.That(result.Angular[0, 2], Is.EqualTo(Math.PI).Within(1e-3));
+        Assert.That(result.Euclidean[0, 1], Is.EqualTo(0).Within(1e-6));
+        Assert.That(result.Euclidean[1, 2], Is.EqualTo(2).Within(1e-6));
+        Assert.That(result.Wasserstein[0, 1], Is.EqualTo(0.3).Within(1e-12));
+        Assert.That(result.Wasserstein[0, 2], Is.EqualTo(0.8).Within(1e-12));
+        Assert.That(result.Wasserstein[2, 1], Is.EqualTo(0.5).Within(1e-12));
+        Assert.That(result.Operators[2], Is.EqualTo(new[] { -0.3 }));
+        Assert.That((calls > 0, lastDone, lastTotal), Is.EqualTo((true, 3, 3)), "progress ends at every pair done");
+    }
+
+    /// <summary>
+    /// Progress ends at every pair done whichever worker finishes last: two workers, several batches of pairs, and a slow
+    /// progress callback, so the worker that reports falls behind and the other one takes the last batches.
+    /// </summary>
+    [Test]
+    public void FromOperators_Progress_EndsAtEveryPair_OnTwoThreads()
+    {
+        var ops = Enumerable.Range(0, 12).Select(k => Flat(Stable(2, (ulong)(70 + k)))).ToArray();
+        var seen = new List<(int Done, int Total)>();
+        Dsa.FromOperators(ops, [.. Enumerable.Range(0, 12)], new DsaOptions { Rank = 2, Iterations = 5 }, 2, (d, t) =>
+        {
+            lock (seen)
+            {
+                seen.Add((d, t));
+            }
+
+            Thread.Sleep(30);
+        });
+        Assert.That(seen[^1], Is.EqualTo((66, 66)));
+        Assert.That(seen.Select(x => x.Done), Is.Ordered);
+    }
+
+    [Test]
+    public void FromOperators_RankTwo_EuclideanIsTheChordOfTheAngle()
+    {
+        // ⟨I, C B Cᵀ⟩ = tr B for every orthogonal C: B = [[1, 1], [0, 1]], cos θ = 2 / √6; both unit-norm, so ‖Â − Ĉ B̂ Cᵀ‖ = √(2 − 2 cos θ)
+        var fast = Dsa.FromOperators([[1, 0, 0, 1], [1, 1, 0, 1]], [0, 1], new DsaOptions { Rank = 2, Iterations = 200 }, 1);
+        double cos = 2 / Math.Sqrt(6);
+        Assert.That(fast.Euclidean[0, 1], Is.EqualTo(Math.Sqrt(2 - 2 * cos)).Within(1e-4));
+        Assert.That(fast.Wasserstein[0, 1], Is.Zero.Within(1e-12), "both spectra are {1, 1}");
+    }
+
+    [Test]
+    public void FromOperators_BadInput_IsAClearError()
+    {
+        var options = new DsaOptions { Rank = 2 };
+        Assert.That(() => Dsa.FromOperators([], [], options), Throws.ArgumentException.With.Message.Contains("at least one operator"));
+        Assert.That(() => Dsa.FromOperators([[1, 0, 0, 1], [1, 0, 0]], [0, 1], options), Throws.ArgumentException.With.Message.Contains("[r=2][r]"));
+        Assert.That(() => Dsa.FromOperators([[1, 0, 0, 1], [0, 0, 0, 0]], [0, 1], options), Throws.ArgumentException.With.Message.Contains("non-zero finite operator"));
+        Assert.That(() => Dsa.FromOperators(null!, [0], options), Throws.ArgumentNullException);
+        Assert.That(() => Dsa.FromOperators([[1.0]], [0], null!), Throws.ArgumentNullException);
+        Assert.That(() => Dsa.Compute(null!, options), Throws.ArgumentNullException);
+        Assert.That(() => Dsa.Reference(null!, options), Throws.ArgumentNullException);
+        Assert.That(() => Dsa.SpectralWasserstein([1, 2], [1]), Throws.ArgumentException.With.Message.Contains("got 2 and 1"));
+        Assert.That(() => Dsa.SpectralWasserstein([], []), Throws.ArgumentException);
+    }
+
+    [Test]
+    public void Options_Validate_AtTheBoundaries()
+    {
+        Assert.That(new DsaOptions { Delays = 1, DelayInterval = 1, Rank = 1, Iterations = 0, Ridge = 0, LearningRate = 0 }.Validate(), Is.Not.Null);
+        Assert.That(new DsaOptions { LearningRate = 10 }.Validate(), Is.Not.Null);
+        foreach (var (name, bad) in new (string, DsaOptions)[]
+        {
+            ("delays", new DsaOptions { Delays = 0 }), ("delay-interval", new DsaOptions { DelayInterval = 0 }), ("rank", new DsaOptions { Rank = 0 }),
+            ("iterations", new DsaOptions { Iterations = -1 }), ("ridge", new DsaOptions { Ridge = -1e-12 }), ("lr", new DsaOptions { LearningRate = 10.5 }),
+            ("lr", new DsaOptions { LearningRate = -1e-9 }),
+        })
+        {
+            Assert.That(() => bad.Validate(), Throws.TypeOf<ArgumentOutOfRangeException>().With.Property("ParamName").EqualTo(name), name);
+        }
+    }
+}
