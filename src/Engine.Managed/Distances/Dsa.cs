@@ -26,8 +26,7 @@ public static class Dsa
     public static DsaResult Compute(StateSet states, DsaOptions options, int threads = 0, Action<int, int>? progress = null)
     {
         ArgumentNullException.ThrowIfNull(states);
-        ArgumentNullException.ThrowIfNull(options);
-        options.Validate();
+        ArgumentNullException.ThrowIfNull(options); // validated by the fits (DsaOperator.Embed) and again by FromOperators
         int e = states.Networks;
         var ops = new double[e][];
         Parallelism.For(e, threads, n => ops[n] = DsaOperator.Fit(states.States[n], states.Trials, states.Steps, states.Widths[n], options));
@@ -62,8 +61,7 @@ public static class Dsa
     public static DsaResult Reference(StateSet states, DsaOptions options)
     {
         ArgumentNullException.ThrowIfNull(states);
-        ArgumentNullException.ThrowIfNull(options);
-        options.Validate();
+        ArgumentNullException.ThrowIfNull(options); // validated by the fits (DsaOperator.Embed)
         int e = states.Networks, r = options.Rank;
         var ops = Enumerable.Range(0, e).Select(n => DsaOperator.FitReference(states.States[n], states.Trials, states.Steps, states.Widths[n], options)).ToArray();
         var pairs = PairwiseMatrix.Pairs(e);

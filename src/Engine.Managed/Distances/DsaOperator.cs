@@ -127,7 +127,7 @@ public static class DsaOperator
     }
 
     /// <summary>A = (Z₊ᵀ Z₋)(Z₋ᵀ Z₋ + λ I)⁻¹ over consecutive rows of each trial.</summary>
-    private static double[] Regress(double[] z, int trials, int perTrial, int r, double ridge)
+    internal static double[] Regress(double[] z, int trials, int perTrial, int r, double ridge)
     {
         var xx = Matrix<double>.Build.Dense(r, r);
         var yx = Matrix<double>.Build.Dense(r, r);
@@ -170,8 +170,8 @@ public static class DsaOperator
         return a;
     }
 
-    /// <summary>Flips each coordinate so that its largest-magnitude sample is positive (singular vectors are defined up to sign).</summary>
-    private static void CanonicalSigns(double[] z, int rows, int r)
+    /// <summary>Flips each coordinate so that its largest-magnitude sample (the first of equal magnitudes) is positive (singular vectors are defined up to sign).</summary>
+    internal static void CanonicalSigns(double[] z, int rows, int r)
     {
         for (int k = 0; k < r; k++)
         {

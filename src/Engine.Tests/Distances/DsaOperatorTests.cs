@@ -56,7 +56,9 @@ public sealed class DsaOperatorTests
         Assert.That(() => DsaOperator.Embed(y, 4, 8, 3, new DsaOptions { Delays = 2, Rank = 6 }), Throws.Nothing);
         Assert.That(() => DsaOperator.Embed(y, 4, 8, 3, new DsaOptions { Delays = 2, Rank = 7 }), Throws.ArgumentException.With.Message.Contains("rank 7 exceeds the delay-embedding width 6"));
         Assert.That(() => DsaOperator.Embed(x, 2, 8, 3, new DsaOptions { Delays = 3, DelayInterval = 3, Rank = 2 }), Throws.Nothing, "2 pairs for rank 2");
-        Assert.That(() => DsaOperator.Embed(x, 2, 8, 3, new DsaOptions { Delays = 3, DelayInterval = 3, Rank = 3 }), Throws.ArgumentException.With.Message.Contains("2 consecutive embedded samples"));
+        Assert.That(() => DsaOperator.Embed(x, 2, 8, 3, new DsaOptions { Delays = 3, DelayInterval = 3, Rank = 3 }), Throws.ArgumentException.With.Message.Contains("2 consecutive embedded samples (2 trials × 1) for rank 3"));
+        Assert.That(() => DsaOperator.Fit(x, 2, 8, 3, new DsaOptions { Delays = 0 }), Throws.TypeOf<ArgumentOutOfRangeException>(), "the fits validate their options");
+        Assert.That(() => DsaOperator.FitReference(x, 2, 8, 3, new DsaOptions { Rank = 0 }), Throws.TypeOf<ArgumentOutOfRangeException>());
     }
 
     /// <summary>
@@ -128,6 +130,61 @@ public sealed class DsaOperatorTests
         Assert.That(Norm(1e4) * 1e4, Is.InRange(0.1, 3.0 * 1.001));
     }
 
+    /// <summary>A = (Σ z₁z₀ᵀ)(Σ z₀z₀ᵀ + λ I)⁻¹ over consecutive samples within each trial, the sums written out here.</summary>
+    [TestCase(0.0)]
+    [TestCase(0.3)]
+    public void Regress_IsTheRidgeLeastSquaresOneStepMap(double ridge)
+    {
+        const int trials = 3, perTrial = 6, r = 3;
+        var rng = new Random(81);
+        var z = Enumerable.Range(0, trials * perTrial * r).Select(_ => rng.NextDouble() - 0.5).ToArray();
+        var xx = Matrix<double>.Build.DenseIdentity(r) * ridge;
+        var yx = Matrix<double>.Build.Dense(r, r);
+        for (int b = 0; b < trials; b++)
+        {
+            for (int t = 0; t + 1 < perTrial; t++)
+            {
+                var z0 = Vector<double>.Build.Dense(r, k => z[(b * perTrial + t) * r + k]);
+                var z1 = Vector<double>.Build.Dense(r, k => z[(b * perTrial + t + 1) * r + k]);
+                xx += z0.OuterProduct(z0);
+                yx += z1.OuterProduct(z0);
+            }
+        }
+
+        Assert.That(DsaOperator.Regress(z, trials, perTrial, r, ridge), Is.EqualTo((yx * xx.Inverse()).ToRowMajorArray()).Within(1e-12));
+    }
+
+    [Test]
+    public void Regress_Singular_IsAClearError_TheRidgeRepairsIt()
+    {
+        // coordinate 1 is non-zero only at each trial's last sample, which is never a regressor
+        const int trials = 2, perTrial = 4, r = 2;
+        var z = new double[trials * perTrial * r];
+        for (int s = 0; s < trials * perTrial; s++)
+        {
+            z[s * r] = 1 + s;
+            z[s * r + 1] = s % perTrial == perTrial - 1 ? 1 : 0;
+        }
+
+        Assert.That(() => DsaOperator.Regress(z, trials, perTrial, r, 0), Throws.ArgumentException.With.Message.Contains("regression is singular"));
+        Assert.That(DsaOperator.Regress(z, trials, perTrial, r, 0.1), Has.All.Matches<double>(double.IsFinite));
+    }
+
+    [Test]
+    public void CanonicalSigns_MakeEachCoordinatesLargestSamplePositive()
+    {
+        // columns: largest −3 (flipped), largest 2 (kept), a tie 0.5 / −0.5 (the first wins: kept), all zero (kept)
+        double[] z = [1, 2, 0.5, 0, -3, -1, -0.5, 0, 2, 0.25, 0.1, 0];
+        DsaOperator.CanonicalSigns(z, 3, 4);
+        Assert.That(z, Is.EqualTo(new[] { -1, 2, 0.5, 0, 3, -1, -0.5, 0, -2, 0.25, 0.1, 0 }));
+        var again = (double[])z.Clone();
+        DsaOperator.CanonicalSigns(again, 3, 4);
+        Assert.That(again, Is.EqualTo(z), "idempotent");
+        var flipped = z.Select((v, i) => i % 4 == 1 ? -v : v).ToArray();
+        DsaOperator.CanonicalSigns(flipped, 3, 4);
+        Assert.That(flipped, Is.EqualTo(z), "a coordinate's sign does not matter");
+    }
+
     [Test]
     public void Fit_RankAboveTheStatesRank_IsAClearError_TheirRankIsFine()
     {
@@ -148,13 +205,14 @@ public sealed class DsaOperatorTests
         }
     }
 
-    [TestCase(12, 4)]
-    [TestCase(6, 4)]
-    [TestCase(9, 9)]
-    public void TopEigen_MatchesTheSymmetricEigenDecomposition(int n, int r)
+    [TestCase(12, 4, 1.0)]
+    [TestCase(40, 4, 1e-9)]
+    [TestCase(6, 4, 1.0)]
+    [TestCase(9, 9, 1.0)]
+    public void TopEigen_MatchesTheSymmetricEigenDecomposition(int n, int r, double scale)
     {
         var b = RandomMatrix(n + 3, n, 61);
-        var g = b.TransposeThisAndMultiply(b);
+        var g = b.TransposeThisAndMultiply(b) * scale;
         var evd = g.Evd(Symmetricity.Symmetric);
         var order = Enumerable.Range(0, n).OrderByDescending(i => evd.EigenValues[i].Real).ToArray();
         var (values, vectors) = DsaOperator.TopEigen(g.ToRowMajorArray(), n, r);
@@ -210,6 +268,8 @@ public sealed class DsaOperatorTests
         Assert.That(result.Wasserstein[2, 1], Is.EqualTo(0.5).Within(1e-12));
         Assert.That(result.Operators[2], Is.EqualTo(new[] { -0.3 }));
         Assert.That((calls > 0, lastDone, lastTotal), Is.EqualTo((true, 3, 3)), "progress ends at every pair done");
+        Assert.That(DsaAlignment.Reference([0.5], [-0.3], 1, 10, 5e-3), Is.EqualTo((2.0, Math.PI)).Within(1e-9), "the reference has no coordinate swap at rank one");
+        Assert.That(DsaAlignment.Reference([0.5], [0.2], 1, 10, 5e-3), Is.EqualTo((0.0, 0.0)).Within(1e-9));
     }
 
     /// <summary>
@@ -232,6 +292,13 @@ public sealed class DsaOperatorTests
         });
         Assert.That(seen[^1], Is.EqualTo((66, 66)));
         Assert.That(seen.Select(x => x.Done), Is.Ordered);
+
+        // one worker: a report after each batch of SIMD lanes (two alignments per pair), then the total
+        int lanes = System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated ? 16 : 8;
+        var one = new List<int>();
+        Dsa.FromOperators(ops, [.. Enumerable.Range(0, 12)], new DsaOptions { Rank = 2, Iterations = 5 }, 1, (d, t) => one.Add(d));
+        var expected = Enumerable.Range(1, (132 + lanes - 1) / lanes).Select(k => Math.Min(66, k * lanes / 2)).Append(66);
+        Assert.That(one, Is.EqualTo(expected));
     }
 
     [Test]
@@ -255,6 +322,11 @@ public sealed class DsaOperatorTests
         Assert.That(() => Dsa.FromOperators([[1.0]], [0], null!), Throws.ArgumentNullException);
         Assert.That(() => Dsa.Compute(null!, options), Throws.ArgumentNullException);
         Assert.That(() => Dsa.Reference(null!, options), Throws.ArgumentNullException);
+        var set = Set(2, 10, (LinearTrajectories(Stable(3, 1), 2, 10, 0.1, 2), 3), (LinearTrajectories(Stable(3, 3), 2, 10, 0.1, 4), 3));
+        Assert.That(() => Dsa.Compute(set, null!), Throws.ArgumentNullException);
+        Assert.That(() => Dsa.Reference(set, null!), Throws.ArgumentNullException);
+        Assert.That(() => Dsa.Compute(set, new DsaOptions { Delays = 1, Rank = 2, LearningRate = -1 }, 2), Throws.TypeOf<ArgumentOutOfRangeException>(), "not wrapped by the parallel fits");
+        Assert.That(() => Dsa.Reference(set, new DsaOptions { Delays = 0 }), Throws.TypeOf<ArgumentOutOfRangeException>());
         Assert.That(() => Dsa.SpectralWasserstein([1, 2], [1]), Throws.ArgumentException.With.Message.Contains("got 2 and 1"));
         Assert.That(() => Dsa.SpectralWasserstein([], []), Throws.ArgumentException);
     }
