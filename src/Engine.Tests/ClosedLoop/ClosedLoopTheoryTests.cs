@@ -293,6 +293,7 @@ public sealed class ClosedLoopTheoryTests
     public void Analyses_NullArguments_AreArgumentErrors()
     {
         Assert.Throws<ArgumentNullException>(() => ClosedLoopTheory.RankOneOverlaps(null!, new double[4]));
+        Assert.Throws<ArgumentNullException>(() => ClosedLoopTheory.RankOneOverlaps(new AgentLayout(8, 2, 1), null!));
         Assert.Throws<ArgumentNullException>(() => ClosedLoopTheory.GradientConflictAngle(null!, 0, 1, 2));
     }
 
