@@ -71,20 +71,7 @@ public sealed class DsaOperatorTests
     {
         const int n = 3, trials = 5, steps = 12;
         var x = LinearTrajectories(Stable(n, 21, 0.8), trials, steps, 0.3, 22);
-        var xx = Matrix<double>.Build.Dense(n, n);
-        var yx = Matrix<double>.Build.Dense(n, n);
-        for (int b = 0; b < trials; b++)
-        {
-            for (int t = 0; t + 1 < steps; t++)
-            {
-                var x0 = Vector<double>.Build.Dense(n, k => x[(b * steps + t) * n + k]);
-                var x1 = Vector<double>.Build.Dense(n, k => x[(b * steps + t + 1) * n + k]);
-                xx += x0.OuterProduct(x0);
-                yx += x1.OuterProduct(x0);
-            }
-        }
-
-        var expected = Sorted((yx * xx.Inverse()).Evd().EigenValues.ToArray());
+        var expected = Sorted(OneStepMap(x.Select(v => (double)v).ToArray(), trials, steps, n, 0).Evd().EigenValues.ToArray());
         var options = new DsaOptions { Delays = 1, Rank = n };
         foreach (var (name, a, tol) in new[] { ("reference", DsaOperator.FitReference(x, trials, steps, n, options), 1e-9), ("fast", DsaOperator.Fit(x, trials, steps, n, options), 2e-5) })
         {
@@ -138,20 +125,26 @@ public sealed class DsaOperatorTests
         const int trials = 3, perTrial = 6, r = 3;
         var rng = new Random(81);
         var z = Enumerable.Range(0, trials * perTrial * r).Select(_ => rng.NextDouble() - 0.5).ToArray();
-        var xx = Matrix<double>.Build.DenseIdentity(r) * ridge;
-        var yx = Matrix<double>.Build.Dense(r, r);
+        Assert.That(DsaOperator.Regress(z, trials, perTrial, r, ridge), Is.EqualTo(OneStepMap(z, trials, perTrial, r, ridge).ToRowMajorArray()).Within(1e-12));
+    }
+
+    /// <summary>(Σ x₁x₀ᵀ)(Σ x₀x₀ᵀ + λ I)⁻¹ over consecutive samples within each trial of x [trials][steps][width], the sums written out.</summary>
+    private static Matrix<double> OneStepMap(double[] x, int trials, int steps, int width, double ridge)
+    {
+        var xx = Matrix<double>.Build.DenseIdentity(width) * ridge;
+        var yx = Matrix<double>.Build.Dense(width, width);
         for (int b = 0; b < trials; b++)
         {
-            for (int t = 0; t + 1 < perTrial; t++)
+            for (int t = 0; t + 1 < steps; t++)
             {
-                var z0 = Vector<double>.Build.Dense(r, k => z[(b * perTrial + t) * r + k]);
-                var z1 = Vector<double>.Build.Dense(r, k => z[(b * perTrial + t + 1) * r + k]);
-                xx += z0.OuterProduct(z0);
-                yx += z1.OuterProduct(z0);
+                var x0 = Vector<double>.Build.Dense(width, k => x[(b * steps + t) * width + k]);
+                var x1 = Vector<double>.Build.Dense(width, k => x[(b * steps + t + 1) * width + k]);
+                xx += x0.OuterProduct(x0);
+                yx += x1.OuterProduct(x0);
             }
         }
 
-        Assert.That(DsaOperator.Regress(z, trials, perTrial, r, ridge), Is.EqualTo((yx * xx.Inverse()).ToRowMajorArray()).Within(1e-12));
+        return yx * xx.Inverse();
     }
 
     [Test]
