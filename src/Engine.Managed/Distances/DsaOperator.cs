@@ -11,7 +11,7 @@ namespace Engine.Distances;
 /// first r left singular vectors Z = H V_r Σ_r⁻¹ = U_r (R × r, DSA's "V" coordinates). The operator A (r × r) maps
 /// z_t to z_{t+1} within each trial: A = (Z₊ᵀ Z₋)(Z₋ᵀ Z₋ + λ I)⁻¹. <see cref="FitReference"/> takes a full SVD of H;
 /// <see cref="Fit"/> forms the Gram HᵀH with the float32 SIMD cross-product kernel (2·R·(dN)² FLOP), finds its top r eigenvectors by subspace iteration
-/// (block of r + 8, Rayleigh–Ritz) and applies the same regression. The two agree up to signs of the coordinates,
+/// (block of r + 8, Rayleigh–Ritz), takes σ²_k = ‖H v_k‖² in float64 for the rank test and Σ, and applies the same regression. The two agree up to signs of the coordinates,
 /// a similarity that DSA is invariant to; both fix each coordinate's sign so that its largest-magnitude sample is
 /// positive. That matters: a sign flip is an orthogonal map with eigenvalue −1, which the Cayley parameterisation of
 /// the alignment cannot reach, so without the convention two identical dynamics could score far apart.
@@ -24,17 +24,29 @@ public static class DsaOperator
         var (h, rows, cols) = Embed(states, trials, steps, width, options);
         int r = options.Rank;
         var g = Gram(h, rows, cols);
-        var (values, vectors) = TopEigen(g, cols, r);
-        CheckRank(values, r);
-        // Z = H V_r Σ_r⁻¹, Σ = √λ.
+        var (_, vectors) = TopEigen(g, cols, r);
+        // Z = H V_r Σ_r⁻¹ with σ²_k = ‖H v_k‖² in float64, not the float32 Gram's eigenvalue: that one is off by about
+        // 1e-7 σ²_1, so on states of rank below r it came out anywhere in ±1e-8 σ²_1 and the rank test passed or failed by chance.
         var z = new double[rows * r];
+        var squares = new double[r];
         for (int k = 0; k < r; k++)
         {
-            double inv = 1 / Math.Sqrt(values[k]);
             var vk = vectors.AsSpan(k * cols, cols);
             for (int s = 0; s < rows; s++)
             {
-                z[s * r + k] = TensorPrimitives.Dot<double>(h.AsSpan(s * cols, cols), vk) * inv;
+                double v = TensorPrimitives.Dot<double>(h.AsSpan(s * cols, cols), vk);
+                z[s * r + k] = v;
+                squares[k] += v * v;
+            }
+        }
+
+        CheckRank(squares, r);
+        for (int k = 0; k < r; k++)
+        {
+            double inv = 1 / Math.Sqrt(squares[k]);
+            for (int s = 0; s < rows; s++)
+            {
+                z[s * r + k] *= inv;
             }
         }
 

@@ -179,16 +179,21 @@ public sealed class DsaOperatorTests
     }
 
     [Test]
-    public void Fit_RankAboveTheStatesRank_IsAClearError_TheirRankIsFine()
+    // the rank test is relative to σ²_1: the same states at any scale have the same rank
+    [TestCase(1f)]
+    [TestCase(1e3f)]
+    [TestCase(1e-3f)]
+    public void Fit_RankAboveTheStatesRank_IsAClearError_TheirRankIsFine(float scale)
     {
         // a planar system embedded in three units: rank 2
         var planar = LinearTrajectories(Stable(2, 51, 0.9), 3, 20, 0.2, 52);
         var x = new float[3 * 20 * 3];
         for (int s = 0; s < 60; s++)
         {
-            x[s * 3] = planar[s * 2];
-            x[s * 3 + 1] = planar[s * 2 + 1];
-            x[s * 3 + 2] = planar[s * 2] - 2 * planar[s * 2 + 1];
+            float a = scale * planar[s * 2], b = scale * planar[s * 2 + 1];
+            x[s * 3] = a;
+            x[s * 3 + 1] = b;
+            x[s * 3 + 2] = a - 2 * b;
         }
 
         foreach (var fit in new Func<DsaOptions, double[]>[] { o => DsaOperator.Fit(x, 3, 20, 3, o), o => DsaOperator.FitReference(x, 3, 20, 3, o) })
