@@ -84,8 +84,8 @@ public sealed class FixedPoint
     /// <summary>max|λ|.</summary>
     public double SpectralRadius => Eigenvalues.Length == 0 ? double.NaN : Eigenvalues[0].Magnitude;
 
-    /// <summary>Stable iff max|λ| &lt; 1 (a discrete map).</summary>
-    public bool Stable => Eigenvalues.Length > 0 && SpectralRadius < 1;
+    /// <summary>Stable iff max|λ| &lt; 1 (a discrete map); false when not linearised (the radius is NaN).</summary>
+    public bool Stable => SpectralRadius < 1;
 
     /// <summary>Number of eigenvalues with |λ| &gt; 1.</summary>
     public int SaddleIndex => Eigenvalues.Count(l => l.Magnitude > 1);
@@ -155,10 +155,9 @@ public static class FixedPointAnalysis
         options = (options ?? new FixedPointOptions()).Validate();
         var spec = problem.Spec;
         int e = spec.Networks, s = problem.SeedsPerNetwork, n = spec.Hidden;
-        var clock = Stopwatch.StartNew();
+        long start = Stopwatch.GetTimestamp();
         var adam = search.Search(problem, options.Search);
-        var searchTime = clock.Elapsed;
-        clock.Restart();
+        long searched = Stopwatch.GetTimestamp();
 
         var nets = Enumerable.Range(0, e).Select(k => new FrozenNetwork(spec, problem.Parameters, k, problem.Inputs.AsSpan(k * spec.Inputs, spec.Inputs))).ToArray();
         var candidates = new List<FixedPoint>[e];
@@ -222,7 +221,8 @@ public static class FixedPointAnalysis
             var list = candidates[net];
             foreach (var p in list)
             {
-                p.Status = !double.IsFinite(p.Q) || !p.State.All(double.IsFinite) ? FixedPointStatus.NonFinite
+                // q is the residual of this state, so a non-finite state has a non-finite q
+                p.Status = !double.IsFinite(p.Q) ? FixedPointStatus.NonFinite
                     : p.Q < options.Search.Tolerance ? FixedPointStatus.Converged : FixedPointStatus.MaxIterations;
             }
 
@@ -247,8 +247,7 @@ public static class FixedPointAnalysis
             }
         }
 
-        var polishTime = clock.Elapsed;
-        clock.Restart();
+        long polished = Stopwatch.GetTimestamp();
         if (options.Linearize)
         {
             var kept = results.SelectMany(r => r.Points.Select(p => (r.Network, Point: p))).ToArray();
@@ -257,7 +256,8 @@ public static class FixedPointAnalysis
 
         return new FixedPointAnalysisResult
         {
-            Search = adam, Networks = results, SearchTime = searchTime, PolishTime = polishTime, LinearizeTime = clock.Elapsed,
+            Search = adam, Networks = results, SearchTime = Stopwatch.GetElapsedTime(start, searched),
+            PolishTime = Stopwatch.GetElapsedTime(searched, polished), LinearizeTime = Stopwatch.GetElapsedTime(polished),
         };
     }
 
@@ -278,7 +278,7 @@ public static class FixedPointAnalysis
             }
 
             string? reason = reasons is not null && net < reasons.Count ? reasons[net] : null;
-            reason ??= per > 0 && !Analysis.NetworkHealth.AllFinite(states.Slice(net * per, per)) ? "non-finite states" : null;
+            reason ??= !Analysis.NetworkHealth.AllFinite(states.Slice(net * per, per)) ? "non-finite states" : null;
             if (reason is not null)
             {
                 result.Networks[net].MarkDiverged(reason);
@@ -341,8 +341,9 @@ public static class FixedPointAnalysis
 
     /// <summary>Eigenvalues (sorted as <see cref="FixedPointAnalysis.Eigenvalues(double[], int)"/>) and unit right eigenvectors of a real N×N row-major matrix, in float64.</summary>
     /// <remarks>
-    /// MathNet's non-symmetric EVD stores a complex pair's vectors as two real columns (a, b), v = a ± i b; each pair is
-    /// matched to its eigenvalue by the smaller residual on v's largest entry. Vectors [N×N] row-major, column j for eigenvalue j.
+    /// MathNet's non-symmetric EVD returns V with A V = V D, D block-diagonal: a complex pair λ_j, λ_{j+1} = x ± i y has
+    /// the block [[x, y], [−y, x]] over columns (a, b) = (j, j + 1), so A (a + i b) = (x + i y)(a + i b): v_j = a + i b and
+    /// v_{j+1} = a − i b. Vectors [N×N] row-major, column j (unit 2-norm) for eigenvalue j.
     /// </remarks>
     public static (Complex[] Values, Complex[] Vectors) EigenDecomposition(double[] matrix, int n)
     {
@@ -379,19 +380,9 @@ public static class FixedPointAnalysis
                 continue;
             }
 
-            int partner = j + 1 < n ? j + 1 : j - 1;
-            var v = Enumerable.Range(0, n).Select(i => new Complex(raw[i, j], raw[i, partner])).ToArray();
-            var w = v.Select(Complex.Conjugate).ToArray();
-            if (!PairMatches(matrix, n, values[j], v))
-            {
-                (v, w) = (w, v);
-            }
-
-            columns[j] = v;
-            if (j + 1 < n)
-            {
-                columns[j + 1] = w;
-            }
+            // the first of a pair (a pair's columns are adjacent, so j + 1 < n)
+            columns[j] = [.. Enumerable.Range(0, n).Select(i => new Complex(raw[i, j], raw[i, j + 1]))];
+            columns[j + 1] = [.. columns[j].Select(Complex.Conjugate)];
         }
 
         var order = Enumerable.Range(0, n)
@@ -404,37 +395,11 @@ public static class FixedPointAnalysis
             double norm = Math.Sqrt(col.Sum(x => x.Real * x.Real + x.Imaginary * x.Imaginary));
             for (int i = 0; i < n; i++)
             {
-                vectors[i * n + c] = norm > 0 ? col[i] / norm : col[i];
+                vectors[i * n + c] = col[i] / norm;
             }
         }
 
         return (sortedValues, vectors);
-    }
-
-    /// <summary>
-    /// True if v (rather than v̄) belongs to λ: on the row i of the largest |v_i|, |(A v)_i − λ v_i| ≤ |(A v)_i − λ̄ v_i|
-    /// (A real, so A v̄ = conj(A v); the two candidates differ there by 2 |Im λ| |v_i|, far above rounding).
-    /// </summary>
-    private static bool PairMatches(double[] a, int n, Complex lambda, Complex[] v)
-    {
-        int i = 0;
-        for (int k = 1; k < n; k++)
-        {
-            if (v[k].Magnitude > v[i].Magnitude)
-            {
-                i = k;
-            }
-        }
-
-        double re = 0, im = 0;
-        for (int k = 0; k < n; k++)
-        {
-            re += a[i * n + k] * v[k].Real;
-            im += a[i * n + k] * v[k].Imaginary;
-        }
-
-        var av = new Complex(re, im);
-        return (av - lambda * v[i]).Magnitude <= (av - Complex.Conjugate(lambda) * v[i]).Magnitude;
     }
 
     /// <summary>Eigenvalues of a real N×N row-major matrix in float64, sorted by decreasing modulus (ties: by real, then imaginary part).</summary>

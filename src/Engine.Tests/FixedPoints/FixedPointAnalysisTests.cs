@@ -314,4 +314,182 @@ public sealed class FixedPointAnalysisTests
 
         Assert.Throws<ArgumentException>(() => FixedPointAnalysis.EigenDecomposition([double.NaN, 0, 0, 1], 2));
     }
+
+    /// <summary>
+    /// Two networks with two inputs each, different inputs and seeds far apart: each network's point must be its own
+    /// h* = (I − W)⁻¹ U u (so it read its own inputs), kept by the outlier rule (measured against its own seeds), with
+    /// ∂F/∂u = U [2×2].
+    /// </summary>
+    [Test]
+    public void Run_TwoInputs_EachNetworkReadsItsOwnInputsAndSeeds()
+    {
+        var spec = new EnsembleSpec { Networks = 2, Hidden = 2, Inputs = 2, Outputs = 1, Activation = ActivationKind.Identity };
+        var p = new float[spec.Networks * spec.Layout.Stride];
+        float[] inputs = [0.4f, 0.2f, -20f, 30f];
+        var stars = new double[2][];
+        for (int e = 0; e < 2; e++)
+        {
+            spec.Layout.WRec(p, e)[0] = 0.5f;
+            spec.Layout.WRec(p, e)[3] = -0.25f;
+            spec.Layout.WIn(p, e)[0] = 1f;
+            spec.Layout.WIn(p, e)[3] = 1f;
+            stars[e] = [(double)inputs[2 * e] / 0.5, (double)inputs[2 * e + 1] / 1.25];
+        }
+
+        // each network's four seeds at the corners of a unit square around its own h*
+        var seeds = new float[2 * 4 * 2];
+        var adam = new AdamSearchResult(2, 4, 2);
+        for (int e = 0; e < 2; e++)
+        {
+            for (int k = 0; k < 4; k++)
+            {
+                int row = e * 4 + k;
+                seeds[2 * row] = (float)(stars[e][0] + (k % 2 == 0 ? -1 : 1));
+                seeds[2 * row + 1] = (float)(stars[e][1] + (k < 2 ? -1 : 1));
+                adam.States[2 * row] = (float)stars[e][0];
+                adam.States[2 * row + 1] = (float)stars[e][1];
+                adam.Status[row] = FixedPointStatus.MaxIterations;
+            }
+        }
+
+        var problem = new FixedPointProblem(spec, p, inputs, 4, seeds);
+        var result = FixedPointAnalysis.Run(problem, new ScriptedSearch(adam), new FixedPointOptions { Polish = false, Search = new AdamSearchOptions { Tolerance = 1e-10 } });
+        for (int e = 0; e < 2; e++)
+        {
+            var net = result.Networks[e];
+            Assert.That((net.Outliers, net.Duplicates, net.Points.Count), Is.EqualTo((0, 3, 1)), $"network {e}");
+            var point = net.Points[0];
+            Assert.That(point.State, Is.EqualTo(stars[e]).Within(1e-5), $"network {e}");
+            Assert.That(point.Q, Is.LessThan(1e-10), $"network {e}: q at its own h*");
+            Assert.That(point.Status, Is.EqualTo(FixedPointStatus.Converged));
+            Assert.That(point.InputJacobian, Is.EqualTo(new[] { 1.0, 0, 0, 1 }));
+        }
+    }
+
+    [Test]
+    public void Run_NonFiniteStateTheSearchDidNotFlag_IsNonFinite()
+    {
+        var (problem, search) = Scripted();
+        search.Result.States[11] = float.PositiveInfinity; // seed 5 ends at (x, ∞) with the status MaxIterations
+        var net = FixedPointAnalysis.Run(problem, search, new FixedPointOptions { Polish = false, RemoveOutliers = false }).Networks[0];
+        var point = net.Points.Single(p => p.Seed == 5);
+        Assert.That((double.IsFinite(point.Q), point.Status), Is.EqualTo((false, FixedPointStatus.NonFinite)));
+        Assert.That(point.Eigenvalues, Is.Empty, "a non-finite point is not linearised");
+    }
+
+    [Test]
+    public void Run_QEqualToTheTolerance_IsNotConverged()
+    {
+        var (problem, search) = Scripted();
+        var options = new FixedPointOptions { Polish = false, Linearize = false };
+        double q = FixedPointAnalysis.Run(problem, search, options).Networks[0].Points.Single(p => p.Seed == 5).Q;
+        FixedPointStatus At(double tolerance) => FixedPointAnalysis.Run(problem, search, options with { Search = new AdamSearchOptions { Tolerance = tolerance } })
+            .Networks[0].Points.Single(p => p.Seed == 5).Status;
+        Assert.That(At(q), Is.EqualTo(FixedPointStatus.MaxIterations), "converged means q < tolerance");
+        Assert.That(At(Math.BitIncrement(q)), Is.EqualTo(FixedPointStatus.Converged));
+    }
+
+    [Test]
+    public void MarkDiverged_NoNetworks_AndAnEarlierReasonStays()
+    {
+        Assert.DoesNotThrow(() => FixedPointAnalysis.MarkDiverged(Analysed(0), [1f, 2f], ["x"]));
+        var result = Analysed(2);
+        result.Networks[0].MarkDiverged("earlier reason");
+        FixedPointAnalysis.MarkDiverged(result, [float.NaN, 0, 0, 0], ["later reason", null]);
+        Assert.That(result.Networks.Select(n => n.Diverged), Is.EqualTo(new[] { "earlier reason", null }));
+    }
+
+    [Test]
+    public void NullAndMisSizedArguments_AreArgumentErrors()
+    {
+        var spec = new EnsembleSpec { Networks = 1, Hidden = 2, Inputs = 1, Outputs = 1 };
+        var net = new FrozenNetwork(spec, Support.TestData.Parameters(spec, 3), 0, [0.5f]);
+        var point = new FixedPoint { State = [0, 0], Status = FixedPointStatus.Converged };
+        int removed = 0;
+        Assert.Throws<ArgumentNullException>(() => FixedPointAnalysis.MarkDiverged(null!, []));
+        Assert.Throws<ArgumentNullException>(() => FixedPointAnalysis.TryLinearize(null!, point));
+        Assert.Throws<ArgumentNullException>(() => FixedPointAnalysis.TryLinearize(net, null!));
+        Assert.Throws<ArgumentNullException>(() => FixedPointAnalysis.Linearize(null!, point));
+        Assert.Throws<ArgumentNullException>(() => FixedPointAnalysis.Linearize(net, null!));
+        Assert.Throws<ArgumentNullException>(() => FixedPointAnalysis.EigenDecomposition(null!, 2));
+        Assert.Throws<ArgumentNullException>(() => FixedPointAnalysis.Eigenvalues(null!, 2));
+        Assert.Throws<ArgumentNullException>(() => FixedPointAnalysis.RemoveOutliers(null!, [], 2, 3, ref removed));
+        Assert.Throws<ArgumentException>(() => FixedPointAnalysis.EigenDecomposition([1, 2, 3], 2));
+        Assert.Throws<ArgumentException>(() => FixedPointAnalysis.Eigenvalues([1, 2, 3], 2));
+        Assert.That(point.Status, Is.EqualTo(FixedPointStatus.Converged), "the point is left as it was");
+    }
+
+    [Test]
+    public void TryLinearize_NonFiniteInputWeight_FailsWithAFiniteJacobian()
+    {
+        var spec = new EnsembleSpec { Networks = 1, Hidden = 2, Inputs = 2, Outputs = 1, Activation = ActivationKind.Identity };
+        var p = new float[spec.Layout.Stride];
+        spec.Layout.WRec(p, 0)[0] = 0.5f;
+        spec.Layout.WIn(p, 0)[0] = float.NaN; // one of the four entries of U
+        spec.Layout.WIn(p, 0)[3] = 1f;
+        var point = new FixedPoint { State = [0, 0], Status = FixedPointStatus.Converged };
+        Assert.That(FixedPointAnalysis.TryLinearize(new FrozenNetwork(spec, p, 0, [0f, 0f]), point), Is.False);
+        Assert.That((point.Status, point.InputJacobian.Length), Is.EqualTo((FixedPointStatus.LinearizationFailed, 0)));
+    }
+
+    [Test]
+    public void RemoveOutliers_ThreeUnits_AndAMeanDistanceOtherThanOne()
+    {
+        // finite seeds (0, 0, 0) and (4, 0, 0): centroid (2, 0, 0), mean distance 2; the NaN seed counts in neither
+        float[] seeds = [0, 0, 0, 4, 0, 0, float.NaN, 5, 5];
+        var points = new[] { Point(0, 2, 6, 0), Point(0, 2, 6.001, 0), Point(0, -4, 0, 0) };
+        int removed = 0;
+        Assert.That(FixedPointAnalysis.RemoveOutliers(points, seeds, 3, 3, ref removed), Is.EqualTo(new[] { points[0], points[2] }), "within 3 × 2 = 6 of the centroid");
+        Assert.That(removed, Is.EqualTo(1));
+    }
+
+    [Test]
+    public void EigenDecomposition_RandomMatrices_RightEigenpairsByDecreasingModulus()
+    {
+        int complexPairs = 0;
+        for (int n = 2; n <= 7; n++)
+        {
+            for (ulong seed = 1; seed <= 4; seed++)
+            {
+                var rng = new Engine.Util.Rng(seed * 100 + (ulong)n);
+                var m = Enumerable.Range(0, n * n).Select(_ => rng.NextGaussian()).ToArray();
+                var (values, vectors) = FixedPointAnalysis.EigenDecomposition(m, n);
+                Assert.That(values, Is.EqualTo(FixedPointAnalysis.Eigenvalues(m, n)));
+                complexPairs += values.Count(v => v.Imaginary > 0);
+                for (int c = 0; c < n; c++)
+                {
+                    if (c > 0)
+                    {
+                        Assert.That(values[c].Magnitude, Is.LessThanOrEqualTo(values[c - 1].Magnitude), $"n {n} seed {seed}: by decreasing |λ|");
+                    }
+
+                    double norm = 0;
+                    for (int i = 0; i < n; i++)
+                    {
+                        var av = Complex.Zero;
+                        for (int k = 0; k < n; k++)
+                        {
+                            av += m[i * n + k] * vectors[k * n + c];
+                        }
+
+                        Assert.That((av - values[c] * vectors[i * n + c]).Magnitude, Is.LessThan(1e-9), $"n {n} seed {seed}: A v = λ v, column {c}, row {i}");
+                        norm += vectors[i * n + c].Magnitude * vectors[i * n + c].Magnitude;
+                    }
+
+                    Assert.That(norm, Is.EqualTo(1).Within(1e-12), $"n {n} seed {seed}: column {c} is a unit vector");
+                }
+            }
+        }
+
+        Assert.That(complexPairs, Is.GreaterThan(10), "the draws include complex pairs");
+    }
+
+    [Test]
+    public void Eigenvalues_ByDecreasingModulus()
+    {
+        double[] m = [0.5, 0, 0, 0, -2, 0, 0, 0, 1];
+        var expected = new Complex[] { -2, 1, 0.5 };
+        Assert.That(FixedPointAnalysis.Eigenvalues(m, 3), Is.EqualTo(expected));
+        Assert.That(FixedPointAnalysis.EigenDecomposition(m, 3).Values, Is.EqualTo(expected));
+    }
 }
