@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using Engine.ClosedLoop;
 using Engine.IO;
+using Engine.Model;
 
 namespace Engine.Cli;
 
@@ -25,7 +26,7 @@ internal static class ClosedLoopCommand
         var clip = new Option<double>("--clip") { Description = "Global gradient-norm clip, 0 = off (default 1).", DefaultValueFactory = _ => 1.0 };
         var train = new Option<string>("--train") { Description = "Trained blocks, comma list of W, m, z (uv with --rank-one) (default W; uv with --rank-one).", DefaultValueFactory = _ => "" };
         var rankOne = new Option<bool>("--rank-one") { Description = "W = u vᵀ trained through its factors; also runs the reduced model." };
-        var activation = new Option<string>("--activation") { Description = "linear | tanh (default linear).", DefaultValueFactory = _ => "linear" };
+        var activation = new Option<string>("--activation") { Description = "linear (identity) | tanh | relu (default linear).", DefaultValueFactory = _ => "linear" };
         var beta = new Option<double>("--beta") { Description = "Control cost β (default 0).", DefaultValueFactory = _ => 0.0 };
         var gain = new Option<double>("--init-gain") { Description = "Scale g of the initial W (default 0.3).", DefaultValueFactory = _ => 0.3 };
         var seed = new Option<long>("--seed") { Description = "Base seed: agent e gets seed + e (default 0).", DefaultValueFactory = _ => 0 };
@@ -70,9 +71,10 @@ internal static class ClosedLoopCommand
                 Hidden = Pick(hidden, p => p.Options.Hidden),
                 Activation = r.GetValue(activation) switch
                 {
-                    "linear" => AgentActivation.Linear,
-                    "tanh" => AgentActivation.Tanh,
-                    var a => throw new ArgumentException($"unknown --activation '{a}': expected linear or tanh.", "--activation"),
+                    "linear" or "identity" => ActivationKind.Identity,
+                    "tanh" => ActivationKind.Tanh,
+                    "relu" => ActivationKind.Relu,
+                    var a => throw new ArgumentException($"unknown --activation '{a}': expected linear, tanh or relu.", "--activation"),
                 },
                 RankOne = r1,
                 Train = pre is not null && r.GetResult(train) is null or { Implicit: true } ? pre.Options.Train : ParseTrain(r.GetValue(train)!, r1),
@@ -183,7 +185,7 @@ internal static class ClosedLoopCommand
 
         // the rank-one reduced model from the same initial conditions, trained alongside (SGD only)
         List<double>? reducedLoss = null;
-        if (opt.RankOne && plant.IsSiso && opt.Leak == 1 && !task.ObserveReference && opt.Optimizer == ClosedLoopOptimizer.Sgd && opt.Activation == AgentActivation.Linear && opt.Train == TrainedWeights.Factors)
+        if (opt.RankOne && plant.IsSiso && opt.Leak == 1 && !task.ObserveReference && opt.Optimizer == ClosedLoopOptimizer.Sgd && opt.Activation == ActivationKind.Identity && opt.Train == TrainedWeights.Factors)
         {
             var red = RankOneReducedModel.FromAgent(plant, task, closed.Layout, init[0], opt.Beta);
             reducedLoss = [];
@@ -269,7 +271,7 @@ internal static class ClosedLoopCommand
         AtomicFile.WriteText(Path.Combine(outDir, "summary.json"), JsonSerializer.Serialize(json, new JsonSerializerOptions { WriteIndented = true }));
         string title = $"{plant.Name}, N={opt.Hidden}, T={setups[0].Horizon}, lr={setups[0].LearningRate:G3} (agent 0)";
         ClosedLoopFigures.LossWithStages(all, 0, stages[0], Path.Combine(outDir, "loss_stages.png"), $"closed-loop stages: {title}", agent0Loss);
-        if (opt.Activation == AgentActivation.Linear)
+        if (opt.Activation == ActivationKind.Identity)
         {
             ClosedLoopFigures.EigenvalueTrajectories(all, 0, Path.Combine(outDir, "eigenvalues.png"), $"eigenvalues of P: {title}");
         }

@@ -107,6 +107,17 @@ public static class ActivationCode
         _ => IdentityActivation.Apply(z),
     };
 
+    /// <summary>
+    /// φ(z) for a runtime code in float64 inside a kernel: tanh through <see cref="DeviceMath.Tanh"/> (PTX has no float64
+    /// tanh, and ILGPU's software one is slow and NaN above |z| ≈ 354), the others as <see cref="Apply(int, double)"/>.
+    /// </summary>
+    public static double ApplyOnDevice(int code, double z) => code switch
+    {
+        Tanh => DeviceMath.Tanh(z),
+        Relu => ReluActivation.Apply(z),
+        _ => IdentityActivation.Apply(z),
+    };
+
     /// <summary>φ′ through y = φ(z) for a runtime code, float64.</summary>
     public static double DerivativeFromOutput(int code, double y) => code switch
     {

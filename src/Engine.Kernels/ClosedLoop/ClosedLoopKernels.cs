@@ -91,7 +91,7 @@ public readonly struct ClosedLoopArgs
     /// <summary>Offset of z in the block.</summary>
     public int ZOffset { get; }
 
-    /// <summary>0 linear, 1 tanh.</summary>
+    /// <summary>φ as an <see cref="ActivationCode"/>.</summary>
     public int Activation { get; }
 
     /// <summary>α.</summary>
@@ -223,7 +223,7 @@ public static class ClosedLoopKernels
             sum += a.Theta[th + a.MOffset + (long)i * qa + c] * a.Y[yo + c];
         }
 
-        double r = a.Activation == 1 ? DeviceMath.Tanh(sum) : sum;   // PTX has no float64 tanh
+        double r = ActivationCode.ApplyOnDevice(a.Activation, sum);
         a.R[row + i] = r;
         a.H[row + i] = (t > 0 ? (1 - a.Leak) * a.H[row - nh + i] : 0) + a.Leak * r;
     }
@@ -333,7 +333,7 @@ public static class ClosedLoopKernels
 
         a.GH[row + k] = g;
         double r = a.R[row + k];
-        a.GA[row + k] = a.Leak * (a.Activation == 1 ? 1 - r * r : 1) * g;
+        a.GA[row + k] = a.Leak * ActivationCode.DerivativeFromOutput(a.Activation, r) * g;
     }
 
     /// <summary>Thread per (e, b) at step t: g_x,t = 2 diag(w)(x_t − x*_t)/(B T) (t ≥ 1) + Aᵀ g_x,t+1 + Cᵀ m_xᵀ g_a,t.</summary>

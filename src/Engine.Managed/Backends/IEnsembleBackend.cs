@@ -18,6 +18,12 @@ public interface IEnsembleBackend : IDisposable
     /// <summary>The device in words (CPU model and threads, or GPU name), for logs and run summaries.</summary>
     string Device { get; }
 
+    /// <summary>
+    /// Host threads for the CPU-side work around this backend (drawing trials, regularisers, polish, distance pairs):
+    /// the <c>cpu</c> backend's workers, 1 for the single-threaded reference, every core for an ILGPU device.
+    /// </summary>
+    int Threads { get; }
+
     /// <summary>Creates a runner for one ensemble architecture.</summary>
     IEnsembleRunner CreateRunner(EnsembleSpec spec);
 }

@@ -1,16 +1,7 @@
+using Engine.Model;
 using Engine.Util;
 
 namespace Engine.ClosedLoop;
-
-/// <summary>The agent's nonlinearity: linear (the theory) or tanh.</summary>
-public enum AgentActivation
-{
-    /// <summary>φ(a) = a.</summary>
-    Linear = 0,
-
-    /// <summary>φ(a) = tanh(a).</summary>
-    Tanh = 1,
-}
 
 /// <summary>Which parameter blocks are trained.</summary>
 [Flags]
@@ -176,8 +167,8 @@ public sealed record ClosedLoopOptions
     /// <summary>N, hidden units (default 100).</summary>
     public int Hidden { get; init; } = 100;
 
-    /// <summary>φ (default linear).</summary>
-    public AgentActivation Activation { get; init; } = AgentActivation.Linear;
+    /// <summary>φ, the engine's activation (default <see cref="ActivationKind.Identity"/>: the linear agent of the theory).</summary>
+    public ActivationKind Activation { get; init; } = ActivationKind.Identity;
 
     /// <summary>W = u vᵀ trained through its factors.</summary>
     public bool RankOne { get; init; }
@@ -224,6 +215,11 @@ public sealed record ClosedLoopOptions
         Guard.InRange(InitGain, 0, 1e6, "init gain");
         Guard.InRange(ZInitScale, 0, 1e6, "z init scale");
         Guard.InRange(MInitScale, 0, 1e6, "m init scale");
+        if (!Enum.IsDefined(Activation))
+        {
+            throw new ArgumentOutOfRangeException("activation", Activation, $"unknown activation {Activation}; expected Identity, Tanh or Relu.");
+        }
+
         if (!(Leak > 0 && Leak <= 1))
         {
             throw new ArgumentOutOfRangeException("leak", Leak, $"leak α must be in (0, 1], got {Leak}.");

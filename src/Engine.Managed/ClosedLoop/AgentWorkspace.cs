@@ -1,3 +1,6 @@
+using Engine.Kernels;
+using Engine.Model;
+
 namespace Engine.ClosedLoop;
 
 /// <summary>
@@ -19,7 +22,7 @@ internal sealed class AgentWorkspace
     private readonly Plant _plant;
     private readonly ControlTask _task;
     private readonly AgentLayout _layout;
-    private readonly AgentActivation _act;
+    private readonly ActivationKind _act;
     private readonly double _beta, _leak;
     private readonly int _horizon;
     private readonly double[] _targets, _x, _y, _u, _gu;
@@ -30,7 +33,7 @@ internal sealed class AgentWorkspace
     private double[]? _r;
     private int _trials;
 
-    public AgentWorkspace(Plant plant, ControlTask task, AgentLayout layout, AgentActivation act, double beta, int horizon, double leak = 1.0)
+    public AgentWorkspace(Plant plant, ControlTask task, AgentLayout layout, ActivationKind act, double beta, int horizon, double leak = 1.0)
     {
         ClosedLoopReference.CheckInputs(plant, task, layout);
         _plant = plant;
@@ -405,11 +408,18 @@ internal sealed class AgentWorkspace
             int at = ((b0 + k) * T1 + t) * nh;
             var ga = _ga.AsSpan(at, nh);
             var r = Leaky ? _r!.AsSpan(at, nh) : _h.AsSpan(at, nh);
-            if (_act == AgentActivation.Tanh)
+            if (_act == ActivationKind.Tanh)
             {
                 for (int i = 0; i < nh; i++)
                 {
                     ga[i] = _leak * (1 - r[i] * r[i]) * gh[i];
+                }
+            }
+            else if (_act == ActivationKind.Relu)
+            {
+                for (int i = 0; i < nh; i++)
+                {
+                    ga[i] = _leak * ReluActivation.DerivativeFromOutput(r[i]) * gh[i];
                 }
             }
             else if (Leaky)
@@ -459,9 +469,13 @@ internal sealed class AgentWorkspace
 
     private void Activate(Span<double> h)
     {
-        if (_act == AgentActivation.Tanh)
+        if (_act == ActivationKind.Tanh)
         {
             System.Numerics.Tensors.TensorPrimitives.Tanh(h, h);
+        }
+        else if (_act == ActivationKind.Relu)
+        {
+            System.Numerics.Tensors.TensorPrimitives.Max(h, 0.0, h);
         }
     }
 

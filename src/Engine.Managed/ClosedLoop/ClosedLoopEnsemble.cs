@@ -143,6 +143,9 @@ public sealed class ClosedLoopEnsemble : IDisposable
         }
     }
 
+    /// <summary>Threads over agents.</summary>
+    public int Threads => _threads;
+
     /// <summary>Which implementation computes the losses and gradients of <see cref="Step"/>.</summary>
     public ClosedLoopPath Path => _path;
 
@@ -253,16 +256,9 @@ public sealed class ClosedLoopEnsemble : IDisposable
                 Update(i, losses[i]);
             }
         }
-        else if (_path == ClosedLoopPath.Reference || _threads == 1 || e == 1)
-        {
-            for (int i = 0; i < e; i++)
-            {
-                StepAgent(i);
-            }
-        }
         else
         {
-            Parallel.For(0, e, new ParallelOptions { MaxDegreeOfParallelism = _threads }, StepAgent);
+            Parallelism.For(e, _path == ClosedLoopPath.Reference ? 1 : _threads, StepAgent);
         }
 
         StepCount++;

@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Numerics;
 using System.Text;
+using Engine.Model;
+using Engine.Util;
 
 namespace Engine.ClosedLoop;
 
@@ -120,7 +122,7 @@ public static class ClosedLoopRecorder
         int e = ens.Agents.Count;
         var rec = new StepRecord[e];
         string mode = ens.IsOpenLoop ? "open" : "closed";
-        Parallel.For(0, e, i =>
+        Parallelism.For(e, ens.Threads, i =>
         {
             var th = ens.Parameters[i];
             int T = ens.Agents[i].Horizon;
@@ -128,7 +130,7 @@ public static class ClosedLoopRecorder
             double control = ens.IsOpenLoop
                 ? ClosedLoopReference.ClosedLoopLoss(ens.Plant, ens.Task, ens.Options.Activation, ens.Options.Beta, ens.Layout, th, T, null, ens.Options.RankOne, ens.Options.Leak)
                 : loss;
-            Complex[] ev = ens.Options.Activation == AgentActivation.Linear && double.IsFinite(loss)
+            Complex[] ev = ens.Options.Activation == ActivationKind.Identity && double.IsFinite(loss)
                 ? ClosedLoopTheory.JointEigenvalues(ens.Plant, ens.Layout, th, ens.Options.Leak)
                 : [];
             double rho = ev.Length > 0 ? ev[0].Magnitude : double.NaN;

@@ -1,3 +1,6 @@
+using Engine.Kernels;
+using Engine.Model;
+
 namespace Engine.ClosedLoop;
 
 /// <summary>
@@ -22,7 +25,7 @@ namespace Engine.ClosedLoop;
 public static class ClosedLoopReference
 {
     /// <summary>Closed-loop loss; when <paramref name="grad"/> is non-null it receives ∂L/∂θ (overwritten, layout length).</summary>
-    public static double ClosedLoopLoss(Plant plant, ControlTask task, AgentActivation act, double beta, AgentLayout layout,
+    public static double ClosedLoopLoss(Plant plant, ControlTask task, ActivationKind act, double beta, AgentLayout layout,
         double[] theta, int horizon, double[]? grad, bool rankOne = false, double leak = 1.0)
     {
         int n = plant.N, p = plant.P, q = plant.Q, qa = layout.Observations, nh = layout.Hidden, bt = task.Trials, T = horizon;
@@ -163,7 +166,7 @@ public static class ClosedLoopReference
     /// The agent runs as in the closed loop (a_t = W h_{t−1} + m y_t, h_t = (1 − α) h_{t−1} + α φ(a_t)), û_t = zᵀ h_t,
     /// L = (1/(B T)) Σ_{b,t} ‖û_t − u*_t‖².
     /// </remarks>
-    public static double OpenLoopLoss(AgentActivation act, AgentLayout layout, double[] theta, int trials, int horizon,
+    public static double OpenLoopLoss(ActivationKind act, AgentLayout layout, double[] theta, int trials, int horizon,
         double[] ys, double[] us, double[]? grad, bool rankOne = false, double leak = 1.0)
     {
         int nh = layout.Hidden, q = layout.Observations, p = layout.Controls, T = horizon;
@@ -234,7 +237,7 @@ public static class ClosedLoopReference
     }
 
     /// <summary>A closed-loop rollout: states B×(T+1)×n, agent inputs B×(T+1)×q (q = the layout's inputs) and controls B×T×p.</summary>
-    public static (double[] X, double[] Y, double[] U) Rollout(Plant plant, ControlTask task, AgentActivation act,
+    public static (double[] X, double[] Y, double[] U) Rollout(Plant plant, ControlTask task, ActivationKind act,
         AgentLayout layout, double[] theta, int horizon, double leak = 1.0)
     {
         int n = plant.N, p = plant.P, qa = layout.Observations, nh = layout.Hidden, bt = task.Trials, T = horizon;
@@ -298,7 +301,7 @@ public static class ClosedLoopReference
     }
 
     /// <summary>A frozen agent's open-loop outputs û (B×T×p) on inputs <paramref name="ys"/> (B×(T+1)×q).</summary>
-    public static double[] OpenLoopOutputs(AgentActivation act, AgentLayout layout, double[] theta, int trials, int horizon, double[] ys,
+    public static double[] OpenLoopOutputs(ActivationKind act, AgentLayout layout, double[] theta, int trials, int horizon, double[] ys,
         double leak = 1.0)
     {
         int nh = layout.Hidden, q = layout.Observations, p = layout.Controls, T = horizon;
@@ -328,10 +331,10 @@ public static class ClosedLoopReference
         return us;
     }
 
-    internal static double Phi(AgentActivation act, double a) => act == AgentActivation.Tanh ? Math.Tanh(a) : a;
+    internal static double Phi(ActivationKind act, double a) => ActivationCode.Apply((int)act, a);
 
     /// <summary>φ′ written in terms of φ's output r = φ(a) (tanh: 1 − r²).</summary>
-    internal static double PhiPrime(AgentActivation act, double r) => act == AgentActivation.Tanh ? 1 - r * r : 1;
+    internal static double PhiPrime(ActivationKind act, double r) => ActivationCode.DerivativeFromOutput((int)act, r);
 
     /// <summary>Checks that the layout's input count is what the task shows the agent for this plant.</summary>
     internal static void CheckInputs(Plant plant, ControlTask task, AgentLayout layout)
@@ -347,7 +350,7 @@ public static class ClosedLoopReference
     private static double[][] Rows(int rows, int cols) => Enumerable.Range(0, rows).Select(_ => new double[cols]).ToArray();
 
     /// <summary>One agent step: a = W h_prev + m y (no W term without h_prev), r = φ(a), h = (1 − α) h_prev + α r.</summary>
-    private static void AgentUpdate(AgentLayout layout, AgentActivation act, double leak, double[] theta, double[]? hPrev,
+    private static void AgentUpdate(AgentLayout layout, ActivationKind act, double leak, double[] theta, double[]? hPrev,
         ReadOnlySpan<double> y, double[] r, double[] h)
     {
         int nh = layout.Hidden, q = layout.Observations;
@@ -376,7 +379,7 @@ public static class ClosedLoopReference
     /// The gradient reaching h_t and a_t: g_h = z g_u + (1 − α) g_h,t+1 + Wᵀ g_a,t+1 (the last two only when
     /// <paramref name="hasNext"/>), g_a = α φ′(a_t) ⊙ g_h, with W [N×N] and z [N×P] read from <paramref name="theta"/>.
     /// </summary>
-    private static void HiddenAdjoint(AgentLayout layout, AgentActivation act, double leak, double[] theta, bool hasNext,
+    private static void HiddenAdjoint(AgentLayout layout, ActivationKind act, double leak, double[] theta, bool hasNext,
         double[] ghNext, double[] gaNext, double[] gu, double[] r, double[] gh, double[] ga)
     {
         int nh = gh.Length, p = gu.Length;

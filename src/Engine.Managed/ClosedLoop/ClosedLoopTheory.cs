@@ -1,4 +1,5 @@
 using System.Numerics;
+using Engine.Model;
 using MathNet.Numerics.LinearAlgebra;
 
 namespace Engine.ClosedLoop;
@@ -173,7 +174,7 @@ public static class ClosedLoopTheory
     /// its closed-loop rollouts (all trials, t = 0..T−1). One-dimensional plants give k2 = 0; control channel 0.
     /// </summary>
     /// <remarks>A stabilising PD law on the double integrator has k1 &gt; 0 and k2 &gt; 0 (velocity damping).</remarks>
-    public static (double K1, double K2) FeedbackGains(Plant plant, ControlTask task, AgentActivation act, AgentLayout layout, double[] theta, int horizon,
+    public static (double K1, double K2) FeedbackGains(Plant plant, ControlTask task, ActivationKind act, AgentLayout layout, double[] theta, int horizon,
         double leak = 1.0)
     {
         ArgumentNullException.ThrowIfNull(plant);

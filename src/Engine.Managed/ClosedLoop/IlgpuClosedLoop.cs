@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using Engine.Backends;
 using Engine.Backends.Ilgpu;
 using Engine.Kernels.ClosedLoop;
+using Engine.Model;
 using ILGPU;
 using ILGPU.Runtime;
 
@@ -35,7 +36,7 @@ public sealed class IlgpuClosedLoop : IDisposable
 
     /// <summary>Allocates the device buffers for <paramref name="agents"/> agents of <paramref name="layout"/> over horizon T.</summary>
     /// <exception cref="ArgumentException">The backend is not an ILGPU backend, or the shapes do not match.</exception>
-    public IlgpuClosedLoop(IEnsembleBackend backend, Plant plant, ControlTask task, AgentLayout layout, AgentActivation activation,
+    public IlgpuClosedLoop(IEnsembleBackend backend, Plant plant, ControlTask task, AgentLayout layout, ActivationKind activation,
         double beta, double leak, int horizon, int agents)
     {
         ArgumentNullException.ThrowIfNull(plant);
@@ -51,7 +52,7 @@ public sealed class IlgpuClosedLoop : IDisposable
         _agents = agents;
         _trials = task.Trials;
         _horizon = horizon;
-        _activation = activation == AgentActivation.Tanh ? 1 : 0;
+        _activation = (int)activation;
         _leak = leak;
         _beta = beta;
         try

@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Runtime.Intrinsics;
 using Engine.Backends.Cpu;
+using Engine.Util;
 using MathNet.Numerics.LinearAlgebra;
 
 namespace Engine.Distances;

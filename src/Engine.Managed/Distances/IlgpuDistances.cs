@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using Engine.Backends;
 using Engine.Backends.Ilgpu;
 using Engine.Kernels.Distances;
+using Engine.Util;
 using ILGPU;
 using ILGPU.Runtime;
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Engine.Util;
 using MathNet.Numerics.LinearAlgebra;
 
 namespace Engine.Distances;

@@ -148,7 +148,7 @@ public static class FixedPointAnalysis
     /// De-duplication runs before the polish too (fewer O(N³) polishes), and again after it. Polish, Jacobians and the
     /// float64 eigen-decompositions (MathNet, non-symmetric) run in parallel over all points of all networks.
     /// </remarks>
-    public static FixedPointAnalysisResult Run(FixedPointProblem problem, IFixedPointSearch search, FixedPointOptions? options = null)
+    public static FixedPointAnalysisResult Run(FixedPointProblem problem, IFixedPointSearch search, FixedPointOptions? options = null, int threads = 0)
     {
         ArgumentNullException.ThrowIfNull(problem);
         ArgumentNullException.ThrowIfNull(search);
@@ -207,8 +207,9 @@ public static class FixedPointAnalysis
         var all = candidates.SelectMany((list, net) => list.Select(p => (Net: net, Point: p))).ToArray();
         if (options.Polish)
         {
-            Parallel.ForEach(all, item =>
+            Parallelism.For(all.Length, threads, k =>
             {
+                var item = all[k];
                 var (q, iterations) = FixedPoints.Polish.Run(nets[item.Net], item.Point.State, options.PolishIterations);
                 item.Point.Q = q;
                 item.Point.PolishIterations = iterations;
@@ -251,7 +252,7 @@ public static class FixedPointAnalysis
         if (options.Linearize)
         {
             var kept = results.SelectMany(r => r.Points.Select(p => (r.Network, Point: p))).ToArray();
-            Parallel.ForEach(kept, item => TryLinearize(nets[item.Network], item.Point));
+            Parallelism.For(kept.Length, threads, k => TryLinearize(nets[kept[k].Network], kept[k].Point));
         }
 
         return new FixedPointAnalysisResult

@@ -96,7 +96,7 @@ public static class FixedPointBenchmark
                     .ToList();
             }
 
-            Parallel.ForEach(candidates, c => c.Point.Q = Polish.Run(frozen[c.Net], c.Point.State, 25).Q);
+            Parallelism.For(candidates.Count, 0, k => candidates[k].Point.Q = Polish.Run(frozen[candidates[k].Net], candidates[k].Point.State, 25).Q);
             double polish = clock.Elapsed.TotalSeconds, polishCpu = CpuSeconds() - cpu0;
             if (dedup)
             {
@@ -107,7 +107,7 @@ public static class FixedPointBenchmark
 
             clock.Restart();
             cpu0 = CpuSeconds();
-            Parallel.ForEach(candidates, c => FixedPointAnalysis.Linearize(frozen[c.Net], c.Point));
+            Parallelism.For(candidates.Count, 0, k => FixedPointAnalysis.Linearize(frozen[candidates[k].Net], candidates[k].Point));
             double eig = clock.Elapsed.TotalSeconds, eigCpu = CpuSeconds() - cpu0;
             int converged = candidates.Count(c => c.Point.Q < 1e-12);
             Add(string.Create(CultureInfo.InvariantCulture,

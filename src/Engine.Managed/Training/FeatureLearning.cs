@@ -107,7 +107,7 @@ public static class FeatureLearning
         }
 
         var kernels = new double[e][];
-        Parallel.For(0, e, k =>
+        Parallelism.For(e, backend.Threads, k =>
         {
             var kk = new double[points * points];
             var gk = grads[k];

@@ -132,7 +132,7 @@ public static class Trainer
             }
 
             generation.Start();
-            FillBatch(task, state.Ensemble.Seeds, epoch, batch, active);
+            FillBatch(task, state.Ensemble.Seeds, epoch, batch, active, backend.Threads);
             generation.Stop();
             if (host)
             {
@@ -154,7 +154,7 @@ public static class Trainer
                 runner.GetGradients(hostGrad);
                 if (weightReg)
                 {
-                    WeightRegularizer.AddGradient(spec, options, hostParams, hostGrad, active);
+                    WeightRegularizer.AddGradient(spec, options, hostParams, hostGrad, active, backend.Threads);
                     runner.SetGradients(hostGrad);
                 }
 
@@ -285,13 +285,13 @@ public static class Trainer
     }
 
     /// <summary>Draws the epoch's trials (and noise) for every active network from its own seed.</summary>
-    public static void FillBatch(ITrialTask task, IReadOnlyList<long> seeds, int epoch, TrialBatch batch, ReadOnlySpan<byte> active)
+    public static void FillBatch(ITrialTask task, IReadOnlyList<long> seeds, int epoch, TrialBatch batch, ReadOnlySpan<byte> active, int threads = 0)
     {
         int bt = batch.Trials * batch.Steps;
         int inSize = bt * batch.InputSize, outSize = bt * batch.OutputSize;
         int noiseSize = batch.Noise.Length / Math.Max(1, seeds.Count);
         var act = active.ToArray();
-        Parallel.For(0, seeds.Count, e =>
+        Parallelism.For(seeds.Count, threads, e =>
         {
             if (act[e] == 0)
             {

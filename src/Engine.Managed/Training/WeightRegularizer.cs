@@ -1,4 +1,5 @@
 using Engine.Model;
+using Engine.Util;
 
 namespace Engine.Training;
 
@@ -49,14 +50,14 @@ public static class WeightRegularizer
     }
 
     /// <summary>Adds ∂R/∂W to the W block of every active network's float32 gradient [E][P].</summary>
-    public static void AddGradient(EnsembleSpec spec, TrainingOptions options, ReadOnlySpan<float> parameters, Span<float> gradient, ReadOnlySpan<byte> active)
+    public static void AddGradient(EnsembleSpec spec, TrainingOptions options, ReadOnlySpan<float> parameters, Span<float> gradient, ReadOnlySpan<byte> active, int threads = 0)
     {
         var layout = spec.Layout;
         int n = spec.Hidden;
         var p = parameters.ToArray();
         var g = gradient.ToArray();
         var act = active.ToArray();
-        Parallel.For(0, spec.Networks, e =>
+        Parallelism.For(spec.Networks, threads, e =>
         {
             double l1 = options.L1Of(e), l2 = options.L2Of(e), nuc = options.NuclearOf(e);
             if (act[e] == 0 || (l1 == 0 && l2 == 0 && nuc == 0))

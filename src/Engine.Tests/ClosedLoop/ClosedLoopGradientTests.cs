@@ -1,4 +1,5 @@
 using Engine.ClosedLoop;
+using Engine.Model;
 using NUnit.Framework;
 
 namespace Engine.Tests.ClosedLoop;
@@ -10,7 +11,7 @@ public sealed class ClosedLoopGradientTests
     {
         foreach (var plant in new[] { "double-integrator", "point-mass", "integrator" })
         {
-            foreach (var act in new[] { AgentActivation.Linear, AgentActivation.Tanh })
+            foreach (var act in new[] { ActivationKind.Identity, ActivationKind.Tanh })
             {
                 foreach (bool rankOne in new[] { false, true })
                 {
@@ -20,7 +21,7 @@ public sealed class ClosedLoopGradientTests
         }
     }
 
-    private static (Plant Plant, ControlTask Task, ClosedLoopOptions Opt, AgentLayout Layout, double[] Theta) Setup(string plantName, AgentActivation act, bool rankOne, int hidden)
+    private static (Plant Plant, ControlTask Task, ClosedLoopOptions Opt, AgentLayout Layout, double[] Theta) Setup(string plantName, ActivationKind act, bool rankOne, int hidden)
     {
         var plant = Plant.Create(plantName, 3);
         var task = ControlTask.Regulate(plant);
@@ -31,7 +32,7 @@ public sealed class ClosedLoopGradientTests
     }
 
     [TestCaseSource(nameof(Cases))]
-    public void ClosedLoopGradient_MatchesCentralFiniteDifferences_Float64(string plantName, AgentActivation act, bool rankOne)
+    public void ClosedLoopGradient_MatchesCentralFiniteDifferences_Float64(string plantName, ActivationKind act, bool rankOne)
     {
         const int T = 6;
         var (plant, task, opt, layout, theta) = Setup(plantName, act, rankOne, 7);
@@ -49,7 +50,7 @@ public sealed class ClosedLoopGradientTests
     }
 
     [Test]
-    public void OpenLoopGradient_MatchesCentralFiniteDifferences_Float64([Values] AgentActivation act)
+    public void OpenLoopGradient_MatchesCentralFiniteDifferences_Float64([Values] ActivationKind act)
     {
         const int T = 5, trials = 3;
         var (_, _, _, layout, theta) = Setup("point-mass", act, false, 6);
@@ -72,7 +73,7 @@ public sealed class ClosedLoopGradientTests
     [TestCase("integrator", 100)]
     public void FastPath_MatchesReference_ClosedAndOpenLoop(string plantName, int hidden)
     {
-        foreach (var act in new[] { AgentActivation.Linear, AgentActivation.Tanh })
+        foreach (var act in new[] { ActivationKind.Identity, ActivationKind.Tanh })
         {
             foreach (bool rankOne in new[] { false, true })
             {
@@ -99,7 +100,7 @@ public sealed class ClosedLoopGradientTests
     /// <summary>The leaky agent (α &lt; 1) on a tracking task that shows it the reference: oracle vs finite differences, fast path vs oracle.</summary>
     [Test]
     public void LeakyAgent_SeeingTheReference_GradientsMatchFiniteDifferences_AndTheFastPath(
-        [Values("double-integrator", "point-mass")] string plantName, [Values] AgentActivation act)
+        [Values("double-integrator", "point-mass")] string plantName, [Values] ActivationKind act)
     {
         const int T = 7, hidden = 6;
         const double leak = 0.3;

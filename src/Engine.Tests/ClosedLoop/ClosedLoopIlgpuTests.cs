@@ -1,5 +1,6 @@
 using Engine.Backends;
 using Engine.ClosedLoop;
+using Engine.Model;
 using Engine.Tests.Support;
 using NUnit.Framework;
 
@@ -27,9 +28,9 @@ public sealed class ClosedLoopIlgpuTests(string backendName)
 
     public static IEnumerable<TestCaseData> Cases()
     {
-        yield return new TestCaseData("regulate", AgentActivation.Linear, 1.0, 0.0, false).SetArgDisplayNames("double-integrator", "regulate", "linear");
-        yield return new TestCaseData("tracking-reference", AgentActivation.Tanh, 0.3, 0.1, false).SetArgDisplayNames("point-mass", "tracking+reference", "tanh leak 0.3");
-        yield return new TestCaseData("tracking-error", AgentActivation.Linear, 0.5, 0.05, true).SetArgDisplayNames("integrator-3", "tracking error", "rank-one leak 0.5");
+        yield return new TestCaseData("regulate", ActivationKind.Identity, 1.0, 0.0, false).SetArgDisplayNames("double-integrator", "regulate", "linear");
+        yield return new TestCaseData("tracking-reference", ActivationKind.Tanh, 0.3, 0.1, false).SetArgDisplayNames("point-mass", "tracking+reference", "tanh leak 0.3");
+        yield return new TestCaseData("tracking-error", ActivationKind.Identity, 0.5, 0.05, true).SetArgDisplayNames("integrator-3", "tracking error", "rank-one leak 0.5");
     }
 
     private static (Plant Plant, ControlTask Task) Problem(string kind) => kind switch
@@ -41,7 +42,7 @@ public sealed class ClosedLoopIlgpuTests(string backendName)
     };
 
     [TestCaseSource(nameof(Cases))]
-    public void DeviceLossesAndGradients_MatchTheReference(string kind, AgentActivation act, double leak, double beta, bool rankOne)
+    public void DeviceLossesAndGradients_MatchTheReference(string kind, ActivationKind act, double leak, double beta, bool rankOne)
     {
         const int T = 7, hidden = 6, agents = 3;
         var (plant, task) = Problem(kind);

@@ -1,4 +1,5 @@
 using Engine.ClosedLoop;
+using Engine.Model;
 using NUnit.Framework;
 
 namespace Engine.Tests.ClosedLoop;
@@ -42,7 +43,7 @@ public sealed class ClosedLoopTrainingTests
     [Test]
     public void CpuTraining_IsIndependentOfThreadCount_Bitwise()
     {
-        var opt = new ClosedLoopOptions { Hidden = 40, Clip = 1, Activation = AgentActivation.Tanh };
+        var opt = new ClosedLoopOptions { Hidden = 40, Clip = 1, Activation = ActivationKind.Tanh };
         var task = ControlTask.Regulate(Di);
         var one = new ClosedLoopEnsemble(Di, task, opt, Agents(5), ClosedLoopPath.Cpu, threads: 1);
         var many = new ClosedLoopEnsemble(Di, task, opt, Agents(5), ClosedLoopPath.Cpu, threads: 4);

@@ -44,6 +44,8 @@ public sealed partial class TrainerRuleTests
 
         public string Device => "test script";
 
+        public int Threads => 1;
+
         public IEnsembleRunner CreateRunner(EnsembleSpec spec)
         {
             RunnersCreated++;

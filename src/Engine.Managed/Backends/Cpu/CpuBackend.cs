@@ -30,7 +30,7 @@ public sealed class CpuBackend : IEnsembleBackend
         _wide = useVector512 && Vector512.IsHardwareAccelerated;
     }
 
-    /// <summary>Worker threads.</summary>
+    /// <inheritdoc />
     public int Threads { get; }
 
     /// <inheritdoc />

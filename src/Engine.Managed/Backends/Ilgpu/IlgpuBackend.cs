@@ -61,6 +61,9 @@ public sealed class IlgpuBackend : IEnsembleBackend
     /// <inheritdoc />
     public string Device { get; }
 
+    /// <inheritdoc />
+    public int Threads => Environment.ProcessorCount;
+
     /// <summary>Device buffers currently allocated by this backend's runners.</summary>
     public int LiveBufferCount => Volatile.Read(ref _liveBuffers);
 

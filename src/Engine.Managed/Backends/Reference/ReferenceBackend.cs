@@ -12,6 +12,9 @@ public sealed class ReferenceBackend : IEnsembleBackend
     public string Device => $"CPU reference (float64 loops, 1 thread)";
 
     /// <inheritdoc />
+    public int Threads => 1;
+
+    /// <inheritdoc />
     public IEnsembleRunner CreateRunner(EnsembleSpec spec) => new ReferenceRunner(spec);
 
     /// <inheritdoc />
