@@ -1,3 +1,4 @@
+using Engine.Backends.Cpu;
 using Engine.Kernels;
 using Engine.Model;
 
@@ -5,7 +6,7 @@ namespace Engine.ClosedLoop;
 
 /// <summary>
 /// The fast CPU path for one agent: the same losses and gradients as <see cref="ClosedLoopReference"/>, with every
-/// buffer allocated once for (B, T) and the N-sized work in float64 SIMD (<see cref="SimdF64"/>).
+/// buffer allocated once for (B, T) and the N-sized work in float64 SIMD (<see cref="DenseKernels"/>).
 /// </summary>
 /// <remarks>
 /// Buffers (row-major): targets and states B×(T+1)×n, observations B×(T+1)×q, hidden states and their adjoints
@@ -179,7 +180,7 @@ internal sealed class AgentWorkspace
                 {
                     int b = b0 + k, xt = (b * T1 + t) * n;
                     mtga.Clear();
-                    SimdF64.MatTVecAdd(m, nh, qa, _ga.AsSpan((b * T1 + t) * nh, nh), mtga);
+                    DenseKernels.MatTVecAdd(m, nh, qa, _ga.AsSpan((b * T1 + t) * nh, nh), mtga);
                     for (int i = 0; i < n; i++)
                     {
                         double s = t >= 1 ? 2 * wts[i] * (_x[xt + i] - _targets[xt + i]) * invBT : 0;
@@ -203,9 +204,9 @@ internal sealed class AgentWorkspace
             for (int b = b0; b < b0 + nb; b++)
             {
                 int yb = b * T1 * qa, hb = b * T1 * nh, ub = b * T1 * p;
-                SimdF64.OuterAccumulate(gW, nh, nh, _ga, hb + nh, nh, _h, hb, nh, T);
-                SimdF64.OuterAccumulate(gz, nh, p, _h, hb, nh, _gu, ub, p, T);
-                SimdF64.OuterAccumulate(gm, nh, qa, _ga, hb, nh, _y, yb, qa, T + 1);
+                DenseKernels.OuterAccumulate(gW, nh, nh, _ga, hb + nh, nh, _h, hb, nh, T);
+                DenseKernels.OuterAccumulate(gz, nh, p, _h, hb, nh, _gu, ub, p, T);
+                DenseKernels.OuterAccumulate(gm, nh, qa, _ga, hb, nh, _y, yb, qa, T + 1);
             }
         }
 
@@ -284,8 +285,8 @@ internal sealed class AgentWorkspace
             for (int b = b0; b < b0 + nb; b++)
             {
                 int hb = b * T1 * nh;
-                SimdF64.OuterAccumulate(gW, nh, nh, _ga, hb + nh, nh, _h, hb, nh, T);
-                SimdF64.OuterAccumulate(gm, nh, q, _ga, hb, nh, ys, b * T1 * q, q, T + 1);
+                DenseKernels.OuterAccumulate(gW, nh, nh, _ga, hb + nh, nh, _h, hb, nh, T);
+                DenseKernels.OuterAccumulate(gm, nh, q, _ga, hb, nh, ys, b * T1 * q, q, T + 1);
             }
         }
 
@@ -344,7 +345,7 @@ internal sealed class AgentWorkspace
         if (t > 0)
         {
             // W h as Σ_j h_j W[:, j]: rows of Wᵀ scaled and added, no horizontal sums
-            SimdF64.MatTVecAddBlock(_wT, nh, nh, _h, _src, rbuf, _dst, nb);
+            DenseKernels.MatTVecAddBlock(_wT, nh, nh, _h, _src, rbuf, _dst, nb);
         }
 
         for (int k = 0; k < nb; k++)
@@ -390,11 +391,11 @@ internal sealed class AgentWorkspace
                 _dst[k] = k * nh;
             }
 
-            SimdF64.MatTVecAddBlock(w, nh, nh, _ga, _src, _gh, _dst, nb);
+            DenseKernels.MatTVecAddBlock(w, nh, nh, _ga, _src, _gh, _dst, nb);
             for (int k = 0; k < nb; k++)
             {
                 var gh = _gh.AsSpan(k * nh, nh);
-                SimdF64.MatVec(z, nh, p, gu.AsSpan(_guAt[k], p), gh, accumulate: true);
+                DenseKernels.MatVec(z, nh, p, gu.AsSpan(_guAt[k], p), gh, accumulate: true);
                 if (Leaky)
                 {
                     System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(_ghNext.AsSpan(k * nh, nh), 1 - _leak, gh, gh);

@@ -33,7 +33,7 @@ internal static unsafe class CkaSampleSpace
     }
 
     private static double[] Run<TS, TV>(PackedStates x, int threads)
-        where TS : struct, ISimd<TV>
+        where TS : struct, ISimd<TV, float>
         where TV : struct
     {
         int e = x.Widths.Length, s = x.Samples, blocks = (s + Block - 1) / Block, sp = blocks * Block;

@@ -107,7 +107,7 @@ internal static unsafe class CrossGram
     }
 
     private static void Product<TS, TV>(PackedStates x, int i, int j, float* c)
-        where TS : struct, ISimd<TV>
+        where TS : struct, ISimd<TV, float>
         where TV : struct
     {
         int pi = x.Padded[i], pj = x.Padded[j], s = x.Samples, kb = SampleBlock;

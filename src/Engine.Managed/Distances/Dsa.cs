@@ -133,7 +133,7 @@ public static class Dsa
 
     /// <summary>Loss ‖A − C B Cᵀ‖² and ⟨A, C B Cᵀ⟩ per pair, the better of the det +1 and det −1 problems.</summary>
     private static (double[] Loss, double[] Inner) AlignAll<TS, TV>(double[][] ops, (int I, int J)[] pairs, DsaOptions options, int threads, Action<int, int>? progress)
-        where TS : struct, ISimd<TV>
+        where TS : struct, ISimd<TV, float>
         where TV : struct
     {
         int r = options.Rank, rr = r * r, lanes = TS.Lanes;

@@ -11,7 +11,7 @@ namespace Engine.Distances;
 /// C B Cᵀ, R C, (R C) Bᵀ + Rᵀ (C B), Mᵀ G, (Mᵀ G)(C + I)ᵀ). The workspace is allocated once per worker.
 /// </remarks>
 internal sealed class DsaBatch<TS, TV>
-    where TS : struct, ISimd<TV>
+    where TS : struct, ISimd<TV, float>
     where TV : struct
 {
     private readonly int _r;

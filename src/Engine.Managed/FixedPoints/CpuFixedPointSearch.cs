@@ -10,7 +10,7 @@ namespace Engine.FixedPoints;
 /// <remarks>
 /// Per network the seeds are the rows of two small matrix products per iteration. Discrete and leaky cells: Z = H Wᵀ
 /// (S×N · N×N), R = α(φ(Z + c) − H), G = D W with D = φ′(Z + c) ⊙ R, gradient α (G − R). Rate cell: P = φ(H), Z = P Wᵀ,
-/// R = α(Z + c − H), G = R W, gradient α (φ′(H) ⊙ G − R). Adam updates H in place. tanh is <see cref="SearchTanh"/>.
+/// R = α(Z + c − H), G = R W, gradient α (φ′(H) ⊙ G − R). Adam updates H in place. tanh is the backend's <see cref="TanhVector"/>.
 /// Work is split into tasks of up to 64 seeds of one network; a task runs all iterations of a chunk (between two
 /// schedule checks) tile by tile (4 seeds at a time), so a tile's states, moments and scratch stay in L1 while W and
 /// Wᵀ (packed once, rows padded to 16 floats) stay in L2. Re-reading W from L2 per 4-seed tile costs nothing measurable
@@ -146,17 +146,17 @@ public sealed unsafe class CpuFixedPointSearch : FixedPointSearch
     {
         switch (_wide, _activation)
         {
-            case (true, ActivationKind.Tanh): RunTask<Simd512, Vector512<float>, SearchTanh>(task, worker); break;
+            case (true, ActivationKind.Tanh): RunTask<Simd512, Vector512<float>, TanhVector>(task, worker); break;
             case (true, ActivationKind.Relu): RunTask<Simd512, Vector512<float>, ReluVector>(task, worker); break;
             case (true, _): RunTask<Simd512, Vector512<float>, IdentityVector>(task, worker); break;
-            case (false, ActivationKind.Tanh): RunTask<Simd256, Vector256<float>, SearchTanh>(task, worker); break;
+            case (false, ActivationKind.Tanh): RunTask<Simd256, Vector256<float>, TanhVector>(task, worker); break;
             case (false, ActivationKind.Relu): RunTask<Simd256, Vector256<float>, ReluVector>(task, worker); break;
             default: RunTask<Simd256, Vector256<float>, IdentityVector>(task, worker); break;
         }
     }
 
     private void RunTask<TS, TV, TA>(int task, int worker)
-        where TS : struct, ISimd<TV>
+        where TS : struct, ISimd<TV, float>
         where TV : struct
         where TA : struct, IVectorActivation
     {

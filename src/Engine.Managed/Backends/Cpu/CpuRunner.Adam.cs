@@ -44,7 +44,7 @@ internal sealed unsafe partial class CpuRunner
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int Adam<TS, TV>(float* p, float* m, float* v, float* g, int count, AdamCoefficients c)
-        where TS : struct, ISimd<TV>
+        where TS : struct, ISimd<TV, float>
         where TV : struct
     {
         TV scale = TS.Splat(c.GradScale), b1 = TS.Splat(AdamMath.Beta1), b2 = TS.Splat(AdamMath.Beta2);

@@ -83,7 +83,7 @@ internal sealed unsafe partial class NetworkWorkspace
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Backward<TS, TV>(int r0, int r1, float s)
-        where TS : struct, ISimd<TV>
+        where TS : struct, ISimd<TV, float>
         where TV : struct
     {
         int np = _np, bp = _bp, op = _op, w = TS.Lanes, rows = TileKernel.Rows;
@@ -156,7 +156,7 @@ internal sealed unsafe partial class NetworkWorkspace
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void WeightGradients<TS, TV>(int part, int parts)
-        where TS : struct, ISimd<TV>
+        where TS : struct, ISimd<TV, float>
         where TV : struct
     {
         int np = _np, ip = _ip, op = _op, bp = _bp, rows = TileKernel.Rows;

@@ -36,7 +36,7 @@ internal sealed unsafe partial class NetworkWorkspace
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Forward<TS, TV, TA>(int r0, int r1, bool keepDerivative)
-        where TS : struct, ISimd<TV>
+        where TS : struct, ISimd<TV, float>
         where TV : struct
         where TA : struct, IVectorActivation
     {
@@ -58,7 +58,7 @@ internal sealed unsafe partial class NetworkWorkspace
     /// <summary>h = (1 − α) h_prev + α φ(z) (+ noise held in p); p ← φ′ when asked. Over <paramref name="count"/> floats.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Epilogue<TS, TV, TA>(float* h, float* hPrev, float* p, int count, bool keepDerivative)
-        where TS : struct, ISimd<TV>
+        where TS : struct, ISimd<TV, float>
         where TV : struct
         where TA : struct, IVectorActivation
     {
@@ -86,7 +86,7 @@ internal sealed unsafe partial class NetworkWorkspace
     /// <summary>y = C h + d for the 4 rows of a tile; y rows have Op entries.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Readout<TS, TV>(float* h, float* y)
-        where TS : struct, ISimd<TV>
+        where TS : struct, ISimd<TV, float>
         where TV : struct
     {
         int w = TS.Lanes, np = _np;

@@ -34,7 +34,7 @@ internal sealed unsafe partial class NetworkWorkspace
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ForwardRate<TS, TV, TA>(int r0, int r1)
-        where TS : struct, ISimd<TV>
+        where TS : struct, ISimd<TV, float>
         where TV : struct
         where TA : struct, IVectorActivation
     {
@@ -98,7 +98,7 @@ internal sealed unsafe partial class NetworkWorkspace
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void BackwardRate<TS, TV, TA>(int r0, int r1, float s)
-        where TS : struct, ISimd<TV>
+        where TS : struct, ISimd<TV, float>
         where TV : struct
         where TA : struct, IVectorActivation
     {

@@ -4,24 +4,29 @@ using System.Runtime.Intrinsics;
 namespace Engine.Backends.Cpu;
 
 /// <summary>
-/// The vector operations the fast CPU path needs, as static members of an operator struct, so that every
-/// kernel is written once and instantiated for <see cref="Vector512{T}"/> and <see cref="Vector256{T}"/>.
+/// The vector operations the fast CPU paths need, as static members of an operator struct, so that every kernel is
+/// written once and instantiated for <see cref="Vector512{T}"/> and <see cref="Vector256{T}"/> of float or double.
 /// </summary>
 /// <remarks>
-/// The JIT specialises generic methods over struct type arguments, so <c>TS.Fma(a, b, c)</c> compiles to a
-/// single instruction. Rows of every workspace are padded to 16 floats, a whole number of vectors of either width.
+/// The JIT specialises generic methods over struct type arguments, so <c>TS.Fma(a, b, c)</c> compiles to a single
+/// instruction. float32: the ensemble runner, the fixed-point search, CKA and DSA alignment (<see cref="Simd512"/>,
+/// <see cref="Simd256"/>); float64: the closed-loop agents (<see cref="Simd512D"/>, <see cref="Simd256D"/>). Rows of every
+/// float32 workspace are padded to 16 floats, a whole number of vectors of either width.
 /// </remarks>
-internal unsafe interface ISimd<TV>
+/// <typeparam name="TV">The vector type.</typeparam>
+/// <typeparam name="T">Its element: float or double.</typeparam>
+internal unsafe interface ISimd<TV, T>
     where TV : struct
+    where T : unmanaged
 {
-    /// <summary>Floats per vector.</summary>
+    /// <summary>Elements per vector.</summary>
     static abstract int Lanes { get; }
 
-    static abstract TV Load(float* p);
+    static abstract TV Load(T* p);
 
-    static abstract void Store(TV v, float* p);
+    static abstract void Store(TV v, T* p);
 
-    static abstract TV Splat(float x);
+    static abstract TV Splat(T x);
 
     static abstract TV Add(TV a, TV b);
 
@@ -49,7 +54,7 @@ internal unsafe interface ISimd<TV>
     /// <summary>Rounds to the nearest integer (ties to even).</summary>
     static abstract TV Round(TV a);
 
-    /// <summary>p · 2^k for integral k (|k| &lt; 127), by adding k to the exponent bits.</summary>
+    /// <summary>p · 2^k for integral k within the exponent range, by adding k to the exponent bits.</summary>
     static abstract TV ScaleByPowerOfTwo(TV p, TV k);
 
     /// <summary>All-ones lanes where a &lt; b.</summary>
@@ -62,11 +67,11 @@ internal unsafe interface ISimd<TV>
     static abstract TV Select(TV mask, TV a, TV b);
 
     /// <summary>Horizontal sum in a fixed order.</summary>
-    static abstract float Sum(TV a);
+    static abstract T Sum(TV a);
 }
 
 /// <summary>512-bit vectors (16 floats): the fast path on AVX-512 machines.</summary>
-internal readonly unsafe struct Simd512 : ISimd<Vector512<float>>
+internal readonly unsafe struct Simd512 : ISimd<Vector512<float>, float>
 {
     public static int Lanes => 16;
 
@@ -130,7 +135,7 @@ internal readonly unsafe struct Simd512 : ISimd<Vector512<float>>
 }
 
 /// <summary>256-bit vectors (8 floats): the fallback where 512-bit vectors are not hardware accelerated.</summary>
-internal readonly unsafe struct Simd256 : ISimd<Vector256<float>>
+internal readonly unsafe struct Simd256 : ISimd<Vector256<float>, float>
 {
     public static int Lanes => 8;
 
@@ -195,4 +200,132 @@ internal readonly unsafe struct Simd256 : ISimd<Vector256<float>>
         var q = a.GetLower() + a.GetUpper();
         return (q[0] + q[2]) + (q[1] + q[3]);
     }
+}
+
+/// <summary>512-bit vectors of 8 doubles: the float64 fast path (closed-loop agents) on AVX-512 machines.</summary>
+internal readonly unsafe struct Simd512D : ISimd<Vector512<double>, double>
+{
+    public static int Lanes => 8;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<double> Load(double* p) => Vector512.Load(p);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store(Vector512<double> v, double* p) => v.Store(p);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<double> Splat(double x) => Vector512.Create(x);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<double> Add(Vector512<double> a, Vector512<double> b) => a + b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<double> Sub(Vector512<double> a, Vector512<double> b) => a - b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<double> Mul(Vector512<double> a, Vector512<double> b) => a * b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<double> Div(Vector512<double> a, Vector512<double> b) => a / b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<double> Fma(Vector512<double> a, Vector512<double> b, Vector512<double> c) => Vector512.FusedMultiplyAdd(a, b, c);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<double> Max(Vector512<double> a, Vector512<double> b) => Vector512.MaxNative(a, b);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<double> Min(Vector512<double> a, Vector512<double> b) => Vector512.MinNative(a, b);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<double> Abs(Vector512<double> a) => Vector512.Abs(a);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<double> Sqrt(Vector512<double> a) => Vector512.Sqrt(a);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<double> Exp(Vector512<double> a) => Vector512.Exp(a);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<double> Round(Vector512<double> a) => Vector512.Round(a);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<double> ScaleByPowerOfTwo(Vector512<double> p, Vector512<double> k)
+        => (p.AsInt64() + Vector512.ShiftLeft(Vector512.ConvertToInt64Native(k), 52)).AsDouble();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<double> LessThan(Vector512<double> a, Vector512<double> b) => Vector512.LessThan(a, b);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<double> GreaterThan(Vector512<double> a, Vector512<double> b) => Vector512.GreaterThan(a, b);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<double> Select(Vector512<double> mask, Vector512<double> a, Vector512<double> b) => Vector512.ConditionalSelect(mask, a, b);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static double Sum(Vector512<double> a) => Vector512.Sum(a);
+}
+
+/// <summary>256-bit vectors of 4 doubles: the float64 fallback where 512-bit vectors are not hardware accelerated.</summary>
+internal readonly unsafe struct Simd256D : ISimd<Vector256<double>, double>
+{
+    public static int Lanes => 4;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<double> Load(double* p) => Vector256.Load(p);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store(Vector256<double> v, double* p) => v.Store(p);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<double> Splat(double x) => Vector256.Create(x);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<double> Add(Vector256<double> a, Vector256<double> b) => a + b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<double> Sub(Vector256<double> a, Vector256<double> b) => a - b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<double> Mul(Vector256<double> a, Vector256<double> b) => a * b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<double> Div(Vector256<double> a, Vector256<double> b) => a / b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<double> Fma(Vector256<double> a, Vector256<double> b, Vector256<double> c) => Vector256.FusedMultiplyAdd(a, b, c);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<double> Max(Vector256<double> a, Vector256<double> b) => Vector256.MaxNative(a, b);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<double> Min(Vector256<double> a, Vector256<double> b) => Vector256.MinNative(a, b);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<double> Abs(Vector256<double> a) => Vector256.Abs(a);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<double> Sqrt(Vector256<double> a) => Vector256.Sqrt(a);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<double> Exp(Vector256<double> a) => Vector256.Exp(a);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<double> Round(Vector256<double> a) => Vector256.Round(a);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<double> ScaleByPowerOfTwo(Vector256<double> p, Vector256<double> k)
+        => (p.AsInt64() + Vector256.ShiftLeft(Vector256.ConvertToInt64Native(k), 52)).AsDouble();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<double> LessThan(Vector256<double> a, Vector256<double> b) => Vector256.LessThan(a, b);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<double> GreaterThan(Vector256<double> a, Vector256<double> b) => Vector256.GreaterThan(a, b);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<double> Select(Vector256<double> mask, Vector256<double> a, Vector256<double> b) => Vector256.ConditionalSelect(mask, a, b);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static double Sum(Vector256<double> a) => Vector256.Sum(a);
 }

@@ -46,7 +46,7 @@ internal static unsafe class TileKernel
     /// <summary>C (+)= A·B for 4 rows and a column strip of <paramref name="cols"/> floats (a multiple of the vector width).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void RowStrip<TS, TV>(float* a, nint ars, nint aks, int kLen, float* b, nint ldb, float* c, nint ldc, int cols, bool load)
-        where TS : struct, ISimd<TV>
+        where TS : struct, ISimd<TV, float>
         where TV : struct
         => RowStrip<TS, TV>(null, 0, 0, null, a, ars, aks, kLen, b, ldb, c, ldc, cols, load);
 
@@ -58,7 +58,7 @@ internal static unsafe class TileKernel
     public static void RowStrip<TS, TV>(
         float* ax, nint arsx, int kx, float* bx,
         float* a, nint ars, nint aks, int kLen, float* b, nint ldb, float* c, nint ldc, int cols, bool load)
-        where TS : struct, ISimd<TV>
+        where TS : struct, ISimd<TV, float>
         where TV : struct
     {
         int lanes = TS.Lanes;
@@ -88,7 +88,7 @@ internal static unsafe class TileKernel
     public static void Tile<TS, TV, TC>(
         float* ax, nint arsx, int kx, float* bx,
         float* a, nint ars, nint aks, int kLen, float* b, nint ldb, float* c, nint ldc, bool load)
-        where TS : struct, ISimd<TV>
+        where TS : struct, ISimd<TV, float>
         where TV : struct
         where TC : struct, IColumns
     {

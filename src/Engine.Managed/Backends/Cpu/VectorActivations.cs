@@ -12,11 +12,11 @@ namespace Engine.Backends.Cpu;
 internal interface IVectorActivation
 {
     static abstract TV Apply<TS, TV>(TV z)
-        where TS : struct, ISimd<TV>
+        where TS : struct, ISimd<TV, float>
         where TV : struct;
 
     static abstract TV Derivative<TS, TV>(TV y)
-        where TS : struct, ISimd<TV>
+        where TS : struct, ISimd<TV, float>
         where TV : struct;
 }
 
@@ -31,7 +31,7 @@ internal readonly struct TanhVector : IVectorActivation
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TV Apply<TS, TV>(TV z)
-        where TS : struct, ISimd<TV>
+        where TS : struct, ISimd<TV, float>
         where TV : struct
     {
         TV one = TS.Splat(1f);
@@ -48,14 +48,14 @@ internal readonly struct TanhVector : IVectorActivation
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TV Derivative<TS, TV>(TV y)
-        where TS : struct, ISimd<TV>
+        where TS : struct, ISimd<TV, float>
         where TV : struct
         => TS.Sub(TS.Splat(1f), TS.Mul(y, y));
 
     /// <summary>e^{2x} for 0 ≤ x ≤ 15.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static TV Exp2x<TS, TV>(TV x)
-        where TS : struct, ISimd<TV>
+        where TS : struct, ISimd<TV, float>
         where TV : struct
     {
         TV y = TS.Mul(x, TS.Splat(2.8853900817779268f));
@@ -78,13 +78,13 @@ internal readonly struct ReluVector : IVectorActivation
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TV Apply<TS, TV>(TV z)
-        where TS : struct, ISimd<TV>
+        where TS : struct, ISimd<TV, float>
         where TV : struct
         => TS.Max(z, TS.Splat(0f));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TV Derivative<TS, TV>(TV y)
-        where TS : struct, ISimd<TV>
+        where TS : struct, ISimd<TV, float>
         where TV : struct
         => TS.Select(TS.GreaterThan(y, TS.Splat(0f)), TS.Splat(1f), TS.Splat(0f));
 }
@@ -94,13 +94,13 @@ internal readonly struct IdentityVector : IVectorActivation
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TV Apply<TS, TV>(TV z)
-        where TS : struct, ISimd<TV>
+        where TS : struct, ISimd<TV, float>
         where TV : struct
         => z;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TV Derivative<TS, TV>(TV y)
-        where TS : struct, ISimd<TV>
+        where TS : struct, ISimd<TV, float>
         where TV : struct
         => TS.Splat(1f);
 }

@@ -1,13 +1,12 @@
 using System.Runtime.Intrinsics;
 using Engine.Backends.Cpu;
-using Engine.FixedPoints;
 using Engine.Kernels;
 using NUnit.Framework;
 
-namespace Engine.Tests.FixedPoints;
+namespace Engine.Tests.Backends;
 
-/// <summary>The fixed-point search's own vector tanh and exp against the scalar float64 functions.</summary>
-public sealed unsafe class SearchTanhTests
+/// <summary>The one float32 vector tanh of the CPU paths (training and the fixed-point search) against the scalar float64 function.</summary>
+public sealed unsafe class VectorTanhTests
 {
     private static float[] Arguments()
     {
@@ -36,12 +35,12 @@ public sealed unsafe class SearchTanhTests
                 {
                     if (width == 0 && Vector512.IsHardwareAccelerated)
                     {
-                        Simd512.Store(SearchTanh.Apply<Simd512, Vector512<float>>(Simd512.Load(pz + k)), py + k);
+                        Simd512.Store(TanhVector.Apply<Simd512, Vector512<float>>(Simd512.Load(pz + k)), py + k);
                     }
                     else
                     {
-                        Simd256.Store(SearchTanh.Apply<Simd256, Vector256<float>>(Simd256.Load(pz + k)), py + k);
-                        Simd256.Store(SearchTanh.Apply<Simd256, Vector256<float>>(Simd256.Load(pz + k + 8)), py + k + 8);
+                        Simd256.Store(TanhVector.Apply<Simd256, Vector256<float>>(Simd256.Load(pz + k)), py + k);
+                        Simd256.Store(TanhVector.Apply<Simd256, Vector256<float>>(Simd256.Load(pz + k + 8)), py + k + 8);
                     }
                 }
 
@@ -50,24 +49,9 @@ public sealed unsafe class SearchTanhTests
                     double expected = Math.Tanh(z[i]);
                     Assert.That(y[i], Is.EqualTo(expected).Within(1e-7 + 1e-6 * Math.Abs(expected)), $"tanh({z[i]}), width {width}");
                     Assert.That(Math.Abs(y[i]), Is.LessThanOrEqualTo(1f), "bounded");
-                    Assert.That(SearchTanh.Derivative<Simd256, Vector256<float>>(Vector256.Create(y[i])).GetElement(0),
+                    Assert.That(TanhVector.Derivative<Simd256, Vector256<float>>(Vector256.Create(y[i])).GetElement(0),
                         Is.EqualTo(TanhActivation.DerivativeFromOutput(y[i])).Within(1e-7f));
                 }
-            }
-        }
-    }
-
-    [Test]
-    public void Exp_MatchesScalar_OnItsRange()
-    {
-        for (double x = 0; x <= 18; x += 0.01)
-        {
-            float xf = (float)x;
-            float a = SearchTanh.Exp<Simd256, Vector256<float>>(Vector256.Create(xf)).GetElement(0);
-            Assert.That(a, Is.EqualTo(Math.Exp(xf)).Within(3e-7 * Math.Exp(xf)), $"exp({xf})");
-            if (Vector512.IsHardwareAccelerated)
-            {
-                Assert.That(SearchTanh.Exp<Simd512, Vector512<float>>(Vector512.Create(xf)).GetElement(3), Is.EqualTo(a), "same on both widths");
             }
         }
     }
