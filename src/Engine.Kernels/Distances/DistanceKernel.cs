@@ -50,17 +50,18 @@ public readonly struct CrossProductArgs
 /// <summary>Arguments of the batched DSA alignment kernel: one Procrustes problem per thread.</summary>
 /// <remarks>
 /// A and B [Q][r][r] (unit Frobenius norm; B already swapped for the det −1 variant), workspace [Q][10][r][r], results
-/// loss ‖C B Cᵀ − A‖²_F and ⟨A, C B Cᵀ⟩ [Q].
+/// loss ‖C B Cᵀ − A‖²_F and ⟨A, C B Cᵀ⟩ [Q]. Adam's coefficients per iteration [iterations] come from the host
+/// (<see cref="AdamMath.Coefficients"/>), the same on every path.
 /// </remarks>
 public readonly struct DsaAlignArgs
 {
     /// <summary>Creates the pack.</summary>
-    public DsaAlignArgs(int problems, int rank, int iterations, float learningRate, ArrayView<float> a, ArrayView<float> b, ArrayView<float> work, ArrayView<float> loss, ArrayView<float> inner)
+    public DsaAlignArgs(int problems, int rank, int iterations, ArrayView<AdamCoefficients> coefficients, ArrayView<float> a, ArrayView<float> b, ArrayView<float> work, ArrayView<float> loss, ArrayView<float> inner)
     {
         Problems = problems;
         Rank = rank;
         Iterations = iterations;
-        LearningRate = learningRate;
+        Coefficients = coefficients;
         A = a;
         B = b;
         Work = work;
@@ -77,8 +78,8 @@ public readonly struct DsaAlignArgs
     /// <summary>Adam iterations.</summary>
     public int Iterations { get; }
 
-    /// <summary>Adam learning rate.</summary>
-    public float LearningRate { get; }
+    /// <summary>Adam's coefficients of iteration 1, 2, … [iterations].</summary>
+    public ArrayView<AdamCoefficients> Coefficients { get; }
 
     /// <summary>[Q][r][r].</summary>
     public ArrayView<float> A { get; }
@@ -218,7 +219,6 @@ public static class DistanceKernel
             a.Work[w + k] = 0f;
         }
 
-        float b1 = 1f, b2 = 1f;
         for (int it = 1; it <= a.Iterations; it++)
         {
             Cayley(a.Work, x, p, inv, c, r);
@@ -281,20 +281,14 @@ public static class DistanceKernel
                 }
             }
 
-            b1 *= 0.9f;
-            b2 *= 0.999f;
-            float step = a.LearningRate / (1f - b1), c2 = 1f / (1f - b2);
+            var coefficients = a.Coefficients[it - 1];
             for (int i = 0; i < r; i++)
             {
                 for (int j = 0; j < r; j++)
                 {
                     int k = i * r + j;
                     float gx = a.Work[p + j * r + i] - a.Work[p + k];
-                    float mk = 0.9f * a.Work[m + k] + 0.1f * gx;
-                    float vk = 0.999f * a.Work[v + k] + 0.001f * gx * gx;
-                    a.Work[m + k] = mk;
-                    a.Work[v + k] = vk;
-                    a.Work[x + k] -= step * mk / (MathF.Sqrt(vk * c2) + 1e-8f);
+                    AdamMath.Update(ref a.Work[x + k], ref a.Work[m + k], ref a.Work[v + k], gx, coefficients);
                 }
             }
         }

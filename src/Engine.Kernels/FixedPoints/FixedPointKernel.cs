@@ -11,7 +11,7 @@ namespace Engine.Kernels.FixedPoints;
 /// ∇q = α (φ′(h) ⊙ (Wᵀ r) − r). q = ½‖r‖². Per iteration: <see cref="Activate"/> (rate cell only: p = φ(h) into
 /// the scaled buffer, thread per element of [E][S][N]), <see cref="Residual"/> (thread per element),
 /// <see cref="Assess"/> (thread per seed: q, convergence, non-finite, budget) and <see cref="Update"/> (thread per
-/// element: gradient and <see cref="AdamMath.Update"/>). Seeds that left the Active state are skipped by all four. The class name avoids the <c>*Kernels</c> suffix so the RNN kernel
+/// element: gradient and <see cref="AdamMath.Update(ref float, ref float, ref float, float, AdamCoefficients)"/>). Seeds that left the Active state are skipped by all four. The class name avoids the <c>*Kernels</c> suffix so the RNN kernel
 /// catalogue test keeps its own count; these kernels have their own PTX compile test.
 /// </remarks>
 public static class FixedPointKernel

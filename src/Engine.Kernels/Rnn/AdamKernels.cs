@@ -69,7 +69,7 @@ public readonly struct AdamArgs
 public static class AdamKernels
 {
     /// <summary>One Adam update per element with the coefficients of its network and block.</summary>
-    /// <remarks>Thread (e, k) of E×P: <see cref="AdamMath.Update"/>; a block with StepSize 0 is left untouched.</remarks>
+    /// <remarks>Thread (e, k) of E×P: <see cref="AdamMath.Update(ref float, ref float, ref float, float, AdamCoefficients)"/>; a block with StepSize 0 is left untouched.</remarks>
     public static void Update(AdamArgs a)
     {
         int idx = Grid.GlobalIndex.X;

@@ -1,3 +1,4 @@
+using Engine.Kernels;
 using Engine.Util;
 
 namespace Engine.ClosedLoop;
@@ -363,19 +364,14 @@ public sealed class ClosedLoopEnsemble : IDisposable
         }
         else
         {
-            const double b1 = 0.9, b2 = 0.999, eps = 1e-8;
-            int t = StepCount + 1;
-            double c1 = 1 - Math.Pow(b1, t), c2 = 1 - Math.Pow(b2, t);
+            var c = AdamMath.Coefficients64(lr, StepCount + 1, scale);
             var m1 = _m1[i];
             var m2 = _m2[i];
             for (int k = 0; k < g.Length; k++)
             {
                 if (_mask[k])
                 {
-                    double gk = g[k] * scale;
-                    m1[k] = b1 * m1[k] + (1 - b1) * gk;
-                    m2[k] = b2 * m2[k] + (1 - b2) * gk * gk;
-                    theta[k] -= lr * (m1[k] / c1) / (Math.Sqrt(m2[k] / c2) + eps);
+                    AdamMath.Update(ref theta[k], ref m1[k], ref m2[k], g[k], c);
                 }
             }
         }

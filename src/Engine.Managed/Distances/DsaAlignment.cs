@@ -1,3 +1,5 @@
+using Engine.Kernels;
+
 namespace Engine.Distances;
 
 /// <summary>The Procrustes-over-vector-fields step of DSA: min over orthogonal C of ‖A − C B Cᵀ‖_F by Adam on a Cayley parameter.</summary>
@@ -80,7 +82,6 @@ public static class DsaAlignment
         var cb = new double[rr];
         var res = new double[rr];
         var g = new double[rr];
-        double b1 = 1, b2 = 1;
         for (int it = 1; it <= iterations; it++)
         {
             Cayley(x, r, c, inv);
@@ -128,17 +129,14 @@ public static class DsaAlignment
                 }
             }
 
-            b1 *= 0.9;
-            b2 *= 0.999;
+            var coefficients = AdamMath.Coefficients64(lr, it);
             for (int i = 0; i < r; i++)
             {
                 for (int j = 0; j < r; j++)
                 {
                     double gx = 0.5 * (gs[i * r + j] - gs[j * r + i]);
                     int k = i * r + j;
-                    m[k] = 0.9 * m[k] + 0.1 * gx;
-                    v[k] = 0.999 * v[k] + 0.001 * gx * gx;
-                    x[k] -= lr * (m[k] / (1 - b1)) / (Math.Sqrt(v[k] / (1 - b2)) + 1e-8);
+                    AdamMath.Update(ref x[k], ref m[k], ref v[k], gx, coefficients);
                 }
             }
         }

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using Engine.Backends.Cpu;
+using Engine.Kernels;
 
 namespace Engine.Distances;
 
@@ -53,9 +54,7 @@ internal sealed class DsaBatch<TS, TV>
         Array.Fill(_x, zero);
         Array.Fill(_m, zero);
         Array.Fill(_v, zero);
-        double b1 = 1, b2 = 1;
-        TV eps = TS.Splat(1e-8f);
-        TV beta1 = TS.Splat(0.9f), beta1c = TS.Splat(0.1f), beta2 = TS.Splat(0.999f), beta2c = TS.Splat(0.001f);
+        TV one = TS.Splat(1f), eps = TS.Splat(AdamMath.Epsilon);
         for (int it = 1; it <= iterations; it++)
         {
             Cayley();
@@ -71,10 +70,8 @@ internal sealed class DsaBatch<TS, TV>
             }
 
             Mul(_mg, _c, _gs, false, true);
-            b1 *= 0.9;
-            b2 *= 0.999;
-            TV step = TS.Splat((float)(lr / (1 - b1)));
-            TV c2 = TS.Splat((float)(1 / (1 - b2)));
+            var coefficients = AdamMath.Coefficients(lr, it, 1f);
+            TV step = TS.Splat(coefficients.StepSize), inv = TS.Splat(coefficients.InvSqrtBias2);
             for (int i = 0; i < r; i++)
             {
                 for (int j = 0; j < r; j++)
@@ -82,10 +79,7 @@ internal sealed class DsaBatch<TS, TV>
                     int k = i * r + j;
                     // ∂f/∂S = −2 gS' (the 2 of G), so ∂f/∂X = (∂f/∂S − ∂f/∂Sᵀ)/2 = gS'ᵀ − gS'.
                     TV gx = TS.Sub(_gs[j * r + i], _gs[k]);
-                    _m[k] = TS.Fma(beta1, _m[k], TS.Mul(beta1c, gx));
-                    _v[k] = TS.Fma(beta2, _v[k], TS.Mul(beta2c, TS.Mul(gx, gx)));
-                    TV denom = TS.Add(TS.Sqrt(TS.Mul(_v[k], c2)), eps);
-                    _x[k] = TS.Sub(_x[k], TS.Div(TS.Mul(step, _m[k]), denom));
+                    AdamMath.Update<TV, TS>(ref _x[k], ref _m[k], ref _v[k], gx, one, step, inv, eps);
                 }
             }
         }

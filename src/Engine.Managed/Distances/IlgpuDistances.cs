@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using Engine.Backends;
 using Engine.Backends.Ilgpu;
+using Engine.Kernels;
 using Engine.Kernels.Distances;
 using Engine.Util;
 using ILGPU;
@@ -156,9 +157,11 @@ public sealed class IlgpuDistances
                 using var work = new DeviceBuffer<float>(_backend, (long)problems * 10 * rr);
                 using var dl = new DeviceBuffer<float>(_backend, problems);
                 using var di = new DeviceBuffer<float>(_backend, problems);
+                using var dc = new DeviceBuffer<AdamCoefficients>(_backend, Math.Max(1, options.Iterations));
                 da.CopyFrom(Stream, a);
                 db.CopyFrom(Stream, b);
-                _k.DsaAlign(_k.Config(problems), new DsaAlignArgs(problems, r, options.Iterations, (float)options.LearningRate, da.View, db.View, work.View, dl.View, di.View));
+                dc.CopyFrom(Stream, Enumerable.Range(1, options.Iterations).Select(it => AdamMath.Coefficients((float)options.LearningRate, it, 1f)).ToArray());
+                _k.DsaAlign(_k.Config(problems), new DsaAlignArgs(problems, r, options.Iterations, dc.View, da.View, db.View, work.View, dl.View, di.View));
                 dl.CopyTo(Stream, loss.AsSpan(0, problems));
                 di.CopyTo(Stream, inner.AsSpan(0, problems));
             }

@@ -166,8 +166,7 @@ public sealed unsafe class CpuFixedPointSearch : FixedPointSearch
         float* z = _scratch[worker].Pointer, rr = z + 4 * np, d = rr + 4 * np, g = d + 4 * np;
         float lr = (float)_lr[task / _blocks];
         TV alpha = TS.Splat(_alpha), half = TS.Splat(0.5f);
-        TV b1 = TS.Splat(AdamMath.Beta1), c1 = TS.Splat(1f - AdamMath.Beta1);
-        TV b2 = TS.Splat(AdamMath.Beta2), c2 = TS.Splat(1f - AdamMath.Beta2), eps = TS.Splat(_epsilon);
+        TV one = TS.Splat(1f), eps = TS.Splat(_epsilon);
         for (int r = r0; r < r1; r += 4)
         {
             float* h = net.H.Pointer + (long)r * np;
@@ -265,12 +264,11 @@ public sealed unsafe class CpuFixedPointSearch : FixedPointSearch
                     {
                         TV back = _rate ? TS.Mul(TA.Derivative<TS, TV>(TS.Load(pk + c)), TS.Load(gk + c)) : TS.Load(gk + c);
                         TV grad = TS.Mul(alpha, TS.Sub(back, TS.Load(rk + c)));
-                        TV mn = TS.Fma(b1, TS.Load(mk + c), TS.Mul(c1, grad));
-                        TV vn = TS.Fma(b2, TS.Load(vk + c), TS.Mul(c2, TS.Mul(grad, grad)));
-                        TS.Store(mn, mk + c);
-                        TS.Store(vn, vk + c);
-                        TV upd = TS.Div(TS.Mul(step, mn), TS.Add(TS.Mul(TS.Sqrt(vn), inv), eps));
-                        TS.Store(TS.Sub(TS.Load(hk + c), upd), hk + c);
+                        TV hv = TS.Load(hk + c), mv = TS.Load(mk + c), vv = TS.Load(vk + c);
+                        AdamMath.Update<TV, TS>(ref hv, ref mv, ref vv, grad, one, step, inv, eps);
+                        TS.Store(mv, mk + c);
+                        TS.Store(vv, vk + c);
+                        TS.Store(hv, hk + c);
                     }
                 }
             }

@@ -61,7 +61,7 @@ public sealed class ReferenceFixedPointSearch : FixedPointSearch
         {
             for (int net = 0; net < e; net++)
             {
-                double bias1 = 1 - Math.Pow(AdamMath.Beta1, it + 1), bias2 = 1 - Math.Pow(AdamMath.Beta2, it + 1);
+                var coefficients = AdamMath.Coefficients64(learningRates[net], it + 1, 1.0, _o.Epsilon);
                 for (int seed = 0; seed < s; seed++)
                 {
                     int row = net * s + seed;
@@ -122,9 +122,7 @@ public sealed class ReferenceFixedPointSearch : FixedPointSearch
                         double slope = rate ? ActivationCode.DerivativeFromOutput(act, phi[j]) : 1.0;
                         g = alpha * (slope * g - r[j]);
                         int k = row * n + j;
-                        _m[k] = AdamMath.Beta1 * _m[k] + (1 - AdamMath.Beta1) * g;
-                        _v[k] = AdamMath.Beta2 * _v[k] + (1 - AdamMath.Beta2) * g * g;
-                        h[j] -= learningRates[net] * (_m[k] / bias1) / (Math.Sqrt(_v[k] / bias2) + _o.Epsilon);
+                        AdamMath.Update(ref h[j], ref _m[k], ref _v[k], g, coefficients);
                     }
                 }
             }

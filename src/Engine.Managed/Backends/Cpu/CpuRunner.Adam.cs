@@ -9,8 +9,8 @@ internal sealed unsafe partial class CpuRunner
 {
     /// <inheritdoc />
     /// <remarks>
-    /// <see cref="AdamMath.Update"/> on whole vectors, with the same operations in the same order (separate
-    /// multiplies and adds, no fused multiply-add), so it matches the scalar formula to the last bit.
+    /// <see cref="AdamMath.Update{T, TA}"/> on whole vectors, the tail element by element: the same method, so the two
+    /// agree to the last bit.
     /// </remarks>
     public override void AdamStep(ReadOnlySpan<AdamCoefficients> coefficients)
     {
@@ -47,19 +47,15 @@ internal sealed unsafe partial class CpuRunner
         where TS : struct, ISimd<TV, float>
         where TV : struct
     {
-        TV scale = TS.Splat(c.GradScale), b1 = TS.Splat(AdamMath.Beta1), b2 = TS.Splat(AdamMath.Beta2);
-        TV c1 = TS.Splat(1f - AdamMath.Beta1), c2 = TS.Splat(1f - AdamMath.Beta2);
-        TV step = TS.Splat(c.StepSize), inv = TS.Splat(c.InvSqrtBias2), eps = TS.Splat(c.Epsilon);
+        TV scale = TS.Splat(c.GradScale), step = TS.Splat(c.StepSize), inv = TS.Splat(c.InvSqrtBias2), eps = TS.Splat(c.Epsilon);
         int w = TS.Lanes, k = 0;
         for (; k + w <= count; k += w)
         {
-            TV gs = TS.Mul(TS.Load(g + k), scale);
-            TV mn = TS.Add(TS.Mul(b1, TS.Load(m + k)), TS.Mul(c1, gs));
-            TV vn = TS.Add(TS.Mul(b2, TS.Load(v + k)), TS.Mul(TS.Mul(c2, gs), gs));
-            TS.Store(mn, m + k);
-            TS.Store(vn, v + k);
-            TV update = TS.Div(TS.Mul(step, mn), TS.Add(TS.Mul(TS.Sqrt(vn), inv), eps));
-            TS.Store(TS.Sub(TS.Load(p + k), update), p + k);
+            TV pk = TS.Load(p + k), mk = TS.Load(m + k), vk = TS.Load(v + k);
+            AdamMath.Update<TV, TS>(ref pk, ref mk, ref vk, TS.Load(g + k), scale, step, inv, eps);
+            TS.Store(mk, m + k);
+            TS.Store(vk, v + k);
+            TS.Store(pk, p + k);
         }
 
         return k;

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using Engine.Kernels;
 
 namespace Engine.Backends.Cpu;
 
@@ -15,7 +16,7 @@ namespace Engine.Backends.Cpu;
 /// </remarks>
 /// <typeparam name="TV">The vector type.</typeparam>
 /// <typeparam name="T">Its element: float or double.</typeparam>
-internal unsafe interface ISimd<TV, T>
+internal unsafe interface ISimd<TV, T> : IAdamArithmetic<TV>
     where TV : struct
     where T : unmanaged
 {
@@ -28,14 +29,6 @@ internal unsafe interface ISimd<TV, T>
 
     static abstract TV Splat(T x);
 
-    static abstract TV Add(TV a, TV b);
-
-    static abstract TV Sub(TV a, TV b);
-
-    static abstract TV Mul(TV a, TV b);
-
-    static abstract TV Div(TV a, TV b);
-
     /// <summary>a·b + c with one rounding.</summary>
     static abstract TV Fma(TV a, TV b, TV c);
 
@@ -46,8 +39,6 @@ internal unsafe interface ISimd<TV, T>
     static abstract TV Min(TV a, TV b);
 
     static abstract TV Abs(TV a);
-
-    static abstract TV Sqrt(TV a);
 
     static abstract TV Exp(TV a);
 
@@ -73,6 +64,9 @@ internal unsafe interface ISimd<TV, T>
 /// <summary>512-bit vectors (16 floats): the fast path on AVX-512 machines.</summary>
 internal readonly unsafe struct Simd512 : ISimd<Vector512<float>, float>
 {
+    /// <inheritdoc />
+    public static Vector512<float> FromDouble(double value) => Vector512.Create((float)value);
+
     public static int Lanes => 16;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -137,6 +131,9 @@ internal readonly unsafe struct Simd512 : ISimd<Vector512<float>, float>
 /// <summary>256-bit vectors (8 floats): the fallback where 512-bit vectors are not hardware accelerated.</summary>
 internal readonly unsafe struct Simd256 : ISimd<Vector256<float>, float>
 {
+    /// <inheritdoc />
+    public static Vector256<float> FromDouble(double value) => Vector256.Create((float)value);
+
     public static int Lanes => 8;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -205,6 +202,9 @@ internal readonly unsafe struct Simd256 : ISimd<Vector256<float>, float>
 /// <summary>512-bit vectors of 8 doubles: the float64 fast path (closed-loop agents) on AVX-512 machines.</summary>
 internal readonly unsafe struct Simd512D : ISimd<Vector512<double>, double>
 {
+    /// <inheritdoc />
+    public static Vector512<double> FromDouble(double value) => Vector512.Create(value);
+
     public static int Lanes => 8;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -269,6 +269,9 @@ internal readonly unsafe struct Simd512D : ISimd<Vector512<double>, double>
 /// <summary>256-bit vectors of 4 doubles: the float64 fallback where 512-bit vectors are not hardware accelerated.</summary>
 internal readonly unsafe struct Simd256D : ISimd<Vector256<double>, double>
 {
+    /// <inheritdoc />
+    public static Vector256<double> FromDouble(double value) => Vector256.Create(value);
+
     public static int Lanes => 4;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
