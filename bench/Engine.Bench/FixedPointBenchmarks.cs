@@ -1,4 +1,6 @@
 using BenchmarkDotNet.Attributes;
+using Engine.Backends;
+using Engine.Backends.Cpu;
 using Engine.FixedPoints;
 
 namespace Engine.Bench;

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
 using Engine.Backends;
-using Engine.Backends.Ilgpu;
 using Engine.FixedPoints;
 using Engine.IO;
 using Engine.IO.Import;
@@ -62,10 +61,9 @@ internal static class FixedPointsCommand
         var cmd = new Command("fixed-points", "Times the Adam fixed-point search (GFLOP/s), then polish + Jacobians + eigenvalues.") { backend, networks, seeds, hidden, iterations, repeats };
         cmd.SetAction(r => CliErrors.Run(() =>
         {
-            string name = r.GetValue(backend)!;
-            using var b = name == "reference" ? null : BackendFactory.Create(name);
-            using IFixedPointSearch search = CreateSearch(name, b);
-            Console.WriteLine($"search: {search.Name} ({b?.Device ?? "float64 reference"})");
+            using var b = BackendFactory.Create(r.GetValue(backend)!);
+            using var search = b.CreateFixedPointSearch();
+            Console.WriteLine($"search: {search.Name} ({b.Device})");
             var sizes = r.GetValue(networks) is { } count ? [(count, r.GetValue(seeds))] : new[] { (1, 1024), (32, 256) };
             foreach (var (e, s) in sizes)
             {
@@ -76,8 +74,6 @@ internal static class FixedPointsCommand
         }));
         return cmd;
     }
-
-    private static IFixedPointSearch CreateSearch(string name, IEnsembleBackend? backend) => FixedPointSearches.For(name == "reference" ? null : backend);
 
     private static int Execute(string source, string? outDir, string backendName, int seedsPerNetwork, int trials, int? steps, double noise,
         string? inputText, FixedPointOptions options, string activationName, long seed)
@@ -138,17 +134,16 @@ internal static class FixedPointsCommand
         Util.Guard.AtLeast(options.Search.MaxIterations, 1, "--max-iterations");
         Util.Guard.InRange(noise, 0, double.MaxValue, "--noise");
         using var backend = BackendFactory.Create(backendName);
-        using var search = CreateSearch(backend.Name, backend);
-        Console.WriteLine($"backend: {backend.Name} ({backend.Device}); search: {search.Name}; {spec.Networks} network(s), N={spec.Hidden}, {seedsPerNetwork} seeds each");
+        Console.WriteLine($"backend: {backend.Name} ({backend.Device}); search: {backend.Name}; {spec.Networks} network(s), N={spec.Hidden}, {seedsPerNetwork} seeds each");
         var (seeds, states) = FixedPointSeeds.FromTrajectories(ensemble, backend, task, trials, t, seedsPerNetwork, noise, seed);
 
         var problem = new FixedPointProblem(spec, ensemble.Parameters, FixedPointProblem.SharedInput(spec, u), seedsPerNetwork, seeds);
-        var result = FixedPointAnalysis.Run(problem, search, options);
+        var result = FixedPointAnalysis.Run(backend, problem, options);
         FixedPointAnalysis.MarkDiverged(result, states, problems);
         var context = new Dictionary<string, object>
         {
             ["source"] = Path.GetFullPath(source), ["origin"] = origin, ["task"] = task?.Name ?? "pulses", ["backend"] = backend.Name,
-            ["search"] = search.Name, ["input"] = u, ["seeds_per_network"] = seedsPerNetwork, ["trials"] = trials, ["steps"] = t,
+            ["search"] = backend.Name, ["input"] = u, ["seeds_per_network"] = seedsPerNetwork, ["trials"] = trials, ["steps"] = t,
             ["noise"] = noise, ["options"] = options,
         };
         // Everything is written into a staging folder first and moved into place at the end: all outputs or none.

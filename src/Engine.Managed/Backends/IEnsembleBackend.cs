@@ -6,9 +6,11 @@ namespace Engine.Backends;
 /// A place where ensembles run: the plain reference, the fast CPU backend, or an ILGPU accelerator.
 /// </summary>
 /// <remarks>
-/// A backend is cheap to query and owns the device (for ILGPU: the context and accelerator). Work happens in
-/// runners, one per ensemble architecture, which keep parameters, gradients, Adam moments and workspaces
-/// resident on the device so that a training step allocates nothing.
+/// One backend per device serves every operation family: the RNN runner (<see cref="CreateRunner"/>), the fixed-point
+/// search (<see cref="CreateFixedPointSearch"/>), the distance kernels and the closed-loop agents, each with a reference,
+/// a fast CPU and an ILGPU implementation side by side. A backend is cheap to query and owns the device (for ILGPU: the
+/// context, the accelerator and its kernels). Work happens in runners and searches, which keep their buffers resident on
+/// the device so that a training step allocates nothing. Analyses receive a backend and never test its type.
 /// </remarks>
 public interface IEnsembleBackend : IDisposable
 {
@@ -26,6 +28,9 @@ public interface IEnsembleBackend : IDisposable
 
     /// <summary>Creates a runner for one ensemble architecture.</summary>
     IEnsembleRunner CreateRunner(EnsembleSpec spec);
+
+    /// <summary>Creates this device's joint Adam fixed-point search (owned by the caller; it uses the device, which stays the backend's).</summary>
+    IFixedPointSearch CreateFixedPointSearch();
 }
 
 /// <summary>Runs one ensemble forward and backward through time and applies Adam, all networks at once.</summary>

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Numerics;
+using Engine.Backends;
 using Engine.Util;
 using MathNet.Numerics.LinearAlgebra;
 using MathNet.Numerics.LinearAlgebra.Factorization;
@@ -143,10 +144,19 @@ public sealed class FixedPointAnalysisResult
 /// <summary>The pipeline: Adam search → de-duplicate → polish → de-duplicate → outliers → Jacobians and eigenvalues.</summary>
 public static class FixedPointAnalysis
 {
-    /// <summary>Runs the whole analysis on every network of the problem.</summary>
+    /// <summary>Runs the whole analysis on every network of the problem, the search on <paramref name="backend"/>'s device and the float64 steps on its host threads.</summary>
+    public static FixedPointAnalysisResult Run(IEnsembleBackend backend, FixedPointProblem problem, FixedPointOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(backend);
+        using var search = backend.CreateFixedPointSearch();
+        return Run(problem, search, options, backend.Threads);
+    }
+
+    /// <summary>Runs the whole analysis on every network of the problem with a given search.</summary>
     /// <remarks>
     /// De-duplication runs before the polish too (fewer O(N³) polishes), and again after it. Polish, Jacobians and the
-    /// float64 eigen-decompositions (MathNet, non-symmetric) run in parallel over all points of all networks.
+    /// float64 eigen-decompositions (MathNet, non-symmetric) run in parallel over all points of all networks, on up to
+    /// <paramref name="threads"/> threads (0: all cores).
     /// </remarks>
     public static FixedPointAnalysisResult Run(FixedPointProblem problem, IFixedPointSearch search, FixedPointOptions? options = null, int threads = 0)
     {

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Engine.Backends;
 using Engine.Model;
 using Engine.Util;
 

@@ -1,3 +1,4 @@
+using Engine.Backends;
 using Engine.IO;
 using Engine.Plotting;
 using MathNet.Numerics.LinearAlgebra;

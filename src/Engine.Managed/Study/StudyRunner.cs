@@ -357,8 +357,7 @@ public static class StudyRunner
                 int seeds = fp.Seeds ?? 64;
                 var (seedStates, _) = FixedPointSeeds.FromTrajectories(sub, backend, task, probeTrials, probeSteps, seeds, fp.Noise ?? 0, probeSeed);
                 var problem = new FixedPointProblem(sub.Spec, sub.Parameters, FixedPointProblem.SharedInput(sub.Spec, new float[sub.Spec.Inputs]), seeds, seedStates);
-                using var search = FixedPointSearches.For(backend, options.Threads);
-                var result = FixedPointAnalysis.Run(problem, search, new FixedPointOptions { Search = new AdamSearchOptions { MaxIterations = fp.Iterations ?? 2000 } });
+                var result = FixedPointAnalysis.Run(backend, problem, new FixedPointOptions { Search = new AdamSearchOptions { MaxIterations = fp.Iterations ?? 2000 } });
                 return new StageRecord
                 {
                     Stage = stage, Unit = cid, Networks = converged,

@@ -1,4 +1,5 @@
 using System.Numerics;
+using Engine.Backends;
 using Engine.FixedPoints;
 using Engine.Model;
 using NUnit.Framework;
@@ -6,7 +7,7 @@ using NUnit.Framework;
 namespace Engine.Tests.FixedPoints;
 
 /// <summary>
-/// The analysis around the search, with values worked out by hand: a scripted search hands <see cref="FixedPointAnalysis.Run"/>
+/// The analysis around the search, with values worked out by hand: a scripted search hands <see cref="FixedPointAnalysis.Run(FixedPointProblem, IFixedPointSearch, FixedPointOptions, int)"/>
 /// chosen end states on a linear two-unit network whose fixed point is known, and the counts (non-finite, duplicates,
 /// outliers), statuses, residuals, order, polish, linearisation and the diverged-network rules are checked against them.
 /// </summary>

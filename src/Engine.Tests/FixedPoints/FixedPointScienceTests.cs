@@ -1,4 +1,6 @@
 using Engine.Backends;
+using Engine.Backends.Cpu;
+using Engine.Backends.Reference;
 using Engine.FixedPoints;
 using Engine.Model;
 using Engine.Tasks;

@@ -1,4 +1,7 @@
 using Engine.Backends;
+using Engine.Backends.Cpu;
+using Engine.Backends.Ilgpu;
+using Engine.Backends.Reference;
 using Engine.FixedPoints;
 using Engine.Model;
 using Engine.Tests.Support;
@@ -15,18 +18,12 @@ public sealed class FixedPointSearchTests(string backendName)
     private double Tol => backendName is "cuda" or "opencl" ? 5e-3 : 5e-4;
 
     [OneTimeSetUp]
-    public void Setup()
-    {
-        if (backendName != "cpu")
-        {
-            _backend = BackendCases.CreateOrIgnore(backendName);
-        }
-    }
+    public void Setup() => _backend = BackendCases.CreateOrIgnore(backendName);
 
     [OneTimeTearDown]
     public void TearDown() => _backend?.Dispose();
 
-    private IFixedPointSearch Create() => backendName == "cpu" ? new CpuFixedPointSearch(2) : new IlgpuFixedPointSearch(_backend!);
+    private IFixedPointSearch Create() => _backend!.CreateFixedPointSearch();
 
     public static IEnumerable<TestCaseData> Shapes()
     {
@@ -40,7 +37,7 @@ public sealed class FixedPointSearchTests(string backendName)
         yield return new TestCaseData(new EnsembleSpec { Networks = 1, Hidden = 1, Inputs = 1, Outputs = 1, Cell = CellType.Rate, Alpha = 1f }, 2).SetArgDisplayNames("E1_N1_S2_rate_alpha1");
     }
 
-    private static FixedPointProblem RandomProblem(EnsembleSpec spec, int seeds, int seed)
+    internal static FixedPointProblem RandomProblem(EnsembleSpec spec, int seeds, int seed)
     {
         var p = TestData.Parameters(spec, seed, 0.3f);
         var rng = new Random(seed + 1);
@@ -93,23 +90,6 @@ public sealed class FixedPointSearchTests(string backendName)
         }
     }
 
-    [TestCaseSource(nameof(Shapes))]
-    public void Search_On256BitVectors_MatchesReference_OddShapes(EnsembleSpec spec, int seeds)
-    {
-        if (backendName != "cpu")
-        {
-            Assert.Ignore("the 256-bit fallback belongs to the cpu search");
-        }
-
-        var problem = RandomProblem(spec, seeds, 22);
-        var options = new AdamSearchOptions { LearningRate = 0.01, MaxIterations = 25, CheckInterval = 1000, Tolerance = 0 };
-        using var reference = new ReferenceFixedPointSearch();
-        var expected = reference.Search(problem, options);
-        using var search = new CpuFixedPointSearch(2, wide: false);
-        var actual = search.Search(problem, options);
-        TestData.AssertClose(actual.States, expected.States, Tol, Tol * 0.2, "states");
-    }
-
     [Test]
     public void Search_NonFiniteSeed_IsFlaggedAndLeavesOthersAlone()
     {
@@ -132,5 +112,22 @@ public sealed class FixedPointSearchTests(string backendName)
                 TestData.AssertClose(result.States.AsSpan(k * 7, 7), expected.States.AsSpan(k * 7, 7), Tol, Tol * 0.2, $"seed {k}");
             }
         }
+    }
+}
+
+/// <summary>The fast CPU search's 256-bit fallback (taken where 512-bit vectors are not accelerated) against the reference.</summary>
+public sealed class CpuFixedPointSearchWidthTests
+{
+    [TestCaseSource(typeof(FixedPointSearchTests), nameof(FixedPointSearchTests.Shapes))]
+    public void Search_On256BitVectors_MatchesReference_OddShapes(EnsembleSpec spec, int seeds)
+    {
+        const double tol = 5e-4;
+        var problem = FixedPointSearchTests.RandomProblem(spec, seeds, 22);
+        var options = new AdamSearchOptions { LearningRate = 0.01, MaxIterations = 25, CheckInterval = 1000, Tolerance = 0 };
+        using var reference = new ReferenceFixedPointSearch();
+        var expected = reference.Search(problem, options);
+        using var search = new CpuFixedPointSearch(2, wide: false);
+        var actual = search.Search(problem, options);
+        TestData.AssertClose(actual.States, expected.States, tol, tol * 0.2, "states");
     }
 }

@@ -1,3 +1,4 @@
+using Engine.Backends;
 using Engine.FixedPoints;
 using NUnit.Framework;
 

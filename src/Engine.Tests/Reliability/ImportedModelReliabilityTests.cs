@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.IO.Compression;
 using System.Text;
 using System.Text.Json;
+using Engine.Backends;
 using Engine.FixedPoints;
 using Engine.Model;
 using Engine.Tests.Support;

@@ -9,6 +9,9 @@ public static class BackendCases
     /// <summary>Backend names to run fixtures on; absent devices are reported as ignored inside the fixture.</summary>
     public static IEnumerable<string> All { get; } = ["cpu", "ilgpu-cpu", "cuda", "opencl"];
 
+    /// <summary><see cref="All"/> and the float64 reference, for tests that check every implementation against a formula written out in the test.</summary>
+    public static IEnumerable<string> WithReference { get; } = ["reference", "cpu", "ilgpu-cpu", "cuda", "opencl"];
+
     /// <summary>Backends whose absence may turn a test into "ignored": only real devices. The CPU backend and ILGPU's CPU simulator exist on every machine, so failing to create them is a failure, never a skip.</summary>
     public static IReadOnlyList<string> Optional { get; } = ["cuda", "opencl"];
 

@@ -46,6 +46,9 @@ public sealed class CpuBackend : IEnsembleBackend
         return new CpuRunner(spec, Threads, _wide);
     }
 
+    /// <inheritdoc />
+    public IFixedPointSearch CreateFixedPointSearch() => new CpuFixedPointSearch(Threads, _wide);
+
     /// <summary>The CPU's model name where the OS tells it (Linux /proc/cpuinfo), else the architecture.</summary>
     private static string CpuModel()
     {

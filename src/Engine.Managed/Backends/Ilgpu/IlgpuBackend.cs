@@ -192,6 +192,13 @@ public sealed class IlgpuBackend : IEnsembleBackend
     }
 
     /// <inheritdoc />
+    public IFixedPointSearch CreateFixedPointSearch()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return new IlgpuFixedPointSearch(this);
+    }
+
+    /// <inheritdoc />
     public void Dispose()
     {
         if (_disposed)

@@ -1,38 +1,34 @@
-using System.Runtime.CompilerServices;
 using Engine.Backends;
-using Engine.Backends.Ilgpu;
 using Engine.Kernels;
 using Engine.Kernels.FixedPoints;
 using ILGPU;
 using ILGPU.Runtime;
 
-namespace Engine.FixedPoints;
+namespace Engine.Backends.Ilgpu;
 
 /// <summary>The Adam search as ILGPU kernels (<see cref="FixedPointKernel"/>) on an ILGPU backend's accelerator.</summary>
 /// <remarks>
 /// Three launches per iteration (residual, assess, update; the rate cell adds one that writes φ(h) first) over device-resident states and moments; the host reads
 /// q and statuses back once per schedule check and uploads each chunk's Adam coefficients [count][E] in one copy.
-/// Kernels are loaded once per accelerator and shared by every search on it.
+/// Kernels come from the backend's one loader (<see cref="IlgpuKernels"/>), loaded once and shared by every search on it.
 /// </remarks>
 public sealed class IlgpuFixedPointSearch : FixedPointSearch
 {
-    private static readonly ConditionalWeakTable<Accelerator, Launchers> Loaded = new();
     private readonly IlgpuBackend _backend;
-    private readonly Launchers _k;
+    private readonly FixedPointKernelSet _k;
     private DeviceBuffer<float>? _params, _drive, _h, _m, _v, _r, _d, _q;
     private DeviceBuffer<int>? _status, _iterations;
     private DeviceBuffer<AdamCoefficients>? _coefficients;
     private int _e, _s, _n, _stride, _activation, _rate, _maxIterations;
     private float _alpha, _tolerance, _epsilon;
 
-    /// <summary>Runs on <paramref name="backend"/>'s accelerator (which stays owned by the caller).</summary>
-    /// <exception cref="ArgumentException">The backend is not an ILGPU backend.</exception>
-    public IlgpuFixedPointSearch(IEnsembleBackend backend)
+    /// <summary>Runs on <paramref name="backend"/>'s accelerator (which stays owned by the caller); made by <see cref="IlgpuBackend.CreateFixedPointSearch"/>.</summary>
+    internal IlgpuFixedPointSearch(IlgpuBackend backend)
     {
-        _backend = backend as IlgpuBackend ?? throw new ArgumentException($"Backend '{backend?.Name}' is not an ILGPU backend.", nameof(backend));
+        _backend = backend;
         try
         {
-            _k = Loaded.GetValue(_backend.Accelerator, a => new Launchers(a));
+            _k = backend.Kernels.FixedPoints;
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
@@ -93,8 +89,8 @@ public sealed class IlgpuFixedPointSearch : FixedPointSearch
         {
             _coefficients!.CopyFrom(Stream, coefficients);
             long cells = (long)_e * _s * _n;
-            var elementwise = _k.Elementwise(cells);
-            var perSeed = _k.Elementwise((long)_e * _s);
+            var elementwise = _backend.Kernels.Elementwise(cells);
+            var perSeed = _backend.Kernels.Elementwise((long)_e * _s);
             for (int k = 0; k < count; k++)
             {
                 var args = Args(first + k, _coefficients.View.SubView(k * _e, _e));
@@ -150,40 +146,5 @@ public sealed class IlgpuFixedPointSearch : FixedPointSearch
         }
 
         (_params, _drive, _h, _m, _v, _r, _d, _q, _status, _iterations, _coefficients) = (null, null, null, null, null, null, null, null, null, null, null);
-    }
-
-    /// <summary>The four kernels of one accelerator (on its default stream) and the group size they launch with.</summary>
-    private sealed class Launchers
-    {
-        private readonly int _group;
-
-        public Launchers(Accelerator accelerator)
-        {
-            int warp = accelerator.WarpSize;
-            _group = Math.Max(warp, accelerator.MaxNumThreadsPerGroup / warp * warp);
-            ActivateKernel = accelerator.LoadStreamKernel<FixedPointSearchArgs>(FixedPointKernel.Activate);
-            ResidualKernel = accelerator.LoadStreamKernel<FixedPointSearchArgs>(FixedPointKernel.Residual);
-            AssessKernel = accelerator.LoadStreamKernel<FixedPointSearchArgs>(FixedPointKernel.Assess);
-            UpdateKernel = accelerator.LoadStreamKernel<FixedPointSearchArgs>(FixedPointKernel.Update);
-        }
-
-        private Action<KernelConfig, FixedPointSearchArgs> ActivateKernel { get; }
-
-        private Action<KernelConfig, FixedPointSearchArgs> ResidualKernel { get; }
-
-        private Action<KernelConfig, FixedPointSearchArgs> AssessKernel { get; }
-
-        private Action<KernelConfig, FixedPointSearchArgs> UpdateKernel { get; }
-
-        public KernelConfig Elementwise(long threads)
-            => new(new Index1D((int)Math.Max(1, (threads + _group - 1) / _group)), new Index1D(_group));
-
-        public void Activate(KernelConfig c, FixedPointSearchArgs a) => ActivateKernel(c, a);
-
-        public void Residual(KernelConfig c, FixedPointSearchArgs a) => ResidualKernel(c, a);
-
-        public void Assess(KernelConfig c, FixedPointSearchArgs a) => AssessKernel(c, a);
-
-        public void Update(KernelConfig c, FixedPointSearchArgs a) => UpdateKernel(c, a);
     }
 }

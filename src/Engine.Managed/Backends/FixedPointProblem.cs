@@ -1,7 +1,7 @@
 using Engine.Model;
 using Engine.Util;
 
-namespace Engine.FixedPoints;
+namespace Engine.Backends;
 
 /// <summary>What became of one seed of the search (or one fixed point after the polish).</summary>
 public enum FixedPointStatus

@@ -1,8 +1,8 @@
 using Engine.Kernels.FixedPoints;
 
-namespace Engine.FixedPoints;
+namespace Engine.Backends;
 
-/// <summary>One implementation of the joint Adam fixed-point search (reference, fast CPU, ILGPU).</summary>
+/// <summary>One implementation of the joint Adam fixed-point search (reference, fast CPU, ILGPU), made by a backend (<see cref="IEnsembleBackend.CreateFixedPointSearch"/>).</summary>
 /// <remarks>
 /// Minimises q(h) = ½‖F(h, u) − h‖² over every seed of every network at once; see <see cref="AdamSearchOptions"/>
 /// for the schedule and <see cref="FixedPointKernel"/> for the per-iteration formulas. Every implementation runs
@@ -16,19 +16,6 @@ public interface IFixedPointSearch : IDisposable
     /// <summary>Runs the search from the problem's seeds.</summary>
     /// <exception cref="ArgumentException">Invalid options.</exception>
     AdamSearchResult Search(FixedPointProblem problem, AdamSearchOptions options);
-}
-
-/// <summary>Picks the search implementation that runs on a backend's device.</summary>
-public static class FixedPointSearches
-{
-    /// <summary>ILGPU search on an ILGPU backend, the reference search on the reference backend (or none), the fast CPU search otherwise.</summary>
-    public static IFixedPointSearch For(Backends.IEnsembleBackend? backend, int threads = 0) => backend switch
-    {
-        null => new ReferenceFixedPointSearch(),
-        { Name: "reference" } => new ReferenceFixedPointSearch(),
-        Backends.Ilgpu.IlgpuBackend => new IlgpuFixedPointSearch(backend),
-        _ => new CpuFixedPointSearch(threads),
-    };
 }
 
 /// <summary>The shared driver: iterations in chunks of <see cref="AdamSearchOptions.CheckInterval"/>, then the per-network schedule (<see cref="LearningRateSchedule"/>).</summary>

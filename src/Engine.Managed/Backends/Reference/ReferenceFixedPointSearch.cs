@@ -1,7 +1,7 @@
 using Engine.Kernels;
 using Engine.Kernels.FixedPoints;
 
-namespace Engine.FixedPoints;
+namespace Engine.Backends.Reference;
 
 /// <summary>The oracle of the Adam search: plain loops in float64, one seed at a time.</summary>
 /// <remarks>

@@ -4,7 +4,7 @@ using Engine.Kernels;
 using Engine.Kernels.FixedPoints;
 using Engine.Model;
 
-namespace Engine.FixedPoints;
+namespace Engine.Backends.Cpu;
 
 /// <summary>The fast CPU Adam search: float32, the backend's register-blocked micro-kernel, long-lived worker threads.</summary>
 /// <remarks>
