@@ -1,6 +1,6 @@
 using System.Runtime.Intrinsics;
 using BenchmarkDotNet.Attributes;
-using Engine.Backends.Cpu;
+using Engine.Numerics;
 
 namespace Engine.Bench;
 

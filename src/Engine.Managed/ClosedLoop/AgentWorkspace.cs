@@ -1,6 +1,6 @@
-using Engine.Backends.Cpu;
 using Engine.Kernels;
 using Engine.Model;
+using Engine.Numerics;
 
 namespace Engine.ClosedLoop;
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Engine.Numerics;
 
 namespace Engine.Distances;
 

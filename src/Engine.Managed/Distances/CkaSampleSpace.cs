@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
-using Engine.Backends.Cpu;
+using Engine.Numerics;
 
 namespace Engine.Distances;
 

@@ -1,6 +1,6 @@
 using System.Numerics;
 using System.Runtime.Intrinsics;
-using Engine.Backends.Cpu;
+using Engine.Numerics;
 using Engine.Util;
 using MathNet.Numerics.LinearAlgebra;
 

@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
-using Engine.Backends.Cpu;
 using Engine.Kernels;
+using Engine.Numerics;
 
 namespace Engine.Distances;
 

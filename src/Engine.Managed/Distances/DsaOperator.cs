@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Numerics.Tensors;
+using Engine.Numerics;
 using MathNet.Numerics.LinearAlgebra;
 
 namespace Engine.Distances;

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Engine.Numerics;
 using Engine.Util;
 using MathNet.Numerics.LinearAlgebra;
 

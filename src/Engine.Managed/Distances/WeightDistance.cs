@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Numerics.Tensors;
 using Engine.Backends;
+using Engine.Numerics;
 using Engine.Util;
 
 namespace Engine.Distances;

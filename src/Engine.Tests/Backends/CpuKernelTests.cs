@@ -2,6 +2,7 @@ using Engine.Backends.Cpu;
 using Engine.Backends.Reference;
 using Engine.Kernels;
 using Engine.Model;
+using Engine.Numerics;
 using Engine.Tests.Support;
 using NUnit.Framework;
 

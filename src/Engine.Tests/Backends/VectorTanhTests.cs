@@ -1,6 +1,6 @@
 using System.Runtime.Intrinsics;
-using Engine.Backends.Cpu;
 using Engine.Kernels;
+using Engine.Numerics;
 using NUnit.Framework;
 
 namespace Engine.Tests.Backends;

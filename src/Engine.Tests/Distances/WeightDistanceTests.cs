@@ -1,5 +1,6 @@
 using Engine.Backends;
 using Engine.Distances;
+using Engine.Numerics;
 using Engine.Util;
 using MathNet.Numerics.LinearAlgebra;
 using NUnit.Framework;

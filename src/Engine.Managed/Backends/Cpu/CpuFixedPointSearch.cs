@@ -3,6 +3,7 @@ using Engine.Backends.Cpu;
 using Engine.Kernels;
 using Engine.Kernels.FixedPoints;
 using Engine.Model;
+using Engine.Numerics;
 
 namespace Engine.Backends.Cpu;
 

@@ -1,5 +1,6 @@
 using Engine.Kernels;
 using Engine.Model;
+using Engine.Numerics;
 
 namespace Engine.Backends.Cpu;
 

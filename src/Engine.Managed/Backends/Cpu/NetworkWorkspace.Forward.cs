@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using Engine.Model;
+using Engine.Numerics;
 
 namespace Engine.Backends.Cpu;
 

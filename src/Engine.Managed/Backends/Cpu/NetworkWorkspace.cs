@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using Engine.Model;
+using Engine.Numerics;
 
 namespace Engine.Backends.Cpu;
 

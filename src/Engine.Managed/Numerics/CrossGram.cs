@@ -1,8 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
-using Engine.Backends.Cpu;
 
-namespace Engine.Distances;
+namespace Engine.Numerics;
 
 /// <summary>Receives one pair's cross product C = X_iᵀ X_j ([rows][ldc], padded with zeros) on a worker thread.</summary>
 internal delegate void PairBlock(int pair, int worker, ReadOnlySpan<float> c, int rows, int cols, int ldc);

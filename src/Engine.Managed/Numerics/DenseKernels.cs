@@ -2,7 +2,7 @@ using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
-namespace Engine.Backends.Cpu;
+namespace Engine.Numerics;
 
 /// <summary>float64 dense products of the fast CPU path (the closed-loop agents), written once over <see cref="ISimd{TV, T}"/>.</summary>
 /// <remarks>

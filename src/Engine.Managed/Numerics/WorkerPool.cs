@@ -1,4 +1,6 @@
-namespace Engine.Backends.Cpu;
+using System.Runtime.ExceptionServices;
+
+namespace Engine.Numerics;
 
 /// <summary>
 /// Long-lived worker threads that run a numbered set of tasks; the calling thread works too.
@@ -71,7 +73,7 @@ internal sealed class WorkerPool : IDisposable
         _body = null;
         if (_error is { } error)
         {
-            throw new EngineException("cpu", "worker", error.Message, error);
+            ExceptionDispatchInfo.Capture(error).Throw();
         }
     }
 

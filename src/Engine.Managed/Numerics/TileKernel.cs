@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
 
-namespace Engine.Backends.Cpu;
+namespace Engine.Numerics;
 
 /// <summary>A compile-time count of vector columns in a micro-tile (1 to 4).</summary>
 internal interface IColumns

@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
-namespace Engine.Backends.Cpu;
+namespace Engine.Numerics;
 
 /// <summary>A zeroed float buffer on the pinned object heap whose first element sits on a 64-byte boundary.</summary>
 /// <remarks>Pinned, so <see cref="Pointer"/> stays valid for the buffer's life; no native memory to free.</remarks>

@@ -1,4 +1,4 @@
-namespace Engine.Distances;
+namespace Engine.Numerics;
 
 /// <summary>The linear assignment problem: a minimum-cost perfect matching of an n × n cost matrix (Hungarian method).</summary>
 /// <remarks>

@@ -2,7 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using Engine.Kernels;
 
-namespace Engine.Backends.Cpu;
+namespace Engine.Numerics;
 
 /// <summary>
 /// The vector operations the fast CPU paths need, as static members of an operator struct, so that every kernel is

@@ -2,7 +2,7 @@ using System.Runtime.CompilerServices;
 using Engine.Kernels;
 using Engine.Model;
 
-namespace Engine.Backends.Cpu;
+namespace Engine.Numerics;
 
 /// <summary>
 /// The vector forms of the nonlinearities of <see cref="ActivationCode"/>, for the fast CPU path: same
