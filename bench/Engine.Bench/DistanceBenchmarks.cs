@@ -1,4 +1,8 @@
 using BenchmarkDotNet.Attributes;
+using Engine.Backends;
+using Engine.Backends.Cpu;
+using Engine.Backends.Reference;
+using Engine.Benchmarks;
 using Engine.Distances;
 
 namespace Engine.Bench;
@@ -16,6 +20,8 @@ namespace Engine.Bench;
 [MemoryDiagnoser]
 public class DistanceBenchmarks
 {
+    private readonly ReferenceBackend _reference = new();
+    private readonly CpuBackend _cpu = new();
     private StateSet _states = null!;
     private double[][] _operators = [];
 
@@ -30,22 +36,22 @@ public class DistanceBenchmarks
         _states = DistanceBenchmark.SyntheticStates(Networks, 7, 100, 64);
         var options = new DsaOptions();
         _operators = _states.States.Select(x => DsaOperator.Fit(x, 7, 100, 64, options)).ToArray();
-        Cka.Compute(_states);
+        Cka.Compute(_cpu, _states);
     }
 
     /// <summary>Float64 loops.</summary>
     [Benchmark(Baseline = true)]
-    public double CkaReference() => Cka.Reference(_states).Mean();
+    public double CkaReference() => Cka.Compute(_reference, _states).Mean();
 
     /// <summary>SIMD cross products, threads over pairs.</summary>
     [Benchmark]
-    public double CkaFeatures() => Cka.Compute(_states, 0, null, CkaMethod.Features).Mean();
+    public double CkaFeatures() => Cka.Compute(_cpu, _states, null, CkaMethod.Features).Mean();
 
     /// <summary>Sample-space Gram blocks.</summary>
     [Benchmark]
-    public double CkaSamples() => Cka.Compute(_states, 0, null, CkaMethod.Samples).Mean();
+    public double CkaSamples() => Cka.Compute(_cpu, _states, null, CkaMethod.Samples).Mean();
 
     /// <summary>All pairs' DSA alignments (1500 Adam iterations, both det variants), SIMD lanes.</summary>
     [Benchmark]
-    public double DsaAlign() => Dsa.FromOperators(_operators, _states.Ids, new DsaOptions()).Angular.Mean();
+    public double DsaAlign() => Dsa.FromOperators(_cpu, _operators, _states.Ids, new DsaOptions()).Angular.Mean();
 }

@@ -56,8 +56,8 @@ internal sealed class DistanceOptions
     private readonly Option<int?> _trials = new("--trials") { Description = "Probe trials (default 32; behaviour: OOD trials, default 64)." };
     private readonly Option<int?> _steps = new("--steps") { Description = "Steps per probe trial (default: the training length)." };
     private readonly Option<long> _seed = new("--seed") { Description = "Seed of the probe trials (default 12345, as eval).", DefaultValueFactory = _ => 12345 };
-    private readonly Option<string> _backend = new("--backend") { Description = "Backend that runs the networks (default auto).", DefaultValueFactory = _ => "auto" };
-    private readonly Option<int> _threads = new("--threads") { Description = "CPU threads for the distances (default: all cores).", DefaultValueFactory = _ => 0 };
+    private readonly Option<string> _backend = new("--backend") { Description = "Backend that runs the networks and the distance kernels: auto, cpu, reference (the float64 oracle, slow), ilgpu-cpu, cuda, opencl (default auto).", DefaultValueFactory = _ => "auto" };
+    private readonly Option<int> _threads = new("--threads") { Description = "Threads of the cpu backend (default 0: all cores).", DefaultValueFactory = _ => 0 };
     private readonly Option<bool> _all = new("--all") { Description = "Include networks that did not converge (default: converged only)." };
     private readonly Option<string?> _out = new("--out") { Description = "Output folder (default DIR/distances)." };
 
@@ -179,7 +179,7 @@ internal sealed class DistanceContext : IDisposable
             throw new ArgumentException($"{run.Path}: no converged networks to compare (pass --all to include every network).", "dir");
         }
 
-        var backend = BackendFactory.Create(o.Backend);
+        var backend = BackendFactory.Create(o.Backend, o.Threads);
         Console.WriteLine($"backend: {backend.Name} ({backend.Device}); {selected.Length} of {state.Ensemble.Spec.Networks} networks ({(o.All ? "all" : "converged")})");
         return new DistanceContext(run.Path, o, state, task, backend, selected, skipped);
     }
@@ -213,17 +213,17 @@ internal sealed class DistanceContext : IDisposable
         switch (metric)
         {
             case "cka":
-                m = PairwiseDistances.Cka(_backend, States, Options.Threads, progress);
+                m = Cka.Compute(_backend, States, progress);
                 (degeneracy, level) = (m.Mean(), "representational (mean arccos CKA)");
                 break;
             case "shape":
-                m = ShapeMetric.Compute(States, Options.Alpha, Options.Threads, progress);
+                m = ShapeMetric.Compute(_backend, States, Options.Alpha, progress);
                 (degeneracy, level) = (m.Mean(), "representational (mean shape distance)");
                 extra = new { alpha = Options.Alpha };
                 break;
             case "dsa":
             {
-                var r = PairwiseDistances.Dsa(_backend, States, Options.Dsa, Options.Threads, progress);
+                var r = Dsa.Compute(_backend, States, Options.Dsa, progress);
                 m = Options.Score switch { "euclidean" => r.Euclidean, "wasserstein" => r.Wasserstein, _ => r.Angular };
                 (degeneracy, level) = (m.Mean(), $"dynamical (mean DSA, {Options.Score})");
                 extra = new
@@ -248,7 +248,7 @@ internal sealed class DistanceContext : IDisposable
             case "pif":
             {
                 var perms = new int[Selected.Length * (Selected.Length - 1) / 2][];
-                m = PairwiseDistances.Pif(_backend, State.Ensemble, Selected, permutations: perms, threads: Options.Threads, progress: progress);
+                m = WeightDistance.Matrix(_backend, State.Ensemble, Selected, permutations: perms, progress: progress);
                 (degeneracy, level) = (m.Mean(), "weight (mean d_PIF)");
                 WritePermutations(perms, State.Ensemble.Spec.Hidden);
                 break;

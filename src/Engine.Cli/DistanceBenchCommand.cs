@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using Engine.Backends;
 using Engine.Benchmarks;
 using Engine.Distances;
 
@@ -20,13 +21,16 @@ internal static class DistanceBenchCommand
         var threads = new Option<int>("--threads") { Description = "Threads, 0 = all (default 0).", DefaultValueFactory = _ => 0 };
         var repeats = new Option<int>("--repeats") { Description = "Timed repeats (default 3).", DefaultValueFactory = _ => 3 };
         var skip = new Option<string?>("--only") { Description = "Run only cka or dsa, or pif (50 networks, not run by default)." };
+        var backend = new Option<string>("--backend") { Description = "Backend whose distance kernels run (default cpu; CKA's two methods are the cpu backend's).", DefaultValueFactory = _ => "cpu" };
         var cmd = new Command("distances", "Times whole distance matrices on synthetic states; prints median seconds and GFLOP/s.")
         {
-            networks, dsaNetworks, trials, hidden, rank, delays, iterations, threads, repeats, skip,
+            networks, dsaNetworks, trials, hidden, rank, delays, iterations, threads, repeats, skip, backend,
         };
         cmd.SetAction(r => CliErrors.Run(() =>
         {
             int t = r.GetValue(threads) <= 0 ? Environment.ProcessorCount : r.GetValue(threads);
+            using var b = Engine.Backends.BackendFactory.Create(r.GetValue(backend)!, r.GetValue(threads));
+            Console.WriteLine($"backend: {b.Name} ({b.Device})");
             double peak = PeakFlops.Measure(t);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"fp32 FMA peak on {t} thread(s): {peak:F1} GFLOP/s (measured now)"));
             string? only = r.GetValue(skip);
@@ -35,7 +39,7 @@ internal static class DistanceBenchCommand
                 var states = DistanceBenchmark.SyntheticStates(r.GetValue(networks), r.GetValue(trials), 100, r.GetValue(hidden));
                 foreach (var method in new[] { CkaMethod.Samples, CkaMethod.Features })
                 {
-                    var cka = DistanceBenchmark.Cka(states, t, r.GetValue(repeats), method);
+                    var cka = DistanceBenchmark.Cka(b, states, r.GetValue(repeats), method);
                     Console.WriteLine(cka.Format() + string.Create(CultureInfo.InvariantCulture, $" peak_share={cka.Gflop / cka.Median / peak:F2}"));
                 }
             }
@@ -44,7 +48,7 @@ internal static class DistanceBenchCommand
             {
                 var states = DistanceBenchmark.SyntheticStates(r.GetValue(dsaNetworks), r.GetValue(trials), 100, r.GetValue(hidden), 1000);
                 var options = new DsaOptions { Rank = r.GetValue(rank), Delays = r.GetValue(delays), Iterations = r.GetValue(iterations) };
-                var (fit, align) = DistanceBenchmark.Dsa(states, options, t, r.GetValue(repeats));
+                var (fit, align) = DistanceBenchmark.Dsa(b, states, options, r.GetValue(repeats));
                 int pairs = states.Networks * (states.Networks - 1) / 2;
                 Console.WriteLine(fit.Format());
                 Console.WriteLine(align.Format() + string.Create(CultureInfo.InvariantCulture, $" ms_per_pair={1000 * align.Median / pairs:F3}"));
@@ -53,7 +57,7 @@ internal static class DistanceBenchCommand
 
             if (only is "pif")
             {
-                Console.WriteLine(DistanceBenchmark.Pif(50, r.GetValue(hidden), t, r.GetValue(repeats)).Format());
+                Console.WriteLine(DistanceBenchmark.Pif(b, 50, r.GetValue(hidden), r.GetValue(repeats)).Format());
             }
 
             return 0;

@@ -29,6 +29,9 @@ public interface IEnsembleBackend : IDisposable
     /// <summary>Creates a runner for one ensemble architecture.</summary>
     IEnsembleRunner CreateRunner(EnsembleSpec spec);
 
+    /// <summary>The distance kernels on this device (CKA and shape-metric cross products, DSA fits and alignments, FAQ).</summary>
+    IDistanceKernels Distances { get; }
+
     /// <summary>Creates this device's joint Adam fixed-point search (owned by the caller; it uses the device, which stays the backend's).</summary>
     IFixedPointSearch CreateFixedPointSearch();
 }

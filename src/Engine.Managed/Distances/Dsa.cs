@@ -1,5 +1,5 @@
 using System.Numerics;
-using System.Runtime.Intrinsics;
+using Engine.Backends;
 using Engine.Numerics;
 using Engine.Util;
 using MathNet.Numerics.LinearAlgebra;
@@ -15,28 +15,39 @@ public sealed record DsaResult(PairwiseMatrix Angular, PairwiseMatrix Euclidean,
 
 /// <summary>Dynamical Similarity Analysis (Ostrow et al. 2023) for whole ensembles.</summary>
 /// <remarks>
-/// Operators come from <see cref="DsaOperator"/>; each pair i &lt; j is aligned by <see cref="DsaAlignment"/> (both the
-/// det +1 and the swapped det −1 problem). The fast path fits operators in parallel, then packs all 2·E(E−1)/2 alignment
-/// problems into SIMD lanes (<see cref="DsaBatch{TS, TV}"/>) and spreads the batches over worker threads. The eigenvalue
+/// Operators come from <see cref="DsaOperator"/> through the backend's distance kernels (the full-SVD fit on the reference,
+/// the Gram fit elsewhere); each pair i &lt; j is aligned as in <see cref="DsaAlignment"/> (both the det +1 and the swapped
+/// det −1 problem) by the backend's kernels: scalar float64 Adam on the reference, SIMD lanes on the CPU, a thread per
+/// problem on an ILGPU device. The eigenvalue
 /// score: with spectra {λ_k}, {μ_k} of equal count r, W₁ = (1/r) min over assignments σ of Σ_k |λ_k − μ_σ(k)|, solved
 /// exactly by <see cref="LinearAssignment"/>.
 /// </remarks>
 public static class Dsa
 {
-    /// <summary>The three DSA matrices, fast path.</summary>
-    public static DsaResult Compute(StateSet states, DsaOptions options, int threads = 0, Action<int, int>? progress = null)
+    /// <summary>The three DSA matrices: operators fitted on the backend's host threads, alignments on its distance kernels.</summary>
+    /// <param name="backend">The device whose distance kernels fit the operators and align every pair.</param>
+    /// <param name="states">Recorded states.</param>
+    /// <param name="options">DSA's settings.</param>
+    /// <param name="progress">Called with (pairs aligned, pairs).</param>
+    public static DsaResult Compute(IEnsembleBackend backend, StateSet states, DsaOptions options, Action<int, int>? progress = null)
     {
+        ArgumentNullException.ThrowIfNull(backend);
         ArgumentNullException.ThrowIfNull(states);
         ArgumentNullException.ThrowIfNull(options); // validated by the fits (DsaOperator.Embed) and again by FromOperators
         int e = states.Networks;
         var ops = new double[e][];
-        Parallelism.For(e, threads, n => ops[n] = DsaOperator.Fit(states.States[n], states.Trials, states.Steps, states.Widths[n], options));
-        return FromOperators(ops, states.Ids, options, threads, progress);
+        Parallelism.For(e, backend.Threads, n => ops[n] = backend.Distances.FitDsaOperator(states.States[n], states.Trials, states.Steps, states.Widths[n], options));
+        return FromOperators(backend, ops, states.Ids, options, progress);
     }
 
-    /// <summary>The three DSA matrices of already fitted r × r operators (row-major float64), fast path.</summary>
-    public static DsaResult FromOperators(IReadOnlyList<double[]> operators, IReadOnlyList<int> ids, DsaOptions options, int threads = 0, Action<int, int>? progress = null)
+    /// <summary>The three DSA matrices of already fitted r × r operators (row-major float64).</summary>
+    /// <remarks>
+    /// Every pair i &lt; j is two alignment problems (A = Â_i with B = Â_j, and with B = P Â_j Pᵀ, coordinates 0 and 1
+    /// swapped, for det C = −1; one problem at rank 1), all sent to the backend's kernels in one batch; the lower loss wins.
+    /// </remarks>
+    public static DsaResult FromOperators(IEnsembleBackend backend, IReadOnlyList<double[]> operators, IReadOnlyList<int> ids, DsaOptions options, Action<int, int>? progress = null)
     {
+        ArgumentNullException.ThrowIfNull(backend);
         ArgumentNullException.ThrowIfNull(operators);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
@@ -46,36 +57,37 @@ public static class Dsa
         }
 
         var ops = operators.ToArray();
-        foreach (var a in ops)
+        foreach (var op in ops)
         {
-            Util.Guard.Length(a.Length, (long)options.Rank * options.Rank, nameof(operators), $"[r={options.Rank}][r]");
+            Util.Guard.Length(op.Length, (long)options.Rank * options.Rank, nameof(operators), $"[r={options.Rank}][r]");
         }
 
+        int r = options.Rank, variants = r >= 2 ? 2 : 1;
         var pairs = PairwiseMatrix.Pairs(ops.Length);
-        var (loss, inner) = Vector512.IsHardwareAccelerated
-            ? AlignAll<Simd512, Vector512<float>>(ops, pairs, options, threads, progress)
-            : AlignAll<Simd256, Vector256<float>>(ops, pairs, options, threads, progress);
-        return Assemble(ids, ops, pairs, loss, inner);
-    }
+        var unit = ops.Select(op => DsaAlignment.Normalized(op, "A")).ToArray();
+        var swapped = r >= 2 ? unit.Select(u => DsaAlignment.Swapped(u, r)).ToArray() : unit;
+        var a = new double[pairs.Length * variants][];
+        var b = new double[pairs.Length * variants][];
+        for (int q = 0; q < a.Length; q++)
+        {
+            var (i, j) = pairs[q / variants];
+            a[q] = unit[i];
+            b[q] = (q % variants == 0 ? unit : swapped)[j];
+        }
 
-    /// <summary>The three DSA matrices by the float64 oracles (full SVD fit, scalar Adam per pair).</summary>
-    public static DsaResult Reference(StateSet states, DsaOptions options)
-    {
-        ArgumentNullException.ThrowIfNull(states);
-        ArgumentNullException.ThrowIfNull(options); // validated by the fits (DsaOperator.Embed)
-        int e = states.Networks, r = options.Rank;
-        var ops = Enumerable.Range(0, e).Select(n => DsaOperator.FitReference(states.States[n], states.Trials, states.Steps, states.Widths[n], options)).ToArray();
-        var pairs = PairwiseMatrix.Pairs(e);
-        var loss = new double[pairs.Length];
-        var inner = new double[pairs.Length];
+        var (loss, inner) = backend.Distances.AlignDsa(a, b, r, options.Iterations, options.LearningRate,
+            progress is null ? null : (done, _) => progress(Math.Min(pairs.Length, done / variants), pairs.Length));
+        var bestLoss = new double[pairs.Length];
+        var bestInner = new double[pairs.Length];
         for (int p = 0; p < pairs.Length; p++)
         {
-            var (eu, ang) = DsaAlignment.Reference(ops[pairs[p].I], ops[pairs[p].J], r, options.Iterations, options.LearningRate);
-            loss[p] = eu * eu;
-            inner[p] = Math.Cos(ang);
+            int q = p * variants;
+            int k = variants == 2 && loss[q + 1] < loss[q] ? q + 1 : q;
+            bestLoss[p] = loss[k];
+            bestInner[p] = inner[k];
         }
 
-        return Assemble(states.Ids, ops, pairs, loss, inner);
+        return Assemble(ids, ops, pairs, bestLoss, bestInner);
     }
 
     /// <summary>Eigenvalues of an r × r operator.</summary>
@@ -113,7 +125,7 @@ public static class Dsa
         return sum / n;
     }
 
-    internal static DsaResult Assemble(IReadOnlyList<int> ids, double[][] ops, (int I, int J)[] pairs, double[] loss, double[] inner)
+    private static DsaResult Assemble(IReadOnlyList<int> ids, double[][] ops, (int I, int J)[] pairs, double[] loss, double[] inner)
     {
         int r = (int)Math.Round(Math.Sqrt(ops[0].Length));
         var spectra = ops.Select(a => Eigenvalues(a, r)).ToArray();
@@ -129,53 +141,5 @@ public static class Dsa
         }
 
         return new DsaResult(ang, eu, ws, ops);
-    }
-
-    /// <summary>Loss ‖A − C B Cᵀ‖² and ⟨A, C B Cᵀ⟩ per pair, the better of the det +1 and det −1 problems.</summary>
-    private static (double[] Loss, double[] Inner) AlignAll<TS, TV>(double[][] ops, (int I, int J)[] pairs, DsaOptions options, int threads, Action<int, int>? progress)
-        where TS : struct, ISimd<TV, float>
-        where TV : struct
-    {
-        int r = options.Rank, rr = r * r, lanes = TS.Lanes;
-        int variants = r >= 2 ? 2 : 1;
-        int problems = pairs.Length * variants;
-        var unit = ops.Select(a => DsaAlignment.Normalized(a, "A").Select(v => (float)v).ToArray()).ToArray();
-        var swapped = r >= 2 ? ops.Select(a => DsaAlignment.Swapped(DsaAlignment.Normalized(a, "B"), r).Select(v => (float)v).ToArray()).ToArray() : unit;
-        var loss = new float[problems];
-        var inner = new float[problems];
-        int batches = (problems + lanes - 1) / lanes;
-        using var pool = new WorkerPool(threads <= 0 ? Environment.ProcessorCount : threads);
-        var work = Enumerable.Range(0, pool.Workers).Select(_ => (new DsaBatch<TS, TV>(r), new float[lanes * rr], new float[lanes * rr])).ToArray();
-        int done = 0;
-        pool.Run(batches, (batch, w) =>
-        {
-            var (solver, a, b) = work[w];
-            int first = batch * lanes, count = Math.Min(lanes, problems - first);
-            for (int l = 0; l < count; l++)
-            {
-                int q = first + l, p = q / variants;
-                unit[pairs[p].I].CopyTo(a, l * rr);
-                (q % variants == 0 ? unit : swapped)[pairs[p].J].CopyTo(b, l * rr);
-            }
-
-            solver.Solve(a, b, count, options.Iterations, (float)options.LearningRate, loss.AsSpan(first, count), inner.AsSpan(first, count));
-            int n = Interlocked.Add(ref done, count);
-            if (w == 0)
-            {
-                progress?.Invoke(Math.Min(pairs.Length, n / variants), pairs.Length);
-            }
-        });
-        progress?.Invoke(pairs.Length, pairs.Length); // worker 0 need not finish the last batch
-        var bestLoss = new double[pairs.Length];
-        var bestInner = new double[pairs.Length];
-        for (int p = 0; p < pairs.Length; p++)
-        {
-            int q = p * variants;
-            int k = variants == 2 && loss[q + 1] < loss[q] ? q + 1 : q;
-            bestLoss[p] = loss[k];
-            bestInner[p] = inner[k];
-        }
-
-        return (bestLoss, bestInner);
     }
 }

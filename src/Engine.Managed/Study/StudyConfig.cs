@@ -495,7 +495,7 @@ public sealed record ProbeSettings
     public long? Seed { get; init; }
 }
 
-/// <summary>DSA settings (defaults of <see cref="Distances.DsaOptions"/>).</summary>
+/// <summary>DSA settings (defaults of <see cref="Backends.DsaOptions"/>).</summary>
 public sealed record DsaSettings
 {
     /// <summary>SVD rank r (default 10).</summary>
@@ -520,10 +520,10 @@ public sealed record DsaSettings
     public string? Score { get; init; }
 
     /// <summary>The DSA options these settings give.</summary>
-    public Distances.DsaOptions ToOptions()
+    public Backends.DsaOptions ToOptions()
     {
-        var d = new Distances.DsaOptions();
-        return new Distances.DsaOptions
+        var d = new Backends.DsaOptions();
+        return new Backends.DsaOptions
         {
             Rank = Rank ?? d.Rank, Delays = Delays ?? d.Delays, DelayInterval = DelayInterval ?? d.DelayInterval, Ridge = Ridge ?? d.Ridge,
             Iterations = Iterations ?? d.Iterations, LearningRate = LearningRate ?? d.LearningRate,

@@ -80,9 +80,10 @@ public static class StudyRunner
         using var claim = FolderLock.Acquire(layout.Shard(shard), $"shard {shard}");
         Report(claim, options.Log);
         using var backend = BackendFactory.Create(options.Backend ?? plan.Config.Backend ?? "auto", options.Threads);
+        using var host = BackendFactory.Create("cpu", options.Threads);
         var progress = new StudyProgress(plan, layout, [shard], options.Log);
         options.Log?.Invoke($"study {plan.Name}: shard {shard}/{plan.Shards.Count}, {plan.Shards[shard].Groups.Length} group(s), backend {backend.Name} ({backend.Device})");
-        return new ShardWork(plan, layout, shard, backend, options, progress).Run();
+        return new ShardWork(plan, layout, shard, backend, host, options, progress).Run();
     }
 
     /// <summary>Runs every shard in this process, then writes the report.</summary>
@@ -101,12 +102,13 @@ public static class StudyRunner
             }
 
             using var backend = BackendFactory.Create(options.Backend ?? plan.Config.Backend ?? "auto", options.Threads);
+            using var host = BackendFactory.Create("cpu", options.Threads);
             var progress = new StudyProgress(plan, layout, plan.Shards.Select(s => s.Index).ToArray(), options.Log);
             options.Log?.Invoke($"study {plan.Name}: {plan.Conditions.Count} conditions in {plan.Groups.Count} group(s), {plan.Conditions.Sum(c => c.Seeds.Length)} networks, backend {backend.Name} ({backend.Device})");
             int trained = 0, analysed = 0, skipped = 0;
             foreach (var s in plan.Shards)
             {
-                var r = new ShardWork(plan, layout, s.Index, backend, options, progress).Run();
+                var r = new ShardWork(plan, layout, s.Index, backend, host, options, progress).Run();
                 (trained, analysed, skipped) = (trained + r.Trained, analysed + r.Analysed, skipped + r.Skipped);
             }
 
@@ -198,7 +200,12 @@ public static class StudyRunner
         throw new ArgumentException($"Condition '{condition}' is not in group '{group.Id}'.", nameof(condition));
     }
 
-    private sealed class ShardWork(StudyPlan plan, StudyLayout layout, int shard, IEnsembleBackend backend, StudyRunOptions options, StudyProgress progress)
+    /// <remarks>
+    /// <paramref name="host"/> is a cpu backend on the same threads: DSA, d_PIF and the shape metric run there on every
+    /// study backend (their ILGPU paths are correct but measured slower than the CPU, README Benchmarks); training,
+    /// evaluation, fixed points and CKA run on <paramref name="backend"/>.
+    /// </remarks>
+    private sealed class ShardWork(StudyPlan plan, StudyLayout layout, int shard, IEnsembleBackend backend, IEnsembleBackend host, StudyRunOptions options, StudyProgress progress)
     {
         private readonly StudyAnalyses _analyses = plan.Config.Analyses ?? new StudyAnalyses();
         private int _trained, _analysed, _skipped;
@@ -374,17 +381,15 @@ public static class StudyRunner
             var groupIds = converged.Select(k => offset + k).ToArray();
             if (stage == "pif")
             {
-                // DSA and d_PIF run on the host's cores on every backend: their ILGPU paths are correct but measured slower than
-                // the CPU (README, Benchmarks); CKA goes to the device.
-                return new StageRecord { Stage = stage, Unit = cid, Pairs = Rows(cid, "pif", PairwiseDistances.Pif(null, state.Ensemble, groupIds, converged, threads: options.Threads)) };
+                return new StageRecord { Stage = stage, Unit = cid, Pairs = Rows(cid, "pif", WeightDistance.Matrix(host, state.Ensemble, groupIds, converged)) };
             }
 
             states ??= Relabel(StateSet.Record(backend, state.Ensemble, task, probeTrials, probeSteps, probeSeed, groupIds), converged);
             PairwiseMatrix m = stage switch
             {
-                "cka" => PairwiseDistances.Cka(backend, states, options.Threads),
-                "shape" => ShapeMetric.Compute(states, _analyses.Shape!.Alpha ?? 1, options.Threads),
-                _ => Score(PairwiseDistances.Dsa(null, states, _analyses.Dsa!.ToOptions(), options.Threads), _analyses.Dsa!.Score),
+                "cka" => Cka.Compute(backend, states),
+                "shape" => ShapeMetric.Compute(host, states, _analyses.Shape!.Alpha ?? 1),
+                _ => Score(Dsa.Compute(host, states, _analyses.Dsa!.ToOptions()), _analyses.Dsa!.Score),
             };
             return new StageRecord { Stage = stage, Unit = cid, Pairs = Rows(cid, stage, m) };
         }

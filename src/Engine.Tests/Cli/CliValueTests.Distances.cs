@@ -26,7 +26,7 @@ public sealed partial class CliValueTests
         Assert.That(code, Is.EqualTo(0), err);
         var (state, task) = Load();
         using var backend = BackendFactory.Create("cpu");
-        var expected = ShapeMetric.Compute(ProbeStates(backend, state, task, 6), 0.5);
+        var expected = ShapeMetric.Compute(TestBackends.Cpu, ProbeStates(backend, state, task, 6), 0.5);
         using var summary = AssertMatrixFiles(outDir, "shape_a0.5", expected);
         Assert.That(summary.RootElement.GetProperty("options").GetProperty("alpha").GetDouble(), Is.EqualTo(0.5));
         Assert.That(summary.RootElement.GetProperty("degeneracy").GetProperty("value").GetDouble(), Is.EqualTo(PairMean(expected)).Within(1e-7).Percent);
@@ -42,7 +42,7 @@ public sealed partial class CliValueTests
         var (state, task) = Load();
         using var backend = BackendFactory.Create("cpu");
         var options = new DsaOptions { Rank = 4, Delays = 3, DelayInterval = 2, Ridge = 1e-3, Iterations = 200, LearningRate = 1e-2 };
-        var expected = PairwiseDistances.Dsa(backend, ProbeStates(backend, state, task, 6), options);
+        var expected = Dsa.Compute(backend, ProbeStates(backend, state, task, 6), options);
         using var summary = AssertMatrixFiles(outDir, "dsa_angular", expected.Angular);
         AssertNpy(Path.Combine(outDir, "dsa_euclidean.npy"), expected.Euclidean);
         AssertNpy(Path.Combine(outDir, "dsa_wasserstein.npy"), expected.Wasserstein);
@@ -61,7 +61,7 @@ public sealed partial class CliValueTests
         var (state, _) = Load();
         using var backend = BackendFactory.Create("cpu");
         var perms = new int[3][];
-        var expected = PairwiseDistances.Pif(backend, state.Ensemble, AllNetworks, permutations: perms);
+        var expected = WeightDistance.Matrix(backend, state.Ensemble, AllNetworks, permutations: perms);
         using var summary = AssertMatrixFiles(outDir, "pif", expected);
 
         // pif_permutations.npy [E][E][N]: row (i, j) maps unit k of network i to unit P[k] of j; (j, i) is the inverse; (i, i) the identity.
@@ -110,8 +110,8 @@ public sealed partial class CliValueTests
         // The documented defaults: behaviour on 64 OOD trials, DSA on 32 probe trials of the training length with DSA's own
         // defaults (rank 10, 10 delays, 1500 Adam iterations at 5e-3), angular score; seed 12345.
         var behavior = Behavior.Compute(backend, state, task, 64, ProbeSeed, AllNetworks);
-        var dsa = PairwiseDistances.Dsa(backend, ProbeStates(backend, state, task, 32), new DsaOptions());
-        var pif = PairwiseDistances.Pif(backend, state.Ensemble, AllNetworks);
+        var dsa = Dsa.Compute(backend, ProbeStates(backend, state, task, 32), new DsaOptions());
+        var pif = WeightDistance.Matrix(backend, state.Ensemble, AllNetworks);
         using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "degeneracy.json")));
         var root = json.RootElement;
         Assert.That(root.GetProperty("behavioral").GetProperty("sigma_ood").GetDouble(), Is.EqualTo(behavior.Evaluation.SigmaOod).Within(1e-7).Percent);

@@ -5,6 +5,7 @@ using Engine.Backends;
 using Engine.Distances;
 using Engine.IO;
 using Engine.Tasks;
+using Engine.Tests.Support;
 using NUnit.Framework;
 
 namespace Engine.Tests.Cli;
@@ -62,7 +63,7 @@ public sealed partial class CliValueTests
         var task = TaskRegistry.Create(state.TaskName, state.TaskSettings);
         using var backend = BackendFactory.Create("cpu");
         var states = StateSet.Record(backend, state.Ensemble, task, 6, state.Options.StepsFor(task), 12345, [0, 1, 2]);
-        var expected = Cka.Compute(states);
+        var expected = Cka.Compute(TestBackends.Cpu, states);
         // cka.csv: a header row of ids, then one row per network (its id, then its distances).
         var rows = File.ReadAllLines(Path.Combine(Run, "distances", "cka.csv")).Skip(1).Select(l => l.Split(',').Skip(1).Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray()).ToArray();
         Assert.That(rows, Has.Length.EqualTo(3));

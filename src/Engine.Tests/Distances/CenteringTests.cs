@@ -1,4 +1,5 @@
 using Engine.Distances;
+using Engine.Tests.Support;
 using MathNet.Numerics.LinearAlgebra;
 using NUnit.Framework;
 
@@ -56,7 +57,7 @@ public sealed class CenteringTests
         var shifted = new StateSet([Shift(a, na, 3, 10), Shift(b, nb, 4, 10)], Trials, Steps, [na, nb]);
         double expected = HandCka(a, na, b, nb);
         Assert.That(expected, Is.GreaterThan(0.05), "a non-trivial distance");
-        foreach (var (name, m) in new[] { ("fast", Cka.Compute(set)), ("reference", Cka.Reference(set)), ("fast, shifted", Cka.Compute(shifted)), ("reference, shifted", Cka.Reference(shifted)) })
+        foreach (var (name, m) in new[] { ("fast", Cka.Compute(TestBackends.Cpu, set)), ("reference", Cka.Compute(TestBackends.Reference, set)), ("fast, shifted", Cka.Compute(TestBackends.Cpu, shifted)), ("reference, shifted", Cka.Compute(TestBackends.Reference, shifted)) })
         {
             Assert.That(m[0, 1], Is.EqualTo(expected).Within(2e-4), name);
         }
@@ -72,13 +73,13 @@ public sealed class CenteringTests
         var shifted = new StateSet([Shift(a, na, 7, 10), Shift(b, nb, 8, 10)], Trials, Steps, [na, nb]);
         double procrustes = HandProcrustes(a, na, b, nb);
         Assert.That(procrustes, Is.GreaterThan(0.05), "a non-trivial distance");
-        Assert.That(ShapeMetric.Compute(set, 1)[0, 1], Is.EqualTo(procrustes).Within(2e-4), "α = 1 is Procrustes on centred states");
-        Assert.That(ShapeMetric.Reference(set, 1)[0, 1], Is.EqualTo(procrustes).Within(2e-4));
+        Assert.That(ShapeMetric.Compute(TestBackends.Cpu, set, 1)[0, 1], Is.EqualTo(procrustes).Within(2e-4), "α = 1 is Procrustes on centred states");
+        Assert.That(ShapeMetric.Compute(TestBackends.Reference, set, 1)[0, 1], Is.EqualTo(procrustes).Within(2e-4));
         foreach (double alpha in new[] { 0.0, 0.5, 1.0 })
         {
-            double plain = ShapeMetric.Reference(set, alpha)[0, 1];
-            Assert.That(ShapeMetric.Compute(shifted, alpha)[0, 1], Is.EqualTo(plain).Within(2e-4), $"α = {alpha}: per-unit offsets change nothing (fast)");
-            Assert.That(ShapeMetric.Reference(shifted, alpha)[0, 1], Is.EqualTo(plain).Within(2e-4), $"α = {alpha}: per-unit offsets change nothing (reference)");
+            double plain = ShapeMetric.Compute(TestBackends.Reference, set, alpha)[0, 1];
+            Assert.That(ShapeMetric.Compute(TestBackends.Cpu, shifted, alpha)[0, 1], Is.EqualTo(plain).Within(2e-4), $"α = {alpha}: per-unit offsets change nothing (fast)");
+            Assert.That(ShapeMetric.Compute(TestBackends.Reference, shifted, alpha)[0, 1], Is.EqualTo(plain).Within(2e-4), $"α = {alpha}: per-unit offsets change nothing (reference)");
         }
     }
 }

@@ -1,4 +1,7 @@
+using Engine.Backends;
+using Engine.Backends.Cpu;
 using Engine.Distances;
+using Engine.Tests.Support;
 using NUnit.Framework;
 using static Engine.Tests.Distances.DistanceTestData;
 
@@ -29,7 +32,7 @@ public sealed class CkaFormulaTests
     private static List<(int Done, int Total)> Progress(StateSet set, CkaMethod method, out PairwiseMatrix m)
     {
         var calls = new List<(int, int)>();
-        m = Cka.Compute(set, 1, (done, total) => calls.Add((done, total)), method);
+        m = Cka.Compute(TestBackends.CpuThreads(1), set, (done, total) => calls.Add((done, total)), method);
         return calls;
     }
 
@@ -61,14 +64,14 @@ public sealed class CkaFormulaTests
     public void EachMethod_MatchesLinearCkaWrittenOut_OddShapes(CkaMethod method, int samples, int networks)
     {
         var set = OddSet(samples, networks);
-        AssertMatchesFormula(set, Cka.Compute(set, 2, null, method), 5e-4);
+        AssertMatchesFormula(set, Cka.Compute(TestBackends.CpuThreads(2), set, null, method), 5e-4);
     }
 
     [Test]
     public void Reference_MatchesLinearCkaWrittenOut_OddShapes()
     {
         var set = OddSet(10, 5);
-        AssertMatchesFormula(set, Cka.Reference(set), 1e-9);
+        AssertMatchesFormula(set, Cka.Compute(TestBackends.Reference, set), 1e-9);
     }
 
     // E = 3, widths 16, 64, 16, 50 samples: the sample space is cheaper, so forcing Features must still run Features.
@@ -118,15 +121,15 @@ public sealed class CkaFormulaTests
     public void FlopCounts_AreTheDocumentedFormulas()
     {
         // Feature space: E(E+1)/2 = 15 products of 2·S·N²; sample space: Sp²/2 · (E² + 2·E·N) with S = 129 rounded up to 192.
-        Assert.That(Cka.FeatureFlops(5, 129, 48), Is.EqualTo(15 * 2.0 * 129 * 48 * 48));
+        Assert.That(CpuDistanceKernels.FeatureFlops(5, 129, 48), Is.EqualTo(15 * 2.0 * 129 * 48 * 48));
         Assert.That(CkaSampleSpace.Flops(5, 129, 48), Is.EqualTo(192.0 * 192 / 2 * (5 * 5 + 2 * 5 * 48)));
     }
 
     [Test]
     public void NullStates_IsAnArgumentNullException()
     {
-        Assert.That(() => Cka.Compute(null!), Throws.ArgumentNullException);
-        Assert.That(() => Cka.Reference(null!), Throws.ArgumentNullException);
+        Assert.That(() => Cka.Compute(TestBackends.Cpu, null!), Throws.ArgumentNullException);
+        Assert.That(() => Cka.Compute(TestBackends.Reference, null!), Throws.ArgumentNullException);
     }
 
     [Test]
@@ -136,10 +139,10 @@ public sealed class CkaFormulaTests
         var set = new StateSet([States(8, 2, 431), Enumerable.Repeat(1.5f, 16).ToArray(), States(8, 2, 432)], 2, 4, [2, 2, 2], [4, 7, 9]);
         var runs = new (string Name, Func<PairwiseMatrix> Run)[]
         {
-            ("reference", () => Cka.Reference(set)),
-            ("features", () => Cka.Compute(set, 1, null, CkaMethod.Features)),
-            ("samples", () => Cka.Compute(set, 1, null, CkaMethod.Samples)),
-            ("auto", () => Cka.Compute(set, 1)),
+            ("reference", () => Cka.Compute(TestBackends.Reference, set)),
+            ("features", () => Cka.Compute(TestBackends.CpuThreads(1), set, null, CkaMethod.Features)),
+            ("samples", () => Cka.Compute(TestBackends.CpuThreads(1), set, null, CkaMethod.Samples)),
+            ("auto", () => Cka.Compute(TestBackends.CpuThreads(1), set)),
         };
         foreach (var (name, run) in runs)
         {

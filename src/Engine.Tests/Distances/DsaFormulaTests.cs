@@ -1,4 +1,6 @@
+using Engine.Backends;
 using Engine.Distances;
+using Engine.Tests.Support;
 using Engine.Util;
 using MathNet.Numerics.LinearAlgebra;
 using NUnit.Framework;
@@ -91,11 +93,11 @@ public sealed class DsaFormulaTests
         // The two branches must differ, or keeping the better one would not be tested.
         Assert.That(Math.Abs(plus.Euclidean - minus.Euclidean), Is.GreaterThan(1e-3));
 
-        var (eu, ang) = DsaAlignment.Reference(Flat(a), Flat(b), r, iterations, lr);
+        var (eu, ang) = DistanceTestData.ReferencePair(Flat(a), Flat(b), r, iterations, lr);
         Assert.That(eu, Is.EqualTo(expected.Euclidean).Within(1e-7));
         Assert.That(ang, Is.EqualTo(expected.Angular).Within(1e-7));
 
-        var fast = Dsa.FromOperators([Flat(a), Flat(b)], [0, 1], new DsaOptions { Rank = r, Iterations = iterations, LearningRate = lr }, 1);
+        var fast = Dsa.FromOperators(TestBackends.CpuThreads(1), [Flat(a), Flat(b)], [0, 1], new DsaOptions { Rank = r, Iterations = iterations, LearningRate = lr });
         Assert.That(fast.Euclidean[0, 1], Is.EqualTo(expected.Euclidean).Within(2e-5));
         Assert.That(fast.Angular[0, 1], Is.EqualTo(expected.Angular).Within(2e-5));
     }
@@ -122,8 +124,8 @@ public sealed class DsaFormulaTests
                     var q = det == 1 ? rotation : Swap(r) * rotation;
                     Assert.That(q.Determinant(), Is.EqualTo(det).Within(1e-9));
                     var b = q * a * q.Transpose();
-                    var (eu, ang) = DsaAlignment.Reference(Flat(a), Flat(b), r, 1500, 5e-3);
-                    var fast = Dsa.FromOperators([Flat(a), Flat(b)], [0, 1], new DsaOptions { Rank = r }, 1);
+                    var (eu, ang) = DistanceTestData.ReferencePair(Flat(a), Flat(b), r, 1500, 5e-3);
+                    var fast = Dsa.FromOperators(TestBackends.CpuThreads(1), [Flat(a), Flat(b)], [0, 1], new DsaOptions { Rank = r });
                     if (eu > 2e-3 || ang > 2e-3 || fast.Angular[0, 1] > 5e-3)
                     {
                         failures.Add($"rank {r} seed {seed} det {det}: reference {eu:G3}/{ang:G3}, fast {fast.Angular[0, 1]:G3}");

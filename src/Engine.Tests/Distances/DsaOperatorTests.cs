@@ -1,5 +1,7 @@
 using Complex = System.Numerics.Complex;
+using Engine.Backends;
 using Engine.Distances;
+using Engine.Tests.Support;
 using MathNet.Numerics.LinearAlgebra;
 using NUnit.Framework;
 using static Engine.Tests.Distances.DistanceTestData;
@@ -250,7 +252,7 @@ public sealed class DsaOperatorTests
     public void FromOperators_RankOne_ScoresByHand()
     {
         int calls = 0, lastDone = -1, lastTotal = -1;
-        var result = Dsa.FromOperators([[0.5], [0.2], [-0.3]], [7, 8, 9], new DsaOptions { Rank = 1, Iterations = 10 }, 1, (done, total) =>
+        var result = Dsa.FromOperators(TestBackends.CpuThreads(1), [[0.5], [0.2], [-0.3]], [7, 8, 9], new DsaOptions { Rank = 1, Iterations = 10 }, (done, total) =>
         {
             calls++;
             Assert.That(done, Is.GreaterThanOrEqualTo(lastDone));
@@ -266,8 +268,8 @@ public sealed class DsaOperatorTests
         Assert.That(result.Wasserstein[2, 1], Is.EqualTo(0.5).Within(1e-12));
         Assert.That(result.Operators[2], Is.EqualTo(new[] { -0.3 }));
         Assert.That((calls > 0, lastDone, lastTotal), Is.EqualTo((true, 3, 3)), "progress ends at every pair done");
-        Assert.That(DsaAlignment.Reference([0.5], [-0.3], 1, 10, 5e-3), Is.EqualTo((2.0, Math.PI)).Within(1e-9), "the reference has no coordinate swap at rank one");
-        Assert.That(DsaAlignment.Reference([0.5], [0.2], 1, 10, 5e-3), Is.EqualTo((0.0, 0.0)).Within(1e-9));
+        Assert.That(DistanceTestData.ReferencePair([0.5], [-0.3], 1, 10, 5e-3), Is.EqualTo((2.0, Math.PI)).Within(1e-9), "the reference has no coordinate swap at rank one");
+        Assert.That(DistanceTestData.ReferencePair([0.5], [0.2], 1, 10, 5e-3), Is.EqualTo((0.0, 0.0)).Within(1e-9));
     }
 
     /// <summary>
@@ -279,7 +281,7 @@ public sealed class DsaOperatorTests
     {
         var ops = Enumerable.Range(0, 12).Select(k => Flat(Stable(2, (ulong)(70 + k)))).ToArray();
         var seen = new List<(int Done, int Total)>();
-        Dsa.FromOperators(ops, [.. Enumerable.Range(0, 12)], new DsaOptions { Rank = 2, Iterations = 5 }, 2, (d, t) =>
+        Dsa.FromOperators(TestBackends.CpuThreads(2), ops, [.. Enumerable.Range(0, 12)], new DsaOptions { Rank = 2, Iterations = 5 }, (d, t) =>
         {
             lock (seen)
             {
@@ -294,7 +296,7 @@ public sealed class DsaOperatorTests
         // one worker: a report after each batch of SIMD lanes (two alignments per pair), then the total
         int lanes = System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated ? 16 : 8;
         var one = new List<int>();
-        Dsa.FromOperators(ops, [.. Enumerable.Range(0, 12)], new DsaOptions { Rank = 2, Iterations = 5 }, 1, (d, t) => one.Add(d));
+        Dsa.FromOperators(TestBackends.CpuThreads(1), ops, [.. Enumerable.Range(0, 12)], new DsaOptions { Rank = 2, Iterations = 5 }, (d, t) => one.Add(d));
         var expected = Enumerable.Range(1, (132 + lanes - 1) / lanes).Select(k => Math.Min(66, k * lanes / 2)).Append(66);
         Assert.That(one, Is.EqualTo(expected));
     }
@@ -303,7 +305,7 @@ public sealed class DsaOperatorTests
     public void FromOperators_RankTwo_EuclideanIsTheChordOfTheAngle()
     {
         // ⟨I, C B Cᵀ⟩ = tr B for every orthogonal C: B = [[1, 1], [0, 1]], cos θ = 2 / √6; both unit-norm, so ‖Â − Ĉ B̂ Cᵀ‖ = √(2 − 2 cos θ)
-        var fast = Dsa.FromOperators([[1, 0, 0, 1], [1, 1, 0, 1]], [0, 1], new DsaOptions { Rank = 2, Iterations = 200 }, 1);
+        var fast = Dsa.FromOperators(TestBackends.CpuThreads(1), [[1, 0, 0, 1], [1, 1, 0, 1]], [0, 1], new DsaOptions { Rank = 2, Iterations = 200 });
         double cos = 2 / Math.Sqrt(6);
         Assert.That(fast.Euclidean[0, 1], Is.EqualTo(Math.Sqrt(2 - 2 * cos)).Within(1e-4));
         Assert.That(fast.Wasserstein[0, 1], Is.Zero.Within(1e-12), "both spectra are {1, 1}");
@@ -313,18 +315,18 @@ public sealed class DsaOperatorTests
     public void FromOperators_BadInput_IsAClearError()
     {
         var options = new DsaOptions { Rank = 2 };
-        Assert.That(() => Dsa.FromOperators([], [], options), Throws.ArgumentException.With.Message.Contains("at least one operator"));
-        Assert.That(() => Dsa.FromOperators([[1, 0, 0, 1], [1, 0, 0]], [0, 1], options), Throws.ArgumentException.With.Message.Contains("[r=2][r]"));
-        Assert.That(() => Dsa.FromOperators([[1, 0, 0, 1], [0, 0, 0, 0]], [0, 1], options), Throws.ArgumentException.With.Message.Contains("non-zero finite operator"));
-        Assert.That(() => Dsa.FromOperators(null!, [0], options), Throws.ArgumentNullException);
-        Assert.That(() => Dsa.FromOperators([[1.0]], [0], null!), Throws.ArgumentNullException);
-        Assert.That(() => Dsa.Compute(null!, options), Throws.ArgumentNullException);
-        Assert.That(() => Dsa.Reference(null!, options), Throws.ArgumentNullException);
+        Assert.That(() => Dsa.FromOperators(TestBackends.Cpu, [], [], options), Throws.ArgumentException.With.Message.Contains("at least one operator"));
+        Assert.That(() => Dsa.FromOperators(TestBackends.Cpu, [[1, 0, 0, 1], [1, 0, 0]], [0, 1], options), Throws.ArgumentException.With.Message.Contains("[r=2][r]"));
+        Assert.That(() => Dsa.FromOperators(TestBackends.Cpu, [[1, 0, 0, 1], [0, 0, 0, 0]], [0, 1], options), Throws.ArgumentException.With.Message.Contains("non-zero finite operator"));
+        Assert.That(() => Dsa.FromOperators(TestBackends.Cpu, null!, [0], options), Throws.ArgumentNullException);
+        Assert.That(() => Dsa.FromOperators(TestBackends.Cpu, [[1.0]], [0], null!), Throws.ArgumentNullException);
+        Assert.That(() => Dsa.Compute(TestBackends.Cpu, null!, options), Throws.ArgumentNullException);
+        Assert.That(() => Dsa.Compute(TestBackends.Reference, null!, options), Throws.ArgumentNullException);
         var set = Set(2, 10, (LinearTrajectories(Stable(3, 1), 2, 10, 0.1, 2), 3), (LinearTrajectories(Stable(3, 3), 2, 10, 0.1, 4), 3));
-        Assert.That(() => Dsa.Compute(set, null!), Throws.ArgumentNullException);
-        Assert.That(() => Dsa.Reference(set, null!), Throws.ArgumentNullException);
-        Assert.That(() => Dsa.Compute(set, new DsaOptions { Delays = 1, Rank = 2, LearningRate = -1 }, 2), Throws.TypeOf<ArgumentOutOfRangeException>(), "not wrapped by the parallel fits");
-        Assert.That(() => Dsa.Reference(set, new DsaOptions { Delays = 0 }), Throws.TypeOf<ArgumentOutOfRangeException>());
+        Assert.That(() => Dsa.Compute(TestBackends.Cpu, set, null!), Throws.ArgumentNullException);
+        Assert.That(() => Dsa.Compute(TestBackends.Reference, set, null!), Throws.ArgumentNullException);
+        Assert.That(() => Dsa.Compute(TestBackends.CpuThreads(2), set, new DsaOptions { Delays = 1, Rank = 2, LearningRate = -1 }), Throws.TypeOf<ArgumentOutOfRangeException>(), "not wrapped by the parallel fits");
+        Assert.That(() => Dsa.Compute(TestBackends.Reference, set, new DsaOptions { Delays = 0 }), Throws.TypeOf<ArgumentOutOfRangeException>());
         Assert.That(() => Dsa.SpectralWasserstein([1, 2], [1]), Throws.ArgumentException.With.Message.Contains("got 2 and 1"));
         Assert.That(() => Dsa.SpectralWasserstein([], []), Throws.ArgumentException);
     }

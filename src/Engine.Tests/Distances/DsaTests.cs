@@ -1,5 +1,7 @@
 using System.Numerics;
+using Engine.Backends;
 using Engine.Distances;
+using Engine.Tests.Support;
 using NUnit.Framework;
 using static Engine.Tests.Distances.DistanceTestData;
 
@@ -20,10 +22,10 @@ public sealed class DsaTests
         var a = Stable(r, 1);
         var q = Orthogonal(r, seed, det);
         var b = q * a * q.Transpose();
-        var (eu, ang) = DsaAlignment.Reference(Flat(a), Flat(b), r, 1500, 5e-3);
+        var (eu, ang) = DistanceTestData.ReferencePair(Flat(a), Flat(b), r, 1500, 5e-3);
         Assert.That(eu, Is.LessThan(2e-3));
         Assert.That(ang, Is.LessThan(2e-3));
-        var fast = Dsa.FromOperators([Flat(a), Flat(b), Flat(Stable(r, 3))], [0, 1, 2], new DsaOptions { Rank = r }, 2);
+        var fast = Dsa.FromOperators(TestBackends.CpuThreads(2), [Flat(a), Flat(b), Flat(Stable(r, 3))], [0, 1, 2], new DsaOptions { Rank = r });
         Assert.That(fast.Euclidean[0, 1], Is.LessThan(5e-3));
         Assert.That(fast.Angular[0, 1], Is.LessThan(5e-3));
         Assert.That(fast.Wasserstein[0, 1], Is.LessThan(1e-9));
@@ -36,10 +38,10 @@ public sealed class DsaTests
         // ⟨I, C B Cᵀ⟩ = tr B for every orthogonal C: with B = [[1, 1], [0, 1]], cos = 2 / (√2 · √3).
         double[] a = [1, 0, 0, 1], b = [1, 1, 0, 1];
         double expected = Math.Acos(2 / Math.Sqrt(6));
-        var (eu, ang) = DsaAlignment.Reference(a, b, 2, 200, 5e-3);
+        var (eu, ang) = DistanceTestData.ReferencePair(a, b, 2, 200, 5e-3);
         Assert.That(ang, Is.EqualTo(expected).Within(1e-9));
         Assert.That(eu, Is.EqualTo(Math.Sqrt(2 - 2 * Math.Cos(expected))).Within(1e-9));
-        var fast = Dsa.FromOperators([a, b], [0, 1], new DsaOptions { Rank = 2, Iterations = 200 }, 1);
+        var fast = Dsa.FromOperators(TestBackends.CpuThreads(1), [a, b], [0, 1], new DsaOptions { Rank = 2, Iterations = 200 });
         Assert.That(fast.Angular[0, 1], Is.EqualTo(expected).Within(1e-4));
     }
 
@@ -89,8 +91,8 @@ public sealed class DsaTests
         var other = LinearTrajectories(Stable(5, 12, 0.9), 6, 30, 0.05, 13);
         var set = Set(6, 30, (x, 5), (rotated, 5), (other, 5));
         var options = new DsaOptions { Delays = 2, Rank = 4, Iterations = 800 };
-        var fast = Dsa.Compute(set, options, 2);
-        var reference = Dsa.Reference(set, options);
+        var fast = Dsa.Compute(TestBackends.CpuThreads(2), set, options);
+        var reference = Dsa.Compute(TestBackends.Reference, set, options);
         Assert.That(fast.Angular[0, 1], Is.LessThan(5e-3));
         Assert.That(reference.Angular[0, 1], Is.LessThan(5e-3));
         for (int k = 0; k < 9; k++)
@@ -109,10 +111,10 @@ public sealed class DsaTests
     {
         var x = LinearTrajectories(Stable(3, 1), 1, 6, 0.1, 2);
         var set = Set(1, 6, (x, 3), (x, 3));
-        Assert.That(() => Dsa.Compute(set, new DsaOptions { Delays = 1, Rank = 4 }), Throws.ArgumentException.With.Message.Contains("exceeds the delay-embedding width"));
-        Assert.That(() => Dsa.Compute(set, new DsaOptions { Delays = 2, Rank = 6 }), Throws.ArgumentException.With.Message.Contains("Fewer samples than the rank"));
-        Assert.That(() => Dsa.Compute(set, new DsaOptions { Delays = 8, Rank = 2 }), Throws.ArgumentException.With.Message.Contains("too short"));
+        Assert.That(() => Dsa.Compute(TestBackends.Cpu, set, new DsaOptions { Delays = 1, Rank = 4 }), Throws.ArgumentException.With.Message.Contains("exceeds the delay-embedding width"));
+        Assert.That(() => Dsa.Compute(TestBackends.Cpu, set, new DsaOptions { Delays = 2, Rank = 6 }), Throws.ArgumentException.With.Message.Contains("Fewer samples than the rank"));
+        Assert.That(() => Dsa.Compute(TestBackends.Cpu, set, new DsaOptions { Delays = 8, Rank = 2 }), Throws.ArgumentException.With.Message.Contains("too short"));
         var flat = Set(1, 6, (new float[18], 3), (x, 3));
-        Assert.That(() => Dsa.Compute(flat, new DsaOptions { Delays = 1, Rank = 2 }), Throws.ArgumentException.With.Message.Contains("rank"));
+        Assert.That(() => Dsa.Compute(TestBackends.Cpu, flat, new DsaOptions { Delays = 1, Rank = 2 }), Throws.ArgumentException.With.Message.Contains("rank"));
     }
 }

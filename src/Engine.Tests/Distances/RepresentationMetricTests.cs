@@ -1,4 +1,6 @@
+using Engine.Backends;
 using Engine.Distances;
+using Engine.Tests.Support;
 using NUnit.Framework;
 using static Engine.Tests.Distances.DistanceTestData;
 
@@ -11,11 +13,11 @@ public sealed class RepresentationMetricTests
 
     private static PairwiseMatrix Run(string metric, StateSet set, bool fast) => metric switch
     {
-        "cka" => fast ? Cka.Compute(set, 2, null, CkaMethod.Features) : Cka.Reference(set),
-        "cka-samples" => fast ? Cka.Compute(set, 2, null, CkaMethod.Samples) : Cka.Reference(set),
-        "shape1" => fast ? ShapeMetric.Compute(set, 1, 2) : ShapeMetric.Reference(set, 1),
-        "shape0.5" => fast ? ShapeMetric.Compute(set, 0.5, 2) : ShapeMetric.Reference(set, 0.5),
-        "shape0" => fast ? ShapeMetric.Compute(set, 0, 2) : ShapeMetric.Reference(set, 0),
+        "cka" => fast ? Cka.Compute(TestBackends.CpuThreads(2), set, null, CkaMethod.Features) : Cka.Compute(TestBackends.Reference, set),
+        "cka-samples" => fast ? Cka.Compute(TestBackends.CpuThreads(2), set, null, CkaMethod.Samples) : Cka.Compute(TestBackends.Reference, set),
+        "shape1" => fast ? ShapeMetric.Compute(TestBackends.CpuThreads(2), set, 1) : ShapeMetric.Compute(TestBackends.Reference, set, 1),
+        "shape0.5" => fast ? ShapeMetric.Compute(TestBackends.CpuThreads(2), set, 0.5) : ShapeMetric.Compute(TestBackends.Reference, set, 0.5),
+        "shape0" => fast ? ShapeMetric.Compute(TestBackends.CpuThreads(2), set, 0) : ShapeMetric.Compute(TestBackends.Reference, set, 0),
         _ => throw new ArgumentException(metric),
     };
 
@@ -44,13 +46,13 @@ public sealed class RepresentationMetricTests
         var map = RandomMatrix(6, 6, 12) + MathNet.Numerics.LinearAlgebra.Matrix<double>.Build.DenseIdentity(6) * 3;
         var other = States(S, 6, 13);
         var set = Set(1, S, (x, 6), (Map(x, S, map), 6), (other, 6));
-        var reference = ShapeMetric.Reference(set, 0);
-        var fast = ShapeMetric.Compute(set, 0, 2);
+        var reference = ShapeMetric.Compute(TestBackends.Reference, set, 0);
+        var fast = ShapeMetric.Compute(TestBackends.CpuThreads(2), set, 0);
         Assert.That(reference[0, 1], Is.LessThan(1e-5));
         Assert.That(fast[0, 1], Is.LessThan(3e-3));
         Assert.That(reference[0, 2], Is.EqualTo(reference[1, 2]).Within(1e-7));
         // α = 1 is not invariant to a general linear map.
-        Assert.That(ShapeMetric.Reference(set, 1)[0, 1], Is.GreaterThan(0.01));
+        Assert.That(ShapeMetric.Compute(TestBackends.Reference, set, 1)[0, 1], Is.GreaterThan(0.01));
     }
 
     [TestCase("cka")]
@@ -99,7 +101,7 @@ public sealed class RepresentationMetricTests
         float[] x = [1, -1, 1, -1], y = [1, 1, -1, -1];
         float[] xy = [1, 1, -1, 1, 1, -1, -1, -1];
         var set = Set(1, 4, (x, 1), (y, 1), (xy, 2));
-        foreach (var m in new[] { Cka.Reference(set), Cka.Compute(set, 1, null, CkaMethod.Features), Cka.Compute(set, 1, null, CkaMethod.Samples) })
+        foreach (var m in new[] { Cka.Compute(TestBackends.Reference, set), Cka.Compute(TestBackends.CpuThreads(1), set, null, CkaMethod.Features), Cka.Compute(TestBackends.CpuThreads(1), set, null, CkaMethod.Samples) })
         {
             Assert.That(m[0, 1], Is.EqualTo(Math.PI / 2).Within(1e-6));
             Assert.That(m[0, 2], Is.EqualTo(Math.PI / 4).Within(1e-6));
@@ -114,7 +116,7 @@ public sealed class RepresentationMetricTests
         var neg = x.Select(v => -v).ToArray();
         var sum = x.Zip(y, (a, b) => a + b).ToArray();
         var set = Set(1, 4, (x, 1), (neg, 1), (sum, 1), (y, 1));
-        foreach (var m in new[] { ShapeMetric.Reference(set, 1), ShapeMetric.Compute(set, 1, 1) })
+        foreach (var m in new[] { ShapeMetric.Compute(TestBackends.Reference, set, 1), ShapeMetric.Compute(TestBackends.CpuThreads(1), set, 1) })
         {
             Assert.That(m[0, 1], Is.EqualTo(0).Within(1e-6));
             Assert.That(m[0, 2], Is.EqualTo(Math.PI / 4).Within(1e-6));
@@ -131,8 +133,8 @@ public sealed class RepresentationMetricTests
         nan[5] = float.NaN;
         Assert.That(() => new StateSet([new float[8], nan], 1, 4, [2, 2]), Throws.ArgumentException.With.Message.Contains("non-finite"));
         var constant = Set(1, 4, (new float[8], 2), (States(4, 2, 1), 2));
-        Assert.That(() => Cka.Compute(constant), Throws.ArgumentException.With.Message.Contains("constant states"));
-        Assert.That(() => ShapeMetric.Compute(Set(1, 4, (States(4, 2, 1), 2)), 1.5), Throws.InstanceOf<ArgumentOutOfRangeException>());
+        Assert.That(() => Cka.Compute(TestBackends.Cpu, constant), Throws.ArgumentException.With.Message.Contains("constant states"));
+        Assert.That(() => ShapeMetric.Compute(TestBackends.Cpu, Set(1, 4, (States(4, 2, 1), 2)), 1.5), Throws.InstanceOf<ArgumentOutOfRangeException>());
     }
 
     [Test]

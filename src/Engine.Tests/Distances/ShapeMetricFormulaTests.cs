@@ -1,4 +1,6 @@
+using Engine.Backends.Cpu;
 using Engine.Distances;
+using Engine.Tests.Support;
 using Engine.Util;
 using MathNet.Numerics.LinearAlgebra;
 using NUnit.Framework;
@@ -74,8 +76,8 @@ public sealed class ShapeMetricFormulaTests
         var states = widths.Select((n, e) => States(s, n, (ulong)(521 + e))).ToArray();
         var set = new StateSet(states, 1, s, widths);
         var x = widths.Select((n, e) => PartialWhiten(CenteredMatrix(states[e], s, n), alpha)).ToArray();
-        var reference = ShapeMetric.Reference(set, alpha);
-        var fast = ShapeMetric.Compute(set, alpha, 1);
+        var reference = ShapeMetric.Compute(TestBackends.Reference, set, alpha);
+        var fast = ShapeMetric.Compute(TestBackends.CpuThreads(1), set, alpha);
         foreach (var (i, j) in PairwiseMatrix.Pairs(3))
         {
             double expected = ShapeAngle(x[i], x[j]);
@@ -97,8 +99,8 @@ public sealed class ShapeMetricFormulaTests
         var b = States(s, nb, 532);
         var set = Set(1, s, (a, na), (b, nb));
         double expected = ShapeAngle(CenteredMatrix(a, s, na), CenteredMatrix(b, s, nb));
-        Assert.That(ShapeMetric.Compute(set, 1, 1)[0, 1], Is.EqualTo(expected).Within(2e-4));
-        Assert.That(ShapeMetric.Compute(set, 0.5, 1)[0, 1], Is.EqualTo(ShapeMetric.Reference(set, 0.5)[0, 1]).Within(2e-4));
+        Assert.That(ShapeMetric.Compute(TestBackends.CpuThreads(1), set, 1)[0, 1], Is.EqualTo(expected).Within(2e-4));
+        Assert.That(ShapeMetric.Compute(TestBackends.CpuThreads(1), set, 0.5)[0, 1], Is.EqualTo(ShapeMetric.Compute(TestBackends.Reference, set, 0.5)[0, 1]).Within(2e-4));
     }
 
     // Σ σ_k of the rows × cols block from the smaller Gram, with NaN in the padding columns (ldc > cols) so that a read
@@ -125,14 +127,14 @@ public sealed class ShapeMetricFormulaTests
         }
 
         double expected = m.Svd(computeVectors: false).S.Sum();
-        Assert.That(ShapeMetric.NuclearNorm(c, rows, cols, ldc), Is.EqualTo(expected).Within(1e-12 * expected));
+        Assert.That(CpuDistanceKernels.NuclearNorm(c, rows, cols, ldc), Is.EqualTo(expected).Within(1e-12 * expected));
     }
 
     [Test]
     public void NullStates_IsAnArgumentNullException()
     {
-        Assert.That(() => ShapeMetric.Compute(null!, 1), Throws.ArgumentNullException);
-        Assert.That(() => ShapeMetric.Reference(null!, 1), Throws.ArgumentNullException);
+        Assert.That(() => ShapeMetric.Compute(TestBackends.Cpu, null!, 1), Throws.ArgumentNullException);
+        Assert.That(() => ShapeMetric.Compute(TestBackends.Reference, null!, 1), Throws.ArgumentNullException);
     }
 
     [TestCase(1.0)]
@@ -143,8 +145,8 @@ public sealed class ShapeMetricFormulaTests
         var set = new StateSet([States(8, 2, 551), Enumerable.Repeat(1.5f, 16).ToArray(), States(8, 2, 552)], 2, 4, [2, 2, 2], [4, 7, 9]);
         var runs = new (string Name, Func<PairwiseMatrix> Run)[]
         {
-            ("reference", () => ShapeMetric.Reference(set, alpha)),
-            ("fast", () => ShapeMetric.Compute(set, alpha, 1)),
+            ("reference", () => ShapeMetric.Compute(TestBackends.Reference, set, alpha)),
+            ("fast", () => ShapeMetric.Compute(TestBackends.CpuThreads(1), set, alpha)),
         };
         foreach (var (name, run) in runs)
         {

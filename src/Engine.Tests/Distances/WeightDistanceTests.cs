@@ -1,6 +1,7 @@
 using Engine.Backends;
 using Engine.Distances;
 using Engine.Numerics;
+using Engine.Tests.Support;
 using Engine.Util;
 using MathNet.Numerics.LinearAlgebra;
 using NUnit.Framework;
@@ -68,7 +69,7 @@ public sealed class WeightDistanceTests
             var exact = WeightDistance.Exact(a, b, 6);
             var faq = WeightDistance.Faq(a, b, 6);
             Assert.That(faq.Distance, Is.GreaterThanOrEqualTo(exact.Distance - 1e-12));
-            Assert.That(faq.Distance, Is.EqualTo(WeightDistance.Residual(a, b, 6, faq.Permutation) / 36).Within(1e-12));
+            Assert.That(faq.Distance, Is.EqualTo(FaqSolver.Residual(a, b, 6, faq.Permutation) / 36).Within(1e-12));
             hits += faq.Distance <= exact.Distance + 1e-12 ? 1 : 0;
         }
 
@@ -90,7 +91,7 @@ public sealed class WeightDistanceTests
     {
         var w = new[] { Random(5, 1), Random(5, 2), Random(3, 3) }.Select(x => x.Select(v => (float)v).ToArray()).ToArray();
         var perms = new int[3][];
-        var m = WeightDistance.Matrix(w, [5, 5, 3], [10, 11, 12], perms, 2);
+        var m = WeightDistance.Matrix(TestBackends.CpuThreads(2), w, [5, 5, 3], [10, 11, 12], perms);
         Assert.That(m.Ids, Is.EqualTo(new[] { 10, 11, 12 }));
         for (int i = 0; i < 3; i++)
         {
@@ -102,10 +103,10 @@ public sealed class WeightDistanceTests
         }
 
         Assert.That(perms.All(p => p.Length == 5));
-        Assert.That(() => WeightDistance.Matrix([new float[4], new float[3]], [2, 2], [0, 1]), Throws.ArgumentException.With.Message.Contains("expected 2×2"));
+        Assert.That(() => WeightDistance.Matrix(TestBackends.Cpu, [new float[4], new float[3]], [2, 2], [0, 1]), Throws.ArgumentException.With.Message.Contains("expected 2×2"));
         var nan = new float[4];
         nan[3] = float.NaN;
-        Assert.That(() => WeightDistance.Matrix([new float[4], nan], [2, 2], [0, 1]), Throws.ArgumentException.With.Message.Contains("non-finite"));
+        Assert.That(() => WeightDistance.Matrix(TestBackends.Cpu, [new float[4], nan], [2, 2], [0, 1]), Throws.ArgumentException.With.Message.Contains("non-finite"));
     }
 
     /// <summary>
@@ -122,7 +123,7 @@ public sealed class WeightDistanceTests
         {
             var a = Random(4, (ulong)(100 + seed));
             var b = Random(3, (ulong)(200 + seed));
-            var m = WeightDistance.Matrix([a.Select(v => (float)v).ToArray(), b.Select(v => (float)v).ToArray()], [4, 3], [0, 1]);
+            var m = WeightDistance.Matrix(TestBackends.Cpu, [a.Select(v => (float)v).ToArray(), b.Select(v => (float)v).ToArray()], [4, 3], [0, 1]);
             var padded = new double[16];
             for (int i = 0; i < 3; i++)
             {
@@ -316,7 +317,7 @@ public sealed class WeightDistanceTests
         Assert.That(WeightDistance.Exact(id, id, n).Permutation, Is.EqualTo(Enumerable.Range(0, n)));
         // Against enumeration in the test: the minimum residual over all n! permutations.
         var w2 = Random(n, 43);
-        double best = Permutations(n).Min(q => WeightDistance.Residual(w1, w2, n, q));
+        double best = Permutations(n).Min(q => FaqSolver.Residual(w1, w2, n, q));
         Assert.That(WeightDistance.Exact(w1, w2, n).Distance, Is.EqualTo(best / (n * n)).Within(1e-15));
 
         Assert.That(WeightDistance.Exact(new double[81], new double[81], 9).Distance, Is.Zero, "n = 9 is allowed");
@@ -340,19 +341,19 @@ public sealed class WeightDistanceTests
         int[] ids = [0, 1, 2];
         var cpuPerms = new int[3][];
         var calls = new List<(int Done, int Total)>();
-        var cpu = WeightDistance.Matrix(weights, widths, ids, cpuPerms, threads: 1, progress: (d, t) => calls.Add((d, t)));
+        var cpu = WeightDistance.Matrix(TestBackends.CpuThreads(1), weights, widths, ids, cpuPerms, progress: (d, t) => calls.Add((d, t)));
         Assert.That(calls, Is.EqualTo(new[] { (1, 3), (2, 3), (3, 3) }));
         using var backend = BackendFactory.Create("ilgpu-cpu");
         var gpuPerms = new int[3][];
         var gpuCalls = new List<(int Done, int Total)>();
-        var gpu = WeightDistance.Matrix(weights, widths, ids, gpuPerms, progress: (d, t) => gpuCalls.Add((d, t)), backend: backend);
+        var gpu = WeightDistance.Matrix(backend, weights, widths, ids, gpuPerms, progress: (d, t) => gpuCalls.Add((d, t)));
         Assert.That(gpu.Values, Is.EqualTo(cpu.Values).Within(1e-12));
         Assert.That(gpuPerms, Is.EqualTo(cpuPerms));
         Assert.That(gpuCalls, Is.EqualTo(new[] { (3, 3) }));
         Assert.That(cpu.Mean(), Is.GreaterThan(0));
 
-        Assert.That(() => WeightDistance.Matrix(null!, widths, ids), Throws.ArgumentNullException);
-        Assert.That(() => WeightDistance.Matrix(weights, null!, ids), Throws.ArgumentNullException);
-        Assert.That(() => WeightDistance.Matrix([], [], []), Throws.ArgumentException.With.Message.Contains("empty"));
+        Assert.That(() => WeightDistance.Matrix(TestBackends.Cpu, (IReadOnlyList<float[]>)null!, widths, ids), Throws.ArgumentNullException);
+        Assert.That(() => WeightDistance.Matrix(TestBackends.Cpu, weights, null!, ids), Throws.ArgumentNullException);
+        Assert.That(() => WeightDistance.Matrix(TestBackends.Cpu, [], [], []), Throws.ArgumentException.With.Message.Contains("empty"));
     }
 }

@@ -5,6 +5,7 @@ using Engine.Distances;
 using Engine.IO;
 using Engine.Study;
 using Engine.Tasks;
+using Engine.Tests.Support;
 using Engine.Training;
 using NUnit.Framework;
 
@@ -77,9 +78,9 @@ public sealed class StudyTests
                 Assert.That(conv, Has.Length.GreaterThanOrEqualTo(2), "the tiny recipe converges");
                 var ids = conv.Select(k => offset + k).ToArray();
                 var states = new StateSet(StateSet.Record(backend, state.Ensemble, task, 32, state.Options.StepsFor(task), 12345, ids).States, 32, state.Options.StepsFor(task), ids.Select(_ => state.Ensemble.Spec.Hidden).ToArray(), conv);
-                var cka = Cka.Compute(states);
-                var dsa = Dsa.Compute(states, new DsaOptions { Rank = 4, Delays = 2, Iterations = 100 }).Angular;
-                var pif = WeightDistance.Matrix(ids.Select(e => state.Ensemble.Layout.WRec(state.Ensemble.Parameters, e).ToArray()).ToArray(), ids.Select(_ => state.Ensemble.Spec.Hidden).ToArray(), conv);
+                var cka = Cka.Compute(TestBackends.Cpu, states);
+                var dsa = Dsa.Compute(TestBackends.Cpu, states, new DsaOptions { Rank = 4, Delays = 2, Iterations = 100 }).Angular;
+                var pif = WeightDistance.Matrix(TestBackends.Cpu, ids.Select(e => state.Ensemble.Layout.WRec(state.Ensemble.Parameters, e).ToArray()).ToArray(), ids.Select(_ => state.Ensemble.Spec.Hidden).ToArray(), conv);
                 var ood = conv.Select(k => eval.OodMse[offset + k]).ToArray();
                 double sigma = Math.Sqrt(ood.Sum(v => (v - ood.Average()) * (v - ood.Average())) / ood.Length);
                 var summary = report.Conditions.Single(c => c.Condition == cid);

@@ -12,6 +12,9 @@ public static class BackendCases
     /// <summary><see cref="All"/> and the float64 reference, for tests that check every implementation against a formula written out in the test.</summary>
     public static IEnumerable<string> WithReference { get; } = ["reference", "cpu", "ilgpu-cpu", "cuda", "opencl"];
 
+    /// <summary>The ILGPU devices, for tests of a kernel that only ILGPU backends have (absent ones are ignored inside the test).</summary>
+    public static IEnumerable<IlgpuDevice> IlgpuDevices { get; } = [IlgpuDevice.CpuSimulator, IlgpuDevice.Cuda, IlgpuDevice.OpenCL];
+
     /// <summary>Backends whose absence may turn a test into "ignored": only real devices. The CPU backend and ILGPU's CPU simulator exist on every machine, so failing to create them is a failure, never a skip.</summary>
     public static IReadOnlyList<string> Optional { get; } = ["cuda", "opencl"];
 

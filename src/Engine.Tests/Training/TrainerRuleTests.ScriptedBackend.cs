@@ -52,6 +52,8 @@ public sealed partial class TrainerRuleTests
             return new Runner(spec, this);
         }
 
+        public IDistanceKernels Distances => throw new NotSupportedException("the scripted backend trains only");
+
         public IFixedPointSearch CreateFixedPointSearch() => throw new NotSupportedException("the scripted backend trains only");
 
         public void Dispose()

@@ -28,6 +28,7 @@ public sealed class CpuBackend : IEnsembleBackend
         BackendFactory.CheckThreads(threads);
         Threads = threads == 0 ? Environment.ProcessorCount : threads;
         _wide = useVector512 && Vector512.IsHardwareAccelerated;
+        Distances = new CpuDistanceKernels(Threads);
     }
 
     /// <inheritdoc />
@@ -45,6 +46,9 @@ public sealed class CpuBackend : IEnsembleBackend
         ArgumentNullException.ThrowIfNull(spec);
         return new CpuRunner(spec, Threads, _wide);
     }
+
+    /// <inheritdoc />
+    public IDistanceKernels Distances { get; }
 
     /// <inheritdoc />
     public IFixedPointSearch CreateFixedPointSearch() => new CpuFixedPointSearch(Threads, _wide);

@@ -43,6 +43,7 @@ public sealed class IlgpuBackend : IEnsembleBackend
         Context = context;
         Accelerator = accelerator;
         Device = accelerator.Name;
+        Distances = new IlgpuDistanceKernels(this);
         try
         {
             Kernels = new IlgpuKernels(accelerator);
@@ -190,6 +191,9 @@ public sealed class IlgpuBackend : IEnsembleBackend
 
         return runner;
     }
+
+    /// <inheritdoc />
+    public IDistanceKernels Distances { get; }
 
     /// <inheritdoc />
     public IFixedPointSearch CreateFixedPointSearch()

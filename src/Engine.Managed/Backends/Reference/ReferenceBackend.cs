@@ -18,6 +18,9 @@ public sealed class ReferenceBackend : IEnsembleBackend
     public IEnsembleRunner CreateRunner(EnsembleSpec spec) => new ReferenceRunner(spec);
 
     /// <inheritdoc />
+    public IDistanceKernels Distances { get; } = new ReferenceDistanceKernels();
+
+    /// <inheritdoc />
     public IFixedPointSearch CreateFixedPointSearch() => new ReferenceFixedPointSearch();
 
     /// <inheritdoc />

@@ -2,11 +2,11 @@ using System.Runtime.CompilerServices;
 using Engine.Kernels;
 using Engine.Numerics;
 
-namespace Engine.Distances;
+namespace Engine.Backends.Cpu;
 
 /// <summary>The fast DSA alignment: many Procrustes problems solved together, one per SIMD lane, in float32.</summary>
 /// <remarks>
-/// The same iteration as <see cref="DsaAlignment"/> (see its formulas), with every r × r matrix stored as r² vectors whose
+/// The same iteration as the reference alignment (<see cref="Engine.Backends.Reference.ReferenceDistanceKernels.Align"/>; formulas in <c>Distances.DsaAlignment</c>), with every r × r matrix stored as r² vectors whose
 /// lane ℓ belongs to problem ℓ: each matrix product is r³ vector FMAs serving 16 problems (Vector512) at once, and nothing
 /// crosses lanes, so no shuffles are needed. Per iteration ≈ 9 r³ lane-FMAs (Gauss–Jordan for M = (I + S)⁻¹ ≈ 2 r³, C B,
 /// C B Cᵀ, R C, (R C) Bᵀ + Rᵀ (C B), Mᵀ G, (Mᵀ G)(C + I)ᵀ). The workspace is allocated once per worker.

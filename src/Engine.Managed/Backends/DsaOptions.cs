@@ -1,6 +1,6 @@
 using Engine.Util;
 
-namespace Engine.Distances;
+namespace Engine.Backends;
 
 /// <summary>Settings of Dynamical Similarity Analysis (Ostrow et al. 2023) and their defaults.</summary>
 public sealed record DsaOptions

@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using Engine.Numerics;
 
-namespace Engine.Distances;
+namespace Engine.Backends.Cpu;
 
 /// <summary>All ‖X_iᵀ X_j‖²_F at once through the sample-space Gram matrices K_e = X_e X_eᵀ, for S below ≈ 2N².</summary>
 /// <remarks>

@@ -3,7 +3,7 @@ using System.Numerics.Tensors;
 using Engine.Numerics;
 using MathNet.Numerics.LinearAlgebra;
 
-namespace Engine.Distances;
+namespace Engine.Backends;
 
 /// <summary>Per-network linear operators of DSA: delay embedding, rank-r SVD coordinates, ridge regression (HAVOK/DMD).</summary>
 /// <remarks>

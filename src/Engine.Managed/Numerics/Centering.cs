@@ -1,4 +1,4 @@
-namespace Engine.Distances;
+namespace Engine.Numerics;
 
 /// <summary>Column centring of a samples × width matrix, in float64.</summary>
 internal static class Centering

@@ -1,8 +1,11 @@
 using System.Diagnostics;
 using System.Globalization;
+using Engine.Backends;
+using Engine.Backends.Cpu;
+using Engine.Distances;
 using Engine.Util;
 
-namespace Engine.Distances;
+namespace Engine.Benchmarks;
 
 /// <summary>One timed distance computation: the median of repeats, its spread, and the GEMM-shaped work.</summary>
 /// <param name="Name">What was timed.</param>
@@ -76,33 +79,33 @@ public static class DistanceBenchmark
         return new StateSet(list, trials, steps, Enumerable.Repeat(hidden, networks).ToArray());
     }
 
-    /// <summary>Times linear CKA for the whole matrix with one method; GFLOP counted for the method's own work.</summary>
-    public static DistanceTiming Cka(StateSet states, int threads, int repeats, CkaMethod method)
+    /// <summary>Times linear CKA for the whole matrix with one method of the CPU path; GFLOP counted for the method's own work.</summary>
+    public static DistanceTiming Cka(IEnsembleBackend backend, StateSet states, int repeats, CkaMethod method)
     {
         int e = states.Networks, n = states.MaxWidth;
-        double gflop = (method == CkaMethod.Samples ? CkaSampleSpace.Flops(e, states.Samples, n) : Distances.Cka.FeatureFlops(e, states.Samples, n)) / 1e9;
-        var r0 = Time($"cka-{method.ToString().ToLowerInvariant()} E={e} S={states.Samples} N={n}", repeats, gflop, () => Distances.Cka.Compute(states, threads, null, method));
+        double gflop = (method == CkaMethod.Samples ? CkaSampleSpace.Flops(e, states.Samples, n) : CpuDistanceKernels.FeatureFlops(e, states.Samples, n)) / 1e9;
+        var r0 = Time($"cka-{method.ToString().ToLowerInvariant()} E={e} S={states.Samples} N={n}", repeats, gflop, () => Distances.Cka.Compute(backend, states, null, method));
         return r0;
     }
 
     /// <summary>Times the DSA operator fits and the pairwise alignments separately.</summary>
-    public static (DistanceTiming Fit, DistanceTiming Align) Dsa(StateSet states, DsaOptions options, int threads, int repeats)
+    public static (DistanceTiming Fit, DistanceTiming Align) Dsa(IEnsembleBackend backend, StateSet states, DsaOptions options, int repeats)
     {
         double[][] ops = [];
         int e = states.Networks;
         var fit = Time($"dsa-fit E={e} S={states.Samples} N={states.MaxWidth} d={options.Delays} r={options.Rank}", repeats, 0, () =>
         {
             var o = new double[e][];
-            Parallelism.For(e, threads, k => o[k] = DsaOperator.Fit(states.States[k], states.Trials, states.Steps, states.Widths[k], options));
+            Parallelism.For(e, backend.Threads, k => o[k] = backend.Distances.FitDsaOperator(states.States[k], states.Trials, states.Steps, states.Widths[k], options));
             ops = o;
         });
         var align = Time($"dsa-align pairs={e * (e - 1) / 2} r={options.Rank} iterations={options.Iterations}", repeats, 0,
-            () => Distances.Dsa.FromOperators(ops, states.Ids, options, threads));
+            () => Distances.Dsa.FromOperators(backend, ops, states.Ids, options));
         return (fit, align);
     }
 
     /// <summary>Times the d_PIF matrix (FAQ per pair, pairs in parallel) of random N × N weights with planted shared structure.</summary>
-    public static DistanceTiming Pif(int networks, int hidden, int threads, int repeats)
+    public static DistanceTiming Pif(IEnsembleBackend backend, int networks, int hidden, int repeats)
     {
         var rng = new Rng(3);
         var baseW = Enumerable.Range(0, hidden * hidden).Select(_ => rng.NextGaussian() / Math.Sqrt(hidden)).ToArray();
@@ -122,7 +125,7 @@ public static class DistanceBenchmark
 
         var ids = Enumerable.Range(0, networks).ToArray();
         var widths = Enumerable.Repeat(hidden, networks).ToArray();
-        return Time($"pif E={networks} N={hidden} pairs={networks * (networks - 1) / 2}", repeats, 0, () => WeightDistance.Matrix(w, widths, ids, null, threads));
+        return Time($"pif E={networks} N={hidden} pairs={networks * (networks - 1) / 2}", repeats, 0, () => WeightDistance.Matrix(backend, w, widths, ids));
     }
 
     private static DistanceTiming Time(string name, int repeats, double gflop, Action run)
