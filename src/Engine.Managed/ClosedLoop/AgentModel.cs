@@ -33,94 +33,13 @@ public enum ClosedLoopOptimizer
     Adam = 1,
 }
 
-/// <summary>Sizes and offsets of one agent's flat float64 parameter block.</summary>
-/// <remarks>
-/// The block is [W (N×N) | m (N×q) | z (N×p) | u (N) | v (N)], row-major: <c>W[i*N + j]</c>, <c>m[i*q + k]</c>,
-/// <c>z[i*p + j]</c>. Agent: h_{t+1} = (1 − α) h_t + α φ(W h_t + m y_{t+1}) (α = 1 by default), u_t = zᵀ h_t; q counts
-/// the agent's inputs (the plant's q, or 2q when the task shows the reference too). In the rank-one parametrisation
-/// W = u vᵀ and the W slot holds that product (refreshed by <see cref="SyncRankOne"/>); its gradient is mapped
-/// to the factors (∂L/∂u = G v, ∂L/∂v = Gᵀ u with G = ∂L/∂W).
-/// </remarks>
-public sealed record AgentLayout(int Hidden, int Observations, int Controls)
+/// <summary>Which blocks of an agent's parameter layout train.</summary>
+public static class AgentLayouts
 {
-    /// <summary>Offset of W.</summary>
-    public int WOffset => 0;
-
-    /// <summary>Offset of m.</summary>
-    public int MOffset => Hidden * Hidden;
-
-    /// <summary>Offset of z.</summary>
-    public int ZOffset => MOffset + Hidden * Observations;
-
-    /// <summary>Offset of the factor u.</summary>
-    public int UOffset => ZOffset + Hidden * Controls;
-
-    /// <summary>Offset of the factor v.</summary>
-    public int VOffset => UOffset + Hidden;
-
-    /// <summary>Length of the block.</summary>
-    public int Length => VOffset + Hidden;
-
-    /// <summary>W view (N×N).</summary>
-    public Span<double> W(double[] p) => p.AsSpan(WOffset, Hidden * Hidden);
-
-    /// <summary>m view (N×q).</summary>
-    public Span<double> M(double[] p) => p.AsSpan(MOffset, Hidden * Observations);
-
-    /// <summary>z view (N×p).</summary>
-    public Span<double> Z(double[] p) => p.AsSpan(ZOffset, Hidden * Controls);
-
-    /// <summary>u view (N).</summary>
-    public Span<double> U(double[] p) => p.AsSpan(UOffset, Hidden);
-
-    /// <summary>v view (N).</summary>
-    public Span<double> V(double[] p) => p.AsSpan(VOffset, Hidden);
-
-    /// <summary>Writes W = u vᵀ into the W slot.</summary>
-    public void SyncRankOne(double[] p)
-    {
-        int n = Hidden;
-        for (int i = 0; i < n; i++)
-        {
-            double ui = p[UOffset + i];
-            for (int j = 0; j < n; j++)
-            {
-                p[i * n + j] = ui * p[VOffset + j];
-            }
-        }
-    }
-
-    /// <summary>Maps a W gradient to the factor gradients: gu = G v, gv = Gᵀ u (G in the W slot of <paramref name="grad"/>).</summary>
-    public void FactorGradients(double[] p, double[] grad)
-    {
-        int n = Hidden;
-        for (int i = 0; i < n; i++)
-        {
-            double s = 0;
-            for (int j = 0; j < n; j++)
-            {
-                s += grad[i * n + j] * p[VOffset + j];
-            }
-
-            grad[UOffset + i] += s;
-        }
-
-        for (int j = 0; j < n; j++)
-        {
-            double s = 0;
-            for (int i = 0; i < n; i++)
-            {
-                s += grad[i * n + j] * p[UOffset + i];
-            }
-
-            grad[VOffset + j] += s;
-        }
-    }
-
     /// <summary>A mask over the block: 1 where the parameter trains, 0 elsewhere.</summary>
-    public bool[] TrainMask(TrainedWeights which)
+    public static bool[] TrainMask(this ParameterLayout layout, TrainedWeights which)
     {
-        var mask = new bool[Length];
+        var mask = new bool[layout.Length];
         void Set(int off, int len)
         {
             for (int i = 0; i < len; i++)
@@ -131,22 +50,22 @@ public sealed record AgentLayout(int Hidden, int Observations, int Controls)
 
         if (which.HasFlag(TrainedWeights.W))
         {
-            Set(WOffset, Hidden * Hidden);
+            Set(layout.WOffset, layout.Hidden * layout.Hidden);
         }
 
         if (which.HasFlag(TrainedWeights.M))
         {
-            Set(MOffset, Hidden * Observations);
+            Set(layout.MOffset, layout.Hidden * layout.Observations);
         }
 
         if (which.HasFlag(TrainedWeights.Z))
         {
-            Set(ZOffset, Hidden * Controls);
+            Set(layout.ZOffset, layout.Hidden * layout.Controls);
         }
 
         if (which.HasFlag(TrainedWeights.Factors))
         {
-            Set(UOffset, 2 * Hidden);
+            Set(layout.UOffset, 2 * layout.Hidden);
         }
 
         return mask;
@@ -248,7 +167,7 @@ public static class AgentInit
     public const int MaxHorizon = 1_000_000;
 
     /// <summary>A fresh parameter block for <paramref name="seed"/> (see <see cref="ClosedLoopOptions"/> for the distributions).</summary>
-    public static double[] Create(AgentLayout layout, ClosedLoopOptions options, long seed)
+    public static double[] Create(ParameterLayout layout, ClosedLoopOptions options, long seed)
     {
         int n = layout.Hidden;
         var p = new double[layout.Length];
@@ -295,7 +214,7 @@ public static class AgentInit
     }
 
     /// <summary>Removes from every column of z its component in span{columns of m} (modified Gram–Schmidt).</summary>
-    private static void ProjectZOffM(AgentLayout layout, double[] p)
+    private static void ProjectZOffM(ParameterLayout layout, double[] p)
     {
         int n = layout.Hidden, q = layout.Observations, c = layout.Controls;
         var basis = new List<double[]>();

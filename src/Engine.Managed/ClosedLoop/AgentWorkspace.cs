@@ -22,7 +22,7 @@ internal sealed class AgentWorkspace
 
     private readonly Plant _plant;
     private readonly ControlTask _task;
-    private readonly AgentLayout _layout;
+    private readonly ParameterLayout _layout;
     private readonly ActivationKind _act;
     private readonly double _beta, _leak;
     private readonly int _horizon;
@@ -34,7 +34,7 @@ internal sealed class AgentWorkspace
     private double[]? _r;
     private int _trials;
 
-    public AgentWorkspace(Plant plant, ControlTask task, AgentLayout layout, ActivationKind act, double beta, int horizon, double leak = 1.0)
+    public AgentWorkspace(Plant plant, ControlTask task, ParameterLayout layout, ActivationKind act, double beta, int horizon, double leak = 1.0)
     {
         ClosedLoopReference.CheckInputs(plant, task, layout);
         _plant = plant;

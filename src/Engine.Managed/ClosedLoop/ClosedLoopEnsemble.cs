@@ -1,4 +1,5 @@
 using Engine.Kernels;
+using Engine.Model;
 using Engine.Util;
 
 namespace Engine.ClosedLoop;
@@ -45,7 +46,7 @@ public enum OpenLoopInputs
 /// joint system) or open loop (imitating a teacher); SGD or Adam, global-norm clipping, a per-agent diverged status.
 /// </summary>
 /// <remarks>
-/// Each agent owns a flat float64 block (<see cref="AgentLayout"/>), a gradient and Adam moments. A step computes
+/// Each agent owns a flat float64 block (<see cref="ParameterLayout"/>), a gradient and Adam moments. A step computes
 /// every training agent's loss and gradient (in parallel over agents on the fast path; each agent is computed by
 /// one thread in a fixed order, so results do not depend on the thread count), then updates only the trained
 /// blocks. A non-finite or overflowing (> 1e150) loss or gradient marks the agent <see cref="AgentStatus.Diverged"/>
@@ -88,7 +89,7 @@ public sealed class ClosedLoopEnsemble : IDisposable
 
         Guard.AtLeast(agents.Count, 1, "agents");
         Guard.AtLeast(threads, 0, "threads");
-        Layout = new AgentLayout(options.Hidden, task.AgentInputs(plant), plant.P);
+        Layout = ParameterLayout.Agent(options.Hidden, task.AgentInputs(plant), plant.P);
         foreach (var a in agents)
         {
             CheckHorizon(a.Horizon, task.Trials, options.Hidden);
@@ -166,9 +167,9 @@ public sealed class ClosedLoopEnsemble : IDisposable
     public IReadOnlyList<AgentSetup> Agents { get; }
 
     /// <summary>The parameter layout.</summary>
-    public AgentLayout Layout { get; }
+    public ParameterLayout Layout { get; }
 
-    /// <summary>Current parameters per agent (<see cref="AgentLayout"/>); callers may overwrite them before training.</summary>
+    /// <summary>Current parameters per agent (<see cref="ParameterLayout"/>); callers may overwrite them before training.</summary>
     public double[][] Parameters { get; }
 
     /// <summary>Status per agent.</summary>

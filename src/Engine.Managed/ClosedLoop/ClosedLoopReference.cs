@@ -25,7 +25,7 @@ namespace Engine.ClosedLoop;
 public static class ClosedLoopReference
 {
     /// <summary>Closed-loop loss; when <paramref name="grad"/> is non-null it receives ∂L/∂θ (overwritten, layout length).</summary>
-    public static double ClosedLoopLoss(Plant plant, ControlTask task, ActivationKind act, double beta, AgentLayout layout,
+    public static double ClosedLoopLoss(Plant plant, ControlTask task, ActivationKind act, double beta, ParameterLayout layout,
         double[] theta, int horizon, double[]? grad, bool rankOne = false, double leak = 1.0)
     {
         int n = plant.N, p = plant.P, q = plant.Q, qa = layout.Observations, nh = layout.Hidden, bt = task.Trials, T = horizon;
@@ -166,7 +166,7 @@ public static class ClosedLoopReference
     /// The agent runs as in the closed loop (a_t = W h_{t−1} + m y_t, h_t = (1 − α) h_{t−1} + α φ(a_t)), û_t = zᵀ h_t,
     /// L = (1/(B T)) Σ_{b,t} ‖û_t − u*_t‖².
     /// </remarks>
-    public static double OpenLoopLoss(ActivationKind act, AgentLayout layout, double[] theta, int trials, int horizon,
+    public static double OpenLoopLoss(ActivationKind act, ParameterLayout layout, double[] theta, int trials, int horizon,
         double[] ys, double[] us, double[]? grad, bool rankOne = false, double leak = 1.0)
     {
         int nh = layout.Hidden, q = layout.Observations, p = layout.Controls, T = horizon;
@@ -238,7 +238,7 @@ public static class ClosedLoopReference
 
     /// <summary>A closed-loop rollout: states B×(T+1)×n, agent inputs B×(T+1)×q (q = the layout's inputs) and controls B×T×p.</summary>
     public static (double[] X, double[] Y, double[] U) Rollout(Plant plant, ControlTask task, ActivationKind act,
-        AgentLayout layout, double[] theta, int horizon, double leak = 1.0)
+        ParameterLayout layout, double[] theta, int horizon, double leak = 1.0)
     {
         int n = plant.N, p = plant.P, qa = layout.Observations, nh = layout.Hidden, bt = task.Trials, T = horizon;
         CheckInputs(plant, task, layout);
@@ -301,7 +301,7 @@ public static class ClosedLoopReference
     }
 
     /// <summary>A frozen agent's open-loop outputs û (B×T×p) on inputs <paramref name="ys"/> (B×(T+1)×q).</summary>
-    public static double[] OpenLoopOutputs(ActivationKind act, AgentLayout layout, double[] theta, int trials, int horizon, double[] ys,
+    public static double[] OpenLoopOutputs(ActivationKind act, ParameterLayout layout, double[] theta, int trials, int horizon, double[] ys,
         double leak = 1.0)
     {
         int nh = layout.Hidden, q = layout.Observations, p = layout.Controls, T = horizon;
@@ -337,7 +337,7 @@ public static class ClosedLoopReference
     internal static double PhiPrime(ActivationKind act, double r) => ActivationCode.DerivativeFromOutput((int)act, r);
 
     /// <summary>Checks that the layout's input count is what the task shows the agent for this plant.</summary>
-    internal static void CheckInputs(Plant plant, ControlTask task, AgentLayout layout)
+    internal static void CheckInputs(Plant plant, ControlTask task, ParameterLayout layout)
     {
         int qa = task.AgentInputs(plant);
         if (layout.Observations != qa)
@@ -350,7 +350,7 @@ public static class ClosedLoopReference
     private static double[][] Rows(int rows, int cols) => Enumerable.Range(0, rows).Select(_ => new double[cols]).ToArray();
 
     /// <summary>One agent step: a = W h_prev + m y (no W term without h_prev), r = φ(a), h = (1 − α) h_prev + α r.</summary>
-    private static void AgentUpdate(AgentLayout layout, ActivationKind act, double leak, double[] theta, double[]? hPrev,
+    private static void AgentUpdate(ParameterLayout layout, ActivationKind act, double leak, double[] theta, double[]? hPrev,
         ReadOnlySpan<double> y, double[] r, double[] h)
     {
         int nh = layout.Hidden, q = layout.Observations;
@@ -379,7 +379,7 @@ public static class ClosedLoopReference
     /// The gradient reaching h_t and a_t: g_h = z g_u + (1 − α) g_h,t+1 + Wᵀ g_a,t+1 (the last two only when
     /// <paramref name="hasNext"/>), g_a = α φ′(a_t) ⊙ g_h, with W [N×N] and z [N×P] read from <paramref name="theta"/>.
     /// </summary>
-    private static void HiddenAdjoint(AgentLayout layout, ActivationKind act, double leak, double[] theta, bool hasNext,
+    private static void HiddenAdjoint(ParameterLayout layout, ActivationKind act, double leak, double[] theta, bool hasNext,
         double[] ghNext, double[] gaNext, double[] gu, double[] r, double[] gh, double[] ga)
     {
         int nh = gh.Length, p = gu.Length;
@@ -406,7 +406,7 @@ public static class ClosedLoopReference
     }
 
     /// <summary>Adds step t's terms: ∂W += g_a,t+1 h_tᵀ and ∂z += h_t g_u,tᵀ (when <paramref name="hasNext"/>), ∂m += g_a,t y_tᵀ.</summary>
-    private static void AccumulateGradients(AgentLayout layout, double[]? grad, bool hasNext, double[] gaNext, double[] h,
+    private static void AccumulateGradients(ParameterLayout layout, double[]? grad, bool hasNext, double[] gaNext, double[] h,
         double[] gu, double[] ga, ReadOnlySpan<double> y)
     {
         if (grad is null)

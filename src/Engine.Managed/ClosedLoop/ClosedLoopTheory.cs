@@ -15,10 +15,10 @@ public static class ClosedLoopTheory
     /// C B term is zero whenever C B = 0 (the double integrator, every K ≥ 2 integrator and the point mass observe
     /// positions only), and with α = 1 this is Ger &amp; Barak's P = [[A, B zᵀ], [m C A, W]]. Row-major, length (n+N)².
     /// </remarks>
-    public static double[] JointMatrix(Plant plant, AgentLayout layout, double[] theta, double leak = 1.0)
+    public static double[] JointMatrix(Plant plant, ParameterLayout layout, double[] theta, double leak = 1.0)
     {
         ArgumentNullException.ThrowIfNull(plant);
-        ArgumentNullException.ThrowIfNull(layout);
+        layout.CheckAgent(nameof(layout));
         ArgumentNullException.ThrowIfNull(theta);
         int n = plant.N, p = plant.P, q = plant.Q, qa = layout.Observations, nh = layout.Hidden, d = n + nh;
         var P = new double[d * d];
@@ -165,7 +165,7 @@ public static class ClosedLoopTheory
     }
 
     /// <summary>Eigenvalues of the joint matrix P (sorted by modulus) for an agent.</summary>
-    public static Complex[] JointEigenvalues(Plant plant, AgentLayout layout, double[] theta, double leak = 1.0)
+    public static Complex[] JointEigenvalues(Plant plant, ParameterLayout layout, double[] theta, double leak = 1.0)
         => Eigenvalues(JointMatrix(plant, layout, theta, leak), plant.N + layout.Hidden);
 
     /// <summary>
@@ -174,7 +174,7 @@ public static class ClosedLoopTheory
     /// its closed-loop rollouts (all trials, t = 0..T−1). One-dimensional plants give k2 = 0; control channel 0.
     /// </summary>
     /// <remarks>A stabilising PD law on the double integrator has k1 &gt; 0 and k2 &gt; 0 (velocity damping).</remarks>
-    public static (double K1, double K2) FeedbackGains(Plant plant, ControlTask task, ActivationKind act, AgentLayout layout, double[] theta, int horizon,
+    public static (double K1, double K2) FeedbackGains(Plant plant, ControlTask task, ActivationKind act, ParameterLayout layout, double[] theta, int horizon,
         double leak = 1.0)
     {
         ArgumentNullException.ThrowIfNull(plant);
@@ -218,9 +218,9 @@ public static class ClosedLoopTheory
 
     /// <summary>The overlaps σ_ab = aᵀ b / N of the rank-one agent's vectors (m, z and the factors u, v of W = u vᵀ).</summary>
     /// <remarks>Loss-visible: σ_zm, σ_zu, σ_vm, σ_vu (they fix the closed loop); the rest only enter the learning dynamics.</remarks>
-    public static Overlaps RankOneOverlaps(AgentLayout layout, double[] theta)
+    public static Overlaps RankOneOverlaps(ParameterLayout layout, double[] theta)
     {
-        ArgumentNullException.ThrowIfNull(layout);
+        layout.CheckAgent(nameof(layout));
         ArgumentNullException.ThrowIfNull(theta);
         // the first column of m and of z (the reduced model's single input and control)
         var m = Column(theta, layout.MOffset, layout.Hidden, layout.Observations);

@@ -25,7 +25,7 @@ public sealed class IlgpuClosedLoop : IDisposable
     private static readonly ConditionalWeakTable<Accelerator, Launchers> Loaded = new();
     private readonly IlgpuBackend _backend;
     private readonly Launchers _k;
-    private readonly AgentLayout _layout;
+    private readonly ParameterLayout _layout;
     private readonly int _agents, _trials, _horizon, _activation;
     private readonly double _leak, _beta;
     private readonly ControlTask _task;
@@ -36,12 +36,12 @@ public sealed class IlgpuClosedLoop : IDisposable
 
     /// <summary>Allocates the device buffers for <paramref name="agents"/> agents of <paramref name="layout"/> over horizon T.</summary>
     /// <exception cref="ArgumentException">The backend is not an ILGPU backend, or the shapes do not match.</exception>
-    public IlgpuClosedLoop(IEnsembleBackend backend, Plant plant, ControlTask task, AgentLayout layout, ActivationKind activation,
+    public IlgpuClosedLoop(IEnsembleBackend backend, Plant plant, ControlTask task, ParameterLayout layout, ActivationKind activation,
         double beta, double leak, int horizon, int agents)
     {
         ArgumentNullException.ThrowIfNull(plant);
         ArgumentNullException.ThrowIfNull(task);
-        ArgumentNullException.ThrowIfNull(layout);
+        layout.CheckAgent(nameof(layout));
         _backend = backend as IlgpuBackend ?? throw new ArgumentException($"Backend '{backend?.Name}' is not an ILGPU backend.", nameof(backend));
         ClosedLoopReference.CheckInputs(plant, task, layout);
         Util.Guard.AtLeast(agents, 1, "agents");

@@ -1,4 +1,5 @@
 using System.Numerics;
+using Engine.Model;
 
 namespace Engine.ClosedLoop;
 
@@ -67,9 +68,9 @@ public sealed class RankOneReducedModel
     public double[,] Gram => (double[,])_g.Clone();
 
     /// <summary>The reduced model matching a rank-one agent's parameters exactly.</summary>
-    public static RankOneReducedModel FromAgent(Plant plant, ControlTask task, AgentLayout layout, double[] theta, double beta = 0)
+    public static RankOneReducedModel FromAgent(Plant plant, ControlTask task, ParameterLayout layout, double[] theta, double beta = 0)
     {
-        ArgumentNullException.ThrowIfNull(layout);
+        layout.CheckAgent(nameof(layout));
         ArgumentNullException.ThrowIfNull(theta);
         var vecs = new[] { layout.M(theta).ToArray(), layout.Z(theta).ToArray(), layout.U(theta).ToArray(), layout.V(theta).ToArray() };
         var g = new double[4, 4];

@@ -1,3 +1,4 @@
+using Engine.Model;
 using Engine.Util;
 
 namespace Engine.ClosedLoop;
@@ -193,7 +194,7 @@ public sealed class TrackingProbe
         ArgumentNullException.ThrowIfNull(plant);
         ArgumentNullException.ThrowIfNull(task);
         ArgumentNullException.ThrowIfNull(options);
-        var layout = new AgentLayout(options.Hidden, task.AgentInputs(plant), plant.P);
+        var layout = ParameterLayout.Agent(options.Hidden, task.AgentInputs(plant), plant.P);
         _work = Enumerable.Range(0, task.Frequencies.Length)
             .Select(k => new AgentWorkspace(plant, task.Only(k), layout, options.Activation, 0, horizon, options.Leak)).ToArray();
     }

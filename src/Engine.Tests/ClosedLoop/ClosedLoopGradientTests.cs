@@ -21,12 +21,12 @@ public sealed class ClosedLoopGradientTests
         }
     }
 
-    private static (Plant Plant, ControlTask Task, ClosedLoopOptions Opt, AgentLayout Layout, double[] Theta) Setup(string plantName, ActivationKind act, bool rankOne, int hidden)
+    private static (Plant Plant, ControlTask Task, ClosedLoopOptions Opt, ParameterLayout Layout, double[] Theta) Setup(string plantName, ActivationKind act, bool rankOne, int hidden)
     {
         var plant = Plant.Create(plantName, 3);
         var task = ControlTask.Regulate(plant);
         var opt = new ClosedLoopOptions { Hidden = hidden, Activation = act, RankOne = rankOne, Train = rankOne ? TrainedWeights.Factors : TrainedWeights.W, InitGain = 0.8, Beta = 0.1 };
-        var layout = new AgentLayout(hidden, plant.Q, plant.P);
+        var layout = ParameterLayout.Agent(hidden, plant.Q, plant.P);
         var theta = AgentInit.Create(layout, opt, 11);
         return (plant, task, opt, layout, theta);
     }
@@ -108,7 +108,7 @@ public sealed class ClosedLoopGradientTests
         var channels = plant.Q == 2 ? new[] { 0, 1, 0 } : new[] { 0, 0, 0 };
         var task = new TrackingTask(plant, [0.2, 0.5, 0.9], trials: 3, amplitude: 1.3, seed: 2, channels: channels, rampSteps: 3, observeReference: true);
         var opt = new ClosedLoopOptions { Hidden = hidden, Activation = act, InitGain = 0.8, Beta = 0.1, Leak = leak, Train = TrainedWeights.W | TrainedWeights.M | TrainedWeights.Z };
-        var layout = new AgentLayout(hidden, task.AgentInputs(plant), plant.P);
+        var layout = ParameterLayout.Agent(hidden, task.AgentInputs(plant), plant.P);
         Assert.That(layout.Observations, Is.EqualTo(2 * plant.Q));
         var theta = AgentInit.Create(layout, opt, 3);
         var grad = new double[layout.Length];
@@ -157,7 +157,7 @@ public sealed class ClosedLoopGradientTests
         }
     }
 
-    private static double CentralDifference(double[] theta, int k, AgentLayout layout, bool rankOne, Func<double> loss)
+    private static double CentralDifference(double[] theta, int k, ParameterLayout layout, bool rankOne, Func<double> loss)
     {
         const double h = 1e-5;
         double keep = theta[k];

@@ -47,7 +47,7 @@ public sealed class ClosedLoopIlgpuTests(string backendName)
         const int T = 7, hidden = 6, agents = 3;
         var (plant, task) = Problem(kind);
         var opt = new ClosedLoopOptions { Hidden = hidden, Activation = act, InitGain = 0.8, Leak = leak, Beta = beta, RankOne = rankOne, Train = rankOne ? TrainedWeights.Factors : TrainedWeights.W };
-        var layout = new AgentLayout(hidden, task.AgentInputs(plant), plant.P);
+        var layout = ParameterLayout.Agent(hidden, task.AgentInputs(plant), plant.P);
         var thetas = Enumerable.Range(1, agents).Select(s => AgentInit.Create(layout, opt, s)).ToArray();
         using var device = new IlgpuClosedLoop(_backend, plant, task, layout, act, beta, leak, T, agents);
         var grads = Enumerable.Range(0, agents).Select(_ => Enumerable.Repeat(double.NaN, layout.Length).ToArray()).ToArray();

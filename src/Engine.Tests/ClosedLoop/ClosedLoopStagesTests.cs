@@ -1,5 +1,6 @@
 using System.Numerics;
 using Engine.ClosedLoop;
+using Engine.Model;
 using NUnit.Framework;
 
 namespace Engine.Tests.ClosedLoop;
@@ -169,7 +170,7 @@ public sealed class ClosedLoopStagesTests
     public void ZOrthogonalToM_WithZeroW_StartsAtTheOpenPlant()
     {
         var opt = ClosedLoopPreset.GerBarak.Options with { Hidden = 30 };
-        var layout = new AgentLayout(30, 1, 1);
+        var layout = ParameterLayout.Agent(30, 1, 1);
         var theta = AgentInit.Create(layout, opt, 5);
         double zm = 0, zz = 0;
         for (int i = 0; i < 30; i++)

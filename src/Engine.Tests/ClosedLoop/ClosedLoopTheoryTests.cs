@@ -16,7 +16,7 @@ public sealed class ClosedLoopTheoryTests
         var plant = Plant.Create(plantName);
         var task = ControlTask.Regulate(plant);
         var opt = new ClosedLoopOptions { Hidden = 9, InitGain = 0.7 };
-        var layout = new AgentLayout(9, plant.Q, plant.P);
+        var layout = ParameterLayout.Agent(9, plant.Q, plant.P);
         var theta = AgentInit.Create(layout, opt, 4);
         const int T = 6;
         var (xs, ys, _) = ClosedLoopReference.Rollout(plant, task, ActivationKind.Identity, layout, theta, T, leak);
@@ -65,7 +65,7 @@ public sealed class ClosedLoopTheoryTests
         var plant = new Plant("cb-plant", 2, 1, 1, [0.9, 0.2, -0.1, 0.8], [0.5, 1.0], [1.0, 0.3]);
         double cb = plant.C[0] * plant.B[0] + plant.C[1] * plant.B[1];
         Assert.That(Math.Abs(cb), Is.GreaterThan(0.5), "the plant has C B ≠ 0");
-        var layout = new AgentLayout(nh, plant.Q, plant.P);
+        var layout = ParameterLayout.Agent(nh, plant.Q, plant.P);
         var theta = AgentInit.Create(layout, new ClosedLoopOptions { Hidden = nh, InitGain = 0.7 }, 11);
         var rng = new Random(5);
         var x = new[] { rng.NextDouble() - 0.5, rng.NextDouble() - 0.5 };
@@ -199,7 +199,7 @@ public sealed class ClosedLoopTheoryTests
             / Math.Sqrt(gs.Sum(x => x * x) * gl.Sum(x => x * x))) * 180 / Math.PI;
         Assert.That(Math.Abs(everything - expected), Is.GreaterThan(1e-6), "the untrained blocks would change the angle");
         Assert.That(() => ClosedLoopTheory.GradientConflictAngle(null!, 0, 4, 30), Throws.ArgumentNullException);
-        Assert.That(() => ClosedLoopTheory.RankOneOverlaps(null!, new double[layout.Length]), Throws.ArgumentNullException);
+        Assert.That(() => ClosedLoopTheory.RankOneOverlaps(new ParameterLayout(8, 2, 1, false), new double[layout.Length]), Throws.ArgumentException.With.Message.Contains("agent's layout"));
     }
 
     /// <summary>Controls made exactly as u = −k1 x₁ − k2 x₂ (channel 0 of two, states of width 2) give back (k1, k2); a
@@ -293,8 +293,8 @@ public sealed class ClosedLoopTheoryTests
     [Test]
     public void Analyses_NullArguments_AreArgumentErrors()
     {
-        Assert.Throws<ArgumentNullException>(() => ClosedLoopTheory.RankOneOverlaps(null!, new double[4]));
-        Assert.Throws<ArgumentNullException>(() => ClosedLoopTheory.RankOneOverlaps(new AgentLayout(8, 2, 1), null!));
+        Assert.That(() => ClosedLoopTheory.RankOneOverlaps(new ParameterLayout(2, 1, 1, false), new double[4]), Throws.ArgumentException.With.Message.Contains("agent's layout"), "a network's layout where an agent's is expected");
+        Assert.Throws<ArgumentNullException>(() => ClosedLoopTheory.RankOneOverlaps(ParameterLayout.Agent(8, 2, 1), null!));
         Assert.Throws<ArgumentNullException>(() => ClosedLoopTheory.GradientConflictAngle(null!, 0, 1, 2));
     }
 
@@ -366,7 +366,7 @@ public sealed class ClosedLoopTheoryTests
     [Test]
     public void RankOneOverlaps_UseTheFirstColumnOfM_WhenTheAgentAlsoSeesTheReference()
     {
-        var layout = new AgentLayout(8, 2, 1);
+        var layout = ParameterLayout.Agent(8, 2, 1);
         var theta = AgentInit.Create(layout, new ClosedLoopOptions { Hidden = 8, RankOne = true, Train = TrainedWeights.Factors }, 3);
         var o = ClosedLoopTheory.RankOneOverlaps(layout, theta);
         double mm = 0, zm = 0;
