@@ -1,5 +1,7 @@
 using BenchmarkDotNet.Attributes;
+using Engine.Backends;
 using Engine.ClosedLoop;
+using Engine.Tasks.Control;
 
 namespace Engine.Bench;
 
@@ -41,12 +43,13 @@ public class ClosedLoopBenchmarks
 
     /// <summary>The same agents one after another, one thread, fast path.</summary>
     [Benchmark(Baseline = true)]
-    public double OneAfterAnother() => TrainSequential(_plant, _task, _options, _agents, Steps, ClosedLoopPath.Cpu);
+    public double OneAfterAnother() => TrainSequential(_plant, _task, _options, _agents, Steps, 1);
 
     /// <summary>Trains all agents at once; returns the summed final loss (so the work is not elided).</summary>
     public static double TrainBatched(Plant plant, ControlTask task, ClosedLoopOptions options, AgentSetup[] agents, int steps, int threads)
     {
-        var ens = new ClosedLoopEnsemble(plant, task, options, agents, ClosedLoopPath.Cpu, threads);
+        using var backend = BackendFactory.Create("cpu", threads);
+        using var ens = new ClosedLoopEnsemble(plant, task, options, agents, backend);
         for (int s = 0; s < steps; s++)
         {
             ens.Step();
@@ -55,13 +58,14 @@ public class ClosedLoopBenchmarks
         return ens.LastLoss.Sum();
     }
 
-    /// <summary>Trains each agent alone for all its steps, one after another.</summary>
-    public static double TrainSequential(Plant plant, ControlTask task, ClosedLoopOptions options, AgentSetup[] agents, int steps, ClosedLoopPath path)
+    /// <summary>Trains each agent alone for all its steps, one after another, on a cpu backend of <paramref name="threads"/> threads.</summary>
+    public static double TrainSequential(Plant plant, ControlTask task, ClosedLoopOptions options, AgentSetup[] agents, int steps, int threads)
     {
         double sum = 0;
+        using var backend = BackendFactory.Create("cpu", threads);
         foreach (var a in agents)
         {
-            var ens = new ClosedLoopEnsemble(plant, task, options, [a], path, 1);
+            using var ens = new ClosedLoopEnsemble(plant, task, options, [a], backend);
             for (int s = 0; s < steps; s++)
             {
                 ens.Step();

@@ -1,9 +1,11 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using Engine.Backends;
 using Engine.ClosedLoop;
 using Engine.IO;
 using Engine.Model;
+using Engine.Tasks.Control;
 
 namespace Engine.Cli;
 
@@ -34,7 +36,7 @@ internal static class ClosedLoopCommand
         var every = new Option<int>("--record-every") { Description = "Record spectrum, gains and overlaps every K steps (default 10).", DefaultValueFactory = _ => 10 };
         var conflict = new Option<int>("--conflict-horizon") { Description = "Short horizon for the gradient-conflict angle, 0 = off (default 5).", DefaultValueFactory = _ => 5 };
         var inputs = new Option<string>("--open-inputs") { Description = "teacher | noise: open-loop inputs (default teacher).", DefaultValueFactory = _ => "teacher" };
-        var path = new Option<string>("--path") { Description = "cpu | reference | cuda | opencl | ilgpu-cpu: where closed-loop losses and gradients are computed (ILGPU kernels: one horizon for all agents; the open-loop student stays on cpu) (default cpu).", DefaultValueFactory = _ => "cpu" };
+        var backendOption = new Option<string>("--backend") { Description = "cpu | reference | cuda | opencl | ilgpu-cpu | auto: where losses and gradients are computed (ILGPU kernels: one horizon for all agents; single-agent queries and the open-loop student run on the host's cpu path) (default cpu).", DefaultValueFactory = _ => "cpu" };
         var preset = new Option<string>("--preset") { Description = "Named defaults, overridden by explicit flags: ger-barak (the three stages of Ger & Barak on the double integrator: N=100, T=50, W=0, z ⊥ m scaled 0.3, W and z trained, SGD lr 1e-3 clip 1, 2000 steps, conflict horizon 25, open-loop lr 3e-2); ger-barak-tracking (multi-frequency tracking on the point mass, dt 0.1, 0.1-0.4 Hz, agent sees position and reference, leak 0.1, Adam lr 5e-4 clip 1, T=300, 3000 steps: the loss falls in steps)." };
         var zScale = new Option<double>("--z-init-scale") { Description = "Factor s_z on the initial z ~ s_z 𝒩(0,1)/N (default 1).", DefaultValueFactory = _ => 1.0 };
         var zPerp = new Option<bool>("--z-orthogonal") { Description = "Project the initial z orthogonal to m, so the initial direct gain zᵀm is 0." };
@@ -51,7 +53,7 @@ internal static class ClosedLoopCommand
         var cmd = new Command("closed-loop", "Train linear RNN agents through a plant (closed loop) or by imitation (open loop); record loss, ρ(P), eigenvalues, gains and overlaps.")
         {
             plant, order, mode, task, freqs, agents, hidden, horizon, lr, steps, optimizer, clip, train, rankOne, activation, beta, gain,
-            seed, threads, every, conflict, inputs, path, preset, zScale, zPerp, leak, mScale, plantDt, observe, channels, ramp, amplitude, trials,
+            seed, threads, every, conflict, inputs, backendOption, preset, zScale, zPerp, leak, mScale, plantDt, observe, channels, ramp, amplitude, trials,
             openLr, output,
         };
         cmd.SetAction(r => CliErrors.Run(() =>
@@ -126,14 +128,6 @@ internal static class ClosedLoopCommand
             int e = r.GetValue(agents);
             Util.Guard.AtLeast(e, 1, "--agents");
             var setups = Enumerable.Range(0, e).Select(i => new AgentSetup(r.GetValue(seed) + i, hs[i % hs.Length], lrs[i % lrs.Length])).ToArray();
-            string pathName = r.GetValue(path)!;
-            var p = pathName switch
-            {
-                "cpu" => ClosedLoopPath.Cpu,
-                "reference" => ClosedLoopPath.Reference,
-                "cuda" or "opencl" or "ilgpu-cpu" => ClosedLoopPath.Ilgpu,
-                var x => throw new ArgumentException($"unknown --path '{x}': expected cpu, reference, cuda, opencl or ilgpu-cpu.", "--path"),
-            };
             var openInputs = r.GetValue(inputs) switch
             {
                 "teacher" => OpenLoopInputs.TeacherDriven,
@@ -141,182 +135,36 @@ internal static class ClosedLoopCommand
                 var x => throw new ArgumentException($"unknown --open-inputs '{x}': expected teacher or noise.", "--open-inputs"),
             };
             var openSetups = setups.Select((a, i) => a with { LearningRate = olrs[i % olrs.Length] }).ToArray();
-            using var backend = p == ClosedLoopPath.Ilgpu ? Backends.BackendFactory.Create(pathName) : null;
-            return Run(pl, ct, opt, setups, openSetups, p, r.GetValue(threads), m == "open", openInputs, Pick(every, p => p.RecordEvery),
-                Pick(conflict, p => p.ConflictShortHorizon), outDir, pre?.Name, backend);
+            var settings = new ClosedLoopExperimentSettings
+            {
+                Plant = pl, Task = ct, Options = opt, Agents = setups, OpenLoop = m == "open", OpenLoopAgents = openSetups, OpenLoopInputs = openInputs,
+                RecordEvery = Pick(every, p => p.RecordEvery), ConflictHorizon = Pick(conflict, p => p.ConflictShortHorizon),
+            };
+            using var backend = BackendFactory.Create(r.GetValue(backendOption)!, r.GetValue(threads));
+            return Run(backend, settings, outDir, pre?.Name);
         }));
         return cmd;
     }
 
-    private static int Run(Plant plant, ControlTask task, ClosedLoopOptions opt, AgentSetup[] setups, AgentSetup[] openSetups, ClosedLoopPath path, int threads,
-        bool open, OpenLoopInputs inputs, int every, int conflict, string outDir, string? presetName, Backends.IEnsembleBackend? backend)
+    private static int Run(IEnsembleBackend backend, ClosedLoopExperimentSettings settings, string outDir, string? presetName)
     {
-        Directory.CreateDirectory(outDir);
+        var (plant, task, opt, setups) = (settings.Plant, settings.Task, settings.Options, settings.Agents);
         Console.WriteLine($"closed-loop: {(presetName is null ? "" : $"preset {presetName}, ")}plant {plant.Name} (n={plant.N}, p={plant.P}, q={plant.Q}), task {task.Name} (B={task.Trials}), " +
-            $"E={setups.Length} N={opt.Hidden} T={string.Join(',', setups.Select(a => a.Horizon).Distinct())} lr={string.Join(',', setups.Select(a => a.LearningRate).Distinct())} " +
+            $"E={setups.Count} N={opt.Hidden} T={string.Join(',', setups.Select(a => a.Horizon).Distinct())} lr={string.Join(',', setups.Select(a => a.LearningRate).Distinct())} " +
             $"steps={opt.Steps} {opt.Optimizer} clip={opt.Clip} train={opt.Train} init-gain={opt.InitGain} z-scale={opt.ZInitScale} m-scale={opt.MInitScale} leak={opt.Leak}" +
-            $"{(opt.ZOrthogonalToM ? " z⊥m" : "")}{(task.ObserveReference ? " observes reference" : "")} path={(backend is null ? path.ToString() : $"{path} ({backend.Name}: {backend.Device})")}");
+            $"{(opt.ZOrthogonalToM ? " z⊥m" : "")}{(task.ObserveReference ? " observes reference" : "")} backend={backend.Name} ({backend.Device})");
         var sw = System.Diagnostics.Stopwatch.StartNew();
-        using var closed = new ClosedLoopEnsemble(plant, task, opt, setups, path, threads, backend);
-        var init = closed.Parameters.Select(a => (double[])a.Clone()).ToArray();
-        var progress = Progress("closed", opt.Steps);
-        var agent0Loss = new List<double>(opt.Steps);
-        // tracking: the loss of each frequency alone for agent 0 at every record
-        var probe = task is TrackingTask tt0 ? new TrackingProbe(plant, tt0, opt, setups[0].Horizon) : null;
-        var perFrequency = new List<(int Step, double[] Losses)>();
-        var records = ClosedLoopRecorder.Train(closed, opt.Steps, every, conflict, (s, loss) =>
-        {
-            agent0Loss.Add(loss[0]);
-            progress(s, loss);
-        }, probe is null ? null : s => perFrequency.Add((s, probe.Losses(closed.Parameters[0]))));
-        var all = new List<StepRecord>(records);
-        ClosedLoopEnsemble? student = null;
-        if (open)
-        {
-            student = new ClosedLoopEnsemble(plant, task, opt, openSetups, path == ClosedLoopPath.Ilgpu ? ClosedLoopPath.Cpu : path, threads);
-            for (int i = 0; i < setups.Length; i++)
-            {
-                init[i].CopyTo(student.Parameters[i], 0);
-            }
-
-            student.UseOpenLoop(closed.Parameters, inputs);
-            all.AddRange(ClosedLoopRecorder.Train(student, opt.Steps, every, 0, Progress("open", opt.Steps)));
-        }
-
-        // the rank-one reduced model from the same initial conditions, trained alongside (SGD only)
-        List<double>? reducedLoss = null;
-        if (opt.RankOne && plant.IsSiso && opt.Leak == 1 && !task.ObserveReference && opt.Optimizer == ClosedLoopOptimizer.Sgd && opt.Activation == ActivationKind.Identity && opt.Train == TrainedWeights.Factors)
-        {
-            var red = RankOneReducedModel.FromAgent(plant, task, closed.Layout, init[0], opt.Beta);
-            reducedLoss = [];
-            for (int s = 0; s < opt.Steps; s++)
-            {
-                reducedLoss.Add(red.Step(setups[0].Horizon, setups[0].LearningRate, opt.Clip));
-            }
-        }
-
-        AtomicFile.WriteText(Path.Combine(outDir, "metrics.csv"), ClosedLoopRecorder.MetricsCsv(all));
-        AtomicFile.WriteText(Path.Combine(outDir, "eigenvalues.csv"), ClosedLoopRecorder.EigenvaluesCsv(all));
-        var stages = new ClosedLoopStages[setups.Length];
-        var summary = new List<Dictionary<string, object?>>();
-        for (int i = 0; i < setups.Length; i++)
-        {
-            var rs = records.Where(x => x.Agent == i).ToArray();
-            stages[i] = StageDetector.Detect(rs);
-            var drops = LossSteps.Detect(rs.Select(x => x.Step).ToArray(), rs.Select(x => x.Loss).ToArray());
-            var stats = StageDetector.Statistics(rs, stages[i]);
-            int StepOf(int idx) => idx >= 0 ? rs[idx].Step : -1;
-            var st = stages[i];
-            var d = new Dictionary<string, object?>
-            {
-                ["agent"] = i,
-                ["seed"] = setups[i].Seed,
-                ["horizon"] = setups[i].Horizon,
-                ["learning_rate"] = setups[i].LearningRate,
-                ["status"] = closed.Status[i].ToString().ToLowerInvariant(),
-                ["diverged_reason"] = closed.DivergedReason[i],
-                ["first_loss"] = rs[0].Loss,
-                ["final_loss"] = rs[^1].Loss,
-                ["final_rho"] = rs[^1].Rho,
-                ["max_rho"] = rs.Select(x => x.Rho).Where(double.IsFinite).DefaultIfEmpty(double.NaN).Max(),
-                ["stage_unstable_from_step"] = StepOf(stages[i].UnstableFrom),
-                ["stage_plateau_start_step"] = StepOf(stages[i].PlateauStart),
-                ["stage_enter_unit_circle_step"] = StepOf(stages[i].EnterUnitCircle),
-                ["stage_third_eigenvalue_growth_step"] = StepOf(stages[i].ThirdEigenvalueGrowth),
-                ["stages_in_order"] = rs[0].Rho <= 1 + 1e-3 && st.UnstableFrom > 0 && st.PlateauStart > st.UnstableFrom
-                    && st.EnterUnitCircle > st.PlateauStart && st.ThirdEigenvalueGrowth > st.EnterUnitCircle,
-                ["initial_rho"] = rs[0].Rho,
-                ["max_rho_step"] = StepOf(stats.MaxRhoAt),
-                ["plateau_conflict_deg_median"] = Finite(stats.PlateauConflictDegrees),
-                ["refinement_conflict_deg_median"] = Finite(stats.RefinementConflictDegrees),
-                ["plateau_zigzag"] = Finite(stats.PlateauZigZag),
-                ["refinement_zigzag"] = Finite(stats.RefinementZigZag),
-                ["lambda3_at_entry"] = Finite(stats.ThirdEigenvalueAtEntry),
-                ["lambda3_final"] = Finite(stats.ThirdEigenvalueFinal),
-                ["loss_falls"] = drops.Count,
-                ["loss_fall_steps"] = drops.Select(x => new[] { x.StartStep, x.EndStep }).ToArray(),
-                ["loss_fall_levels"] = drops.Select(x => new[] { x.LossBefore, x.LossAfter }).ToArray(),
-            };
-            if (student is not null)
-            {
-                var os = all.Where(x => x.Mode == "open" && x.Agent == i).ToArray();
-                d["open_status"] = student.Status[i].ToString().ToLowerInvariant();
-                d["open_final_imitation_loss"] = os[^1].Loss;
-                d["open_final_control_loss"] = os[^1].ControlLoss;
-                d["open_max_rho"] = os.Select(x => x.Rho).Where(double.IsFinite).DefaultIfEmpty(double.NaN).Max();
-                d["open_learning_rate"] = openSetups[i].LearningRate;
-                var ost = StageDetector.Detect(os.Select(x => x.ControlLoss).ToArray(), os.Select(x => x.Rho).ToArray(), os.Select(x => x.ThirdEigenvalue).ToArray());
-                d["open_enter_unit_circle_step"] = ost.EnterUnitCircle >= 0 ? os[ost.EnterUnitCircle].Step : -1;
-                d["open_lambda3_at_closed_entry"] = st.EnterUnitCircle >= 0 ? Finite(os.Where(x => x.Step <= rs[st.EnterUnitCircle].Step).Last().ThirdEigenvalue) : null;
-            }
-
-            if (i == 0 && reducedLoss is not null)
-            {
-                var full = records.Where(x => x.Agent == 0 && x.Step < reducedLoss.Count).ToArray();
-                d["reduced_model_max_rel_loss_difference"] = full.Max(x => Math.Abs(x.Loss - reducedLoss[x.Step]) / Math.Max(1e-300, Math.Abs(x.Loss)));
-            }
-
-            summary.Add(d);
-            stages[i] = new ClosedLoopStages(StepOf(stages[i].UnstableFrom), StepOf(stages[i].PlateauStart),
-                StepOf(stages[i].EnterUnitCircle), StepOf(stages[i].ThirdEigenvalueGrowth));
-        }
-
-        if (task is TrackingTask tt)
-        {
-            WriteFrequencies(tt, perFrequency, records, outDir, summary);
-        }
-
-        // JSON has no NaN or ∞: a value that is not finite (ρ of a tanh agent, a diverged loss) is written as null
-        var json = summary.Select(d => d.ToDictionary(kv => kv.Key, kv => JsonSafe(kv.Value))).ToList();
-        AtomicFile.WriteText(Path.Combine(outDir, "summary.json"), JsonSerializer.Serialize(json, new JsonSerializerOptions { WriteIndented = true }));
-        string title = $"{plant.Name}, N={opt.Hidden}, T={setups[0].Horizon}, lr={setups[0].LearningRate:G3} (agent 0)";
-        ClosedLoopFigures.LossWithStages(all, 0, stages[0], Path.Combine(outDir, "loss_stages.png"), $"closed-loop stages: {title}", agent0Loss);
-        if (opt.Activation == ActivationKind.Identity)
-        {
-            ClosedLoopFigures.EigenvalueTrajectories(all, 0, Path.Combine(outDir, "eigenvalues.png"), $"eigenvalues of P: {title}");
-        }
-
-        if (plant.IsSiso)
-        {
-            ClosedLoopFigures.Gains(all, 0, Path.Combine(outDir, "gains.png"), $"feedback gains: {title}");
-        }
-
-        foreach (var s in summary)
+        var closedProgress = Progress("closed", opt.Steps);
+        var openProgress = Progress("open", opt.Steps);
+        var result = ClosedLoopExperiment.Run(backend, settings, (mode, s, loss) => (mode == "open" ? openProgress : closedProgress)(s, loss));
+        ClosedLoopExperiment.Write(result, outDir);
+        foreach (var s in result.Summary)
         {
             Console.WriteLine(string.Join(' ', s.Where(kv => kv.Value is not null).Select(kv => $"{kv.Key}={Fmt(kv.Value)}")));
         }
 
         Console.WriteLine($"wrote {outDir}/metrics.csv, eigenvalues.csv, summary.json and PNGs in {sw.Elapsed.TotalSeconds:F1} s");
         return 0;
-    }
-
-    private static void WriteFrequencies(TrackingTask tt, List<(int Step, double[] Losses)> perFrequency, List<StepRecord> records, string outDir,
-        List<Dictionary<string, object?>> summary)
-    {
-        int kf = tt.Frequencies.Length;
-        var recSteps = perFrequency.Select(r => r.Step).ToArray();
-        var curves = Enumerable.Range(0, kf).Select(k => perFrequency.Select(r => r.Losses[k]).ToArray()).ToArray();
-        var sb = new System.Text.StringBuilder("step," + string.Join(',', tt.Frequencies.Select(f => $"loss_w{f.ToString(CultureInfo.InvariantCulture)}")) + "\n");
-        foreach (var (step, losses) in perFrequency)
-        {
-            sb.Append(step.ToString(CultureInfo.InvariantCulture));
-            foreach (double l in losses)
-            {
-                sb.Append(',').Append(l.ToString("R", CultureInfo.InvariantCulture));
-            }
-
-            sb.Append('\n');
-        }
-
-        AtomicFile.WriteText(Path.Combine(outDir, "frequencies.csv"), sb.ToString());
-        var (steps, order) = FrequencyAcquisition.Analyze(curves);
-        var acquired = steps.Select(i => i >= 0 ? recSteps[i] : -1).ToArray();
-        summary[0]["frequency_acquired_at_step"] = acquired;
-        summary[0]["frequency_acquisition_order"] = order.Select(k => tt.Frequencies[k]).ToArray();
-        summary[0]["frequencies_low_to_high"] = order.Length == kf && order.Select(k => tt.Frequencies[k]).SequenceEqual(tt.Frequencies.Order());
-        var total = records.Where(r => r.Agent == 0).Select(r => r.Loss).ToArray();
-        ClosedLoopFigures.FrequencyLosses(recSteps, curves, tt.Frequencies, acquired, total, Path.Combine(outDir, "frequencies.png"),
-            $"tracking: per-frequency loss, acquisition order {string.Join(" → ", order.Select(k => tt.Frequencies[k].ToString("G3", CultureInfo.InvariantCulture)))} (agent 0)");
     }
 
     private static Action<int, double[]> Progress(string mode, int steps)
@@ -371,16 +219,6 @@ internal static class ClosedLoopCommand
             throw new ArgumentException($"{name} '{s}' is not a comma-separated list of numbers.", name);
         }
     }
-
-    private static double? Finite(double v) => double.IsFinite(v) ? v : null;
-
-    private static object? JsonSafe(object? v) => v switch
-    {
-        double d => Finite(d),
-        double[] a => a.Select(Finite).ToArray(),
-        double[][] a => a.Select(x => x.Select(Finite).ToArray()).ToArray(),
-        _ => v,
-    };
 
     private static string Fmt(object? v) => v switch
     {

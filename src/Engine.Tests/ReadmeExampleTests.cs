@@ -5,6 +5,7 @@ using Engine.IO;
 using Engine.Model;
 using Engine.Study;
 using Engine.Tasks;
+using Engine.Tasks.Control;
 using Engine.Training;
 using NUnit.Framework;
 
@@ -61,7 +62,8 @@ public sealed class ReadmeExampleTests
             [new AgentSetup(Seed: 0, Horizon: preset.Horizon, LearningRate: preset.LearningRate)]);
         var records = ClosedLoopRecorder.Train(agents, steps: 20, every: 10);
         var falls = LossSteps.Detect(records.Select(r => r.Step).ToList(), records.Select(r => r.Loss).ToList());
-        var perFrequency = new TrackingProbe(plant, tracking, preset.Options, preset.Horizon).Losses(agents.Parameters[0]);
+        using var probe = new TrackingProbe(agents.Backend, plant, tracking, preset.Options, preset.Horizon);
+        var perFrequency = probe.Losses(agents.Parameters[0]);
 
         Assert.That(records.Select(r => r.Step), Is.EqualTo(new[] { 0, 10, 20 }));
         Assert.That(records[^1].Loss, Is.LessThan(records[0].Loss));

@@ -32,6 +32,10 @@ public interface IEnsembleBackend : IDisposable
     /// <summary>The distance kernels on this device (CKA and shape-metric cross products, DSA fits and alignments, FAQ).</summary>
     IDistanceKernels Distances { get; }
 
+    /// <summary>Creates this device's closed-loop agents for <paramref name="problem"/> (owned by the caller).</summary>
+    /// <exception cref="ArgumentException">The problem is inconsistent, or this device cannot run it (the ILGPU path needs one horizon).</exception>
+    IClosedLoopAgents CreateClosedLoopAgents(ClosedLoopProblem problem);
+
     /// <summary>Creates this device's joint Adam fixed-point search (owned by the caller; it uses the device, which stays the backend's).</summary>
     IFixedPointSearch CreateFixedPointSearch();
 }

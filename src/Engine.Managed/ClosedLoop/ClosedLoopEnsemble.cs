@@ -1,5 +1,9 @@
+using Engine.Backends;
+using Engine.Backends.Reference;
 using Engine.Kernels;
 using Engine.Model;
+using Engine.Tasks.Control;
+using Engine.Training;
 using Engine.Util;
 
 namespace Engine.ClosedLoop;
@@ -12,23 +16,6 @@ public enum AgentStatus
 
     /// <summary>Its loss or gradient overflowed or turned NaN; frozen at its last finite parameters.</summary>
     Diverged = 1,
-}
-
-/// <summary>Which implementation computes losses and gradients.</summary>
-public enum ClosedLoopPath
-{
-    /// <summary>The float64 plain-loop oracle, agents one after another.</summary>
-    Reference = 0,
-
-    /// <summary>The fast path: float64 SIMD, preallocated workspaces, threads over agents.</summary>
-    Cpu = 1,
-
-    /// <summary>
-    /// ILGPU kernels (<see cref="IlgpuClosedLoop"/>): every agent's closed-loop loss and gradient in one batched
-    /// device pass per step, the optimiser on the host. Closed loop only, one horizon for all agents; single-agent
-    /// queries (records, probes) use the fast CPU path.
-    /// </summary>
-    Ilgpu = 2,
 }
 
 /// <summary>The inputs an open-loop student sees.</summary>
@@ -46,11 +33,12 @@ public enum OpenLoopInputs
 /// joint system) or open loop (imitating a teacher); SGD or Adam, global-norm clipping, a per-agent diverged status.
 /// </summary>
 /// <remarks>
-/// Each agent owns a flat float64 block (<see cref="ParameterLayout"/>), a gradient and Adam moments. A step computes
-/// every training agent's loss and gradient (in parallel over agents on the fast path; each agent is computed by
-/// one thread in a fixed order, so results do not depend on the thread count), then updates only the trained
-/// blocks. A non-finite or overflowing (> 1e150) loss or gradient marks the agent <see cref="AgentStatus.Diverged"/>
-/// with the reason; the other agents go on.
+/// Each agent owns a flat float64 block (<see cref="ParameterLayout.Agent"/>), a gradient and Adam moments. A step has
+/// the backend's closed-loop agents (<see cref="IClosedLoopAgents"/>) compute every training agent's loss and gradient
+/// (in parallel over agents on the cpu backend, each agent by one thread in a fixed order, so results do not depend on the
+/// thread count; in one device pass on an ILGPU backend), then updates only the trained blocks with the engine's clip
+/// and Adam (<see cref="GradientRule"/>, <see cref="AdamMath"/>). A non-finite or overflowing (> 1e150) loss or gradient
+/// marks the agent <see cref="AgentStatus.Diverged"/> with the reason; the other agents go on.
 /// </remarks>
 public sealed class ClosedLoopEnsemble : IDisposable
 {
@@ -60,10 +48,8 @@ public sealed class ClosedLoopEnsemble : IDisposable
     /// <summary>Largest trajectory buffer one agent may ask for (bytes).</summary>
     public const long MaxBufferBytes = 1L << 30;
 
-    private readonly ClosedLoopPath _path;
-    private readonly int _threads;
-    private readonly AgentWorkspace?[] _work;
-    private readonly IlgpuClosedLoop? _device;
+    private readonly IEnsembleBackend? _ownedBackend;
+    private readonly IClosedLoopAgents _compute;
     private readonly double[][] _grad, _m1, _m2;
     private readonly bool[] _mask;
     private double[][]? _teacher;
@@ -73,9 +59,12 @@ public sealed class ClosedLoopEnsemble : IDisposable
     private int _noiseTrials;
 
     /// <summary>Initialises every agent from its seed; validates shapes, horizons and buffer sizes.</summary>
-    /// <remarks><paramref name="backend"/> is the ILGPU backend of <see cref="ClosedLoopPath.Ilgpu"/> (owned by the caller).</remarks>
-    public ClosedLoopEnsemble(Plant plant, ControlTask task, ClosedLoopOptions options, IReadOnlyList<AgentSetup> agents,
-        ClosedLoopPath path = ClosedLoopPath.Cpu, int threads = 0, Backends.IEnsembleBackend? backend = null)
+    /// <param name="plant">The plant.</param>
+    /// <param name="task">The control task.</param>
+    /// <param name="options">Shared options.</param>
+    /// <param name="agents">Per-agent seed, horizon and learning rate.</param>
+    /// <param name="backend">Where losses and gradients are computed (owned by the caller); null: a cpu backend on every core, owned by the ensemble.</param>
+    public ClosedLoopEnsemble(Plant plant, ControlTask task, ClosedLoopOptions options, IReadOnlyList<AgentSetup> agents, IEnsembleBackend? backend = null)
     {
         ArgumentNullException.ThrowIfNull(plant);
         ArgumentNullException.ThrowIfNull(task);
@@ -88,7 +77,6 @@ public sealed class ClosedLoopEnsemble : IDisposable
         }
 
         Guard.AtLeast(agents.Count, 1, "agents");
-        Guard.AtLeast(threads, 0, "threads");
         Layout = ParameterLayout.Agent(options.Hidden, task.AgentInputs(plant), plant.P);
         foreach (var a in agents)
         {
@@ -100,14 +88,11 @@ public sealed class ClosedLoopEnsemble : IDisposable
         Task = task;
         Options = options;
         Agents = agents.ToArray();
-        _path = path;
-        _threads = threads <= 0 ? Environment.ProcessorCount : threads;
         int e = Agents.Count;
         Parameters = new double[e][];
         _grad = new double[e][];
         _m1 = new double[e][];
         _m2 = new double[e][];
-        _work = new AgentWorkspace?[e];
         Status = new AgentStatus[e];
         DivergedReason = new string?[e];
         LastLoss = new double[e];
@@ -120,39 +105,24 @@ public sealed class ClosedLoopEnsemble : IDisposable
                 _m1[i] = new double[Layout.Length];
                 _m2[i] = new double[Layout.Length];
             }
-
-            if (path != ClosedLoopPath.Reference)
-            {
-                _work[i] = new AgentWorkspace(plant, task, Layout, options.Activation, options.Beta, Agents[i].Horizon, options.Leak);
-            }
         }
 
         _mask = Layout.TrainMask(options.Train);
-        if (path == ClosedLoopPath.Ilgpu)
-        {
-            if (backend is null)
-            {
-                throw new ArgumentException("the ILGPU closed-loop path needs an ILGPU backend (cuda, opencl or ilgpu-cpu).", nameof(backend));
-            }
-
-            if (Agents.Select(a => a.Horizon).Distinct().Count() > 1)
-            {
-                throw new ArgumentException($"the ILGPU closed-loop path trains agents of one horizon, got T = {string.Join(", ", Agents.Select(a => a.Horizon).Distinct())}; " +
-                    "use one ensemble per horizon or the cpu path.", nameof(agents));
-            }
-
-            _device = new IlgpuClosedLoop(backend, plant, task, Layout, options.Activation, options.Beta, options.Leak, Agents[0].Horizon, e);
-        }
+        _ownedBackend = backend is null ? BackendFactory.Create("cpu") : null;
+        Backend = backend ?? _ownedBackend!;
+        _compute = Backend.CreateClosedLoopAgents(new ClosedLoopProblem(plant, task, Layout, options.Activation, options.Beta, options.Leak,
+            Agents.Select(a => a.Horizon).ToArray()));
     }
 
-    /// <summary>Threads over agents.</summary>
-    public int Threads => _threads;
+    /// <summary>The backend that computes the losses and gradients (its threads run the host-side work over agents).</summary>
+    public IEnsembleBackend Backend { get; }
 
-    /// <summary>Which implementation computes the losses and gradients of <see cref="Step"/>.</summary>
-    public ClosedLoopPath Path => _path;
-
-    /// <summary>Frees the device buffers of the ILGPU path (nothing otherwise).</summary>
-    public void Dispose() => _device?.Dispose();
+    /// <summary>Frees the agents' workspaces or device buffers, and the backend if the ensemble made it.</summary>
+    public void Dispose()
+    {
+        _compute.Dispose();
+        _ownedBackend?.Dispose();
+    }
 
     /// <summary>The plant.</summary>
     public Plant Plant { get; }
@@ -212,10 +182,6 @@ public sealed class ClosedLoopEnsemble : IDisposable
     public void UseOpenLoop(double[][] teachers, OpenLoopInputs inputs, double noiseStd = 1.0, int noiseTrials = 8)
     {
         ArgumentNullException.ThrowIfNull(teachers);
-        if (_path == ClosedLoopPath.Ilgpu)
-        {
-            throw new NotSupportedException("open-loop (imitation) training runs on the cpu or reference path; the ILGPU path trains closed loop only.");
-        }
 
         Guard.Length(teachers.Length, Agents.Count, "teachers", "one parameter block per agent");
         Guard.InRange(noiseStd, 0, 1e6, "noise std");
@@ -244,23 +210,32 @@ public sealed class ClosedLoopEnsemble : IDisposable
     public double[] Step()
     {
         int e = Agents.Count;
-        if (_device is not null)
+        if (Options.RankOne)
         {
-            // one batched device pass for every agent, then the host-side update of each training agent
-            if (Options.RankOne)
-            {
-                Array.ForEach(Parameters, Layout.SyncRankOne);
-            }
+            Array.ForEach(Parameters, Layout.SyncRankOne);
+        }
 
-            var losses = _device.Evaluate(Parameters, _grad, Options.RankOne);
-            for (int i = 0; i < e; i++)
-            {
-                Update(i, losses[i]);
-            }
+        var losses = new double[e];
+        if (_teacher is null)
+        {
+            // one batch for every training agent (a device pass on ILGPU, threads over agents on the cpu)
+            var active = Status.Select(s => s != AgentStatus.Diverged).ToArray();
+            _compute.ClosedLoop(Parameters, _grad, active, losses, Options.RankOne);
         }
         else
         {
-            Parallelism.For(e, _path == ClosedLoopPath.Reference ? 1 : _threads, StepAgent);
+            Parallelism.For(e, Backend.Threads, i =>
+            {
+                if (Status[i] != AgentStatus.Diverged)
+                {
+                    losses[i] = LossAndGradient(i, _grad[i]);
+                }
+            });
+        }
+
+        for (int i = 0; i < e; i++)
+        {
+            Update(i, losses[i]);
         }
 
         StepCount++;
@@ -268,10 +243,9 @@ public sealed class ClosedLoopEnsemble : IDisposable
     }
 
     /// <summary>Agent <paramref name="agent"/>'s loss (closed or open loop as configured) and, if asked, its gradient.</summary>
-    /// <remarks>Uses a horizon of <paramref name="horizon"/> (default: the agent's own) through the reference path when it differs.</remarks>
+    /// <remarks>Uses a horizon of <paramref name="horizon"/> (default: the agent's own); another horizon runs the float64 reference.</remarks>
     public double LossAndGradient(int agent, double[]? grad, int? horizon = null)
     {
-        int T = horizon ?? Agents[agent].Horizon;
         var theta = Parameters[agent];
         if (Options.RankOne)
         {
@@ -281,14 +255,10 @@ public sealed class ClosedLoopEnsemble : IDisposable
         if (_teacher is not null)
         {
             var (ys, us, trials) = OpenLoopData(agent, StepCount);
-            return _path == ClosedLoopPath.Cpu && T == Agents[agent].Horizon
-                ? _work[agent]!.OpenLoop(theta, trials, ys, us, grad, Options.RankOne)
-                : ClosedLoopReference.OpenLoopLoss(Options.Activation, Layout, theta, trials, T, ys, us, grad, Options.RankOne, Options.Leak);
+            return _compute.OpenLoop(agent, theta, trials, ys, us, grad, Options.RankOne, horizon);
         }
 
-        return _path != ClosedLoopPath.Reference && T == Agents[agent].Horizon
-            ? _work[agent]!.ClosedLoop(theta, grad, Options.RankOne)
-            : ClosedLoopReference.ClosedLoopLoss(Plant, Task, Options.Activation, Options.Beta, Layout, theta, T, grad, Options.RankOne, Options.Leak);
+        return _compute.ClosedLoop(agent, theta, grad, Options.RankOne, horizon);
     }
 
     private (double[] Ys, double[] Us, int Trials) OpenLoopData(int agent, int step)
@@ -308,17 +278,6 @@ public sealed class ClosedLoopEnsemble : IDisposable
         }
 
         return (ys, ClosedLoopReference.OpenLoopOutputs(Options.Activation, Layout, _teacher![agent], bt, T, ys, Options.Leak), bt);
-    }
-
-    private void StepAgent(int i)
-    {
-        if (Status[i] == AgentStatus.Diverged)
-        {
-            LastLoss[i] = double.NaN;
-            return;
-        }
-
-        Update(i, LossAndGradient(i, _grad[i]));
     }
 
     /// <summary>Checks agent i's loss and gradient (in its gradient buffer) and applies the clipped SGD or Adam update.</summary>
@@ -341,7 +300,7 @@ public sealed class ClosedLoopEnsemble : IDisposable
         }
 
         double norm = Math.Sqrt(norm2);
-        if (!double.IsFinite(loss) || Math.Abs(loss) > OverflowLimit || !double.IsFinite(norm) || norm > OverflowLimit)
+        if (GradientRule.Diverged(loss, norm, OverflowLimit))
         {
             Status[i] = AgentStatus.Diverged;
             DivergedReason[i] = $"step {StepCount}: loss {loss:G4}, gradient norm {norm:G4} (horizon T = {Agents[i].Horizon}, lr = {Agents[i].LearningRate:G3}); the closed loop overflowed";
@@ -350,7 +309,7 @@ public sealed class ClosedLoopEnsemble : IDisposable
         }
 
         LastLoss[i] = loss;
-        double scale = Options.Clip > 0 && norm > Options.Clip ? Options.Clip / norm : 1.0;
+        double scale = GradientRule.ClipScale(norm, Options.Clip);
         var theta = Parameters[i];
         double lr = Agents[i].LearningRate;
         if (Options.Optimizer == ClosedLoopOptimizer.Sgd)

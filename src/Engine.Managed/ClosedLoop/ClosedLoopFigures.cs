@@ -1,4 +1,5 @@
 using Engine.Plotting;
+using Engine.Tasks.Control;
 using ScottPlot;
 
 namespace Engine.ClosedLoop;

@@ -1,3 +1,5 @@
+using Engine.Tasks.Control;
+
 namespace Engine.ClosedLoop;
 
 /// <summary>A named set of defaults for a closed-loop run: options, horizon, learning rate and what to record.</summary>
@@ -8,7 +10,7 @@ namespace Engine.ClosedLoop;
 /// <param name="RecordEvery">Record spectrum, gains and overlaps every this many steps.</param>
 /// <param name="ConflictShortHorizon">The short horizon of the gradient-conflict angle.</param>
 /// <param name="OpenLoopLearningRate">η of the open-loop student (its imitation loss has another scale than the control loss).</param>
-/// <param name="Plant">The plant's name (<see cref="ClosedLoop.Plant.Create"/>).</param>
+/// <param name="Plant">The plant's name (<see cref="Tasks.Control.Plant.Create"/>).</param>
 /// <param name="PlantDt">dt of the point mass.</param>
 /// <param name="Task">regulate or tracking.</param>
 /// <param name="Tracking">The tracking task's settings (with <paramref name="Task"/> = tracking).</param>
@@ -109,7 +111,7 @@ public sealed record ClosedLoopPreset(string Name, ClosedLoopOptions Options, in
     };
 
     /// <summary>The preset's plant.</summary>
-    public Plant CreatePlant() => ClosedLoop.Plant.Create(Plant, dt: PlantDt);
+    public Plant CreatePlant() => Tasks.Control.Plant.Create(Plant, dt: PlantDt);
 
     /// <summary>The preset's task on <paramref name="plant"/> (tracking phases from <paramref name="seed"/>).</summary>
     public ControlTask CreateTask(Plant plant, long seed = 0)

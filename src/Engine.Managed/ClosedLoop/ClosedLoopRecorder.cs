@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Numerics;
 using System.Text;
+using Engine.Backends.Reference;
 using Engine.Model;
 using Engine.Util;
 
@@ -122,7 +123,7 @@ public static class ClosedLoopRecorder
         int e = ens.Agents.Count;
         var rec = new StepRecord[e];
         string mode = ens.IsOpenLoop ? "open" : "closed";
-        Parallelism.For(e, ens.Threads, i =>
+        Parallelism.For(e, ens.Backend.Threads, i =>
         {
             var th = ens.Parameters[i];
             int T = ens.Agents[i].Horizon;

@@ -1,5 +1,7 @@
 using System.Numerics;
+using Engine.Backends.Reference;
 using Engine.Model;
+using Engine.Tasks.Control;
 
 namespace Engine.ClosedLoop;
 

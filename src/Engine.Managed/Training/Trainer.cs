@@ -185,7 +185,7 @@ public static class Trainer
                 trained[e] = true;
                 losses[e] = loss[e];
                 rec.LastLoss = loss[e];
-                if (!float.IsFinite(loss[e]) || !float.IsFinite(norms[e]))
+                if (GradientRule.Diverged(loss[e], norms[e]))
                 {
                     rec.Status = NetworkStatus.Diverged;
                     state.Networks[e] = rec;
@@ -211,12 +211,7 @@ public static class Trainer
                 }
 
                 rec.Epochs++;
-                float scale = 1f;
-                if (options.ClipNorm > 0)
-                {
-                    double norm = Math.Sqrt(norms[e]);
-                    scale = norm > options.ClipNorm ? (float)(options.ClipNorm / norm) : 1f;
-                }
+                float scale = (float)GradientRule.ClipScale(Math.Sqrt(norms[e]), options.ClipNorm);
 
                 for (int blk = 0; blk < blocks; blk++)
                 {

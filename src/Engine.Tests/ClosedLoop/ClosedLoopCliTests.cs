@@ -74,13 +74,13 @@ public sealed class ClosedLoopCliTests
     }
 
     [Test]
-    public void ClosedLoop_IlgpuPath_GivesTheCpuPathsNumbers()
+    public void ClosedLoop_IlgpuBackend_GivesTheCpuBackendsNumbers()
     {
-        string[] Args(string path, string dir) => ["closed-loop", "--path", path, "--hidden", "8", "--horizon", "10", "--agents", "2", "--steps", "15",
+        string[] Args(string backend, string dir) => ["closed-loop", "--backend", backend, "--hidden", "8", "--horizon", "10", "--agents", "2", "--steps", "15",
             "--record-every", "5", "--out", dir];
         var (code, output, err) = Cli(Args("ilgpu-cpu", _dir));
         Assert.That(code, Is.EqualTo(0), err + output);
-        Assert.That(output, Does.Contain("path=Ilgpu (ilgpu-cpu"));
+        Assert.That(output, Does.Contain("backend=ilgpu-cpu ("));
         string cpuDir = Path.Combine(_dir, "cpu");
         (code, output, err) = Cli(Args("cpu", cpuDir));
         Assert.That(code, Is.EqualTo(0), err + output);
@@ -100,7 +100,8 @@ public sealed class ClosedLoopCliTests
     [TestCase("--mode", "sideways", "unknown --mode 'sideways'")]
     [TestCase("--horizon", "0", "horizon T must be in [1")]
     [TestCase("--lr", "fast", "--lr 'fast' is not a comma-separated list")]
-    [TestCase("--path", "quantum", "unknown --path 'quantum'")]
+    [TestCase("--backend", "quantum", "Unknown backend 'quantum'")]
+    [TestCase("--path", "cpu", "--path")]
     public void ClosedLoop_BadInput_IsOneLineAndExitCode2(string flag, string value, string expected)
     {
         var (code, _, err) = Cli("closed-loop", flag, value, "--out", _dir);

@@ -1,5 +1,8 @@
+using Engine.Backends.Cpu;
+using Engine.Backends.Reference;
 using Engine.ClosedLoop;
 using Engine.Model;
+using Engine.Tasks.Control;
 using NUnit.Framework;
 
 namespace Engine.Tests.ClosedLoop;

@@ -1,6 +1,9 @@
 using System.Numerics;
+using Engine.Backends.Reference;
 using Engine.ClosedLoop;
 using Engine.Model;
+using Engine.Tasks.Control;
+using Engine.Tests.Support;
 using NUnit.Framework;
 
 namespace Engine.Tests.ClosedLoop;
@@ -121,8 +124,8 @@ public sealed class ClosedLoopStagesTests
         var pr = ClosedLoopPreset.GerBarakTracking;
         var plant = pr.CreatePlant();
         var tt = (TrackingTask)pr.CreateTask(plant);
-        var ens = new ClosedLoopEnsemble(plant, tt, pr.Options, [new AgentSetup(0, pr.Horizon, pr.LearningRate)], ClosedLoopPath.Cpu, 1);
-        var probe = new TrackingProbe(plant, tt, pr.Options, pr.Horizon);
+        var ens = new ClosedLoopEnsemble(plant, tt, pr.Options, [new AgentSetup(0, pr.Horizon, pr.LearningRate)], TestBackends.CpuThreads(1));
+        using var probe = new TrackingProbe(ens.Backend, plant, tt, pr.Options, pr.Horizon);
         const int every = 20;
         int steps = pr.Options.Steps;
         var recSteps = new List<int>();

@@ -1,6 +1,9 @@
 using System.Numerics;
+using Engine.Backends.Reference;
 using Engine.ClosedLoop;
 using Engine.Model;
+using Engine.Tasks.Control;
+using Engine.Tests.Support;
 using NUnit.Framework;
 
 namespace Engine.Tests.ClosedLoop;
@@ -182,7 +185,7 @@ public sealed class ClosedLoopTheoryTests
     public void GradientConflictAngle_IsTheAngleBetweenTheTrainedBlocksGradients()
     {
         var opt = new ClosedLoopOptions { Hidden = 12, Train = TrainedWeights.W | TrainedWeights.Z };
-        var ens = new ClosedLoopEnsemble(Di, ControlTask.Regulate(Di), opt, [new AgentSetup(3, 30, 0.01)], ClosedLoopPath.Reference);
+        var ens = new ClosedLoopEnsemble(Di, ControlTask.Regulate(Di), opt, [new AgentSetup(3, 30, 0.01)], TestBackends.Reference);
         var layout = ens.Layout;
         var gs = new double[layout.Length];
         var gl = new double[layout.Length];

@@ -1,5 +1,7 @@
 using Engine.ClosedLoop;
 using Engine.Model;
+using Engine.Tasks.Control;
+using Engine.Tests.Support;
 using NUnit.Framework;
 
 namespace Engine.Tests.ClosedLoop;
@@ -19,8 +21,8 @@ public sealed class ClosedLoopTrainingTests
     {
         var opt = new ClosedLoopOptions { Hidden = 33, Optimizer = optimizer, Clip = 1, RankOne = rankOne, Train = rankOne ? TrainedWeights.Factors : TrainedWeights.W | TrainedWeights.Z };
         var task = ControlTask.Regulate(Di);
-        var reference = new ClosedLoopEnsemble(Di, task, opt, Agents(3, lr: optimizer == ClosedLoopOptimizer.Adam ? 1e-3 : 0.02), ClosedLoopPath.Reference);
-        var fast = new ClosedLoopEnsemble(Di, task, opt, Agents(3, lr: optimizer == ClosedLoopOptimizer.Adam ? 1e-3 : 0.02), ClosedLoopPath.Cpu, threads: 2);
+        var reference = new ClosedLoopEnsemble(Di, task, opt, Agents(3, lr: optimizer == ClosedLoopOptimizer.Adam ? 1e-3 : 0.02), TestBackends.Reference);
+        var fast = new ClosedLoopEnsemble(Di, task, opt, Agents(3, lr: optimizer == ClosedLoopOptimizer.Adam ? 1e-3 : 0.02), TestBackends.CpuThreads(2));
         for (int s = 0; s < 15; s++)
         {
             var lr = reference.Step();
@@ -45,8 +47,8 @@ public sealed class ClosedLoopTrainingTests
     {
         var opt = new ClosedLoopOptions { Hidden = 40, Clip = 1, Activation = ActivationKind.Tanh };
         var task = ControlTask.Regulate(Di);
-        var one = new ClosedLoopEnsemble(Di, task, opt, Agents(5), ClosedLoopPath.Cpu, threads: 1);
-        var many = new ClosedLoopEnsemble(Di, task, opt, Agents(5), ClosedLoopPath.Cpu, threads: 4);
+        var one = new ClosedLoopEnsemble(Di, task, opt, Agents(5), TestBackends.CpuThreads(1));
+        var many = new ClosedLoopEnsemble(Di, task, opt, Agents(5), TestBackends.CpuThreads(4));
         for (int s = 0; s < 10; s++)
         {
             one.Step();

@@ -1,4 +1,5 @@
 using Engine.ClosedLoop;
+using Engine.Tasks.Control;
 using NUnit.Framework;
 
 namespace Engine.Tests.ClosedLoop;

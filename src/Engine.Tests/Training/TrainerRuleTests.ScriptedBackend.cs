@@ -56,6 +56,8 @@ public sealed partial class TrainerRuleTests
 
         public IFixedPointSearch CreateFixedPointSearch() => throw new NotSupportedException("the scripted backend trains only");
 
+        public IClosedLoopAgents CreateClosedLoopAgents(ClosedLoopProblem problem) => throw new NotSupportedException("the scripted backend trains only");
+
         public void Dispose()
         {
         }

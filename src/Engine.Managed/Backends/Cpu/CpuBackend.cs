@@ -51,6 +51,9 @@ public sealed class CpuBackend : IEnsembleBackend
     public IDistanceKernels Distances { get; }
 
     /// <inheritdoc />
+    public IClosedLoopAgents CreateClosedLoopAgents(ClosedLoopProblem problem) => new CpuClosedLoopAgents(problem, Threads);
+
+    /// <inheritdoc />
     public IFixedPointSearch CreateFixedPointSearch() => new CpuFixedPointSearch(Threads, _wide);
 
     /// <summary>The CPU's model name where the OS tells it (Linux /proc/cpuinfo), else the architecture.</summary>

@@ -196,6 +196,14 @@ public sealed class IlgpuBackend : IEnsembleBackend
     public IDistanceKernels Distances { get; }
 
     /// <inheritdoc />
+    public IClosedLoopAgents CreateClosedLoopAgents(ClosedLoopProblem problem)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ArgumentNullException.ThrowIfNull(problem);
+        return new IlgpuClosedLoop(this, problem);
+    }
+
+    /// <inheritdoc />
     public IFixedPointSearch CreateFixedPointSearch()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);

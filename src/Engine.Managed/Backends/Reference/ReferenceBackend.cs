@@ -21,6 +21,9 @@ public sealed class ReferenceBackend : IEnsembleBackend
     public IDistanceKernels Distances { get; } = new ReferenceDistanceKernels();
 
     /// <inheritdoc />
+    public IClosedLoopAgents CreateClosedLoopAgents(ClosedLoopProblem problem) => new ReferenceClosedLoopAgents(problem);
+
+    /// <inheritdoc />
     public IFixedPointSearch CreateFixedPointSearch() => new ReferenceFixedPointSearch();
 
     /// <inheritdoc />

@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace Engine.ClosedLoop;
+namespace Engine.Tasks.Control;
 
 /// <summary>A discrete linear plant (environment) x_{t+1} = A x_t + B u_t with observation y_t = C x_t.</summary>
 /// <remarks>

@@ -1,7 +1,9 @@
+using Engine.Backends.Cpu;
 using Engine.Kernels;
 using Engine.Model;
+using Engine.Tasks.Control;
 
-namespace Engine.ClosedLoop;
+namespace Engine.Backends.Reference;
 
 /// <summary>
 /// The float64 oracle: closed-loop BPTT through agent and plant, and the open-loop imitation loss, in plain loops

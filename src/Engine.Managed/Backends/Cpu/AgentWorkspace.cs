@@ -1,8 +1,10 @@
+using Engine.Backends.Reference;
 using Engine.Kernels;
 using Engine.Model;
 using Engine.Numerics;
+using Engine.Tasks.Control;
 
-namespace Engine.ClosedLoop;
+namespace Engine.Backends.Cpu;
 
 /// <summary>
 /// The fast CPU path for one agent: the same losses and gradients as <see cref="ClosedLoopReference"/>, with every

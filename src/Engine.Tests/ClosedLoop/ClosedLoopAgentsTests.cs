@@ -1,27 +1,22 @@
 using Engine.Backends;
+using Engine.Backends.Ilgpu;
+using Engine.Backends.Reference;
 using Engine.ClosedLoop;
 using Engine.Model;
+using Engine.Tasks.Control;
 using Engine.Tests.Support;
 using NUnit.Framework;
 
 namespace Engine.Tests.ClosedLoop;
 
-/// <summary>The closed-loop kernels against the float64 oracle, on every ILGPU backend present (tiny shapes: the CPU accelerator is a simulator).</summary>
+/// <summary>Every backend's closed-loop agents against the float64 oracle, written once (tiny shapes: the ILGPU CPU accelerator is a simulator).</summary>
 [TestFixtureSource(typeof(BackendCases), nameof(BackendCases.All))]
-public sealed class ClosedLoopIlgpuTests(string backendName)
+public sealed class ClosedLoopAgentsTests(string backendName)
 {
     private IEnsembleBackend _backend = null!;
 
     [OneTimeSetUp]
-    public void Setup()
-    {
-        if (backendName == "cpu")
-        {
-            Assert.Ignore("the cpu backend has no ILGPU accelerator; its closed loop is the fast CPU path tested elsewhere");
-        }
-
-        _backend = BackendCases.CreateOrIgnore(backendName);
-    }
+    public void Setup() => _backend = BackendCases.CreateOrIgnore(backendName);
 
     [OneTimeTearDown]
     public void TearDown() => _backend?.Dispose();
@@ -33,7 +28,7 @@ public sealed class ClosedLoopIlgpuTests(string backendName)
         yield return new TestCaseData("tracking-error", ActivationKind.Identity, 0.5, 0.05, true).SetArgDisplayNames("integrator-3", "tracking error", "rank-one leak 0.5");
     }
 
-    private static (Plant Plant, ControlTask Task) Problem(string kind) => kind switch
+    internal static (Plant Plant, ControlTask Task) Problem(string kind) => kind switch
     {
         "regulate" => (Plant.DoubleIntegrator(), ControlTask.Regulate(Plant.DoubleIntegrator())),
         "tracking-reference" => (Plant.PointMass2D(0.1),
@@ -49,9 +44,11 @@ public sealed class ClosedLoopIlgpuTests(string backendName)
         var opt = new ClosedLoopOptions { Hidden = hidden, Activation = act, InitGain = 0.8, Leak = leak, Beta = beta, RankOne = rankOne, Train = rankOne ? TrainedWeights.Factors : TrainedWeights.W };
         var layout = ParameterLayout.Agent(hidden, task.AgentInputs(plant), plant.P);
         var thetas = Enumerable.Range(1, agents).Select(s => AgentInit.Create(layout, opt, s)).ToArray();
-        using var device = new IlgpuClosedLoop(_backend, plant, task, layout, act, beta, leak, T, agents);
+        using var device = _backend.CreateClosedLoopAgents(new ClosedLoopProblem(plant, task, layout, act, beta, leak, [.. Enumerable.Repeat(T, agents)]));
         var grads = Enumerable.Range(0, agents).Select(_ => Enumerable.Repeat(double.NaN, layout.Length).ToArray()).ToArray();
-        var losses = device.Evaluate(thetas, grads, rankOne);
+        bool[] all = [.. Enumerable.Repeat(true, agents)];
+        var losses = new double[agents];
+        device.ClosedLoop(thetas, grads, all, losses, rankOne);
         for (int e = 0; e < agents; e++)
         {
             var g0 = new double[layout.Length];
@@ -65,19 +62,21 @@ public sealed class ClosedLoopIlgpuTests(string backendName)
         }
 
         // forward only gives the same losses
-        Assert.That(device.Evaluate(thetas, null), Is.EqualTo(losses).Within(1e-12 * Math.Max(1, losses.Max())));
+        var forward = new double[agents];
+        device.ClosedLoop(thetas, null, all, forward, rankOne);
+        Assert.That(forward, Is.EqualTo(losses).Within(1e-12 * Math.Max(1, losses.Max())));
     }
 
     [Test]
-    public void Ensemble_OnTheIlgpuPath_TrainsLikeTheCpuPath()
+    public void Ensemble_TrainsLikeTheCpuBackend()
     {
         var plant = Plant.PointMass2D(0.1);
         var task = new TrackingTask(plant, [0.2, 0.6], trials: 2, seed: 1, channels: [0, 1], observeReference: true);
         var opt = new ClosedLoopOptions { Hidden = 5, Leak = 0.5, Train = TrainedWeights.W | TrainedWeights.Z, Optimizer = ClosedLoopOptimizer.Adam, Clip = 1 };
         var setups = new[] { new AgentSetup(1, 6, 1e-2), new AgentSetup(2, 6, 3e-2) };
-        var cpu = new ClosedLoopEnsemble(plant, task, opt, setups, ClosedLoopPath.Cpu, 1);
-        using var gpu = new ClosedLoopEnsemble(plant, task, opt, setups, ClosedLoopPath.Ilgpu, backend: _backend);
-        Assert.That(gpu.Path, Is.EqualTo(ClosedLoopPath.Ilgpu));
+        var cpu = new ClosedLoopEnsemble(plant, task, opt, setups, TestBackends.CpuThreads(1));
+        using var gpu = new ClosedLoopEnsemble(plant, task, opt, setups, _backend);
+        Assert.That(gpu.Backend, Is.SameAs(_backend));
         for (int s = 0; s < 5; s++)
         {
             var lc = cpu.Step();
@@ -96,19 +95,30 @@ public sealed class ClosedLoopIlgpuTests(string backendName)
             }
         }
     }
+}
 
+/// <summary>What only the ILGPU closed-loop path has: one horizon for all agents, and the open loop on the host, on every ILGPU device present.</summary>
+[TestFixtureSource(typeof(BackendCases), nameof(BackendCases.IlgpuDevices))]
+public sealed class IlgpuClosedLoopTests(IlgpuDevice device)
+{
     [Test]
-    public void IlgpuPath_RejectsMixedHorizons_OpenLoop_AndAMissingBackend()
+    public void RejectsMixedHorizons_AndRunsTheOpenLoopOnTheHost()
     {
+        if (!IlgpuBackend.IsAvailable(device))
+        {
+            Assert.Ignore($"{device} not present here");
+        }
+
+        using var backend = IlgpuBackend.Create(device);
         var plant = Plant.DoubleIntegrator();
         var task = ControlTask.Regulate(plant);
         var opt = new ClosedLoopOptions { Hidden = 4 };
-        var ex = Assert.Throws<ArgumentException>(() => new ClosedLoopEnsemble(plant, task, opt, [new AgentSetup(0, 5, 0.01), new AgentSetup(1, 9, 0.01)], ClosedLoopPath.Ilgpu, backend: _backend));
+        var ex = Assert.Throws<ArgumentException>(() => new ClosedLoopEnsemble(plant, task, opt, [new AgentSetup(0, 5, 0.01), new AgentSetup(1, 9, 0.01)], backend));
         Assert.That(ex!.Message, Does.Contain("one horizon").And.Contain("5, 9"));
-        ex = Assert.Throws<ArgumentException>(() => new ClosedLoopEnsemble(plant, task, opt, [new AgentSetup(0, 5, 0.01)], ClosedLoopPath.Ilgpu));
-        Assert.That(ex!.Message, Does.Contain("needs an ILGPU backend"));
-        using var ens = new ClosedLoopEnsemble(plant, task, opt, [new AgentSetup(0, 5, 0.01)], ClosedLoopPath.Ilgpu, backend: _backend);
-        var nse = Assert.Throws<NotSupportedException>(() => ens.UseOpenLoop([ens.Parameters[0]], OpenLoopInputs.TeacherDriven));
-        Assert.That(nse!.Message, Does.Contain("closed loop only"));
+        using var ens = new ClosedLoopEnsemble(plant, task, opt, [new AgentSetup(0, 5, 0.01)], backend);
+        using var cpu = new ClosedLoopEnsemble(plant, task, opt, [new AgentSetup(0, 5, 0.01)], TestBackends.CpuThreads(1));
+        ens.UseOpenLoop([ens.Parameters[0]], OpenLoopInputs.TeacherDriven);
+        cpu.UseOpenLoop([cpu.Parameters[0]], OpenLoopInputs.TeacherDriven);
+        Assert.That(ens.Step(), Is.EqualTo(cpu.Step()), "the open loop runs on the host's cpu path");
     }
 }

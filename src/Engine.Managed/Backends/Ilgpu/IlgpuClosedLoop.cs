@@ -1,12 +1,12 @@
-using System.Runtime.CompilerServices;
-using Engine.Backends;
-using Engine.Backends.Ilgpu;
+using Engine.Backends.Cpu;
+using Engine.Backends.Reference;
 using Engine.Kernels.ClosedLoop;
 using Engine.Model;
+using Engine.Tasks.Control;
 using ILGPU;
 using ILGPU.Runtime;
 
-namespace Engine.ClosedLoop;
+namespace Engine.Backends.Ilgpu;
 
 /// <summary>
 /// Closed-loop losses and gradients of many agents at once on an ILGPU accelerator (CUDA, OpenCL, or the CPU
@@ -18,13 +18,13 @@ namespace Engine.ClosedLoop;
 /// forward pass (2 launches per time step) and, with gradients, the backward pass (3 per step) and one launch for
 /// ∂W, ∂m, ∂z, then downloads E losses and gradients; the optimiser stays on the host. Device memory: about
 /// 5 E B (T+1) N doubles of trajectories. A first version: one thread per (agent, trial, unit) and a launch per
-/// phase, like the RNN training kernels.
+/// phase, like the RNN training kernels. Single-agent queries and the open loop run on the host's fast CPU path.
 /// </remarks>
-public sealed class IlgpuClosedLoop : IDisposable
+internal sealed class IlgpuClosedLoop : IClosedLoopAgents
 {
-    private static readonly ConditionalWeakTable<Accelerator, Launchers> Loaded = new();
     private readonly IlgpuBackend _backend;
-    private readonly Launchers _k;
+    private readonly ClosedLoopKernelSet _k;
+    private readonly CpuClosedLoopAgents _host;
     private readonly ParameterLayout _layout;
     private readonly int _agents, _trials, _horizon, _activation;
     private readonly double _leak, _beta;
@@ -34,30 +34,35 @@ public sealed class IlgpuClosedLoop : IDisposable
     private readonly double[] _hostTheta, _hostLoss, _hostGrad;
     private bool _disposed;
 
-    /// <summary>Allocates the device buffers for <paramref name="agents"/> agents of <paramref name="layout"/> over horizon T.</summary>
-    /// <exception cref="ArgumentException">The backend is not an ILGPU backend, or the shapes do not match.</exception>
-    public IlgpuClosedLoop(IEnsembleBackend backend, Plant plant, ControlTask task, ParameterLayout layout, ActivationKind activation,
-        double beta, double leak, int horizon, int agents)
+    /// <summary>Allocates the device buffers for every agent of <paramref name="problem"/> (one horizon for all).</summary>
+    /// <exception cref="ArgumentException">The agents have different horizons, or the shapes do not match.</exception>
+    public IlgpuClosedLoop(IlgpuBackend backend, ClosedLoopProblem problem)
     {
-        ArgumentNullException.ThrowIfNull(plant);
-        ArgumentNullException.ThrowIfNull(task);
-        layout.CheckAgent(nameof(layout));
-        _backend = backend as IlgpuBackend ?? throw new ArgumentException($"Backend '{backend?.Name}' is not an ILGPU backend.", nameof(backend));
-        ClosedLoopReference.CheckInputs(plant, task, layout);
-        Util.Guard.AtLeast(agents, 1, "agents");
-        Util.Guard.AtLeast(horizon, 1, "horizon");
-        _plant = plant;
-        _task = task;
-        _layout = layout;
-        _agents = agents;
-        _trials = task.Trials;
-        _horizon = horizon;
-        _activation = (int)activation;
-        _leak = leak;
-        _beta = beta;
+        Problem = problem.Validate();
+        if (problem.Horizons.Distinct().Count() > 1)
+        {
+            throw new ArgumentException($"the ILGPU closed-loop path trains agents of one horizon, got T = {string.Join(", ", problem.Horizons.Distinct())}; " +
+                "use one ensemble per horizon or the cpu backend.", "agents");
+        }
+
+        _backend = backend;
+        _plant = problem.Plant;
+        _task = problem.Task;
+        _layout = problem.Layout;
+        _agents = problem.Agents;
+        _trials = problem.Task.Trials;
+        _horizon = problem.Horizons[0];
+        _activation = (int)problem.Activation;
+        _leak = problem.Leak;
+        _beta = problem.Beta;
+        _host = new CpuClosedLoopAgents(problem, backend.Threads);
+        var plant = _plant;
+        var task = _task;
+        var layout = _layout;
+        int agents = _agents, horizon = _horizon;
         try
         {
-            _k = Loaded.GetValue(_backend.Accelerator, a => new Launchers(a));
+            _k = _backend.Kernels.ClosedLoop;
             int n = plant.N, nh = layout.Hidden, T1 = horizon + 1;
             long slots = (long)agents * _trials;
             var targets = new double[_trials * T1 * n];
@@ -91,14 +96,37 @@ public sealed class IlgpuClosedLoop : IDisposable
         _hostGrad = new double[agents * layout.Length];
     }
 
-    /// <summary>The backend's name.</summary>
-    public string BackendName => _backend.Name;
+    /// <inheritdoc />
+    public ClosedLoopProblem Problem { get; }
+
+    /// <inheritdoc />
+    public void ClosedLoop(IReadOnlyList<double[]> parameters, double[][]? gradients, ReadOnlySpan<bool> active, Span<double> losses, bool rankOne)
+    {
+        var all = Evaluate(parameters, gradients, rankOne);
+        for (int e = 0; e < all.Length; e++)
+        {
+            if (active[e])
+            {
+                losses[e] = all[e];
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    /// <remarks>On the host's fast CPU path: one agent is too little work for a device pass.</remarks>
+    public double ClosedLoop(int agent, double[] parameters, double[]? gradient, bool rankOne, int? horizon = null)
+        => _host.ClosedLoop(agent, parameters, gradient, rankOne, horizon);
+
+    /// <inheritdoc />
+    /// <remarks>On the host's fast CPU path: the kernels cover the closed loop only.</remarks>
+    public double OpenLoop(int agent, double[] parameters, int trials, double[] ys, double[] us, double[]? gradient, bool rankOne, int? horizon = null)
+        => _host.OpenLoop(agent, parameters, trials, ys, us, gradient, rankOne, horizon);
 
     /// <summary>
     /// Losses of every agent (and, when <paramref name="gradients"/> is non-null, ∂L/∂θ into
     /// <paramref name="gradients"/>[e], overwritten; the factor gradients of a rank-one agent are added on the host).
     /// </summary>
-    public double[] Evaluate(IReadOnlyList<double[]> thetas, double[][]? gradients, bool rankOne = false)
+    internal double[] Evaluate(IReadOnlyList<double[]> thetas, double[][]? gradients, bool rankOne = false)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         ArgumentNullException.ThrowIfNull(thetas);
@@ -200,34 +228,5 @@ public sealed class IlgpuClosedLoop : IDisposable
             _theta.View, _a.View, _b.View, _c.View, _x0.View, _targets.View, _weights.View, _x.View, _y.View, _r.View, _h.View, _u.View,
             _losses.View, _ga.View, _gh.View, _gu.View, _gx.View, _grad.View);
         kernel(_backend.Kernels.Elementwise(threads), args);
-    }
-
-    /// <summary>The kernels of one accelerator (launched with the backend's elementwise shape).</summary>
-    private sealed class Launchers
-    {
-        public Launchers(Accelerator accelerator)
-        {
-            Start = accelerator.LoadStreamKernel<ClosedLoopArgs>(ClosedLoopKernels.Start);
-            Hidden = accelerator.LoadStreamKernel<ClosedLoopArgs>(ClosedLoopKernels.Hidden);
-            Plant = accelerator.LoadStreamKernel<ClosedLoopArgs>(ClosedLoopKernels.Plant);
-            ControlAdjoint = accelerator.LoadStreamKernel<ClosedLoopArgs>(ClosedLoopKernels.ControlAdjoint);
-            HiddenAdjoint = accelerator.LoadStreamKernel<ClosedLoopArgs>(ClosedLoopKernels.HiddenAdjoint);
-            StateAdjoint = accelerator.LoadStreamKernel<ClosedLoopArgs>(ClosedLoopKernels.StateAdjoint);
-            Gradients = accelerator.LoadStreamKernel<ClosedLoopArgs>(ClosedLoopKernels.Gradients);
-        }
-
-        public Action<KernelConfig, ClosedLoopArgs> Start { get; }
-
-        public Action<KernelConfig, ClosedLoopArgs> Hidden { get; }
-
-        public Action<KernelConfig, ClosedLoopArgs> Plant { get; }
-
-        public Action<KernelConfig, ClosedLoopArgs> ControlAdjoint { get; }
-
-        public Action<KernelConfig, ClosedLoopArgs> HiddenAdjoint { get; }
-
-        public Action<KernelConfig, ClosedLoopArgs> StateAdjoint { get; }
-
-        public Action<KernelConfig, ClosedLoopArgs> Gradients { get; }
     }
 }

@@ -1,4 +1,4 @@
-namespace Engine.ClosedLoop;
+namespace Engine.Tasks.Control;
 
 /// <summary>What the closed loop must do: initial states, a (possibly moving) target, state weights.</summary>
 /// <remarks>
