@@ -28,7 +28,7 @@ internal static class BenchCommand
             Console.WriteLine($"backend: {b.Name} ({b.Device})");
             // The share of peak refers to this CPU's measured FMA peak; a GPU's run reports n/a (its peak is not measured here).
             double peak = 0;
-            if (b.Name is "cpu" or "reference")
+            if (b.IsHostCpu)
             {
                 peak = PeakFlops.Measure(t);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"fp32 FMA peak on {t} thread(s): {peak:F1} GFLOP/s (measured now)"));

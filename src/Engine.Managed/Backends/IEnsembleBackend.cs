@@ -26,6 +26,15 @@ public interface IEnsembleBackend : IDisposable
     /// </summary>
     int Threads { get; }
 
+    /// <summary>
+    /// Whether the device's transcendental functions are hardware approximations (CUDA's <c>tanh.approx.f32</c>): its results
+    /// then agree with the reference to about 1e-3 rather than 1e-6.
+    /// </summary>
+    bool ApproximateMath { get; }
+
+    /// <summary>Whether it computes with this machine's CPU cores directly (cpu, reference), so its speed compares with the host's measured FMA peak.</summary>
+    bool IsHostCpu { get; }
+
     /// <summary>Creates a runner for one ensemble architecture.</summary>
     IEnsembleRunner CreateRunner(EnsembleSpec spec);
 

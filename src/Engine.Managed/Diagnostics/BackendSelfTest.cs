@@ -50,7 +50,7 @@ public static class BackendSelfTest
     public static IReadOnlyList<SelfTestCheck> Run(IEnsembleBackend backend, int maxHidden = int.MaxValue)
     {
         ArgumentNullException.ThrowIfNull(backend);
-        bool approx = backend.Name is "cuda" or "opencl";
+        bool approx = backend.ApproximateMath;
         var tol = approx ? new Tolerances(5e-3, 5e-3, 5e-3, 2e-2, 1e-4) : new Tolerances(2e-5, 2e-5, 2e-4, 1e-3, 1e-5);
         using var reference = new ReferenceBackend();
         var results = new List<SelfTestCheck>();

@@ -14,7 +14,7 @@ public sealed class BackendConformanceTests(string backendName)
     private IEnsembleBackend _backend = null!;
     private readonly ReferenceBackend _reference = new();
 
-    private double Tol => backendName is "cuda" or "opencl" ? 5e-3 : 2e-4;
+    private double Tol => _backend.ApproximateMath ? 5e-3 : 2e-4;
 
     [OneTimeSetUp]
     public void Setup() => _backend = BackendCases.CreateOrIgnore(backendName);

@@ -15,7 +15,7 @@ public sealed class FixedPointSearchTests(string backendName)
 {
     private IEnsembleBackend? _backend;
 
-    private double Tol => backendName is "cuda" or "opencl" ? 5e-3 : 5e-4;
+    private double Tol => _backend!.ApproximateMath ? 5e-3 : 5e-4;
 
     [OneTimeSetUp]
     public void Setup() => _backend = BackendCases.CreateOrIgnore(backendName);

@@ -46,6 +46,10 @@ public sealed partial class TrainerRuleTests
 
         public int Threads => 1;
 
+        public bool ApproximateMath => false;
+
+        public bool IsHostCpu => true;
+
         public IEnsembleRunner CreateRunner(EnsembleSpec spec)
         {
             RunnersCreated++;

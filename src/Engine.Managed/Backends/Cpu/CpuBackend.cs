@@ -35,6 +35,12 @@ public sealed class CpuBackend : IEnsembleBackend
     public int Threads { get; }
 
     /// <inheritdoc />
+    public bool ApproximateMath => false;
+
+    /// <inheritdoc />
+    public bool IsHostCpu => true;
+
+    /// <inheritdoc />
     public string Name => "cpu";
 
     /// <inheritdoc />

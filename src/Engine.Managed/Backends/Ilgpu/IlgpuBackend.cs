@@ -65,6 +65,12 @@ public sealed class IlgpuBackend : IEnsembleBackend
     /// <inheritdoc />
     public int Threads => Environment.ProcessorCount;
 
+    /// <inheritdoc />
+    public bool ApproximateMath => Accelerator.AcceleratorType != AcceleratorType.CPU;
+
+    /// <inheritdoc />
+    public bool IsHostCpu => false;
+
     /// <summary>Device buffers currently allocated by this backend's runners.</summary>
     public int LiveBufferCount => Volatile.Read(ref _liveBuffers);
 

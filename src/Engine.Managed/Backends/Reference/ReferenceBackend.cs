@@ -15,6 +15,12 @@ public sealed class ReferenceBackend : IEnsembleBackend
     public int Threads => 1;
 
     /// <inheritdoc />
+    public bool ApproximateMath => false;
+
+    /// <inheritdoc />
+    public bool IsHostCpu => true;
+
+    /// <inheritdoc />
     public IEnsembleRunner CreateRunner(EnsembleSpec spec) => new ReferenceRunner(spec);
 
     /// <inheritdoc />
