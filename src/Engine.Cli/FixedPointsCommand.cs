@@ -6,6 +6,7 @@ using Engine.IO;
 using Engine.IO.Import;
 using Engine.Model;
 using Engine.Tasks;
+using Engine.Training;
 
 namespace Engine.Cli;
 

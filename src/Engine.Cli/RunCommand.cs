@@ -4,6 +4,7 @@ using Engine.Backends;
 using Engine.IO;
 using Engine.Model;
 using Engine.Tasks;
+using Engine.Training;
 using Engine.Util;
 
 namespace Engine.Cli;

@@ -1,4 +1,5 @@
 using Engine.IO;
+using Engine.Training;
 
 namespace Engine.Cli;
 

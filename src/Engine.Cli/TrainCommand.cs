@@ -337,12 +337,12 @@ internal static class TrainCommand
 
         progress.Summary(state);
         string png = Path.Combine(run.Path, "loss.png");
-        Engine.Plotting.TrainingFigures.LossCurves(run.MetricsPath, opt.Threshold ?? task.DefaultThreshold, png,
+        Engine.Training.TrainingFigures.LossCurves(run.MetricsPath, opt.Threshold ?? task.DefaultThreshold, png,
             $"{task.Name}: {spec.Networks} networks, N={spec.Hidden} ({backend.Name})");
         var examples = Engine.Analysis.Evaluation.SharedTrials(state.Ensemble, task, 3, opt.StepsFor(task), 4242);
         var (outputs, _) = state.Ensemble.Run(backend, examples, keepStates: false);
         string examplesPng = Path.Combine(run.Path, "examples.png");
-        Engine.Plotting.TrialFigures.Examples(examples, outputs, 0, examplesPng, $"{task.Name}: network 0 on fresh trials");
+        Engine.Analysis.TrialFigures.Examples(examples, outputs, 0, examplesPng, $"{task.Name}: network 0 on fresh trials");
         Console.WriteLine($"wrote {run.CheckpointPath}, {run.MetricsPath}, {run.SummaryPath}, {png}, {examplesPng}");
         if (interrupts.Requested)
         {

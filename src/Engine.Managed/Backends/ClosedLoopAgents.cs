@@ -24,7 +24,7 @@ public sealed record ClosedLoopProblem(Plant Plant, ControlTask Task, ParameterL
         ArgumentNullException.ThrowIfNull(Task);
         ArgumentNullException.ThrowIfNull(Horizons);
         Layout.CheckAgent("layout");
-        Reference.ClosedLoopReference.CheckInputs(Plant, Task, Layout);
+        AgentDynamics.CheckInputs(Plant, Task, Layout);
         Guard.AtLeast(Horizons.Count, 1, "agents");
         foreach (int t in Horizons)
         {

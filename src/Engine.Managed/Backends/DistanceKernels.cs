@@ -13,6 +13,23 @@ public enum CkaMethod
     Samples,
 }
 
+/// <summary>The work of the two ways to form every ‖X_iᵀ X_j‖²_F of E networks (S samples, width N), for choosing one and for GFLOP/s.</summary>
+public static class CkaFlops
+{
+    /// <summary>Samples per block of the sample-space method.</summary>
+    public const int SampleBlock = 64;
+
+    /// <summary>Feature space: E(E+1)/2 cross products of 2·S·N² FLOP.</summary>
+    public static double FeatureSpace(int e, int s, int n) => e * (e + 1) / 2.0 * 2.0 * s * n * n;
+
+    /// <summary>Sample space: ≈ S²E²/2 + S²EN with S rounded up to whole blocks of <see cref="SampleBlock"/>.</summary>
+    public static double SampleSpace(int e, int s, int n)
+    {
+        double sp = Math.Ceiling(s / (double)SampleBlock) * SampleBlock;
+        return sp * sp / 2 * ((double)e * e + 2.0 * e * n);
+    }
+}
+
 /// <summary>What a pair's cross product X_iᵀ X_j is reduced to.</summary>
 public enum CrossReduction
 {

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using Engine.Backends;
-using Engine.Backends.Cpu;
 using Engine.Distances;
 using Engine.Util;
 
@@ -27,7 +26,7 @@ public sealed record DistanceTiming(string Name, double[] Seconds, double Gflop)
 /// <summary>The two distance benchmarks on synthetic states: linear CKA of 256 networks (2000 × 64), DSA of 64 networks.</summary>
 /// <remarks>
 /// CKA work: feature space, E(E+1)/2 cross products X_iᵀ X_j of 2·S·N² FLOP each (the diagonal included); sample space,
-/// ≈ S²E²/2 + S²EN (see <see cref="CkaSampleSpace"/>). Centring and the norms are O(E·S·N). DSA: per network the delay-embedding Gram (rows·(dN)² FMAs) and subspace iteration, then 2·E(E−1)/2
+/// ≈ S²E²/2 + S²EN (see <see cref="CkaFlops"/>). Centring and the norms are O(E·S·N). DSA: per network the delay-embedding Gram (rows·(dN)² FMAs) and subspace iteration, then 2·E(E−1)/2
 /// alignment problems of <c>iterations</c> Adam steps ≈ 9 r³ lane-FMAs each (reported as time per pair, not GFLOP/s).
 /// States: x_{t+1} = tanh(M x_t + noise) with a random M per network, T = 100 per trial.
 /// </remarks>
@@ -83,7 +82,7 @@ public static class DistanceBenchmark
     public static DistanceTiming Cka(IEnsembleBackend backend, StateSet states, int repeats, CkaMethod method)
     {
         int e = states.Networks, n = states.MaxWidth;
-        double gflop = (method == CkaMethod.Samples ? CkaSampleSpace.Flops(e, states.Samples, n) : CpuDistanceKernels.FeatureFlops(e, states.Samples, n)) / 1e9;
+        double gflop = (method == CkaMethod.Samples ? CkaFlops.SampleSpace(e, states.Samples, n) : CkaFlops.FeatureSpace(e, states.Samples, n)) / 1e9;
         var r0 = Time($"cka-{method.ToString().ToLowerInvariant()} E={e} S={states.Samples} N={n}", repeats, gflop, () => Distances.Cka.Compute(backend, states, null, method));
         return r0;
     }

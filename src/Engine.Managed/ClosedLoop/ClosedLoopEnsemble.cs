@@ -1,5 +1,4 @@
 using Engine.Backends;
-using Engine.Backends.Reference;
 using Engine.Kernels;
 using Engine.Model;
 using Engine.Tasks.Control;
@@ -200,7 +199,7 @@ public sealed class ClosedLoopEnsemble : IDisposable
             _teacherData = new (double[], double[])[teachers.Length];
             for (int e = 0; e < teachers.Length; e++)
             {
-                var (_, ys, us) = ClosedLoopReference.Rollout(Plant, Task, Options.Activation, Layout, teachers[e], Agents[e].Horizon, Options.Leak);
+                var (_, ys, us) = AgentDynamics.Rollout(Plant, Task, Options.Activation, Layout, teachers[e], Agents[e].Horizon, Options.Leak);
                 _teacherData[e] = (ys, us);
             }
         }
@@ -258,6 +257,18 @@ public sealed class ClosedLoopEnsemble : IDisposable
             return _compute.OpenLoop(agent, theta, trials, ys, us, grad, Options.RankOne, horizon);
         }
 
+        return ClosedLoopLoss(agent, grad, horizon);
+    }
+
+    /// <summary>Agent <paramref name="agent"/>'s closed-loop loss (also for an open-loop student) at <paramref name="horizon"/> (default: its own) and, if asked, its gradient.</summary>
+    public double ClosedLoopLoss(int agent, double[]? grad = null, int? horizon = null)
+    {
+        var theta = Parameters[agent];
+        if (Options.RankOne)
+        {
+            Layout.SyncRankOne(theta);
+        }
+
         return _compute.ClosedLoop(agent, theta, grad, Options.RankOne, horizon);
     }
 
@@ -277,7 +288,7 @@ public sealed class ClosedLoopEnsemble : IDisposable
             ys[i] = rng.NextGaussian() * _noiseStd;
         }
 
-        return (ys, ClosedLoopReference.OpenLoopOutputs(Options.Activation, Layout, _teacher![agent], bt, T, ys, Options.Leak), bt);
+        return (ys, AgentDynamics.OpenLoopOutputs(Options.Activation, Layout, _teacher![agent], bt, T, ys, Options.Leak), bt);
     }
 
     /// <summary>Checks agent i's loss and gradient (in its gradient buffer) and applies the clipped SGD or Adam update.</summary>

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Numerics;
 using System.Text;
-using Engine.Backends.Reference;
 using Engine.Model;
 using Engine.Util;
 
@@ -129,7 +128,7 @@ public static class ClosedLoopRecorder
             int T = ens.Agents[i].Horizon;
             double loss = ens.LossAndGradient(i, null);
             double control = ens.IsOpenLoop
-                ? ClosedLoopReference.ClosedLoopLoss(ens.Plant, ens.Task, ens.Options.Activation, ens.Options.Beta, ens.Layout, th, T, null, ens.Options.RankOne, ens.Options.Leak)
+                ? ens.ClosedLoopLoss(i)
                 : loss;
             Complex[] ev = ens.Options.Activation == ActivationKind.Identity && double.IsFinite(loss)
                 ? ClosedLoopTheory.JointEigenvalues(ens.Plant, ens.Layout, th, ens.Options.Leak)

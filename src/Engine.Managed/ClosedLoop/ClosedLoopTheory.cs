@@ -1,5 +1,4 @@
 using System.Numerics;
-using Engine.Backends.Reference;
 using Engine.Model;
 using Engine.Tasks.Control;
 using MathNet.Numerics.LinearAlgebra;
@@ -180,7 +179,7 @@ public static class ClosedLoopTheory
         double leak = 1.0)
     {
         ArgumentNullException.ThrowIfNull(plant);
-        var (xs, _, us) = ClosedLoopReference.Rollout(plant, task, act, layout, theta, horizon, leak);
+        var (xs, _, us) = AgentDynamics.Rollout(plant, task, act, layout, theta, horizon, leak);
         return LeastSquaresGains(xs, us, plant.N, plant.P, task.Trials, horizon);
     }
 
@@ -255,10 +254,9 @@ public static class ClosedLoopTheory
         var layout = ensemble.Layout;
         var gs = new double[layout.Length];
         var gl = new double[layout.Length];
-        var theta = ensemble.Parameters[agent];
         var o = ensemble.Options;
-        ClosedLoopReference.ClosedLoopLoss(ensemble.Plant, ensemble.Task, o.Activation, o.Beta, layout, theta, shortHorizon, gs, o.RankOne, o.Leak);
-        ClosedLoopReference.ClosedLoopLoss(ensemble.Plant, ensemble.Task, o.Activation, o.Beta, layout, theta, longHorizon, gl, o.RankOne, o.Leak);
+        ensemble.ClosedLoopLoss(agent, gs, shortHorizon);
+        ensemble.ClosedLoopLoss(agent, gl, longHorizon);
         var mask = layout.TrainMask(o.Train);
         double dot = 0, ns = 0, nl = 0;
         for (int k = 0; k < mask.Length; k++)

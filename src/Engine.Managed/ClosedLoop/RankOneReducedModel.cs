@@ -1,5 +1,4 @@
 using System.Numerics;
-using Engine.Backends.Reference;
 using Engine.Model;
 using Engine.Tasks.Control;
 
@@ -152,7 +151,7 @@ public sealed class RankOneReducedModel
         return ClosedLoopTheory.LeastSquaresGains(xs, us, n, 1, bt, T);
     }
 
-    /// <summary>The closed-loop loss at horizon T (same definition as <see cref="ClosedLoopReference.ClosedLoopLoss"/>).</summary>
+    /// <summary>The closed-loop loss at horizon T (same definition as <c>ClosedLoopReference.ClosedLoopLoss</c>).</summary>
     public double Loss(int horizon) => Run(horizon, 0, 0, update: false);
 
     /// <summary>One SGD step on (u, v) through the Gram matrix; returns the loss before the step.</summary>

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text;
 using Engine.Backends;
-using Engine.Backends.Reference;
 using Engine.Kernels;
 using Engine.Model;
 
@@ -44,7 +43,7 @@ public sealed record SelfTestCheck(string Name, double MaxError, double Toleranc
 /// </remarks>
 public static class BackendSelfTest
 {
-    /// <summary>Runs every check of <paramref name="backend"/> against <see cref="ReferenceBackend"/>.</summary>
+    /// <summary>Runs every check of <paramref name="backend"/> against the reference backend.</summary>
     /// <param name="backend">The backend under test.</param>
     /// <param name="maxHidden">Skip shapes with more hidden units (keeps runs on slow simulators short).</param>
     public static IReadOnlyList<SelfTestCheck> Run(IEnsembleBackend backend, int maxHidden = int.MaxValue)
@@ -52,7 +51,7 @@ public static class BackendSelfTest
         ArgumentNullException.ThrowIfNull(backend);
         bool approx = backend.ApproximateMath;
         var tol = approx ? new Tolerances(5e-3, 5e-3, 5e-3, 2e-2, 1e-4) : new Tolerances(2e-5, 2e-5, 2e-4, 1e-3, 1e-5);
-        using var reference = new ReferenceBackend();
+        using var reference = BackendFactory.Create("reference");
         var results = new List<SelfTestCheck>();
         foreach (var (name, spec, sets, trials, steps, activity) in Cases().Where(c => c.Spec.Hidden <= maxHidden))
         {

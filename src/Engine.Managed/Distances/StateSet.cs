@@ -92,7 +92,7 @@ public sealed class StateSet
     /// <summary>The widest network.</summary>
     public int MaxWidth => Widths.Max();
 
-    /// <summary>Splits an ensemble's states [E][B][T][N] (as returned by <see cref="Ensemble.Run"/>) into a state set.</summary>
+    /// <summary>Splits an ensemble's states [E][B][T][N] (as returned by <see cref="EnsembleRun.Run"/>) into a state set.</summary>
     public static StateSet FromEnsembleStates(float[] states, int networks, int trials, int steps, int hidden, IReadOnlyList<int>? select = null)
     {
         ArgumentNullException.ThrowIfNull(states);

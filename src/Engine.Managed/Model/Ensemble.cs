@@ -1,4 +1,3 @@
-using Engine.Backends;
 using Engine.Util;
 
 namespace Engine.Model;
@@ -80,21 +79,5 @@ public sealed class Ensemble
         }
 
         return new Ensemble(Spec.WithNetworks(networks.Count), networks.Select(e => Seeds[e]).ToArray(), p);
-    }
-
-    /// <summary>Runs every network on a batch (checked for shape and finite values) and returns outputs and states.</summary>
-    /// <returns>Outputs [E][B][T][O] and states [E][B][T][N].</returns>
-    /// <exception cref="ArgumentOutOfRangeException">Outputs or states would not fit in an array or the memory (<see cref="Guard.Buffer"/>).</exception>
-    public (float[] Outputs, float[] States) Run(IEnsembleBackend backend, TrialBatch batch, bool keepStates = true)
-    {
-        ArgumentNullException.ThrowIfNull(backend);
-        ArgumentNullException.ThrowIfNull(batch);
-        batch.ValidateFor(Spec);
-        var outputs = new float[Guard.Buffer("outputs [E][B][T][O]", sizeof(float), Spec.Networks, batch.Trials, batch.Steps, Spec.Outputs)];
-        var states = keepStates ? new float[Guard.Buffer("states [E][B][T][N]", sizeof(float), Spec.Networks, batch.Trials, batch.Steps, Spec.Hidden)] : [];
-        using var runner = backend.CreateRunner(Spec);
-        runner.SetParameters(Parameters);
-        runner.Forward(batch, outputs, states);
-        return (outputs, states);
     }
 }

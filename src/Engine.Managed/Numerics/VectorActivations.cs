@@ -1,6 +1,5 @@
 using System.Runtime.CompilerServices;
 using Engine.Kernels;
-using Engine.Model;
 
 namespace Engine.Numerics;
 
@@ -108,12 +107,12 @@ internal readonly struct IdentityVector : IVectorActivation
 /// <summary>Applies a vector activation over whole vectors of a span (for tests and checks; lengths a multiple of 16).</summary>
 internal static unsafe class VectorActivationProbe
 {
-    public static void Apply(ActivationKind kind, ReadOnlySpan<float> z, Span<float> y, Span<float> derivative)
+    public static void Apply(int code, ReadOnlySpan<float> z, Span<float> y, Span<float> derivative)
     {
-        switch (kind)
+        switch (code)
         {
-            case ActivationKind.Tanh: Apply<TanhVector>(z, y, derivative); break;
-            case ActivationKind.Relu: Apply<ReluVector>(z, y, derivative); break;
+            case ActivationCode.Tanh: Apply<TanhVector>(z, y, derivative); break;
+            case ActivationCode.Relu: Apply<ReluVector>(z, y, derivative); break;
             default: Apply<IdentityVector>(z, y, derivative); break;
         }
     }

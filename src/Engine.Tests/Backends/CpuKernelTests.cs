@@ -111,7 +111,7 @@ public sealed class CpuKernelTests
         {
             var y = new float[z.Length];
             var d = new float[z.Length];
-            VectorActivationProbe.Apply(kind, z, y, d);
+            VectorActivationProbe.Apply((int)kind, z, y, d);
             for (int i = 0; i < z.Length; i++)
             {
                 float ys = ActivationCode.Apply((int)kind, z[i]);

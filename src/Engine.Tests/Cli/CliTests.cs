@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Engine.Cli;
 using Engine.IO;
+using Engine.Training;
 using NUnit.Framework;
 
 namespace Engine.Tests.Cli;

@@ -6,6 +6,7 @@ using Engine.Distances;
 using Engine.IO;
 using Engine.Tasks;
 using Engine.Tests.Support;
+using Engine.Training;
 using NUnit.Framework;
 
 namespace Engine.Tests.Cli;

@@ -143,7 +143,7 @@ public sealed class ClosedLoopGradientTests
         AssertClose(loss, ws.OpenLoop(theta, 2, ys, us, g1, false), grad, g1, $"open {plantName} {act} leak {leak}");
 
         // the rollout's inputs are [C x; C x*]: the second block is the ramped reference
-        var (_, yr, _) = ClosedLoopReference.Rollout(plant, task, act, layout, theta, T, leak);
+        var (_, yr, _) = AgentDynamics.Rollout(plant, task, act, layout, theta, T, leak);
         var targets = new double[task.Trials * (T + 1) * plant.N];
         task.FillTargets(T, targets);
         Assert.That(yr[plant.Q], Is.EqualTo(0), "reference at t = 0 under a ramp");

@@ -22,7 +22,7 @@ public sealed class ClosedLoopTheoryTests
         var layout = ParameterLayout.Agent(9, plant.Q, plant.P);
         var theta = AgentInit.Create(layout, opt, 4);
         const int T = 6;
-        var (xs, ys, _) = ClosedLoopReference.Rollout(plant, task, ActivationKind.Identity, layout, theta, T, leak);
+        var (xs, ys, _) = AgentDynamics.Rollout(plant, task, ActivationKind.Identity, layout, theta, T, leak);
         var P = ClosedLoopTheory.JointMatrix(plant, layout, theta, leak);
         int n = plant.N, d = n + 9;
         // s_0 = (x_0, α m C x_0); iterate P and compare the plant part with the rollout

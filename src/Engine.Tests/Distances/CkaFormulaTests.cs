@@ -121,8 +121,8 @@ public sealed class CkaFormulaTests
     public void FlopCounts_AreTheDocumentedFormulas()
     {
         // Feature space: E(E+1)/2 = 15 products of 2·S·N²; sample space: Sp²/2 · (E² + 2·E·N) with S = 129 rounded up to 192.
-        Assert.That(CpuDistanceKernels.FeatureFlops(5, 129, 48), Is.EqualTo(15 * 2.0 * 129 * 48 * 48));
-        Assert.That(CkaSampleSpace.Flops(5, 129, 48), Is.EqualTo(192.0 * 192 / 2 * (5 * 5 + 2 * 5 * 48)));
+        Assert.That(CkaFlops.FeatureSpace(5, 129, 48), Is.EqualTo(15 * 2.0 * 129 * 48 * 48));
+        Assert.That(CkaFlops.SampleSpace(5, 129, 48), Is.EqualTo(192.0 * 192 / 2 * (5 * 5 + 2 * 5 * 48)));
     }
 
     [Test]

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Engine.IO;
+using Engine.Training;
 using NUnit.Framework;
 
 namespace Engine.Tests.Reliability;

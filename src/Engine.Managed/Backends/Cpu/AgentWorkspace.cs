@@ -38,7 +38,7 @@ internal sealed class AgentWorkspace
 
     public AgentWorkspace(Plant plant, ControlTask task, ParameterLayout layout, ActivationKind act, double beta, int horizon, double leak = 1.0)
     {
-        ClosedLoopReference.CheckInputs(plant, task, layout);
+        AgentDynamics.CheckInputs(plant, task, layout);
         _plant = plant;
         _task = task;
         _layout = layout;

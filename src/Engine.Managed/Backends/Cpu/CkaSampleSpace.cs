@@ -16,15 +16,8 @@ namespace Engine.Backends.Cpu;
 /// </remarks>
 internal static unsafe class CkaSampleSpace
 {
-    private const int Block = 64;
+    private const int Block = CkaFlops.SampleBlock;
     private const int Group = 16;
-
-    /// <summary>FLOP of this method for E networks of S samples and width N.</summary>
-    public static double Flops(int e, int s, int n)
-    {
-        double sp = Math.Ceiling(s / (double)Block) * Block;
-        return sp * sp / 2 * ((double)e * e + 2.0 * e * n);
-    }
 
     /// <summary>[E][E] (upper triangle and diagonal filled) of ‖X_iᵀ X_j‖²_F from centred packed states.</summary>
     public static double[] Hsic(PackedStates x, int threads)

@@ -28,7 +28,7 @@ internal sealed class CpuDistanceKernels(int threads) : IDistanceKernels
         var result = new double[pairs.Count];
         int widest = packed.Padded.Max();
         if (reduction == CrossReduction.SquaredFrobenius
-            && (method == CkaMethod.Samples || (method == CkaMethod.Auto && CkaSampleSpace.Flops(e, samples, widest) < FeatureFlops(e, samples, widest))))
+            && (method == CkaMethod.Samples || (method == CkaMethod.Auto && CkaFlops.SampleSpace(e, samples, widest) < CkaFlops.FeatureSpace(e, samples, widest))))
         {
             var h = CkaSampleSpace.Hsic(packed, threads);
             for (int p = 0; p < pairs.Count; p++)
@@ -82,9 +82,6 @@ internal sealed class CpuDistanceKernels(int threads) : IDistanceKernels
         });
         return results;
     }
-
-    /// <summary>FLOP of the feature-space products: E(E+1)/2 pairs of 2·S·N² FLOP.</summary>
-    public static double FeatureFlops(int e, int s, int n) => e * (e + 1) / 2.0 * 2.0 * s * n * n;
 
     /// <summary>Σ σ_k of the rows × cols block of c, from the eigenvalues of its smaller Gram (float64).</summary>
     internal static double NuclearNorm(ReadOnlySpan<float> c, int rows, int cols, int ldc)

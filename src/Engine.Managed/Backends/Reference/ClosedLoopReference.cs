@@ -31,7 +31,7 @@ public static class ClosedLoopReference
         double[] theta, int horizon, double[]? grad, bool rankOne = false, double leak = 1.0)
     {
         int n = plant.N, p = plant.P, q = plant.Q, qa = layout.Observations, nh = layout.Hidden, bt = task.Trials, T = horizon;
-        CheckInputs(plant, task, layout);
+        AgentDynamics.CheckInputs(plant, task, layout);
         var targets = new double[bt * (T + 1) * n];
         task.FillTargets(T, targets);
         double loss = 0;
@@ -49,7 +49,7 @@ public static class ClosedLoopReference
             var u = Rows(T + 1, p);
             task.InitialStates.AsSpan(b * n, n).CopyTo(x[0]);
             task.Observe(plant, x[0], targets.AsSpan(b * (T + 1) * n, n), y[0]);
-            AgentUpdate(layout, act, leak, theta, null, y[0], r[0], h[0]);
+            AgentDynamics.Step(layout, act, leak, theta, null, y[0], r[0], h[0]);
             for (int t = 0; t < T; t++)
             {
                 for (int j = 0; j < p; j++)
@@ -82,7 +82,7 @@ public static class ClosedLoopReference
 
                 var target = targets.AsSpan((b * (T + 1) + t + 1) * n, n);
                 task.Observe(plant, x[t + 1], target, y[t + 1]);
-                AgentUpdate(layout, act, leak, theta, h[t], y[t + 1], r[t + 1], h[t + 1]);
+                AgentDynamics.Step(layout, act, leak, theta, h[t], y[t + 1], r[t + 1], h[t + 1]);
                 for (int i = 0; i < n; i++)
                 {
                     double d = x[t + 1][i] - target[i];
@@ -185,7 +185,7 @@ public static class ClosedLoopReference
             var uh = Rows(T, p);
             for (int t = 0; t <= T; t++)
             {
-                AgentUpdate(layout, act, leak, theta, t > 0 ? h[t - 1] : null, ys.AsSpan((b * (T + 1) + t) * q, q), r[t], h[t]);
+                AgentDynamics.Step(layout, act, leak, theta, t > 0 ? h[t - 1] : null, ys.AsSpan((b * (T + 1) + t) * q, q), r[t], h[t]);
                 if (t < T)
                 {
                     for (int j = 0; j < p; j++)
@@ -238,144 +238,10 @@ public static class ClosedLoopReference
         return loss;
     }
 
-    /// <summary>A closed-loop rollout: states B×(T+1)×n, agent inputs B×(T+1)×q (q = the layout's inputs) and controls B×T×p.</summary>
-    public static (double[] X, double[] Y, double[] U) Rollout(Plant plant, ControlTask task, ActivationKind act,
-        ParameterLayout layout, double[] theta, int horizon, double leak = 1.0)
-    {
-        int n = plant.N, p = plant.P, qa = layout.Observations, nh = layout.Hidden, bt = task.Trials, T = horizon;
-        CheckInputs(plant, task, layout);
-        var targets = new double[bt * (T + 1) * n];
-        task.FillTargets(T, targets);
-        var xs = new double[bt * (T + 1) * n];
-        var ys = new double[bt * (T + 1) * qa];
-        var us = new double[bt * T * p];
-        var r = new double[nh];
-        var h = new double[nh];
-        var hn = new double[nh];
-        for (int b = 0; b < bt; b++)
-        {
-            var x = xs.AsSpan(b * (T + 1) * n, (T + 1) * n);
-            task.InitialStates.AsSpan(b * n, n).CopyTo(x);
-            for (int t = 0; t <= T; t++)
-            {
-                var xt = x.Slice(t * n, n);
-                if (t > 0)
-                {
-                    var xp = x.Slice((t - 1) * n, n);
-                    for (int i = 0; i < n; i++)
-                    {
-                        double s = 0;
-                        for (int k = 0; k < n; k++)
-                        {
-                            s += plant.A[i * n + k] * xp[k];
-                        }
-
-                        for (int j = 0; j < p; j++)
-                        {
-                            s += plant.B[i * p + j] * us[(b * T + t - 1) * p + j];
-                        }
-
-                        xt[i] = s;
-                    }
-                }
-
-                var yt = ys.AsSpan((b * (T + 1) + t) * qa, qa);
-                task.Observe(plant, xt, targets.AsSpan((b * (T + 1) + t) * n, n), yt);
-                AgentUpdate(layout, act, leak, theta, t > 0 ? h : null, yt, r, hn);
-                (h, hn) = (hn, h);
-                if (t < T)
-                {
-                    for (int j = 0; j < p; j++)
-                    {
-                        double s = 0;
-                        for (int i = 0; i < nh; i++)
-                        {
-                            s += theta[layout.ZOffset + i * p + j] * h[i];
-                        }
-
-                        us[(b * T + t) * p + j] = s;
-                    }
-                }
-            }
-        }
-
-        return (xs, ys, us);
-    }
-
-    /// <summary>A frozen agent's open-loop outputs û (B×T×p) on inputs <paramref name="ys"/> (B×(T+1)×q).</summary>
-    public static double[] OpenLoopOutputs(ActivationKind act, ParameterLayout layout, double[] theta, int trials, int horizon, double[] ys,
-        double leak = 1.0)
-    {
-        int nh = layout.Hidden, q = layout.Observations, p = layout.Controls, T = horizon;
-        var us = new double[trials * T * p];
-        var r = new double[nh];
-        var h = new double[nh];
-        var hn = new double[nh];
-        for (int b = 0; b < trials; b++)
-        {
-            for (int t = 0; t < T; t++)
-            {
-                AgentUpdate(layout, act, leak, theta, t > 0 ? h : null, ys.AsSpan((b * (T + 1) + t) * q, q), r, hn);
-                (h, hn) = (hn, h);
-                for (int j = 0; j < p; j++)
-                {
-                    double s = 0;
-                    for (int i = 0; i < nh; i++)
-                    {
-                        s += theta[layout.ZOffset + i * p + j] * h[i];
-                    }
-
-                    us[(b * T + t) * p + j] = s;
-                }
-            }
-        }
-
-        return us;
-    }
-
-    internal static double Phi(ActivationKind act, double a) => ActivationCode.Apply((int)act, a);
-
     /// <summary>φ′ written in terms of φ's output r = φ(a) (tanh: 1 − r²).</summary>
     internal static double PhiPrime(ActivationKind act, double r) => ActivationCode.DerivativeFromOutput((int)act, r);
 
-    /// <summary>Checks that the layout's input count is what the task shows the agent for this plant.</summary>
-    internal static void CheckInputs(Plant plant, ControlTask task, ParameterLayout layout)
-    {
-        int qa = task.AgentInputs(plant);
-        if (layout.Observations != qa)
-        {
-            throw new ArgumentException($"the agent has {layout.Observations} inputs, task '{task.Name}' on plant '{plant.Name}' gives {qa} " +
-                $"(q = {plant.Q}{(task.ObserveReference ? ", twice with the reference" : "")}).", nameof(layout));
-        }
-    }
-
     private static double[][] Rows(int rows, int cols) => Enumerable.Range(0, rows).Select(_ => new double[cols]).ToArray();
-
-    /// <summary>One agent step: a = W h_prev + m y (no W term without h_prev), r = φ(a), h = (1 − α) h_prev + α r.</summary>
-    private static void AgentUpdate(ParameterLayout layout, ActivationKind act, double leak, double[] theta, double[]? hPrev,
-        ReadOnlySpan<double> y, double[] r, double[] h)
-    {
-        int nh = layout.Hidden, q = layout.Observations;
-        for (int i = 0; i < nh; i++)
-        {
-            double s = 0;
-            if (hPrev is not null)
-            {
-                for (int k = 0; k < nh; k++)
-                {
-                    s += theta[i * nh + k] * hPrev[k];
-                }
-            }
-
-            for (int k = 0; k < q; k++)
-            {
-                s += theta[layout.MOffset + i * q + k] * y[k];
-            }
-
-            r[i] = Phi(act, s);
-            h[i] = (hPrev is null ? 0 : (1 - leak) * hPrev[i]) + leak * r[i];
-        }
-    }
 
     /// <summary>
     /// The gradient reaching h_t and a_t: g_h = z g_u + (1 − α) g_h,t+1 + Wᵀ g_a,t+1 (the last two only when

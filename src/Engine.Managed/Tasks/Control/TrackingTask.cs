@@ -1,4 +1,3 @@
-using Engine.ClosedLoop;
 using Engine.Model;
 using Engine.Util;
 
@@ -15,7 +14,7 @@ namespace Engine.Tasks.Control;
 /// the tracking error C (x − x*), or with <c>observeReference</c> the position C x and the reference C x* as
 /// separate inputs (Ger &amp; Barak's tracking agent). The closed loop is linear in r, so the tracking error is the
 /// sum of the errors for each frequency alone: <see cref="Only"/> gives that single-frequency task (same phases),
-/// from which <see cref="FrequencyAcquisition"/> reads when each frequency is learned.
+/// from which <c>ClosedLoop.FrequencyAcquisition</c> reads when each frequency is learned.
 /// </remarks>
 public sealed class TrackingTask : ControlTask
 {

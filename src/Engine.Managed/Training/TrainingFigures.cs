@@ -1,6 +1,7 @@
 using System.Globalization;
+using Engine.Plotting;
 
-namespace Engine.Plotting;
+namespace Engine.Training;
 
 /// <summary>Figures of a training run.</summary>
 public static class TrainingFigures

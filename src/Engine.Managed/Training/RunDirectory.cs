@@ -1,9 +1,9 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using Engine.Training;
+using Engine.IO;
 
-namespace Engine.IO;
+namespace Engine.Training;
 
 /// <summary>The files of one training run: checkpoint, <c>metrics.csv</c>, <c>summary.json</c>.</summary>
 /// <remarks>

@@ -1,6 +1,7 @@
 using Engine.Model;
+using Engine.Plotting;
 
-namespace Engine.Plotting;
+namespace Engine.Analysis;
 
 /// <summary>Example trials: targets against network outputs.</summary>
 public static class TrialFigures
