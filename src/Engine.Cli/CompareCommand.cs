@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using Engine.Analysis;
 using Engine.Backends;
 using Engine.Distances;
 using Engine.IO;
@@ -13,8 +14,6 @@ namespace Engine.Cli;
 /// <summary><c>compare DIR --metric cka|shape|dsa|pif|behavior</c>: one E × E distance matrix, its summary and heatmap.</summary>
 internal static class CompareCommand
 {
-    public static readonly string[] Metrics = ["cka", "shape", "dsa", "pif", "behavior"];
-
     public static Command Create()
     {
         var dir = new Argument<DirectoryInfo>("dir") { Description = "Run directory with checkpoint.rnn." };
@@ -28,12 +27,12 @@ internal static class CompareCommand
         cmd.SetAction(r => CliErrors.Run(() =>
         {
             string m = r.GetValue(metric)!.ToLowerInvariant();
-            if (!Metrics.Contains(m))
+            if (!RunComparison.Metrics.Contains(m))
             {
-                throw new ArgumentException($"Unknown metric '{m}'; expected one of {string.Join(", ", Metrics)}.", "--metric");
+                throw new ArgumentException($"Unknown metric '{m}'; expected one of {string.Join(", ", RunComparison.Metrics)}.", "--metric");
             }
 
-            using var ctx = DistanceContext.Open(r.GetValue(dir)!.FullName, o.Read(r));
+            using var ctx = DistanceContext.Open(r.GetValue(dir)!.FullName, o, r);
             ctx.Compare(m);
             ctx.Commit();
             return 0;
@@ -69,56 +68,53 @@ internal sealed class DistanceOptions
         }
     }
 
-    public Values Read(ParseResult r) => new(r.GetValue(_alpha), new DsaOptions
+    public ComparisonOptions Read(ParseResult r) => new()
     {
-        Rank = r.GetValue(_rank),
-        Delays = r.GetValue(_delays),
-        DelayInterval = r.GetValue(_interval),
-        Ridge = r.GetValue(_ridge),
-        Iterations = r.GetValue(_iterations),
-        LearningRate = r.GetValue(_lr),
-    }, r.GetValue(_score)!.ToLowerInvariant(), r.GetValue(_trials), r.GetValue(_steps), r.GetValue(_seed), r.GetValue(_backend)!, r.GetValue(_threads), r.GetValue(_all), r.GetValue(_out));
-
-    public sealed record Values(double Alpha, DsaOptions Dsa, string Score, int? Trials, int? Steps, long Seed, string Backend, int Threads, bool All, string? Out)
-    {
-        /// <summary>Throws an error naming the first option out of range, its range and its value.</summary>
-        public void Validate()
+        Alpha = r.GetValue(_alpha),
+        Dsa = new DsaOptions
         {
-            if (Trials is { } trials)
-            {
-                Guard.AtLeast(trials, 1, "--trials");
-            }
+            Rank = r.GetValue(_rank),
+            Delays = r.GetValue(_delays),
+            DelayInterval = r.GetValue(_interval),
+            Ridge = r.GetValue(_ridge),
+            Iterations = r.GetValue(_iterations),
+            LearningRate = r.GetValue(_lr),
+        },
+        Score = r.GetValue(_score)!.ToLowerInvariant(),
+        Trials = r.GetValue(_trials),
+        Steps = r.GetValue(_steps),
+        Seed = r.GetValue(_seed),
+        All = r.GetValue(_all),
+    };
 
-            if (Steps is { } steps)
-            {
-                Guard.AtLeast(steps, 1, "--steps");
-            }
+    public string Backend(ParseResult r) => r.GetValue(_backend)!;
 
-            if (Threads < 0)
-            {
-                throw new ArgumentOutOfRangeException("--threads", Threads, $"--threads must be at least 0 (0: all cores), got {Threads}.");
-            }
+    public int Threads(ParseResult r)
+    {
+        int threads = r.GetValue(_threads);
+        if (threads < 0)
+        {
+            throw new ArgumentOutOfRangeException("--threads", threads, $"--threads must be at least 0 (0: all cores), got {threads}.");
         }
+
+        return threads;
     }
+
+    public string? Out(ParseResult r) => r.GetValue(_out);
 }
 
-/// <summary>A loaded run, its selected networks and where results go; computes and writes one metric at a time.</summary>
+/// <summary>The CLI's side of a comparison: the run directory, the backend, printing, and a staging folder so a command writes all its files or none.</summary>
 internal sealed class DistanceContext : IDisposable
 {
     private readonly IEnsembleBackend _backend;
     private readonly OutputStage _stage;
-    private StateSet? _states;
 
-    private DistanceContext(string dir, DistanceOptions.Values options, TrainingState state, ITrialTask task, IEnsembleBackend backend, int[] selected, int[] skipped)
+    private DistanceContext(string dir, string outDir, RunComparison comparison, IEnsembleBackend backend)
     {
         Dir = dir;
-        Options = options;
-        State = state;
-        Task = task;
+        OutDir = outDir;
+        Comparison = comparison;
         _backend = backend;
-        Selected = selected;
-        Skipped = skipped;
-        OutDir = Path.GetFullPath(options.Out ?? Path.Combine(dir, "distances"));
         _stage = new OutputStage(OutDir);
     }
 
@@ -126,16 +122,7 @@ internal sealed class DistanceContext : IDisposable
 
     public string OutDir { get; }
 
-    public DistanceOptions.Values Options { get; }
-
-    public TrainingState State { get; }
-
-    public ITrialTask Task { get; }
-
-    public int[] Selected { get; }
-
-    /// <summary>Networks left out because they diverged (non-finite parameters, or diverged in training).</summary>
-    public int[] Skipped { get; }
+    public RunComparison Comparison { get; }
 
     /// <summary>The staged path of an output file (moved into <see cref="OutDir"/> by <see cref="Commit"/>).</summary>
     public string Out(string name) => _stage.PathOf(name);
@@ -143,198 +130,45 @@ internal sealed class DistanceContext : IDisposable
     /// <summary>Moves every staged output into <see cref="OutDir"/>: a command writes all its files or none.</summary>
     public void Commit() => _stage.Commit();
 
-    public static DistanceContext Open(string dir, DistanceOptions.Values o)
+    public static DistanceContext Open(string dir, DistanceOptions o, ParseResult r)
     {
-        o.Validate();
+        var options = o.Read(r).Validate();
+        int threads = o.Threads(r);
         var run = new RunDirectory(RunPaths.Existing(dir, "DIR"));
-        if (!(o.Alpha >= 0 && o.Alpha <= 1))
-        {
-            throw new ArgumentException($"--alpha must be in [0, 1], got {o.Alpha}.", "--alpha");
-        }
-
-        if (o.Score is not ("angular" or "euclidean" or "wasserstein"))
-        {
-            throw new ArgumentException($"Unknown --score '{o.Score}'; expected angular, euclidean or wasserstein.", "--score");
-        }
-
-        o.Dsa.Validate();
         var state = Checkpoint.Load(run.CheckpointPath);
         var task = TaskRegistry.Create(state.TaskName, state.TaskSettings);
-        var problems = Engine.Analysis.NetworkHealth.Problems(state);
-        var skipped = Enumerable.Range(0, problems.Length).Where(e => problems[e] is not null).ToArray();
-        foreach (int e in skipped)
+        var backend = BackendFactory.Create(o.Backend(r), threads);
+        try
         {
-            Console.WriteLine(Engine.Analysis.NetworkHealth.SkipLine(e, problems[e]!));
-        }
-
-        var selected = Enumerable.Range(0, state.Ensemble.Spec.Networks)
-            .Where(e => problems[e] is null && (o.All || state.Networks[e].Status == NetworkStatus.Converged)).ToArray();
-        if (selected.Length == 0 && o.All)
-        {
-            throw new ArgumentException($"{run.Path}: every network diverged ({string.Join(", ", skipped)}); nothing to compare.", "dir");
-        }
-
-        if (selected.Length == 0)
-        {
-            throw new ArgumentException($"{run.Path}: no converged networks to compare (pass --all to include every network).", "dir");
-        }
-
-        var backend = BackendFactory.Create(o.Backend, o.Threads);
-        Console.WriteLine($"backend: {backend.Name} ({backend.Device}); {selected.Length} of {state.Ensemble.Spec.Networks} networks ({(o.All ? "all" : "converged")})");
-        return new DistanceContext(run.Path, o, state, task, backend, selected, skipped);
-    }
-
-    /// <summary>States of the selected networks on shared in-distribution probe trials (recorded once).</summary>
-    public StateSet States
-    {
-        get
-        {
-            if (_states is null)
+            var comparison = new RunComparison(backend, state, task, options, run.Path) { Log = Console.WriteLine };
+            foreach (int e in comparison.Skipped)
             {
-                int steps = Options.Steps ?? State.Options.StepsFor(Task);
-                int trials = Options.Trials ?? 32;
-                _states = StateSet.Record(_backend, State.Ensemble, Task, trials, steps, Options.Seed, Selected);
-                Console.WriteLine($"recorded states: {trials} trials × {steps} steps × {State.Ensemble.Spec.Hidden} units per network");
+                Console.WriteLine(NetworkHealth.SkipLine(e, comparison.Problems[e]!));
             }
 
-            return _states;
+            Console.WriteLine($"backend: {backend.Name} ({backend.Device}); {comparison.Selected.Length} of {state.Ensemble.Spec.Networks} networks ({(options.All ? "all" : "converged")})");
+            return new DistanceContext(run.Path, Path.GetFullPath(o.Out(r) ?? Path.Combine(run.Path, "distances")), comparison, backend);
+        }
+        catch
+        {
+            backend.Dispose();
+            throw;
         }
     }
 
-    /// <summary>Computes, writes and prints one metric; returns the matrix and its level's degeneracy value.</summary>
-    public (PairwiseMatrix Matrix, double Degeneracy) Compare(string metric)
+    /// <summary>Computes, writes and prints one metric; returns the result.</summary>
+    public ComparisonResult Compare(string metric)
     {
-        var clock = Stopwatch.StartNew();
-        var progress = Progress(metric);
-        PairwiseMatrix m;
-        double degeneracy;
-        string level;
-        object? extra = null;
-        switch (metric)
-        {
-            case "cka":
-                m = Cka.Compute(_backend, States, progress);
-                (degeneracy, level) = (m.Mean(), "representational (mean arccos CKA)");
-                break;
-            case "shape":
-                m = ShapeMetric.Compute(_backend, States, Options.Alpha, progress);
-                (degeneracy, level) = (m.Mean(), "representational (mean shape distance)");
-                extra = new { alpha = Options.Alpha };
-                break;
-            case "dsa":
-            {
-                var r = Dsa.Compute(_backend, States, Options.Dsa, progress);
-                m = Options.Score switch { "euclidean" => r.Euclidean, "wasserstein" => r.Wasserstein, _ => r.Angular };
-                (degeneracy, level) = (m.Mean(), $"dynamical (mean DSA, {Options.Score})");
-                extra = new
-                {
-                    score = Options.Score,
-                    rank = Options.Dsa.Rank,
-                    delays = Options.Dsa.Delays,
-                    delay_interval = Options.Dsa.DelayInterval,
-                    ridge = Options.Dsa.Ridge,
-                    iterations = Options.Dsa.Iterations,
-                    learning_rate = Options.Dsa.LearningRate,
-                    mean_angular = r.Angular.Mean(),
-                    mean_euclidean = r.Euclidean.Mean(),
-                    mean_wasserstein = r.Wasserstein.Mean(),
-                };
-                r.Angular.WriteNpy(Out("dsa_angular.npy"));
-                r.Euclidean.WriteNpy(Out("dsa_euclidean.npy"));
-                r.Wasserstein.WriteNpy(Out("dsa_wasserstein.npy"));
-                break;
-            }
-
-            case "pif":
-            {
-                var perms = new int[Selected.Length * (Selected.Length - 1) / 2][];
-                m = WeightDistance.Matrix(_backend, State.Ensemble, Selected, permutations: perms, progress: progress);
-                (degeneracy, level) = (m.Mean(), "weight (mean d_PIF)");
-                WritePermutations(perms, State.Ensemble.Spec.Hidden);
-                break;
-            }
-
-            case "behavior":
-            {
-                int trials = Options.Trials ?? 64;
-                var r = Behavior.Compute(_backend, State, Task, trials, Options.Seed, Selected);
-                m = r.Distances;
-                (degeneracy, level) = (r.Evaluation.SigmaOod, "behavioural (sigma_OOD over converged networks)");
-                extra = new
-                {
-                    trials,
-                    ood_steps = r.Evaluation.OodSteps,
-                    converged = r.Evaluation.Converged,
-                    ood_mse = Selected.Select(e => r.Evaluation.OodMse[e]).ToArray(),
-                    mean_ood_mse = Selected.Average(e => r.Evaluation.OodMse[e]),
-                };
-                break;
-            }
-
-            default:
-                throw new ArgumentException($"Unknown metric '{metric}'.", "--metric");
-        }
-
-        Write(m, metric, degeneracy, level, extra, clock.Elapsed.TotalSeconds);
-        return (m, degeneracy);
-    }
-
-    private void WritePermutations(int[][] perms, int n)
-    {
-        int e = Selected.Length;
-        var data = new float[e * e * n];
-        var pairs = PairwiseMatrix.Pairs(e);
-        for (int i = 0; i < e; i++)
-        {
-            for (int k = 0; k < n; k++)
-            {
-                data[(i * e + i) * n + k] = k;
-            }
-        }
-
-        for (int p = 0; p < pairs.Length; p++)
-        {
-            var (i, j) = pairs[p];
-            for (int k = 0; k < n; k++)
-            {
-                data[(i * e + j) * n + k] = perms[p][k];
-                data[(j * e + i) * n + perms[p][k]] = k;
-            }
-        }
-
-        Npy.Write(Out("pif_permutations.npy"), data, e, e, n);
-    }
-
-    private void Write(PairwiseMatrix m, string metric, double degeneracy, string level, object? extra, double seconds)
-    {
+        var result = Comparison.Compute(metric, Progress(metric));
+        Comparison.Write(result, metric, Out, Dir);
+        var m = result.Matrix;
         string name = m.Metric;
-        m.WriteNpy(Out($"{name}.npy"));
-        m.WriteCsv(Out($"{name}.csv"));
-        var values = m.PairValues();
-        var summary = new
-        {
-            metric = name,
-            run = Dir,
-            task = Task.Name,
-            networks = m.Size,
-            ids = m.Ids,
-            diverged = Skipped,
-            pairs = values.Length,
-            mean = m.Mean(),
-            spread = m.Spread(),
-            min = values.Length > 0 ? values.Min() : (double?)null,
-            max = values.Length > 0 ? values.Max() : (double?)null,
-            degeneracy = new { level, value = degeneracy },
-            options = extra,
-            seconds,
-        };
-        JsonOutput.Write(Out($"{name}_summary.json"), summary);
-        DistanceFigures.Heatmap(m, Out($"{name}_heatmap.png"), $"{metric}: {m.Size} networks, mean {m.Mean():G3}");
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{name}: {m.Size} networks, {values.Length} pairs, mean {m.Mean():G4}, spread {m.Spread():G4}; {level} = {degeneracy:G4} ({seconds:F2} s); wrote {name}.npy/.csv, {name}_summary.json, {name}_heatmap.png to {OutDir}"));
+            $"{name}: {m.Size} networks, {m.PairValues().Length} pairs, mean {m.Mean():G4}, spread {m.Spread():G4}; {result.Level} = {result.Degeneracy:G4} ({result.Seconds:F2} s); wrote {name}.npy/.csv, {name}_summary.json, {name}_heatmap.png to {OutDir}"));
+        return result;
     }
 
-    private static Action<int, int> Progress(string metric)
+    public static Action<int, int> Progress(string metric)
     {
         var since = Stopwatch.StartNew();
         var gate = new object();

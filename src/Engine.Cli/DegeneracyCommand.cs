@@ -1,5 +1,5 @@
 using System.CommandLine;
-using Engine.IO;
+using Engine.Distances;
 
 namespace Engine.Cli;
 
@@ -17,24 +17,11 @@ internal static class DegeneracyCommand
         o.AddTo(cmd);
         cmd.SetAction(r => CliErrors.Run(() =>
         {
-            using var ctx = DistanceContext.Open(r.GetValue(dir)!.FullName, o.Read(r));
-            var (behavior, sigma) = ctx.Compare("behavior");
-            var (dsa, meanDsa) = ctx.Compare("dsa");
-            var (pif, meanPif) = ctx.Compare("pif");
-            var json = new
-            {
-                run = ctx.Dir,
-                task = ctx.Task.Name,
-                networks = ctx.Selected.Length,
-                ids = ctx.Selected,
-                diverged = ctx.Skipped,
-                behavioral = new { sigma_ood = sigma, mean_pairwise_output_rms = behavior.Mean() },
-                dynamical = new { mean_dsa = meanDsa, score = ctx.Options.Score, spread = dsa.Spread() },
-                weight = new { mean_pif = meanPif, spread = pif.Spread() },
-            };
-            JsonOutput.Write(ctx.Out("degeneracy.json"), json);
+            using var ctx = DistanceContext.Open(r.GetValue(dir)!.FullName, o, r);
+            var result = new DegeneracyResult(ctx.Compare("behavior"), ctx.Compare("dsa"), ctx.Compare("pif"));
+            ctx.Comparison.WriteDegeneracy(result, ctx.Out("degeneracy.json"), ctx.Dir);
             ctx.Commit();
-            Console.WriteLine($"degeneracy: sigma_OOD {sigma:G4}, mean DSA {meanDsa:G4}, mean d_PIF {meanPif:G4}; wrote degeneracy.json to {ctx.OutDir}");
+            Console.WriteLine($"degeneracy: sigma_OOD {result.Behavior.Degeneracy:G4}, mean DSA {result.Dynamics.Degeneracy:G4}, mean d_PIF {result.Weights.Degeneracy:G4}; wrote degeneracy.json to {ctx.OutDir}");
             return 0;
         }));
         return cmd;
