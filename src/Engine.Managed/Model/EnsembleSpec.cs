@@ -12,6 +12,9 @@ namespace Engine.Model;
 /// </remarks>
 public sealed record EnsembleSpec
 {
+    /// <summary>Instances that passed <see cref="Validate"/> (by reference: records compare by value, so the table keys on identity).</summary>
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<EnsembleSpec, EnsembleSpec> ValidSpecs = new();
+
     /// <summary>E, the number of independent networks.</summary>
     public required int Networks { get; init; }
 
@@ -48,8 +51,18 @@ public sealed record EnsembleSpec
     public ParameterLayout Layout => new(Hidden, Inputs, Outputs, InitialState == InitialStateKind.Learned);
 
     /// <summary>Throws a clear error naming the first invalid field, or the size when the parameter block [E][P] cannot exist.</summary>
+    /// <remarks>
+    /// A spec is immutable, so each instance is checked once: the first call (at whichever boundary it crosses first — a
+    /// config, the trainer, a backend's runner) does the work and later calls return at once. <c>with</c> makes a new
+    /// instance, which is checked again.
+    /// </remarks>
     public EnsembleSpec Validate()
     {
+        if (ValidSpecs.TryGetValue(this, out _))
+        {
+            return this;
+        }
+
         Guard.AtLeast(Networks, 1, nameof(Networks));
         Guard.AtLeast(Hidden, 1, nameof(Hidden));
         Guard.AtLeast(Inputs, 1, nameof(Inputs));
@@ -77,6 +90,7 @@ public sealed record EnsembleSpec
             + (InitialState == InitialStateKind.Learned ? Hidden : 0);
         Guard.Buffer("parameters of one network [P]", sizeof(float), stride);
         Guard.Buffer("parameters [E][P]", sizeof(float), Networks, stride);
+        ValidSpecs.AddOrUpdate(this, this);
         return this;
     }
 

@@ -1,6 +1,4 @@
-using System.Diagnostics;
 using Engine.Backends;
-using Engine.Kernels;
 using Engine.Model;
 using Engine.Tasks;
 using Engine.Util;
@@ -23,7 +21,7 @@ public sealed record EpochReport(
     TimeSpan Elapsed, int EpochsThisCall, TimeSpan GenerationTime);
 
 /// <summary>Trains every network of an ensemble on a task until each one stops by its own rule.</summary>
-public static class Trainer
+public static partial class Trainer
 {
     /// <summary>Starts a fresh run: initialises the networks from their seeds (per the options' parameterisation) and trains them.</summary>
     public static TrainingState Train(
@@ -83,199 +81,13 @@ public static class Trainer
         ArgumentNullException.ThrowIfNull(backend);
         ArgumentNullException.ThrowIfNull(task);
         ArgumentNullException.ThrowIfNull(state);
-        var spec = state.Ensemble.Spec;
-        var options = state.Options.Validate(spec.Networks);
-        if (task.Inputs != spec.Inputs || task.Outputs != spec.Outputs)
+        using var session = new Session(backend, task, state);
+        while (state.Epoch < session.Options.MaxEpochs && !state.Finished && !cancel.IsCancellationRequested)
         {
-            throw new ArgumentException(
-                $"Task '{task.Name}' has {task.Inputs} inputs and {task.Outputs} outputs; the ensemble has {spec.Inputs} and {spec.Outputs}.", nameof(task));
+            session.Epoch(onEpoch, onCheckpoint);
         }
 
-        int networks = spec.Networks, steps = options.StepsFor(task);
-        CheckSizes(spec, options, steps);
-        var layout = spec.Layout;
-        int blocks = layout.BlockCount, n = spec.Hidden, rank = options.Rank;
-        double threshold = options.Threshold ?? task.DefaultThreshold;
-        bool mup = options.Parameterization == Parameterization.MuP;
-        bool weightReg = options.HasWeightRegularizer(networks);
-        bool host = weightReg || rank > 0;
-
-        using var runner = backend.CreateRunner(spec);
-        runner.SetParameters(state.Ensemble.Parameters);
-        runner.SetOptimizerState(state.FirstMoment, state.SecondMoment);
-        var activity = Enumerable.Range(0, networks).Select(e => (float)options.ActivityOf(e)).ToArray();
-        if (activity.Any(a => a > 0))
-        {
-            runner.SetActivityRegularization(activity);
-        }
-
-        var batch = TrialBatch.For(spec, networks, options.Trials, steps);
-        var active = new byte[networks];
-        var loss = new float[networks];
-        var norms = new float[networks];
-        var coefficients = new AdamCoefficients[networks * blocks];
-        var hostParams = host ? new float[state.Ensemble.Parameters.Length] : [];
-        var hostGrad = host ? new float[state.Ensemble.Parameters.Length] : [];
-        int fs = rank > 0 ? LowRank.FactorStride(n, rank) : 0;
-        var factorGrad = new float[state.Factors.Length];
-        var clock = Stopwatch.StartNew();
-        var generation = new Stopwatch();
-        int startEpoch = state.Epoch;
-        bool dirty = false;
-
-        while (state.Epoch < options.MaxEpochs && !state.Finished && !cancel.IsCancellationRequested)
-        {
-            int epoch = state.Epoch;
-            for (int e = 0; e < networks; e++)
-            {
-                active[e] = state.Networks[e].Status == NetworkStatus.Training ? (byte)1 : (byte)0;
-            }
-
-            generation.Start();
-            FillBatch(task, state.Ensemble.Seeds, epoch, batch, active, backend.Threads);
-            generation.Stop();
-            if (host)
-            {
-                runner.GetParameters(hostParams);
-                if (rank > 0)
-                {
-                    for (int e = 0; e < networks; e++)
-                    {
-                        LowRank.Compose<float>(state.Factors.AsSpan(e * fs, fs), n, rank, layout.WRec(hostParams, e));
-                    }
-
-                    runner.SetParameters(hostParams);
-                }
-            }
-
-            runner.ComputeGradients(batch, active, loss, norms);
-            if (host)
-            {
-                runner.GetGradients(hostGrad);
-                if (weightReg)
-                {
-                    WeightRegularizer.AddGradient(spec, options, hostParams, hostGrad, active, backend.Threads);
-                    runner.SetGradients(hostGrad);
-                }
-
-                for (int e = 0; e < networks; e++)
-                {
-                    if (active[e] != 0)
-                    {
-                        norms[e] = HostNormSquared(layout, hostGrad, e, rank > 0, rank > 0 ? FactorGradient(state, hostGrad, factorGrad, layout, e, fs, n, rank) : default);
-                    }
-                }
-            }
-
-            var losses = new double[networks];
-            var trained = new bool[networks];
-            var lrs = new double[networks];
-            for (int e = 0; e < networks; e++)
-            {
-                losses[e] = double.NaN;
-                double gamma = mup ? options.GammaOf(e) : 1.0;
-                lrs[e] = options.LearningRateOf(e) * gamma * state.Networks[e].LrScale;
-                coefficients.AsSpan(e * blocks, blocks).Fill(AdamMath.Coefficients(0f, 0, 1f));
-                if (active[e] == 0)
-                {
-                    continue;
-                }
-
-                var rec = state.Networks[e];
-                trained[e] = true;
-                losses[e] = loss[e];
-                rec.LastLoss = loss[e];
-                if (GradientRule.Diverged(loss[e], norms[e]))
-                {
-                    rec.Status = NetworkStatus.Diverged;
-                    state.Networks[e] = rec;
-                    continue;
-                }
-
-                rec.SmoothedLoss = double.IsNaN(rec.SmoothedLoss) ? loss[e] : 0.9 * rec.SmoothedLoss + 0.1 * loss[e];
-                if (rec.SinceThreshold < 0 && rec.SmoothedLoss < threshold)
-                {
-                    rec.SinceThreshold = 0;
-                }
-
-                if (rec.SinceThreshold >= options.Patience)
-                {
-                    rec.Status = NetworkStatus.Converged;
-                    state.Networks[e] = rec;
-                    continue;
-                }
-
-                if (rec.SinceThreshold >= 0)
-                {
-                    rec.SinceThreshold++;
-                }
-
-                rec.Epochs++;
-                float scale = (float)GradientRule.ClipScale(Math.Sqrt(norms[e]), options.ClipNorm);
-
-                for (int blk = 0; blk < blocks; blk++)
-                {
-                    double s = BlockScale(mup, blk, n, gamma);
-                    bool frozen = rank > 0 && blk == 0;
-                    coefficients[e * blocks + blk] = AdamMath.Coefficients(frozen ? 0f : (float)(lrs[e] * s), rec.Epochs, scale, (float)(AdamMath.Epsilon * s));
-                }
-
-                if (rank > 0)
-                {
-                    var c = AdamMath.Coefficients((float)lrs[e], rec.Epochs, scale);
-                    for (int k = e * fs; k < (e + 1) * fs; k++)
-                    {
-                        AdamMath.Update(ref state.Factors[k], ref state.FactorFirstMoment[k], ref state.FactorSecondMoment[k], factorGrad[k], c);
-                    }
-                }
-
-                Plateau(ref rec, options);
-                state.Networks[e] = rec;
-            }
-
-            runner.AdamStep(coefficients);
-            state.Epoch = epoch + 1;
-            dirty = true;
-            if (state.Epoch >= options.MaxEpochs)
-            {
-                for (int e = 0; e < networks; e++)
-                {
-                    if (state.Networks[e].Status == NetworkStatus.Training)
-                    {
-                        state.Networks[e] = state.Networks[e] with { Status = NetworkStatus.NotConverged };
-                    }
-                }
-            }
-
-            int training = 0, converged = 0, diverged = 0;
-            foreach (var r in state.Networks)
-            {
-                training += r.Status == NetworkStatus.Training ? 1 : 0;
-                converged += r.Status == NetworkStatus.Converged ? 1 : 0;
-                diverged += r.Status == NetworkStatus.Diverged ? 1 : 0;
-            }
-
-            onEpoch?.Invoke(new EpochReport(state.Epoch, losses, trained, lrs, training, converged, diverged, clock.Elapsed, state.Epoch - startEpoch, generation.Elapsed));
-            if (state.Epoch % options.CheckpointEvery == 0 && !state.Finished)
-            {
-                Snapshot(runner, state, rank, fs);
-                onCheckpoint?.Invoke(state);
-                dirty = false;
-            }
-        }
-
-        Snapshot(runner, state, rank, fs);
-        if (state.Finished && double.IsNaN(state.WeightChange[0]))
-        {
-            FeatureLearning.Measure(backend, task, state);
-            dirty = true;
-        }
-
-        if (dirty)
-        {
-            onCheckpoint?.Invoke(state);
-        }
-
+        session.Finish(onCheckpoint);
         return state;
     }
 
