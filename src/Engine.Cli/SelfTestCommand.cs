@@ -31,7 +31,7 @@ internal static class DevicesCommand
         var cmd = new Command("devices", "List ILGPU accelerators and which backend 'auto' picks.");
         cmd.SetAction(_ => CliErrors.Run(() =>
         {
-            foreach (var d in Engine.Backends.Ilgpu.IlgpuBackend.ListDevices())
+            foreach (var d in Engine.Backends.BackendFactory.ListDevices())
             {
                 Console.WriteLine(d);
             }

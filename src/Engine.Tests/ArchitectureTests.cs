@@ -110,10 +110,15 @@ public sealed partial class ArchitectureTests
     public void OutsideTheBackendFolders_NothingNamesAConcreteBackend()
     {
         string[] concrete = ["CpuBackend", "ReferenceBackend", "IlgpuBackend", "Backends.Cpu", "Backends.Reference", "Backends.Ilgpu"];
-        var wrong = Files().Where(f => f.Folder != "Backends")
-            .SelectMany(f => File.ReadLines(Path.Combine(Root(), "src", "Engine.Managed", f.File))
+        string src = Path.Combine(Root(), "src");
+        var cli = Directory.EnumerateFiles(Path.Combine(src, "Engine.Cli"), "*.cs", SearchOption.AllDirectories)
+            .Where(f => !f.Contains("/obj/", StringComparison.Ordinal) && !f.Contains("/bin/", StringComparison.Ordinal))
+            .Select(f => Path.GetRelativePath(src, f));
+        var managed = Files().Where(f => f.Folder != "Backends").Select(f => Path.Combine("Engine.Managed", f.File));
+        var wrong = cli.Concat(managed)
+            .SelectMany(f => File.ReadLines(Path.Combine(src, f))
                 .Where(l => !l.TrimStart().StartsWith("//", StringComparison.Ordinal) && concrete.Any(c => l.Contains(c, StringComparison.Ordinal)))
-                .Select(l => $"{f.File}: {l.Trim()}"))
+                .Select(l => $"{f}: {l.Trim()}"))
             .ToArray();
         Assert.That(wrong, Is.Empty, "analyses receive IEnsembleBackend and never cast to, test for or reach into a concrete backend");
     }

@@ -27,6 +27,9 @@ public static class BackendFactory
         }
     }
 
+    /// <summary>Every accelerator ILGPU sees here (CPU simulator, CUDA, OpenCL), one line each: kind, name, memory, multiprocessors, warp size, largest group.</summary>
+    public static IReadOnlyList<string> ListDevices() => IlgpuBackend.ListDevices();
+
     /// <summary>Creates the backend called <paramref name="name"/>; <paramref name="threads"/> (0 = all cores) applies to <c>cpu</c>.</summary>
     /// <exception cref="ArgumentException">The name is unknown, or <paramref name="threads"/> is outside [0, <see cref="MaxThreads"/>].</exception>
     /// <exception cref="BackendUnavailableException">The device is not present.</exception>

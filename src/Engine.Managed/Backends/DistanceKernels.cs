@@ -51,7 +51,7 @@ public enum CrossReduction
 public interface IDistanceKernels
 {
     /// <summary>For each pair (i, j), the cross product C = X_iᵀ X_j of two state matrices reduced to one number.</summary>
-    /// <param name="states">X_e per network, row-major float64 [samples][widths[e]] (already centred or whitened).</param>
+    /// <param name="states">X_e per network, row-major float64 [samples][widths[e]] (already centred or whitened); an implementation reads each network once, so the list may compute them on demand.</param>
     /// <param name="samples">S, rows of every X_e.</param>
     /// <param name="widths">N_e per network.</param>
     /// <param name="pairs">(i, j) network indices; (i, i) gives the network's own norm.</param>

@@ -25,8 +25,8 @@ public static class Cka
         ArgumentNullException.ThrowIfNull(backend);
         ArgumentNullException.ThrowIfNull(states);
         int e = states.Networks, s = states.Samples;
-        var x = new double[e][];
-        Parallelism.For(e, backend.Threads, n => x[n] = Centering.Centered(states.States[n], s, states.Widths[n]));
+        // centred on demand, one network at a time: all of them at once would be E·S·N doubles (262 MB at E = 256, S = 2000, N = 64)
+        var x = new ComputedList<double[]>(e, n => Centering.Centered(states.States[n], s, states.Widths[n]));
         var pairs = new List<(int, int)>(e * (e + 1) / 2);
         for (int i = 0; i < e; i++)
         {

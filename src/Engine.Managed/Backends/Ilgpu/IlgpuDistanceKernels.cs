@@ -45,9 +45,10 @@ internal sealed class IlgpuDistanceKernels(IlgpuBackend backend) : IDistanceKern
         var host = new float[(long)e * s * n];
         for (int k = 0; k < e; k++)
         {
+            var xk = states[k]; // once: the caller may compute it on demand
             for (int t = 0; t < s * n; t++)
             {
-                host[(long)k * s * n + t] = (float)states[k][t];
+                host[(long)k * s * n + t] = (float)xk[t];
             }
         }
 

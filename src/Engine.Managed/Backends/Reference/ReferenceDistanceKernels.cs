@@ -18,11 +18,12 @@ public sealed class ReferenceDistanceKernels : IDistanceKernels
         ArgumentNullException.ThrowIfNull(states);
         ArgumentNullException.ThrowIfNull(widths);
         ArgumentNullException.ThrowIfNull(pairs);
+        var x = states.ToArray(); // read every network's states once (the caller may compute them on demand)
         var result = new double[pairs.Count];
         for (int p = 0; p < pairs.Count; p++)
         {
             var (i, j) = pairs[p];
-            var c = Cross(states[i], states[j], samples, widths[i], widths[j]);
+            var c = Cross(x[i], x[j], samples, widths[i], widths[j]);
             result[p] = reduction == CrossReduction.Nuclear
                 ? Matrix<double>.Build.Dense(widths[i], widths[j], (a, b) => c[a * widths[j] + b]).Svd(false).S.Sum()
                 : c.Sum(x => x * x);
