@@ -49,8 +49,9 @@ internal sealed class DistanceOptions
     private readonly Option<int> _delays = new("--delays") { Description = "DSA: number of delays (default 10).", DefaultValueFactory = _ => 10 };
     private readonly Option<int> _interval = new("--delay-interval") { Description = "DSA: steps between delays (default 1).", DefaultValueFactory = _ => 1 };
     private readonly Option<double> _ridge = new("--ridge") { Description = "DSA: ridge λ of the operator regression (default 0).", DefaultValueFactory = _ => 0.0 };
-    private readonly Option<int> _iterations = new("--iterations") { Description = "DSA: Adam iterations per pair (default 1500).", DefaultValueFactory = _ => 1500 };
-    private readonly Option<double> _lr = new("--lr") { Description = "DSA: Adam learning rate (default 5e-3).", DefaultValueFactory = _ => 5e-3 };
+    private readonly Option<string> _optimizer = new("--dsa-optimizer") { Description = "DSA alignment: optimal (multi-start Riemannian ascent that reaches the optimum) or published (Adam on a Cayley parameter from the identity, as the DSA package; default optimal).", DefaultValueFactory = _ => "optimal" };
+    private readonly Option<int> _iterations = new("--iterations") { Description = "DSA, published optimiser: Adam iterations per pair (default 1500).", DefaultValueFactory = _ => 1500 };
+    private readonly Option<double> _lr = new("--lr") { Description = "DSA, published optimiser: Adam learning rate (default 5e-3).", DefaultValueFactory = _ => 5e-3 };
     private readonly Option<string> _score = new("--score") { Description = "DSA score in the matrix: angular, euclidean or wasserstein (default angular).", DefaultValueFactory = _ => "angular" };
     private readonly Option<int?> _trials = new("--trials") { Description = "Probe trials (default 32; behaviour: OOD trials, default 64)." };
     private readonly Option<int?> _steps = new("--steps") { Description = "Steps per probe trial (default: the training length)." };
@@ -62,7 +63,7 @@ internal sealed class DistanceOptions
 
     public void AddTo(Command cmd)
     {
-        foreach (var o in new Option[] { _alpha, _rank, _delays, _interval, _ridge, _iterations, _lr, _score, _trials, _steps, _seed, _backend, _threads, _all, _out })
+        foreach (var o in new Option[] { _alpha, _rank, _delays, _interval, _ridge, _optimizer, _iterations, _lr, _score, _trials, _steps, _seed, _backend, _threads, _all, _out })
         {
             cmd.Options.Add(o);
         }
@@ -79,6 +80,7 @@ internal sealed class DistanceOptions
             Ridge = r.GetValue(_ridge),
             Iterations = r.GetValue(_iterations),
             LearningRate = r.GetValue(_lr),
+            Optimizer = DsaOptions.ParseOptimizer(r.GetValue(_optimizer)!, "--dsa-optimizer"),
         },
         Score = r.GetValue(_score)!.ToLowerInvariant(),
         Trials = r.GetValue(_trials),

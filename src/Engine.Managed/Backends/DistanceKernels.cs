@@ -65,10 +65,11 @@ public interface IDistanceKernels
     double[] FitDsaOperator(ReadOnlySpan<float> states, int trials, int steps, int width, DsaOptions options);
 
     /// <summary>
-    /// Each alignment problem q: min over orthogonal C = Cayley(S) of ‖C B_q Cᵀ − A_q‖²_F by Adam from C = I, for unit-norm r × r
-    /// operators; returns that loss and ⟨A_q, C B_q Cᵀ⟩ per problem.
+    /// Each alignment problem q: min over orthogonal C = Cayley(S) of ‖C B_q Cᵀ − A_q‖²_F by Adam from C = I (the published
+    /// optimiser), for unit-norm r × r operators; returns C per problem (r × r row-major, orthogonal to the path's precision).
+    /// The caller scores C in float64 (<c>DsaDescent.Score</c>), so every path reports a pair the same way.
     /// </summary>
-    (double[] Loss, double[] Inner) AlignDsa(IReadOnlyList<double[]> a, IReadOnlyList<double[]> b, int rank, int iterations, double learningRate,
+    double[][] AlignDsa(IReadOnlyList<double[]> a, IReadOnlyList<double[]> b, int rank, int iterations, double learningRate,
         Action<int, int>? progress = null);
 
     /// <summary>FAQ (Frank–Wolfe over doubly-stochastic matrices, see <see cref="FaqSolver"/>) on each pair of zero-padded n × n weights.</summary>

@@ -88,7 +88,7 @@ public static class DistanceBenchmark
     }
 
     /// <summary>Times the DSA operator fits and the pairwise alignments separately.</summary>
-    public static (DistanceTiming Fit, DistanceTiming Align) Dsa(IEnsembleBackend backend, StateSet states, DsaOptions options, int repeats)
+    public static (DistanceTiming Fit, DistanceTiming Align, double MeanAngular) Dsa(IEnsembleBackend backend, StateSet states, DsaOptions options, int repeats)
     {
         double[][] ops = [];
         int e = states.Networks;
@@ -98,9 +98,11 @@ public static class DistanceBenchmark
             Parallelism.For(e, backend.Threads, k => o[k] = backend.Distances.FitDsaOperator(states.States[k], states.Trials, states.Steps, states.Widths[k], options));
             ops = o;
         });
-        var align = Time($"dsa-align pairs={e * (e - 1) / 2} r={options.Rank} iterations={options.Iterations}", repeats, 0,
-            () => Distances.Dsa.FromOperators(backend, ops, states.Ids, options));
-        return (fit, align);
+        double mean = double.NaN;
+        string steps = options.Optimizer == DsaOptimizer.Published ? $"iterations={options.Iterations}" : $"starts={options.RandomStarts}+ max_steps={options.MaxSteps}";
+        var align = Time($"dsa-align pairs={e * (e - 1) / 2} r={options.Rank} {options.OptimizerName} {steps}", repeats, 0,
+            () => mean = Distances.Dsa.FromOperators(backend, ops, states.Ids, options).Angular.Mean());
+        return (fit, align, mean);
     }
 
     /// <summary>Times the d_PIF matrix (FAQ per pair, pairs in parallel) of random N × N weights with planted shared structure.</summary>

@@ -11,7 +11,9 @@ namespace Engine.Distances;
 /// the distance is arccos(CKA) ∈ [0, π/2], a metric (netrep's angular CKA). Invariant to orthogonal transforms and
 /// isotropic scaling of either network's states; widths may differ. The squared norms ‖X_iᵀ X_j‖²_F of every pair i ≤ j
 /// come from the backend's distance kernels (<see cref="IDistanceKernels.CrossProducts"/>): float64 loops on the
-/// reference, float32 SIMD feature-space or sample-space products on the CPU, the cross-product kernels on an ILGPU device.
+/// reference, float32 SIMD feature-space or sample-space products on the CPU, the cross-product kernels on an ILGPU device;
+/// pairs closer than <see cref="NearZero.Threshold"/> are recomputed in float64 (<see cref="NearZero"/>), so a network
+/// and its rotated, scaled copy read 0 to about 1e-8 rad on every path.
 /// </remarks>
 public static class Cka
 {
@@ -48,12 +50,36 @@ public static class Cka
 
         CheckVariance(states, self);
         var m = new PairwiseMatrix(states.Ids, "cka");
+        var near = new List<(int, int)>();
         for (int p = 0; p < pairs.Count; p++)
         {
             var (i, j) = pairs[p];
             if (i != j)
             {
-                m.Set(i, j, Angle(hsic[p] / Math.Sqrt(self[i] * self[j])));
+                double angle = Angle(hsic[p] / Math.Sqrt(self[i] * self[j]));
+                m.Set(i, j, angle);
+                if (angle < NearZero.Threshold)
+                {
+                    near.Add((i, j));
+                }
+            }
+        }
+
+        if (near.Count > 0)
+        {
+            // Close pairs again in float64, their own norms with them (see NearZero).
+            var own = near.SelectMany(p => new[] { p.Item1, p.Item2 }).Distinct().Select(n => (n, n)).ToList();
+            var exact = NearZero.Products(x, s, states.Widths, [.. near, .. own], CrossReduction.SquaredFrobenius, backend.Threads);
+            var exactSelf = new Dictionary<int, double>();
+            for (int k = 0; k < own.Count; k++)
+            {
+                exactSelf[own[k].Item1] = exact[near.Count + k];
+            }
+
+            for (int k = 0; k < near.Count; k++)
+            {
+                var (i, j) = near[k];
+                m.Set(i, j, Angle(exact[k] / Math.Sqrt(exactSelf[i] * exactSelf[j])));
             }
         }
 

@@ -11,14 +11,20 @@ namespace Engine.Distances;
 /// <param name="Euclidean">‖A − C B Cᵀ‖_F of unit-norm operators, in [0, 2].</param>
 /// <param name="Wasserstein">W₁ between the operators' eigenvalue sets (uniform weights, |λ − μ| in ℂ).</param>
 /// <param name="Operators">The fitted r × r operators per network (row-major float64).</param>
-public sealed record DsaResult(PairwiseMatrix Angular, PairwiseMatrix Euclidean, PairwiseMatrix Wasserstein, double[][] Operators);
+/// <param name="Optimizer">The alignment's optimiser: "optimal" or "published".</param>
+/// <param name="Alignments">Per pair i &lt; j (in <see cref="PairwiseMatrix.Pairs"/> order), the kept alignment: C, scores and the winning start.</param>
+public sealed record DsaResult(PairwiseMatrix Angular, PairwiseMatrix Euclidean, PairwiseMatrix Wasserstein, double[][] Operators, string Optimizer,
+    IReadOnlyList<DsaAlignmentResult> Alignments);
 
 /// <summary>Dynamical Similarity Analysis (Ostrow et al. 2023) for whole ensembles.</summary>
 /// <remarks>
 /// Operators come from <see cref="DsaOperator"/> through the backend's distance kernels (the full-SVD fit on the reference,
-/// the Gram fit elsewhere); each pair i &lt; j is aligned as in <see cref="DsaAlignment"/> (both the det +1 and the swapped
-/// det −1 problem) by the backend's kernels: scalar float64 Adam on the reference, SIMD lanes on the CPU, a thread per
-/// problem on an ILGPU device. The eigenvalue
+/// the Gram fit elsewhere). Each pair i &lt; j is aligned by the optimiser the options name: by default
+/// <see cref="DsaDescent"/> (multi-start Riemannian ascent in float64 on the backend's host threads, which reaches the
+/// optimum), or the published one as in <see cref="DsaAlignment"/> (both the det +1 and the swapped det −1 problem) by
+/// the backend's kernels: scalar float64 Adam on the reference, SIMD lanes on the CPU, a thread per problem on an ILGPU
+/// device. Either way the kept C is scored in float64 by <see cref="DsaDescent.Score"/>, so a network against itself or
+/// a rotated copy reads 0 to rounding on every path. The eigenvalue
 /// score: with spectra {λ_k}, {μ_k} of equal count r, W₁ = (1/r) min over assignments σ of Σ_k |λ_k − μ_σ(k)|, solved
 /// exactly by <see cref="LinearAssignment"/>.
 /// </remarks>
@@ -62,9 +68,41 @@ public static class Dsa
             Util.Guard.Length(op.Length, (long)options.Rank * options.Rank, nameof(operators), $"[r={options.Rank}][r]");
         }
 
-        int r = options.Rank, variants = r >= 2 ? 2 : 1;
+        int r = options.Rank;
         var pairs = PairwiseMatrix.Pairs(ops.Length);
         var unit = ops.Select(op => DsaAlignment.Normalized(op, "A")).ToArray();
+        var kept = options.Optimizer == DsaOptimizer.Published
+            ? AlignPublished(backend, unit, pairs, options, progress)
+            : AlignOptimal(backend, unit, pairs, options, progress);
+        return Assemble(ids, ops, pairs, kept, options.Optimizer == DsaOptimizer.Published ? "published" : "optimal");
+    }
+
+    /// <summary>Every pair by <see cref="DsaDescent"/> on the backend's host threads, each pair's random starts seeded by its index.</summary>
+    private static DsaAlignmentResult[] AlignOptimal(IEnsembleBackend backend, double[][] unit, (int I, int J)[] pairs, DsaOptions options, Action<int, int>? progress)
+    {
+        var kept = new DsaAlignmentResult[pairs.Length];
+        int done = 0;
+        var gate = new object();
+        Parallelism.For(pairs.Length, backend.Threads, p =>
+        {
+            var (i, j) = pairs[p];
+            kept[p] = DsaDescent.Align(unit[i], unit[j], options.Rank, options.RandomStarts, options.MaxSteps, 0xD5A0_0000UL + (ulong)p);
+            lock (gate)
+            {
+                progress?.Invoke(++done, pairs.Length);
+            }
+        });
+        return kept;
+    }
+
+    /// <summary>
+    /// Every pair i &lt; j as two problems of the published optimiser (A = Â_i with B = Â_j, and with B = P Â_j Pᵀ, coordinates
+    /// 0 and 1 swapped, for det C = −1; one problem at rank 1), all sent to the backend's kernels in one batch; each C is
+    /// scored in float64 and the lower loss wins.
+    /// </summary>
+    private static DsaAlignmentResult[] AlignPublished(IEnsembleBackend backend, double[][] unit, (int I, int J)[] pairs, DsaOptions options, Action<int, int>? progress)
+    {
+        int r = options.Rank, variants = r >= 2 ? 2 : 1;
         var swapped = r >= 2 ? unit.Select(u => DsaAlignment.Swapped(u, r)).ToArray() : unit;
         var a = new double[pairs.Length * variants][];
         var b = new double[pairs.Length * variants][];
@@ -75,19 +113,26 @@ public static class Dsa
             b[q] = (q % variants == 0 ? unit : swapped)[j];
         }
 
-        var (loss, inner) = backend.Distances.AlignDsa(a, b, r, options.Iterations, options.LearningRate,
+        var rotations = backend.Distances.AlignDsa(a, b, r, options.Iterations, options.LearningRate,
             progress is null ? null : (done, _) => progress(Math.Min(pairs.Length, done / variants), pairs.Length));
-        var bestLoss = new double[pairs.Length];
-        var bestInner = new double[pairs.Length];
-        for (int p = 0; p < pairs.Length; p++)
+        var kept = new DsaAlignmentResult[pairs.Length];
+        Parallelism.For(pairs.Length, backend.Threads, p =>
         {
             int q = p * variants;
-            int k = variants == 2 && loss[q + 1] < loss[q] ? q + 1 : q;
-            bestLoss[p] = loss[k];
-            bestInner[p] = inner[k];
-        }
+            var first = DsaDescent.Score(a[q], b[q], rotations[q], r, "published");
+            if (variants == 2)
+            {
+                var second = DsaDescent.Score(a[q + 1], b[q + 1], rotations[q + 1], r, "published-swap");
+                if (second.Loss < first.Loss)
+                {
+                    // C' aligns P B Pᵀ; C' P aligns B.
+                    first = second with { Rotation = DsaAlignment.Swapped(second.Rotation, r, columnsOnly: true) };
+                }
+            }
 
-        return Assemble(ids, ops, pairs, bestLoss, bestInner);
+            kept[p] = first;
+        });
+        return kept;
     }
 
     /// <summary>Eigenvalues of an r × r operator.</summary>
@@ -125,7 +170,7 @@ public static class Dsa
         return sum / n;
     }
 
-    private static DsaResult Assemble(IReadOnlyList<int> ids, double[][] ops, (int I, int J)[] pairs, double[] loss, double[] inner)
+    private static DsaResult Assemble(IReadOnlyList<int> ids, double[][] ops, (int I, int J)[] pairs, DsaAlignmentResult[] kept, string optimizer)
     {
         int r = (int)Math.Round(Math.Sqrt(ops[0].Length));
         var spectra = ops.Select(a => Eigenvalues(a, r)).ToArray();
@@ -135,11 +180,11 @@ public static class Dsa
         for (int p = 0; p < pairs.Length; p++)
         {
             var (i, j) = pairs[p];
-            ang.Set(i, j, Cka.Angle(inner[p]));
-            eu.Set(i, j, Math.Sqrt(Math.Max(loss[p], 0)));
+            ang.Set(i, j, kept[p].Angle);
+            eu.Set(i, j, Math.Sqrt(Math.Max(kept[p].Loss, 0)));
             ws.Set(i, j, SpectralWasserstein(spectra[i], spectra[j]));
         }
 
-        return new DsaResult(ang, eu, ws, ops);
+        return new DsaResult(ang, eu, ws, ops, optimizer, kept);
     }
 }

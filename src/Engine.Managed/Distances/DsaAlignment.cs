@@ -37,8 +37,8 @@ public static class DsaAlignment
         return y;
     }
 
-    /// <summary>P B Pᵀ with P swapping coordinates 0 and 1.</summary>
-    internal static double[] Swapped(double[] b, int r)
+    /// <summary>P B Pᵀ with P swapping coordinates 0 and 1; with <paramref name="columnsOnly"/>, B P (columns 0 and 1 swapped).</summary>
+    internal static double[] Swapped(double[] b, int r, bool columnsOnly = false)
     {
         var perm = Enumerable.Range(0, r).ToArray();
         (perm[0], perm[1]) = (1, 0);
@@ -47,7 +47,7 @@ public static class DsaAlignment
         {
             for (int j = 0; j < r; j++)
             {
-                s[i * r + j] = b[perm[i] * r + perm[j]];
+                s[i * r + j] = b[(columnsOnly ? i : perm[i]) * r + perm[j]];
             }
         }
 

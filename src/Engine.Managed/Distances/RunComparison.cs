@@ -187,17 +187,20 @@ public sealed class RunComparison
                 var settings = new
                 {
                     score = Options.Score,
+                    optimizer = r.Optimizer,
                     rank = Options.Dsa.Rank,
                     delays = Options.Dsa.Delays,
                     delay_interval = Options.Dsa.DelayInterval,
                     ridge = Options.Dsa.Ridge,
-                    iterations = Options.Dsa.Iterations,
-                    learning_rate = Options.Dsa.LearningRate,
+                    iterations = Options.Dsa.Optimizer == DsaOptimizer.Published ? Options.Dsa.Iterations : (int?)null,
+                    learning_rate = Options.Dsa.Optimizer == DsaOptimizer.Published ? Options.Dsa.LearningRate : (double?)null,
+                    random_starts = Options.Dsa.Optimizer == DsaOptimizer.Optimal ? Options.Dsa.RandomStarts : (int?)null,
+                    max_steps = Options.Dsa.Optimizer == DsaOptimizer.Optimal ? Options.Dsa.MaxSteps : (int?)null,
                     mean_angular = r.Angular.Mean(),
                     mean_euclidean = r.Euclidean.Mean(),
                     mean_wasserstein = r.Wasserstein.Mean(),
                 };
-                return new ComparisonResult(m, m.Mean(), $"dynamical (mean DSA, {Options.Score})", settings, r, null, clock.Elapsed.TotalSeconds);
+                return new ComparisonResult(m, m.Mean(), $"dynamical (mean DSA, {Options.Score}, {r.Optimizer} alignment)", settings, r, null, clock.Elapsed.TotalSeconds);
             }
 
             case "pif":

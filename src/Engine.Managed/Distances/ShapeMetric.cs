@@ -15,7 +15,8 @@ namespace Engine.Distances;
 /// ⟨X̃_i Q, X̃_j⟩ = tr Σ this is arccos(‖X̃_iᵀ X̃_j‖_* / (‖X̃_i‖ ‖X̃_j‖)). α = 1 is invariant to orthogonal maps and
 /// isotropic scaling; α = 0 to any invertible linear map. The nuclear norms ‖X̃_iᵀ X̃_j‖_* come from the backend's
 /// distance kernels (<see cref="IDistanceKernels.CrossProducts"/>): a full float64 SVD on the reference, the eigenvalues of
-/// the smaller Gram of the float32 SIMD cross product on the CPU, the device's cross products on an ILGPU backend.
+/// the smaller Gram of the float32 SIMD cross product on the CPU, the device's cross products on an ILGPU backend; pairs
+/// closer than <see cref="NearZero.Threshold"/> are recomputed in float64 (<see cref="NearZero"/>).
 /// </remarks>
 public static class ShapeMetric
 {
@@ -98,10 +99,27 @@ public static class ShapeMetric
         var pairs = PairwiseMatrix.Pairs(e);
         var nuclear = backend.Distances.CrossProducts(x, s, states.Widths, pairs, CrossReduction.Nuclear, progress);
         var m = new PairwiseMatrix(states.Ids, Name(alpha));
+        var near = new List<int>();
         for (int p = 0; p < pairs.Length; p++)
         {
             var (i, j) = pairs[p];
-            m.Set(i, j, Cka.Angle(nuclear[p] / (norms[i] * norms[j])));
+            double angle = Cka.Angle(nuclear[p] / (norms[i] * norms[j]));
+            m.Set(i, j, angle);
+            if (angle < NearZero.Threshold)
+            {
+                near.Add(p);
+            }
+        }
+
+        if (near.Count > 0)
+        {
+            // Close pairs again in float64 (see NearZero); the norms already are.
+            var exact = NearZero.Products(x, s, states.Widths, near.Select(p => pairs[p]).ToArray(), CrossReduction.Nuclear, backend.Threads);
+            for (int k = 0; k < near.Count; k++)
+            {
+                var (i, j) = pairs[near[k]];
+                m.Set(i, j, Cka.Angle(exact[k] / (norms[i] * norms[j])));
+            }
         }
 
         return m;

@@ -519,6 +519,9 @@ public sealed record DsaSettings
     /// <summary>Score in the matrix: angular (default), euclidean, wasserstein.</summary>
     public string? Score { get; init; }
 
+    /// <summary>The alignment's optimiser: optimal (default) or published.</summary>
+    public string? Optimizer { get; init; }
+
     /// <summary>The DSA options these settings give.</summary>
     public Backends.DsaOptions ToOptions()
     {
@@ -527,6 +530,7 @@ public sealed record DsaSettings
         {
             Rank = Rank ?? d.Rank, Delays = Delays ?? d.Delays, DelayInterval = DelayInterval ?? d.DelayInterval, Ridge = Ridge ?? d.Ridge,
             Iterations = Iterations ?? d.Iterations, LearningRate = LearningRate ?? d.LearningRate,
+            Optimizer = Optimizer is null ? d.Optimizer : Backends.DsaOptions.ParseOptimizer(Optimizer, "analyses.dsa.optimizer"),
         };
     }
 }

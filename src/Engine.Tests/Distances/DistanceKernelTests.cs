@@ -56,13 +56,57 @@ public sealed class DistanceKernelTests(string backendName)
     {
         const int r = 3;
         var ops = new[] { Flat(Stable(r, 1)), Flat(Stable(r, 2)), Flat(Orthogonal(r, 4, -1) * Stable(r, 1) * Orthogonal(r, 4, -1).Transpose()) };
-        var options = new DsaOptions { Rank = r, Iterations = 150 };
+        var options = new DsaOptions { Rank = r, Iterations = 150, Optimizer = DsaOptimizer.Published };
         var got = Dsa.FromOperators(_backend, ops, [0, 1, 2], options);
         foreach (var (i, j) in PairwiseMatrix.Pairs(3))
         {
             var (eu, ang) = DistanceTestData.ReferencePair(ops[i], ops[j], r, 150, 5e-3);
             Assert.That(got.Euclidean[i, j], Is.EqualTo(eu).Within(2e-3), $"euclidean {i},{j}");
             Assert.That(got.Angular[i, j], Is.EqualTo(ang).Within(2e-3), $"angular {i},{j}");
+        }
+    }
+
+    /// <summary>A network against its rotated, scaled copy (and, for α = 0, any invertible linear map of it) reads 0 to 1e-6 rad on every path.</summary>
+    [Test]
+    public void NearZero_CkaAndShape_OfAMappedCopy_ReadZero()
+    {
+        const int s = 400, n = 16;
+        var x = States(s, n, 31);
+        var rotated = Map(x, s, 3 * Orthogonal(n, 32));
+        var mixed = Map(x, s, RandomMatrix(n, n, 33) + 4 * MathNet.Numerics.LinearAlgebra.Matrix<double>.Build.DenseIdentity(n));
+        var set = Set(1, s, (x, n), (rotated, n), (mixed, n), (States(s, n, 34), n));
+        var cka = Cka.Compute(_backend, set);
+        var procrustes = ShapeMetric.Compute(_backend, set, 1);
+        var cca = ShapeMetric.Compute(_backend, set, 0);
+        Assert.Multiple(() =>
+        {
+            Assert.That(cka[0, 1], Is.LessThan(1e-6), "CKA(X, 3 X Q)");
+            Assert.That(procrustes[0, 1], Is.LessThan(1e-6), "shape α = 1 (X, 3 X Q)");
+            Assert.That(cca[0, 1], Is.LessThan(1e-6), "shape α = 0 (X, 3 X Q)");
+            Assert.That(cca[0, 2], Is.LessThan(1e-6), "shape α = 0 (X, X M)");
+            Assert.That(cka[0, 3], Is.GreaterThan(0.1), "different states stay apart");
+            Assert.That(cka[0, 2], Is.EqualTo(Cka.Compute(TestBackends.Reference, set)[0, 2]).Within(1e-4), "pairs above the threshold keep the fast path's values");
+        });
+    }
+
+    /// <summary>DSA between an operator and itself is 0 to 1e-6 with either optimiser, and the optimal one also reads 0 for a rotated copy.</summary>
+    [Test]
+    public void NearZero_Dsa_OfAnOperatorWithItself_ReadsZero()
+    {
+        const int r = 5;
+        var a = Stable(r, 41);
+        var o = Orthogonal(r, 42, -1);
+        var ops = new[] { Flat(a), Flat(a), Flat(o * a * o.Transpose()) };
+        foreach (var optimizer in new[] { DsaOptimizer.Published, DsaOptimizer.Optimal })
+        {
+            var d = Dsa.FromOperators(_backend, ops, [0, 1, 2], new DsaOptions { Rank = r, Iterations = 100, Optimizer = optimizer });
+            Assert.That(d.Angular[0, 1], Is.LessThan(1e-6), $"{optimizer}: A with itself");
+            Assert.That(d.Euclidean[0, 1], Is.LessThan(1e-6), $"{optimizer}: A with itself, euclidean");
+            Assert.That(d.Optimizer, Is.EqualTo(optimizer == DsaOptimizer.Published ? "published" : "optimal"));
+            if (optimizer == DsaOptimizer.Optimal)
+            {
+                Assert.That(d.Angular[0, 2], Is.LessThan(1e-6), "optimal: A with O A Oᵀ, det O = −1");
+            }
         }
     }
 

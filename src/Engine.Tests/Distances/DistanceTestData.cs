@@ -79,10 +79,10 @@ internal static class DistanceTestData
     public static StateSet Set(int trials, int steps, params (float[] X, int Width)[] nets)
         => new(nets.Select(n => n.X).ToArray(), trials, steps, nets.Select(n => n.Width).ToArray());
 
-    /// <summary>(euclidean, angular) DSA scores of one pair of operators by the float64 reference backend (both det variants, the better kept).</summary>
+    /// <summary>(euclidean, angular) DSA scores of one pair of operators by the published optimiser on the float64 reference backend (both det variants, the better kept).</summary>
     public static (double Euclidean, double Angular) ReferencePair(double[] a, double[] b, int r, int iterations, double learningRate)
     {
-        var result = Dsa.FromOperators(Engine.Tests.Support.TestBackends.Reference, [a, b], [0, 1], new Engine.Backends.DsaOptions { Rank = r, Iterations = iterations, LearningRate = learningRate });
+        var result = Dsa.FromOperators(Engine.Tests.Support.TestBackends.Reference, [a, b], [0, 1], new Engine.Backends.DsaOptions { Rank = r, Iterations = iterations, LearningRate = learningRate, Optimizer = Engine.Backends.DsaOptimizer.Published });
         return (result.Euclidean[0, 1], result.Angular[0, 1]);
     }
 

@@ -97,7 +97,7 @@ public sealed class DsaFormulaTests
         Assert.That(eu, Is.EqualTo(expected.Euclidean).Within(1e-7));
         Assert.That(ang, Is.EqualTo(expected.Angular).Within(1e-7));
 
-        var fast = Dsa.FromOperators(TestBackends.CpuThreads(1), [Flat(a), Flat(b)], [0, 1], new DsaOptions { Rank = r, Iterations = iterations, LearningRate = lr });
+        var fast = Dsa.FromOperators(TestBackends.CpuThreads(1), [Flat(a), Flat(b)], [0, 1], new DsaOptions { Rank = r, Iterations = iterations, LearningRate = lr, Optimizer = DsaOptimizer.Published });
         Assert.That(fast.Euclidean[0, 1], Is.EqualTo(expected.Euclidean).Within(2e-5));
         Assert.That(fast.Angular[0, 1], Is.EqualTo(expected.Angular).Within(2e-5));
     }

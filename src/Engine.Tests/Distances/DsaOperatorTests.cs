@@ -281,7 +281,7 @@ public sealed class DsaOperatorTests
     {
         var ops = Enumerable.Range(0, 12).Select(k => Flat(Stable(2, (ulong)(70 + k)))).ToArray();
         var seen = new List<(int Done, int Total)>();
-        Dsa.FromOperators(TestBackends.CpuThreads(2), ops, [.. Enumerable.Range(0, 12)], new DsaOptions { Rank = 2, Iterations = 5 }, (d, t) =>
+        Dsa.FromOperators(TestBackends.CpuThreads(2), ops, [.. Enumerable.Range(0, 12)], new DsaOptions { Rank = 2, Iterations = 5, Optimizer = DsaOptimizer.Published }, (d, t) =>
         {
             lock (seen)
             {
@@ -296,7 +296,7 @@ public sealed class DsaOperatorTests
         // one worker: a report after each batch of SIMD lanes (two alignments per pair), then the total
         int lanes = System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated ? 16 : 8;
         var one = new List<int>();
-        Dsa.FromOperators(TestBackends.CpuThreads(1), ops, [.. Enumerable.Range(0, 12)], new DsaOptions { Rank = 2, Iterations = 5 }, (d, t) => one.Add(d));
+        Dsa.FromOperators(TestBackends.CpuThreads(1), ops, [.. Enumerable.Range(0, 12)], new DsaOptions { Rank = 2, Iterations = 5, Optimizer = DsaOptimizer.Published }, (d, t) => one.Add(d));
         var expected = Enumerable.Range(1, (132 + lanes - 1) / lanes).Select(k => Math.Min(66, k * lanes / 2)).Append(66);
         Assert.That(one, Is.EqualTo(expected));
     }
@@ -340,7 +340,8 @@ public sealed class DsaOperatorTests
         {
             ("delays", new DsaOptions { Delays = 0 }), ("delay-interval", new DsaOptions { DelayInterval = 0 }), ("rank", new DsaOptions { Rank = 0 }),
             ("iterations", new DsaOptions { Iterations = -1 }), ("ridge", new DsaOptions { Ridge = -1e-12 }), ("lr", new DsaOptions { LearningRate = 10.5 }),
-            ("lr", new DsaOptions { LearningRate = -1e-9 }),
+            ("lr", new DsaOptions { LearningRate = -1e-9 }), ("dsa-starts", new DsaOptions { RandomStarts = -1 }), ("dsa-max-steps", new DsaOptions { MaxSteps = 0 }),
+            ("dsa-optimizer", new DsaOptions { Optimizer = (DsaOptimizer)7 }),
         })
         {
             Assert.That(() => bad.Validate(), Throws.TypeOf<ArgumentOutOfRangeException>().With.Property("ParamName").EqualTo(name), name);

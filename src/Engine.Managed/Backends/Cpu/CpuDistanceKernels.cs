@@ -53,7 +53,7 @@ internal sealed class CpuDistanceKernels(int threads) : IDistanceKernels
         => DsaOperator.Fit(states, trials, steps, width, options);
 
     /// <inheritdoc />
-    public (double[] Loss, double[] Inner) AlignDsa(IReadOnlyList<double[]> a, IReadOnlyList<double[]> b, int rank, int iterations, double learningRate,
+    public double[][] AlignDsa(IReadOnlyList<double[]> a, IReadOnlyList<double[]> b, int rank, int iterations, double learningRate,
         Action<int, int>? progress = null)
     {
         ArgumentNullException.ThrowIfNull(a);
@@ -122,14 +122,13 @@ internal sealed class CpuDistanceKernels(int threads) : IDistanceKernels
     }
 
     /// <summary>The problems in lanes of <typeparamref name="TV"/>, batches spread over worker threads.</summary>
-    private (double[] Loss, double[] Inner) Align<TS, TV>(IReadOnlyList<double[]> a, IReadOnlyList<double[]> b, int r, int iterations, double lr,
+    private double[][] Align<TS, TV>(IReadOnlyList<double[]> a, IReadOnlyList<double[]> b, int r, int iterations, double lr,
         Action<int, int>? progress)
         where TS : struct, ISimd<TV, float>
         where TV : struct
     {
         int rr = r * r, lanes = TS.Lanes, problems = a.Count;
-        var loss = new float[problems];
-        var inner = new float[problems];
+        var rotations = new float[(long)problems * rr];
         int batches = (problems + lanes - 1) / lanes;
         using var pool = new WorkerPool(threads <= 0 ? Environment.ProcessorCount : threads);
         var work = Enumerable.Range(0, pool.Workers).Select(_ => (new DsaBatch<TS, TV>(r), new float[lanes * rr], new float[lanes * rr])).ToArray();
@@ -147,7 +146,7 @@ internal sealed class CpuDistanceKernels(int threads) : IDistanceKernels
                 }
             }
 
-            solver.Solve(pa, pb, count, iterations, (float)lr, loss.AsSpan(first, count), inner.AsSpan(first, count));
+            solver.Solve(pa, pb, count, iterations, (float)lr, rotations.AsSpan(first * rr, count * rr));
             int n = Interlocked.Add(ref done, count);
             if (w == 0)
             {
@@ -155,6 +154,6 @@ internal sealed class CpuDistanceKernels(int threads) : IDistanceKernels
             }
         });
         progress?.Invoke(problems, problems); // worker 0 need not finish the last batch
-        return (loss.Select(x => (double)x).ToArray(), inner.Select(x => (double)x).ToArray());
+        return Enumerable.Range(0, problems).Select(q => rotations.AsSpan(q * rr, rr).ToArray().Select(x => (double)x).ToArray()).ToArray();
     }
 }

@@ -29,8 +29,8 @@ internal sealed class DsaBatch<TS, TV>
 
     public static int Lanes => TS.Lanes;
 
-    /// <summary>Solves up to <see cref="Lanes"/> problems; a and b are [lanes][r·r] unit-norm float operators; writes loss ‖·‖²_F and ⟨A, C B Cᵀ⟩.</summary>
-    public unsafe void Solve(ReadOnlySpan<float> a, ReadOnlySpan<float> b, int count, int iterations, float lr, Span<float> loss, Span<float> inner)
+    /// <summary>Solves up to <see cref="Lanes"/> problems; a and b are [lanes][r·r] unit-norm float operators; writes each final C into rotations [count][r·r].</summary>
+    public unsafe void Solve(ReadOnlySpan<float> a, ReadOnlySpan<float> b, int count, int iterations, float lr, Span<float> rotations)
     {
         int r = _r, rr = r * r, lanes = TS.Lanes;
         float* tmp = stackalloc float[lanes];
@@ -85,24 +85,13 @@ internal sealed class DsaBatch<TS, TV>
         }
 
         Cayley();
-        Residual();
-        TV lsum = zero, isum = zero;
         for (int k = 0; k < rr; k++)
         {
-            lsum = TS.Fma(_res[k], _res[k], lsum);
-            isum = TS.Fma(_a[k], TS.Add(_res[k], _a[k]), isum);
-        }
-
-        TS.Store(lsum, tmp);
-        for (int l = 0; l < count; l++)
-        {
-            loss[l] = tmp[l];
-        }
-
-        TS.Store(isum, tmp);
-        for (int l = 0; l < count; l++)
-        {
-            inner[l] = tmp[l];
+            TS.Store(_c[k], tmp);
+            for (int l = 0; l < count; l++)
+            {
+                rotations[l * rr + k] = tmp[l];
+            }
         }
     }
 

@@ -102,7 +102,7 @@ internal sealed class IlgpuDistanceKernels(IlgpuBackend backend) : IDistanceKern
         => DsaOperator.Fit(states, trials, steps, width, options);
 
     /// <inheritdoc />
-    public (double[] Loss, double[] Inner) AlignDsa(IReadOnlyList<double[]> a, IReadOnlyList<double[]> b, int rank, int iterations, double learningRate,
+    public double[][] AlignDsa(IReadOnlyList<double[]> a, IReadOnlyList<double[]> b, int rank, int iterations, double learningRate,
         Action<int, int>? progress = null)
     {
         ArgumentNullException.ThrowIfNull(a);
@@ -119,8 +119,7 @@ internal sealed class IlgpuDistanceKernels(IlgpuBackend backend) : IDistanceKern
             }
         }
 
-        var loss = new float[Math.Max(1, problems)];
-        var inner = new float[Math.Max(1, problems)];
+        var rotations = new double[problems][];
         if (problems > 0)
         {
             try
@@ -135,8 +134,13 @@ internal sealed class IlgpuDistanceKernels(IlgpuBackend backend) : IDistanceKern
                 db.CopyFrom(Stream, hb);
                 dc.CopyFrom(Stream, Enumerable.Range(1, iterations).Select(it => AdamMath.Coefficients((float)learningRate, it, 1f)).ToArray());
                 K.DsaAlign(_backend.Kernels.Elementwise(problems), new DsaAlignArgs(problems, rank, iterations, dc.View, da.View, db.View, work.View, dl.View, di.View));
-                dl.CopyTo(Stream, loss.AsSpan(0, problems));
-                di.CopyTo(Stream, inner.AsSpan(0, problems));
+                // The kernel leaves each problem's final C in its work block at offset 5 r² (DistanceKernel.DsaAlign).
+                var hw = new float[(long)problems * 10 * rr];
+                work.CopyTo(Stream, hw);
+                for (int q = 0; q < problems; q++)
+                {
+                    rotations[q] = hw.AsSpan((q * 10 + 5) * rr, rr).ToArray().Select(x => (double)x).ToArray();
+                }
             }
             catch (Exception ex) when (ex is not (OutOfMemoryException or ObjectDisposedException or EngineException))
             {
@@ -145,7 +149,7 @@ internal sealed class IlgpuDistanceKernels(IlgpuBackend backend) : IDistanceKern
         }
 
         progress?.Invoke(problems, problems);
-        return (loss.Take(problems).Select(x => (double)x).ToArray(), inner.Take(problems).Select(x => (double)x).ToArray());
+        return rotations;
     }
 
     /// <summary>FAQ d_PIF of every pair with the Frank–Wolfe gradients of all unfinished pairs batched on the accelerator.</summary>

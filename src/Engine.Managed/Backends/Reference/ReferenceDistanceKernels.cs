@@ -38,20 +38,19 @@ public sealed class ReferenceDistanceKernels : IDistanceKernels
         => DsaOperator.FitReference(states, trials, steps, width, options);
 
     /// <inheritdoc />
-    public (double[] Loss, double[] Inner) AlignDsa(IReadOnlyList<double[]> a, IReadOnlyList<double[]> b, int rank, int iterations, double learningRate,
+    public double[][] AlignDsa(IReadOnlyList<double[]> a, IReadOnlyList<double[]> b, int rank, int iterations, double learningRate,
         Action<int, int>? progress = null)
     {
         ArgumentNullException.ThrowIfNull(a);
         ArgumentNullException.ThrowIfNull(b);
-        var loss = new double[a.Count];
-        var inner = new double[a.Count];
+        var rotations = new double[a.Count][];
         for (int q = 0; q < a.Count; q++)
         {
-            (loss[q], inner[q]) = Align(a[q], b[q], rank, iterations, learningRate);
+            rotations[q] = Align(a[q], b[q], rank, iterations, learningRate);
             progress?.Invoke(q + 1, a.Count);
         }
 
-        return (loss, inner);
+        return rotations;
     }
 
     /// <inheritdoc />
@@ -136,8 +135,8 @@ public sealed class ReferenceDistanceKernels : IDistanceKernels
         return c;
     }
 
-    /// <summary>One alignment problem in float64 scalar code: Adam on the Cayley parameter (see <c>DsaAlignment</c> for the formulas); returns ‖C B Cᵀ − A‖²_F and ⟨A, C B Cᵀ⟩.</summary>
-    public static (double Loss, double Inner) Align(double[] a, double[] b, int r, int iterations, double lr)
+    /// <summary>One alignment problem in float64 scalar code: Adam on the Cayley parameter (see <c>DsaAlignment</c> for the formulas); returns the final C.</summary>
+    public static double[] Align(double[] a, double[] b, int r, int iterations, double lr)
     {
         int rr = r * r;
         var x = new double[rr];
@@ -208,15 +207,7 @@ public sealed class ReferenceDistanceKernels : IDistanceKernels
         }
 
         Cayley(x, r, c, inv);
-        Residual(a, b, c, r, cb, res);
-        double loss = 0, inner = 0;
-        for (int k = 0; k < rr; k++)
-        {
-            loss += res[k] * res[k];
-            inner += a[k] * (res[k] + a[k]);
-        }
-
-        return (loss, inner);
+        return c;
     }
 
     /// <summary>C = (I + S)⁻¹(I − S) and M = (I + S)⁻¹ for S = (X − Xᵀ)/2 (Gauss–Jordan; I + S never needs pivoting).</summary>
