@@ -93,7 +93,13 @@ internal static class FixedPointsCommand
                 "relu" => ActivationKind.Relu,
                 _ => throw new ArgumentException($"--activation must be tanh or relu, got '{activationName}'.", "--activation"),
             };
-            ensemble = PyTorchRnnImport.Load(source, act);
+            var imported = PyTorchRnnImport.Import(source, act);
+            ensemble = imported.Ensemble;
+            foreach (string note in imported.Notes)
+            {
+                Console.WriteLine($"note: {note}");
+            }
+
             origin = "pytorch";
             outDir ??= source + ".fixed-points";
         }

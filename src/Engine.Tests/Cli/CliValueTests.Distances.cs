@@ -174,7 +174,7 @@ public sealed partial class CliValueTests
 
     private static void AssertNpy(string path, PairwiseMatrix expected)
     {
-        var (data, shape) = NpyFloat64.Read(path);
+        var (data, shape) = Npy.ReadFloat64(path);
         Assert.That(shape, Is.EqualTo(new[] { expected.Size, expected.Size }), path);
         Assert.That(data, Is.EqualTo(expected.Values).Within(1e-7).Percent, path);
     }

@@ -61,10 +61,10 @@ public sealed partial class CliValueTests
         var b = Vector<double>.Build.Dense(n, i => p[n * n + n * inputs + i]);
 
         string net = Path.Combine(outDir, "network_000");
-        var (points, pShape) = NpyFloat64.Read(Path.Combine(net, "points.npy"));
-        var (eig, eShape) = NpyFloat64.Read(Path.Combine(net, "eigenvalues.npy"));
-        var (jac, jShape) = NpyFloat64.Read(Path.Combine(net, "jacobians.npy"));
-        var (stable, _) = NpyFloat64.Read(Path.Combine(net, "stable.npy"));
+        var (points, pShape) = Npy.ReadFloat64(Path.Combine(net, "points.npy"));
+        var (eig, eShape) = Npy.ReadFloat64(Path.Combine(net, "eigenvalues.npy"));
+        var (jac, jShape) = Npy.ReadFloat64(Path.Combine(net, "jacobians.npy"));
+        var (stable, _) = Npy.ReadFloat64(Path.Combine(net, "stable.npy"));
         int k = pShape[0];
         Assert.That(pShape, Is.EqualTo(new[] { k, n }));
         Assert.That(eShape, Is.EqualTo(new[] { k, n, 2 }));

@@ -112,4 +112,70 @@ public sealed class PyTorchImportTests
         WriteSafetensors(nr, noReadout, false);
         Assert.That(() => PyTorchRnnImport.Load(nr), Throws.InstanceOf<InvalidDataException>().With.Message.Contains("no nn.Linear readout"));
     }
+
+    [Test]
+    public void Import_SkipsBuffersAndOtherModules_AndReportsThem()
+    {
+        var dict = StateDict(7);
+        string plain = Path.Combine(_dir, "plain.npz");
+        WriteNpz(plain, dict);
+        string withBuffers = Path.Combine(_dir, "buffers.npz");
+        File.WriteAllBytes(withBuffers, ModelFiles.Npz(dict,
+            ("bn.num_batches_tracked", NpyImage.File(NpyImage.Dict("<i8", []), NpyImage.Encode("<i8", [100]))),
+            ("bn.running_mean", NpyImage.File("<f4", [N], new double[N]))));
+
+        var result = PyTorchRnnImport.Import(withBuffers);
+        Assert.That(result.Skipped, Is.EqualTo(new[] { "bn.num_batches_tracked", "bn.running_mean" }));
+        Assert.That(result.Notes, Has.Count.EqualTo(1));
+        Assert.That(result.Notes[0], Does.StartWith("skipped 2 entries that are not nn.RNN/nn.Linear parameters")
+            .And.Contains("bn.num_batches_tracked (int64, [])").And.Contains("bn.running_mean (float32, [5])"));
+        Assert.That(result.Ensemble.Parameters, Is.EqualTo(PyTorchRnnImport.Load(plain).Parameters));
+        Assert.That(PyTorchRnnImport.Import(plain).Notes, Is.Empty);
+    }
+
+    [Test]
+    public void Import_SafetensorsWithAnIntegerBuffer_SkipsIt()
+    {
+        var dict = StateDict(8);
+        string path = Path.Combine(_dir, "buffers.safetensors");
+        File.WriteAllBytes(path, ModelFiles.Safetensors(dict, false, ("bn.num_batches_tracked", "I64", [], NpyImage.Encode("<i8", [3]))));
+        var result = PyTorchRnnImport.Import(path);
+        Assert.That(result.Skipped, Is.EqualTo(new[] { "bn.num_batches_tracked" }));
+        Assert.That(result.Notes.Single(), Does.StartWith("skipped 1 entry that is not an nn.RNN/nn.Linear parameter: ").And.Contains("bn.num_batches_tracked (int64, [])"));
+    }
+
+    [Test]
+    public void Import_BigEndianFortranReadout_MatchesTheCOrderOne()
+    {
+        var dict = StateDict(9);
+        string plain = Path.Combine(_dir, "plain.npz");
+        WriteNpz(plain, dict);
+        var (w, shape) = dict["fc.weight"];
+        var fortran = new List<double>();
+        for (int n = 0; n < N; n++)
+        {
+            for (int o = 0; o < O; o++)
+            {
+                fortran.Add(w[o * N + n]);
+            }
+        }
+
+        var rest = dict.Where(kv => kv.Key != "fc.weight").ToDictionary();
+        string path = Path.Combine(_dir, "fortran.npz");
+        File.WriteAllBytes(path, ModelFiles.Npz(rest, ("fc.weight", NpyImage.File(">f8", shape, fortran.ToArray(), fortran: true))));
+        var result = PyTorchRnnImport.Import(path);
+        Assert.That(result.Skipped, Is.Empty);
+        Assert.That(result.Ensemble.Parameters, Is.EqualTo(PyTorchRnnImport.Load(plain).Parameters));
+    }
+
+    [Test]
+    public void Import_IntegerParameter_IsAnErrorNamingIt()
+    {
+        var dict = StateDict(10);
+        dict.Remove("rnn.bias_hh_l0");
+        string path = Path.Combine(_dir, "intbias.npz");
+        File.WriteAllBytes(path, ModelFiles.Npz(dict, ("rnn.bias_hh_l0", NpyImage.File("<i8", [N], [1, 0, -1, 2, 0]))));
+        Assert.That(() => PyTorchRnnImport.Import(path), Throws.InstanceOf<InvalidDataException>()
+            .With.Message.Contains("'rnn.bias_hh_l0' is int64").And.Message.Contains("quantized"));
+    }
 }

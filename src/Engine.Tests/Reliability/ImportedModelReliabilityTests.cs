@@ -54,6 +54,17 @@ public sealed class ImportedModelReliabilityTests
     }
 
     [Test]
+    public void FixedPoints_OnAStateDictWithABuffer_PrintsWhatItSkipped()
+    {
+        string file = Path.Combine(_dir, "buffers.npz");
+        File.WriteAllBytes(file, ModelFiles.Npz(StateDict(8, 1f), ("bn.num_batches_tracked", NpyImage.File(NpyImage.Dict("<i8", []), NpyImage.Encode("<i8", [12])))));
+        var (code, output, err) = FixedPoints(file, Path.Combine(_dir, "out"));
+        Assert.That(code, Is.EqualTo(0), err);
+        Assert.That(output.Split('\n').Where(l => l.StartsWith("note: ", StringComparison.Ordinal)).ToArray(),
+            Is.EqualTo(new[] { "note: skipped 1 entry that is not an nn.RNN/nn.Linear parameter: bn.num_batches_tracked (int64, [])" }));
+    }
+
+    [Test]
     public void TryLinearize_OnANonFiniteJacobian_MarksThePointInsteadOfThrowing()
     {
         var spec = new EnsembleSpec { Networks = 1, Hidden = 3, Inputs = 1, Outputs = 1 };

@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.IO.Compression;
 using System.Text;
 
 namespace Engine.Tests.Support;
@@ -25,35 +24,12 @@ internal static class ModelFiles
         };
     }
 
-    /// <summary>An <c>.npz</c> (zip of little-endian float32 <c>.npy</c> arrays).</summary>
-    public static byte[] Npz(Dictionary<string, (float[] Data, int[] Shape)> tensors)
-    {
-        var ms = new MemoryStream();
-        using (var zip = new ZipArchive(ms, ZipArchiveMode.Create, leaveOpen: true))
-        {
-            foreach (var (name, (data, shape)) in tensors)
-            {
-                string dims = shape.Length == 1 ? $"{shape[0]}," : string.Join(", ", shape);
-                string dict = $"{{'descr': '<f4', 'fortran_order': False, 'shape': ({dims}), }}";
-                int pad = (64 - (10 + dict.Length + 1) % 64) % 64;
-                string header = dict + new string(' ', pad) + "\n";
-                using var s = zip.CreateEntry(name + ".npy").Open();
-                s.Write([0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y', 1, 0, (byte)(header.Length & 0xFF), (byte)(header.Length >> 8)]);
-                s.Write(Encoding.ASCII.GetBytes(header));
-                foreach (float x in data)
-                {
-                    var b = new byte[4];
-                    BinaryPrimitives.WriteSingleLittleEndian(b, x);
-                    s.Write(b);
-                }
-            }
-        }
+    /// <summary>An <c>.npz</c> (zip of little-endian float32 <c>.npy</c> arrays), plus any <paramref name="extra"/> ready-made <c>.npy</c> images.</summary>
+    public static byte[] Npz(Dictionary<string, (float[] Data, int[] Shape)> tensors, params (string Name, byte[] Npy)[] extra)
+        => NpyImage.Npz(tensors.Select(kv => (kv.Key, NpyImage.File("<f4", kv.Value.Shape, kv.Value.Data.Select(x => (double)x).ToArray()))).Concat(extra));
 
-        return ms.ToArray();
-    }
-
-    /// <summary>A <c>.safetensors</c> file: u64 header length, JSON header, then the tensors as F32 (or F64).</summary>
-    public static byte[] Safetensors(Dictionary<string, (float[] Data, int[] Shape)> tensors, bool float64 = false)
+    /// <summary>A <c>.safetensors</c> file: u64 header length, JSON header, then the tensors as F32 (or F64), then <paramref name="extra"/> raw tensors.</summary>
+    public static byte[] Safetensors(Dictionary<string, (float[] Data, int[] Shape)> tensors, bool float64 = false, params (string Name, string Dtype, int[] Shape, byte[] Data)[] extra)
     {
         var json = new StringBuilder("{\"__metadata__\":{\"format\":\"pt\"}");
         var payload = new MemoryStream();
@@ -76,6 +52,13 @@ internal static class ModelFiles
             }
 
             json.Append($",\"{name}\":{{\"dtype\":\"{(float64 ? "F64" : "F32")}\",\"shape\":[{string.Join(",", shape)}],\"data_offsets\":[{begin},{payload.Length}]}}");
+        }
+
+        foreach (var (name, dtype, shape, data) in extra)
+        {
+            long begin = payload.Length;
+            payload.Write(data);
+            json.Append($",\"{name}\":{{\"dtype\":\"{dtype}\",\"shape\":[{string.Join(",", shape)}],\"data_offsets\":[{begin},{payload.Length}]}}");
         }
 
         json.Append('}');

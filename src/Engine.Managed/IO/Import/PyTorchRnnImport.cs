@@ -11,14 +11,22 @@ namespace Engine.IO.Import;
 /// optional <c>*.bias</c> [O] → d. PyTorch's h_t = φ(x_t W_ihᵀ + b_ih + h_{t−1} W_hhᵀ + b_hh) is our discrete cell with
 /// h₀ = 0. Rejected clearly: a second layer (<c>*_l1</c>), bidirectional (<c>*_reverse</c>), LSTM/GRU-sized
 /// weights (4N or 3N rows), missing or ambiguous readout. The nonlinearity is not stored in the file: pass it.
+/// <para>Every other entry (buffers such as an integer <c>num_batches_tracked</c>, embeddings, other heads) is skipped and
+/// named in <see cref="PyTorchImportResult.Skipped"/>. Bool and integer tensors are never parameters: they are not readout
+/// candidates, and one under a parameter name above is an error rather than converted, since integer weights in a
+/// state dict mean a quantized model whose scales live elsewhere. Float16/32/64 (and BF16) parameters are read as float32.</para>
 /// </remarks>
 public static class PyTorchRnnImport
 {
     private static readonly string[] ReadoutPrefixes = ["readout", "fc", "linear", "out", "output", "decoder", "head"];
 
-    /// <summary>Reads <paramref name="path"/> (.safetensors or .npz) into an ensemble of one network.</summary>
+    /// <summary>Reads <paramref name="path"/> (.safetensors or .npz) into an ensemble of one network; what was skipped is dropped (see <see cref="Import"/>).</summary>
     /// <exception cref="InvalidDataException">The file is not one of the formats, or its tensors do not form an nn.RNN + nn.Linear.</exception>
-    public static Ensemble Load(string path, ActivationKind activation = ActivationKind.Tanh)
+    public static Ensemble Load(string path, ActivationKind activation = ActivationKind.Tanh) => Import(path, activation).Ensemble;
+
+    /// <summary>Reads <paramref name="path"/> (.safetensors or .npz) into an ensemble of one network, with the entries it skipped.</summary>
+    /// <exception cref="InvalidDataException">The file is not one of the formats, or its tensors do not form an nn.RNN + nn.Linear.</exception>
+    public static PyTorchImportResult Import(string path, ActivationKind activation = ActivationKind.Tanh)
     {
         if (activation is not (ActivationKind.Tanh or ActivationKind.Relu))
         {
@@ -43,12 +51,28 @@ public static class PyTorchRnnImport
             throw new InvalidDataException(Fail(hhKeys.Count == 0 ? "no 'weight_hh_l0' tensor: not a PyTorch nn.RNN state dict" : "several 'weight_hh_l0' tensors"));
         }
 
+        var used = new HashSet<string>(StringComparer.Ordinal);
+        (float[] Data, int[] Shape) Param(string name)
+        {
+            var a = t[name];
+            if (a.Dtype.IsIntegral)
+            {
+                throw new InvalidDataException(Fail($"'{name}' is {a.Dtype}; nn.RNN and nn.Linear parameters are floating point "
+                    + "(integer weights suggest a quantized model: dequantize it before saving)"));
+            }
+
+            used.Add(name);
+            return (a.ToFloat32(), a.ShapeArray());
+        }
+
         string prefix = hhKeys[0][..^"weight_hh_l0".Length];
-        var (whh, hhShape) = t[hhKeys[0]];
-        if (!t.TryGetValue(prefix + "weight_ih_l0", out var ih))
+        var (whh, hhShape) = Param(hhKeys[0]);
+        if (!t.ContainsKey(prefix + "weight_ih_l0"))
         {
             throw new InvalidDataException(Fail($"missing '{prefix}weight_ih_l0'"));
         }
+
+        var ih = Param(prefix + "weight_ih_l0");
 
         if (hhShape.Length != 2 || hhShape[0] != hhShape[1])
         {
@@ -65,8 +89,9 @@ public static class PyTorchRnnImport
         var bias = new float[n];
         foreach (string name in new[] { "bias_ih_l0", "bias_hh_l0" })
         {
-            if (t.TryGetValue(prefix + name, out var b))
+            if (t.ContainsKey(prefix + name))
             {
+                var b = Param(prefix + name);
                 if (b.Data.Length != n)
                 {
                     throw new InvalidDataException(Fail($"'{prefix}{name}' has {b.Data.Length} values, expected {n}"));
@@ -80,7 +105,7 @@ public static class PyTorchRnnImport
         }
 
         var readouts = t.Where(kv => kv.Key.EndsWith(".weight", StringComparison.Ordinal) && !kv.Key.StartsWith(prefix + "weight_", StringComparison.Ordinal)
-                && kv.Value.Shape.Length == 2 && kv.Value.Shape[1] == n)
+                && !kv.Value.Dtype.IsIntegral && kv.Value.Shape.Count == 2 && kv.Value.Shape[1] == n)
             .Select(kv => kv.Key).ToList();
         if (readouts.Count > 1)
         {
@@ -93,11 +118,13 @@ public static class PyTorchRnnImport
             throw new InvalidDataException(Fail(readouts.Count == 0 ? $"no nn.Linear readout: expected a '*.weight' of shape [O, {n}] (e.g. readout.weight or fc.weight)" : $"ambiguous readout, candidates {string.Join(", ", readouts)}"));
         }
 
-        var (c, cShape) = t[readouts[0]];
+        var (c, cShape) = Param(readouts[0]);
         int no = cShape[0];
         var d = new float[no];
-        if (t.TryGetValue(readouts[0][..^"weight".Length] + "bias", out var db))
+        string biasName = readouts[0][..^"weight".Length] + "bias";
+        if (t.ContainsKey(biasName))
         {
+            var db = Param(biasName);
             if (db.Data.Length != no)
             {
                 throw new InvalidDataException(Fail($"readout bias has {db.Data.Length} values, expected {no}"));
@@ -122,6 +149,21 @@ public static class PyTorchRnnImport
             }
         }
 
-        return new Ensemble(spec, [0], p);
+        var skipped = t.Keys.Where(k => !used.Contains(k)).Order(StringComparer.Ordinal).ToList();
+        var notes = new List<string>();
+        if (skipped.Count > 0)
+        {
+            notes.Add((skipped.Count == 1 ? "skipped 1 entry that is not an nn.RNN/nn.Linear parameter: " : $"skipped {skipped.Count} entries that are not nn.RNN/nn.Linear parameters: ")
+                + string.Join(", ", skipped.Take(8).Select(k => $"{k} ({t[k].Dtype}, [{string.Join(", ", t[k].Shape)}])"))
+                + (skipped.Count > 8 ? $" and {skipped.Count - 8} more" : ""));
+        }
+
+        return new PyTorchImportResult(new Ensemble(spec, [0], p), skipped, notes);
     }
 }
+
+/// <summary>What <see cref="PyTorchRnnImport.Import"/> made of a state dict.</summary>
+/// <param name="Ensemble">The one-network ensemble.</param>
+/// <param name="Skipped">Names of the entries that are not parameters of the nn.RNN or its readout (buffers, other modules), sorted.</param>
+/// <param name="Notes">One line for a person per thing worth knowing, e.g. what was skipped; empty when nothing was.</param>
+public sealed record PyTorchImportResult(Ensemble Ensemble, IReadOnlyList<string> Skipped, IReadOnlyList<string> Notes);

@@ -1,23 +1,22 @@
 using System.Buffers.Binary;
 using System.Globalization;
 using System.IO.Compression;
-using System.Text;
 using System.Text.Json;
 
 namespace Engine.IO.Import;
 
-/// <summary>Named float tensors read from a <c>.safetensors</c> or <c>.npz</c> file (parsed here, no Python needed).</summary>
+/// <summary>Named tensors read from a <c>.safetensors</c> or <c>.npz</c> file (parsed here, no Python needed).</summary>
 /// <remarks>
 /// safetensors: u64 little-endian header length H, H bytes of JSON {name: {dtype, shape, data_offsets: [begin, end]}}
-/// (plus an optional "__metadata__"), then the raw little-endian data; F32, F64, F16 and BF16 are read.
-/// npz: a zip of <c>name.npy</c> entries (numpy .npy v1–3, little-endian or byte-order-free f4/f8, C order).
-/// Every tensor is returned as float32 with its shape.
+/// (plus an optional "__metadata__"), then the raw little-endian data; BOOL, I8–I64, U8–U64, F16, F32, F64 are read as
+/// they are, BF16 is widened to float32 (exactly). npz: a zip of <c>name.npy</c> entries, each read by <see cref="Npy.Parse"/>
+/// (any dtype, byte order and memory order it reads). Every tensor keeps its dtype; convert with <see cref="NpyArray.ToFloat32"/> etc.
 /// </remarks>
 public static class TensorFile
 {
     /// <summary>Reads every tensor of a file, choosing the format by its first bytes (zip magic = npz).</summary>
-    /// <exception cref="InvalidDataException">Neither format, truncated, or an unsupported dtype; the message names the file.</exception>
-    public static Dictionary<string, (float[] Data, int[] Shape)> Read(string path)
+    /// <exception cref="InvalidDataException">Neither format, truncated, or an unsupported dtype; the message names the file and the entry.</exception>
+    public static Dictionary<string, NpyArray> Read(string path)
     {
         byte[] bytes;
         try
@@ -46,7 +45,7 @@ public static class TensorFile
         }
     }
 
-    private static Dictionary<string, (float[], int[])> ReadSafetensors(string path, byte[] bytes)
+    private static Dictionary<string, NpyArray> ReadSafetensors(string path, byte[] bytes)
     {
         if (bytes.Length < 8)
         {
@@ -59,7 +58,7 @@ public static class TensorFile
             throw new InvalidDataException($"{path}: not a .safetensors or .npz file (header length {headerLen}, file has {bytes.Length} bytes).");
         }
 
-        var result = new Dictionary<string, (float[], int[])>(StringComparer.Ordinal);
+        var result = new Dictionary<string, NpyArray>(StringComparer.Ordinal);
         long dataStart = 8 + (long)headerLen;
         try
         {
@@ -71,22 +70,26 @@ public static class TensorFile
                     continue;
                 }
 
+                string source = $"{path}: tensor '{entry.Name}'";
                 string dtype = entry.Value.GetProperty("dtype").GetString() ?? "";
                 int[] shape = entry.Value.GetProperty("shape").EnumerateArray().Select(x => x.GetInt32()).ToArray();
                 var offsets = entry.Value.GetProperty("data_offsets").EnumerateArray().Select(x => x.GetInt64()).ToArray();
-                long count = shape.Aggregate(1L, (a, b) => a * b);
-                int size = dtype switch { "F32" => 4, "F64" => 8, "F16" or "BF16" => 2, _ => 0 };
-                if (size == 0)
+                long count = NpyArray.CountOf(shape, source);
+                NpyDtype? type = dtype == "BF16" ? NpyDtype.Float32 : SafetensorsDtype(dtype);
+                int size = dtype == "BF16" ? 2 : type?.Size ?? 0;
+                if (type is null)
                 {
-                    throw new InvalidDataException($"{path}: tensor '{entry.Name}' has dtype {dtype}; only F32, F64, F16 and BF16 are read.");
+                    throw new InvalidDataException($"{source} has dtype {dtype}; BOOL, I8, I16, I32, I64, U8, U16, U32, U64, F16, BF16, F32 and F64 are read.");
                 }
 
-                if (offsets.Length != 2 || offsets[1] - offsets[0] != count * size || dataStart + offsets[1] > bytes.Length)
+                if (offsets.Length != 2 || offsets[1] - offsets[0] != count * size || offsets[0] < 0 || dataStart + offsets[1] > bytes.Length)
                 {
-                    throw new InvalidDataException($"{path}: tensor '{entry.Name}' ({dtype}, shape [{string.Join(", ", shape)}]) has inconsistent or truncated data offsets.");
+                    throw new InvalidDataException($"{source} ({dtype}, shape [{string.Join(", ", shape)}]) has inconsistent or truncated data offsets: "
+                        + $"[{string.Join(", ", offsets)}] for {count} values of {size} bytes, {bytes.Length - dataStart} bytes of data.");
                 }
 
-                result[entry.Name] = (Decode(bytes.AsSpan((int)(dataStart + offsets[0]), (int)(count * size)), dtype, count), shape);
+                var raw = bytes.AsSpan((int)(dataStart + offsets[0]), (int)(count * size));
+                result[entry.Name] = new NpyArray(source, type.Value, shape, dtype == "BF16" ? WidenBFloat16(raw) : raw.ToArray());
             }
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
@@ -97,9 +100,32 @@ public static class TensorFile
         return result;
     }
 
-    private static Dictionary<string, (float[], int[])> ReadNpz(string path, byte[] bytes)
+    private static NpyDtype? SafetensorsDtype(string dtype) => dtype switch
     {
-        var result = new Dictionary<string, (float[], int[])>(StringComparer.Ordinal);
+        "BOOL" => NpyDtype.Bool,
+        "I8" => new NpyDtype(NpyKind.SignedInteger, 1, NpyByteOrder.NotApplicable),
+        "U8" => NpyDtype.UInt8,
+        "I16" or "I32" or "I64" => new NpyDtype(NpyKind.SignedInteger, int.Parse(dtype.AsSpan(1), CultureInfo.InvariantCulture) / 8, NpyByteOrder.Little),
+        "U16" or "U32" or "U64" => new NpyDtype(NpyKind.UnsignedInteger, int.Parse(dtype.AsSpan(1), CultureInfo.InvariantCulture) / 8, NpyByteOrder.Little),
+        "F16" or "F32" or "F64" => new NpyDtype(NpyKind.Float, int.Parse(dtype.AsSpan(1), CultureInfo.InvariantCulture) / 8, NpyByteOrder.Little),
+        _ => null,
+    };
+
+    /// <summary>bfloat16 is the top half of a float32: shifting it up is exact.</summary>
+    private static byte[] WidenBFloat16(ReadOnlySpan<byte> raw)
+    {
+        var wide = new byte[raw.Length * 2];
+        for (int i = 0; i < raw.Length / 2; i++)
+        {
+            BinaryPrimitives.WriteUInt32LittleEndian(wide.AsSpan(4 * i), (uint)BinaryPrimitives.ReadUInt16LittleEndian(raw[(2 * i)..]) << 16);
+        }
+
+        return wide;
+    }
+
+    private static Dictionary<string, NpyArray> ReadNpz(string path, byte[] bytes)
+    {
+        var result = new Dictionary<string, NpyArray>(StringComparer.Ordinal);
         try
         {
             using var zip = new ZipArchive(new MemoryStream(bytes), ZipArchiveMode.Read);
@@ -114,7 +140,7 @@ public static class TensorFile
                 using var ms = new MemoryStream();
                 s.CopyTo(ms);
                 string name = entry.FullName[..^4];
-                result[name] = ParseNpy(path, name, ms.ToArray());
+                result[name] = Npy.Parse(ms.GetBuffer().AsSpan(0, (int)ms.Length), $"{path}: entry '{name}'");
             }
         }
         catch (InvalidDataException e) when (!e.Message.StartsWith(path, StringComparison.Ordinal))
@@ -123,55 +149,5 @@ public static class TensorFile
         }
 
         return result;
-    }
-
-    private static (float[], int[]) ParseNpy(string path, string name, byte[] b)
-    {
-        if (b.Length < 10 || b[0] != 0x93 || b[1] != (byte)'N' || b[2] != (byte)'U')
-        {
-            throw new InvalidDataException($"{path}: entry '{name}' is not a .npy array.");
-        }
-
-        int major = b[6];
-        int headerLen = major == 1 ? BinaryPrimitives.ReadUInt16LittleEndian(b.AsSpan(8)) : (int)BinaryPrimitives.ReadUInt32LittleEndian(b.AsSpan(8));
-        int start = major == 1 ? 10 : 12;
-        string header = Encoding.ASCII.GetString(b, start, Math.Min(headerLen, b.Length - start));
-        string dtype = header.Contains("'<f4'", StringComparison.Ordinal) || header.Contains("'|f4'", StringComparison.Ordinal) ? "F32"
-            : header.Contains("'<f8'", StringComparison.Ordinal) ? "F64"
-            : header.Contains("'<f2'", StringComparison.Ordinal) ? "F16" : "";
-        if (dtype.Length == 0 || header.Contains("'fortran_order': True", StringComparison.Ordinal))
-        {
-            throw new InvalidDataException($"{path}: entry '{name}' must be little-endian float16/32/64 in C order; header was {header.Trim()}.");
-        }
-
-        int open = header.IndexOf('(', StringComparison.Ordinal), close = header.IndexOf(')', StringComparison.Ordinal);
-        int[] shape = header[(open + 1)..close].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Select(x => int.Parse(x, CultureInfo.InvariantCulture)).ToArray();
-        long count = shape.Aggregate(1L, (x, y) => x * y);
-        int size = dtype == "F64" ? 8 : dtype == "F32" ? 4 : 2;
-        int dataAt = start + headerLen;
-        if (b.Length - dataAt < count * size)
-        {
-            throw new InvalidDataException($"{path}: entry '{name}' is truncated: expected {count} values of {size} bytes.");
-        }
-
-        return (Decode(b.AsSpan(dataAt, (int)(count * size)), dtype, count), shape);
-    }
-
-    private static float[] Decode(ReadOnlySpan<byte> raw, string dtype, long count)
-    {
-        var data = new float[count];
-        for (int i = 0; i < count; i++)
-        {
-            data[i] = dtype switch
-            {
-                "F32" => BinaryPrimitives.ReadSingleLittleEndian(raw[(4 * i)..]),
-                "F64" => (float)BinaryPrimitives.ReadDoubleLittleEndian(raw[(8 * i)..]),
-                "F16" => (float)BinaryPrimitives.ReadHalfLittleEndian(raw[(2 * i)..]),
-                _ => BitConverter.Int32BitsToSingle(BinaryPrimitives.ReadUInt16LittleEndian(raw[(2 * i)..]) << 16),
-            };
-        }
-
-        return data;
     }
 }
