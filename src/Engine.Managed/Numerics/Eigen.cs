@@ -19,10 +19,10 @@ namespace Engine.Numerics;
 /// </remarks>
 public static partial class Eigen
 {
-    /// <summary>Eigenvalues of a real N×N row-major matrix, in Schur order (see the class remarks).</summary>
+    /// <summary>Eigenvalues of a real N×N row-major matrix, in Schur order (see the class remarks); the calling thread's cached workspace.</summary>
     /// <exception cref="ArgumentException">Wrong lengths, or a NaN/±Inf entry.</exception>
     /// <exception cref="EigenNonConvergenceException">The QR iteration did not converge in 30·max(10, N) iterations.</exception>
-    public static void Values(ReadOnlySpan<double> a, int n, Span<Complex> values) => Values(a, n, values, new EigenWorkspace(n));
+    public static void Values(ReadOnlySpan<double> a, int n, Span<Complex> values) => Values(a, n, values, EigenWorkspace.Shared(n));
 
     /// <summary><see cref="Values(ReadOnlySpan{double}, int, Span{Complex})"/> with a reusable workspace of size N.</summary>
     public static void Values(ReadOnlySpan<double> a, int n, Span<Complex> values, EigenWorkspace workspace)
@@ -45,7 +45,7 @@ public static partial class Eigen
         return ok;
     }
 
-    /// <summary>Eigenvalues and unit right eigenvectors of a real N×N row-major matrix.</summary>
+    /// <summary>Eigenvalues and unit right eigenvectors of a real N×N row-major matrix; the calling thread's cached workspace.</summary>
     /// <param name="a">A [N×N], row-major.</param>
     /// <param name="n">N.</param>
     /// <param name="values">λ [N] in Schur order (see the class remarks).</param>
@@ -53,7 +53,7 @@ public static partial class Eigen
     /// <exception cref="ArgumentException">Wrong lengths, or a NaN/±Inf entry.</exception>
     /// <exception cref="EigenNonConvergenceException">The QR iteration did not converge in 30·max(10, N) iterations.</exception>
     public static void Decompose(ReadOnlySpan<double> a, int n, Span<Complex> values, Span<Complex> vectors)
-        => Decompose(a, n, values, vectors, new EigenWorkspace(n));
+        => Decompose(a, n, values, vectors, EigenWorkspace.Shared(n));
 
     /// <summary><see cref="Decompose(ReadOnlySpan{double}, int, Span{Complex}, Span{Complex})"/> with a reusable workspace of size N.</summary>
     public static void Decompose(ReadOnlySpan<double> a, int n, Span<Complex> values, Span<Complex> vectors, EigenWorkspace workspace)

@@ -26,6 +26,22 @@ public sealed class EigenWorkspace
     /// <summary>N.</summary>
     public int Size { get; }
 
+    [ThreadStatic]
+    private static EigenWorkspace? _shared;
+
+    /// <summary>This thread's cached workspace for size N (made anew when the size changes): the overloads without a workspace use it, so repeated calls allocate nothing.</summary>
+    internal static EigenWorkspace Shared(int n)
+    {
+        var ws = _shared;
+        if (ws is null || ws.Size != n)
+        {
+            ws = new EigenWorkspace(n);
+            _shared = ws;
+        }
+
+        return ws;
+    }
+
     internal double[] H { get; }
 
     internal double[] Qt { get; }
