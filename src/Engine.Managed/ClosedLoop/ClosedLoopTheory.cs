@@ -1,12 +1,13 @@
 using System.Numerics;
 using Engine.Model;
+using Engine.Numerics;
 using Engine.Tasks.Control;
 using MathNet.Numerics.LinearAlgebra;
 
 namespace Engine.ClosedLoop;
 
 /// <summary>The linear theory of the closed loop: the joint matrix P, its spectrum, the agent's feedback gains and overlaps.</summary>
-/// <remarks>All float64, on the CPU; eigenvalues from MathNet's non-symmetric EVD, sorted by modulus (descending).</remarks>
+/// <remarks>All float64, on the CPU; eigenvalues from <see cref="Eigen"/> (non-symmetric, values only), sorted by modulus (descending).</remarks>
 public static class ClosedLoopTheory
 {
     /// <summary>The joint matrix P of s = (x, h): s_{t+1} = P s_t for the linear agent, (n+N)×(n+N).</summary>
@@ -90,7 +91,22 @@ public static class ClosedLoopTheory
 
     /// <summary>Eigenvalues of a square row-major matrix, sorted by modulus descending (ties: larger imaginary part first); NaN when the QR iteration does not converge.</summary>
     public static Complex[] Eigenvalues(double[] matrix, int dim)
-        => Eigenvalues(matrix, dim, m => m.Evd(Symmetricity.Asymmetric).EigenValues.ToArray());
+        => Eigenvalues(matrix, dim, m =>
+        {
+            var a = m.ToRowMajorArray();
+            var values = new Complex[dim];
+            if (a.All(double.IsFinite))
+            {
+                Eigen.Values(a, dim, values);
+            }
+            else
+            {
+                // as MathNet's Evd did: a non-finite P (a diverged agent) has no spectrum, so NaN
+                values.AsSpan().Fill(new Complex(double.NaN, double.NaN));
+            }
+
+            return values;
+        });
 
     /// <summary><see cref="Eigenvalues(double[], int)"/> with the eigensolver given: tests pass one that fails a set number of times, to reach the retries.</summary>
     internal static Complex[] Eigenvalues(double[] matrix, int dim, Func<Matrix<double>, Complex[]> solve)
@@ -98,7 +114,7 @@ public static class ClosedLoopTheory
         ArgumentNullException.ThrowIfNull(matrix);
         Util.Guard.Length(matrix.Length, (long)dim * dim, "matrix", "dim×dim");
         var m = Matrix<double>.Build.Dense(dim, dim, (i, j) => matrix[i * dim + j]);
-        // MathNet's managed Hessenberg QR can fail on clustered spectra (a leaky agent's P has most eigenvalues near
+        // a Hessenberg QR can fail on clustered spectra (MathNet's did on a leaky agent's P, most eigenvalues near
         // 1 − α); the same spectrum from a few similar matrices H P H (H a Householder reflection), else NaN
         for (int attempt = 0; attempt < 4; attempt++)
         {
@@ -106,7 +122,7 @@ public static class ClosedLoopTheory
             {
                 return SortByModulus(solve(m));
             }
-            catch (MathNet.Numerics.NonConvergenceException)
+            catch (Exception e) when (e is MathNet.Numerics.NonConvergenceException or EigenNonConvergenceException)
             {
                 var v = MathNet.Numerics.LinearAlgebra.Vector<double>.Build.Dense(dim, i => Math.Sin(12.9898 * (i + 1) * (attempt + 1)));
                 v /= v.L2Norm();

@@ -2,7 +2,6 @@ using System.Numerics;
 using Engine.Backends;
 using Engine.Numerics;
 using Engine.Util;
-using MathNet.Numerics.LinearAlgebra;
 
 namespace Engine.Distances;
 
@@ -135,11 +134,12 @@ public static class Dsa
         return kept;
     }
 
-    /// <summary>Eigenvalues of an r × r operator.</summary>
+    /// <summary>Eigenvalues of an r × r operator (row-major), in Schur order (<see cref="Eigen"/>).</summary>
     public static Complex[] Eigenvalues(ReadOnlySpan<double> a, int r)
     {
-        var arr = a.ToArray();
-        return Matrix<double>.Build.Dense(r, r, (i, j) => arr[i * r + j]).Evd().EigenValues.ToArray();
+        var values = new Complex[r];
+        Eigen.Values(a, r, values);
+        return values;
     }
 
     /// <summary>W₁ between two equally large eigenvalue sets with uniform weights.</summary>

@@ -1,9 +1,8 @@
 using System.Diagnostics;
 using System.Numerics;
 using Engine.Backends;
+using Engine.Numerics;
 using Engine.Util;
-using MathNet.Numerics.LinearAlgebra;
-using MathNet.Numerics.LinearAlgebra.Factorization;
 
 namespace Engine.FixedPoints;
 
@@ -155,7 +154,7 @@ public static class FixedPointAnalysis
     /// <summary>Runs the whole analysis on every network of the problem with a given search.</summary>
     /// <remarks>
     /// De-duplication runs before the polish too (fewer O(N³) polishes), and again after it. Polish, Jacobians and the
-    /// float64 eigen-decompositions (MathNet, non-symmetric) run in parallel over all points of all networks, on up to
+    /// float64 eigen-decompositions (<see cref="Eigen"/>, non-symmetric) run in parallel over all points of all networks, on up to
     /// <paramref name="threads"/> threads (0: all cores).
     /// </remarks>
     public static FixedPointAnalysisResult Run(FixedPointProblem problem, IFixedPointSearch search, FixedPointOptions? options = null, int threads = 0)
@@ -335,7 +334,7 @@ public static class FixedPointAnalysis
     }
 
     /// <summary>Fills a point's Jacobians and sorted eigenvalues.</summary>
-    /// <exception cref="MathNet.Numerics.NonConvergenceException">The eigensolver did not converge (see <see cref="TryLinearize"/>).</exception>
+    /// <exception cref="EigenNonConvergenceException">The eigensolver did not converge (see <see cref="TryLinearize"/>).</exception>
     public static void Linearize(FrozenNetwork net, FixedPoint point)
     {
         ArgumentNullException.ThrowIfNull(net);
@@ -352,10 +351,12 @@ public static class FixedPointAnalysis
 
     /// <summary>Eigenvalues (sorted as <see cref="FixedPointAnalysis.Eigenvalues(double[], int)"/>) and unit right eigenvectors of a real N×N row-major matrix, in float64.</summary>
     /// <remarks>
-    /// MathNet's non-symmetric EVD returns V with A V = V D, D block-diagonal: a complex pair λ_j, λ_{j+1} = x ± i y has
-    /// the block [[x, y], [−y, x]] over columns (a, b) = (j, j + 1), so A (a + i b) = (x + i y)(a + i b): v_j = a + i b and
-    /// v_{j+1} = a − i b. Vectors [N×N] row-major, column j (unit 2-norm) for eigenvalue j.
+    /// <see cref="Eigen.Decompose(ReadOnlySpan{double}, int, Span{Complex}, Span{Complex})"/> (Hessenberg reduction, Francis
+    /// QR, back-substitution on the Schur form), then the columns permuted with the values. Vectors [N×N] row-major, column
+    /// j (unit 2-norm) for eigenvalue j; a complex pair's vectors are conjugate. The zero matrix (a ReLU network's
+    /// quiescent point: every unit off) gets the unit vectors.
     /// </remarks>
+    /// <exception cref="EigenNonConvergenceException">The QR iteration did not converge (see <see cref="TryLinearize"/>).</exception>
     public static (Complex[] Values, Complex[] Vectors) EigenDecomposition(double[] matrix, int n)
     {
         ArgumentNullException.ThrowIfNull(matrix);
@@ -365,63 +366,23 @@ public static class FixedPointAnalysis
             throw new ArgumentException($"matrix [{n}×{n}] has non-finite entries; no eigen-decomposition.", nameof(matrix));
         }
 
-        if (matrix.All(x => x == 0))
-        {
-            // every vector is an eigenvector of the zero matrix (a ReLU network's quiescent point: every unit off);
-            // MathNet's EVD returns NaN vectors for it
-            var unit = new Complex[n * n];
-            for (int i = 0; i < n; i++)
-            {
-                unit[i * n + i] = Complex.One;
-            }
-
-            return (new Complex[n], unit);
-        }
-
-        var m = Matrix<double>.Build.Dense(n, n, (i, k) => matrix[i * n + k]);
-        var evd = m.Evd(Symmetricity.Asymmetric);
-        var values = evd.EigenValues.ToArray();
-        var raw = evd.EigenVectors;
-        var columns = new Complex[n][];
-        for (int j = 0; j < n; j++)
-        {
-            if (values[j].Imaginary == 0 || columns[j] is not null)
-            {
-                columns[j] ??= Enumerable.Range(0, n).Select(i => new Complex(raw[i, j], 0)).ToArray();
-                continue;
-            }
-
-            // the first of a pair (a pair's columns are adjacent, so j + 1 < n)
-            columns[j] = [.. Enumerable.Range(0, n).Select(i => new Complex(raw[i, j], raw[i, j + 1]))];
-            columns[j + 1] = [.. columns[j].Select(Complex.Conjugate)];
-        }
-
-        var order = Enumerable.Range(0, n)
-            .OrderByDescending(k => values[k].Magnitude).ThenByDescending(k => values[k].Real).ThenByDescending(k => values[k].Imaginary).ToArray();
-        var sortedValues = order.Select(k => values[k]).ToArray();
+        var values = new Complex[n];
         var vectors = new Complex[n * n];
-        for (int c = 0; c < n; c++)
-        {
-            var col = columns[order[c]];
-            double norm = Math.Sqrt(col.Sum(x => x.Real * x.Real + x.Imaginary * x.Imaginary));
-            for (int i = 0; i < n; i++)
-            {
-                vectors[i * n + c] = col[i] / norm;
-            }
-        }
-
-        return (sortedValues, vectors);
+        Eigen.Decompose(matrix, n, values, vectors);
+        Eigen.SortByDecreasingModulus(values, vectors);
+        return (values, vectors);
     }
 
     /// <summary>Eigenvalues of a real N×N row-major matrix in float64, sorted by decreasing modulus (ties: by real, then imaginary part).</summary>
+    /// <remarks><see cref="Eigen.Values(ReadOnlySpan{double}, int, Span{Complex})"/>: bitwise the values <see cref="EigenDecomposition"/> returns, without forming eigenvectors.</remarks>
     public static Complex[] Eigenvalues(double[] matrix, int n)
     {
         ArgumentNullException.ThrowIfNull(matrix);
         Guard.Length(matrix.Length, (long)n * n, nameof(matrix), $"[{n}×{n}]");
-        var m = Matrix<double>.Build.Dense(n, n, (i, k) => matrix[i * n + k]);
-        var evd = m.Evd(Symmetricity.Asymmetric);
-        return evd.EigenValues.ToArray()
-            .OrderByDescending(l => l.Magnitude).ThenByDescending(l => l.Real).ThenByDescending(l => l.Imaginary).ToArray();
+        var values = new Complex[n];
+        Eigen.Values(matrix, n, values);
+        Eigen.SortByDecreasingModulus(values, Span<Complex>.Empty);
+        return values;
     }
 
     /// <summary>Greedy de-duplication: by increasing q, keep a point unless a kept one is within <paramref name="tolerance"/> in every coordinate.</summary>
