@@ -1,3 +1,5 @@
+using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 using Engine.Util;
 using MathNet.Numerics.LinearAlgebra;
 
@@ -8,7 +10,7 @@ namespace Engine.Distances;
 /// <param name="Loss">‖A − C B Cᵀ‖²_F of the unit-norm operators.</param>
 /// <param name="Inner">⟨A, C B Cᵀ⟩.</param>
 /// <param name="Angle">The angular score 2 asin(‖A − C B Cᵀ‖_F / 2) (= arccos⟨A, C B Cᵀ⟩, without its cancellation near 0).</param>
-/// <param name="Start">Which start won: "identity", "swap", "symmetric", "symmetric-flip", "gram", "gram-flip", "random-k", or "published".</param>
+/// <param name="Start">Which start won: "identity", "swap", "symmetric", "symmetric-flip", "gram", "gram-flip", "random-k", "published" (the published optimiser's C, refined), or with the published optimiser alone "published" / "published-swap".</param>
 /// <param name="Iterations">Ascent steps over all starts (0 for the published optimiser).</param>
 public sealed record DsaAlignmentResult(double[] Rotation, double Loss, double Inner, double Angle, string Start, int Iterations = 0);
 
@@ -52,7 +54,8 @@ public static class DsaDescent
     /// <param name="randomStarts">Random orthogonal starts (half of each determinant).</param>
     /// <param name="maxIterations">Iterations at most per finalist.</param>
     /// <param name="seed">Seeds the random starts (the caller passes one per pair).</param>
-    public static DsaAlignmentResult Align(double[] a, double[] b, int r, int randomStarts, int maxIterations, ulong seed)
+    /// <param name="finalStart">A start that skips screening and always runs to convergence (DSA passes the published optimiser's C, so the result is never worse than it).</param>
+    public static DsaAlignmentResult Align(double[] a, double[] b, int r, int randomStarts, int maxIterations, ulong seed, double[]? finalStart = null)
     {
         ArgumentNullException.ThrowIfNull(a);
         ArgumentNullException.ThrowIfNull(b);
@@ -66,6 +69,15 @@ public static class DsaDescent
         }
 
         var finalists = paths.OrderByDescending(p => p.Value).Take(Finalists).ToArray();
+        if (finalStart is not null)
+        {
+            Guard.Length(finalStart.Length, (long)r * r, nameof(finalStart), "[r][r]");
+            var start = (double[])finalStart.Clone();
+            Orthonormalize(start, r);
+            Orthonormalize(start, r);
+            finalists = [.. finalists, new Path(a, b, r, start, "published")];
+        }
+
         foreach (var p in finalists)
         {
             p.Run(maxIterations);
@@ -85,7 +97,7 @@ public static class DsaDescent
         Orthonormalize(q, r);
         var m = new double[r * r];
         var t = new double[r * r];
-        Similar(q, b, r, t, m);
+        Similar(q, b, r, t, m, new double[r * r]);
         double loss = 0, inner = 0;
         for (int k = 0; k < m.Length; k++)
         {
@@ -138,7 +150,7 @@ public static class DsaDescent
     private static double[] GramOf(double[] a, int r)
     {
         var g = new double[r * r];
-        MulT(a, a, r, g);
+        MulT(a, a, r, g, new double[r * r]);
         return g;
     }
 
@@ -187,7 +199,7 @@ public static class DsaDescent
             }
 
             var c = new double[r * r];
-            MulT(vd, vb, r, c);
+            MulT(vd, vb, r, c, new double[r * r]);
             list.Add((c, name + suffix));
         }
     }
@@ -357,46 +369,68 @@ public static class DsaDescent
         return c;
     }
 
-    /// <summary>z = x yᵀ.</summary>
-    private static void MulT(double[] x, double[] y, int r, double[] z)
+    /// <summary>z = x yᵀ (scratch receives yᵀ).</summary>
+    private static void MulT(double[] x, double[] y, int r, double[] z, double[] scratch)
+    {
+        Transpose(y, r, scratch);
+        Mul(x, scratch, r, z);
+    }
+
+    /// <summary>yt = yᵀ.</summary>
+    private static void Transpose(double[] y, int r, double[] yt)
     {
         for (int i = 0; i < r; i++)
         {
             for (int j = 0; j < r; j++)
             {
-                double s = 0;
-                for (int k = 0; k < r; k++)
-                {
-                    s += x[i * r + k] * y[j * r + k];
-                }
-
-                z[i * r + j] = s;
+                yt[j * r + i] = y[i * r + j];
             }
         }
     }
 
-    /// <summary>z = x y.</summary>
-    private static void Mul(double[] x, double[] y, int r, double[] z)
+    /// <summary>z = x y, row by row: z_i = Σ_k x_ik y_k with the rows as SIMD multiply-adds.</summary>
+    private static unsafe void Mul(double[] x, double[] y, int r, double[] z)
     {
-        Array.Clear(z);
-        for (int i = 0; i < r; i++)
+        fixed (double* px = x, py = y, pz = z)
         {
-            for (int k = 0; k < r; k++)
+            for (int i = 0; i < r; i++)
             {
-                double f = x[i * r + k];
-                for (int j = 0; j < r; j++)
+                double* zi = pz + i * r;
+                double* xi = px + i * r;
+                int j = 0;
+                if (Vector256.IsHardwareAccelerated)
                 {
-                    z[i * r + j] += f * y[k * r + j];
+                    for (; j + 4 <= r; j += 4)
+                    {
+                        var acc = Vector256<double>.Zero;
+                        for (int k = 0; k < r; k++)
+                        {
+                            acc = Vector256.FusedMultiplyAdd(Vector256.Create(xi[k]), Vector256.Load(py + k * r + j), acc);
+                        }
+
+                        acc.Store(zi + j);
+                    }
+                }
+
+                for (; j < r; j++)
+                {
+                    double acc = 0;
+                    for (int k = 0; k < r; k++)
+                    {
+                        acc += xi[k] * py[k * r + j];
+                    }
+
+                    zi[j] = acc;
                 }
             }
         }
     }
 
-    /// <summary>m = c b cᵀ (t is scratch).</summary>
-    private static void Similar(double[] c, double[] b, int r, double[] t, double[] m)
+    /// <summary>m = c b cᵀ (t and scratch are scratch).</summary>
+    private static void Similar(double[] c, double[] b, int r, double[] t, double[] m, double[] scratch)
     {
         Mul(c, b, r, t);
-        MulT(t, c, r, m);
+        MulT(t, c, r, m, scratch);
     }
 
     /// <summary>m = vᵀ a v (t is scratch).</summary>
@@ -448,7 +482,7 @@ public static class DsaDescent
     {
         private readonly double[] _a, _b;
         private readonly int _r;
-        private readonly double[] _m, _omega, _prevOmega, _t, _q, _lu, _mTrial;
+        private readonly double[] _m, _omega, _prevOmega, _t, _q, _lu, _mTrial, _u, _at;
         private double[] _cTrial;
         private const int Memory = 8;
         private readonly double[] _dir, _rho = new double[Memory];
@@ -464,9 +498,12 @@ public static class DsaDescent
             (_m, _omega, _prevOmega, _t, _q, _lu, _cTrial, _mTrial) =
                 (new double[rr], new double[rr], new double[rr], new double[rr], new double[rr], new double[rr], new double[rr], new double[rr]);
             _dir = new double[rr];
+            _u = new double[rr];
+            _at = new double[rr];
+            Transpose(a, r, _at);
             _s = Enumerable.Range(0, Memory).Select(_ => new double[rr]).ToArray();
             _y = Enumerable.Range(0, Memory).Select(_ => new double[rr]).ToArray();
-            Similar(C, _b, r, _t, _m);
+            Similar(C, _b, r, _t, _m, _u);
             Value = Objective(_a, _m);
             Gradient();
         }
@@ -504,7 +541,7 @@ public static class DsaDescent
             {
                 Cayley(tau);
                 Mul(_q, C, _r, _cTrial);
-                Similar(_cTrial, _b, _r, _t, _mTrial);
+                Similar(_cTrial, _b, _r, _t, _mTrial, _u);
                 double value = Objective(_a, _mTrial);
                 if (value >= Value + 1e-4 * tau * slope && value > Value)
                 {
@@ -532,7 +569,7 @@ public static class DsaDescent
             if (++_iterations % 50 == 0)
             {
                 Orthonormalize(C, _r);
-                Similar(C, _b, _r, _t, _m);
+                Similar(C, _b, _r, _t, _m, _u);
                 Value = Objective(_a, _m);
             }
 
@@ -571,76 +608,38 @@ public static class DsaDescent
         /// <summary>The L-BFGS ascent direction p ≈ H⁻¹ Ω into _dir (Ω itself without curvature pairs); returns ⟨Ω, p⟩.</summary>
         private double Direction()
         {
-            int rr = _omega.Length;
-            Array.Copy(_omega, _dir, rr);
-            var alpha = new double[Memory];
+            Span<double> alpha = stackalloc double[Memory];
+            var dir = _dir.AsSpan();
+            _omega.CopyTo(dir);
             for (int m = 0; m < _stored; m++)
             {
                 int k = ((_next - 1 - m) % Memory + Memory) % Memory;
-                double a = 0;
-                for (int e = 0; e < rr; e++)
-                {
-                    a += _s[k][e] * _dir[e];
-                }
-
-                a *= _rho[k];
+                double a = _rho[k] * TensorPrimitives.Dot<double>(_s[k], dir);
                 alpha[m] = a;
-                for (int e = 0; e < rr; e++)
-                {
-                    _dir[e] -= a * _y[k][e];
-                }
+                TensorPrimitives.MultiplyAdd(_y[k], -a, dir, dir);
             }
 
             double gamma = 0.25;
             if (_stored > 0)
             {
                 int last = ((_next - 1) % Memory + Memory) % Memory;
-                double yy = 0;
-                for (int e = 0; e < rr; e++)
-                {
-                    yy += _y[last][e] * _y[last][e];
-                }
-
-                gamma = 1 / (_rho[last] * yy);
+                gamma = 1 / (_rho[last] * TensorPrimitives.Dot<double>(_y[last], _y[last]));
             }
 
-            for (int e = 0; e < rr; e++)
-            {
-                _dir[e] *= gamma;
-            }
-
+            TensorPrimitives.Multiply(dir, gamma, dir);
             for (int m = _stored - 1; m >= 0; m--)
             {
                 int k = ((_next - 1 - m) % Memory + Memory) % Memory;
-                double b = 0;
-                for (int e = 0; e < rr; e++)
-                {
-                    b += _y[k][e] * _dir[e];
-                }
-
-                b *= _rho[k];
-                for (int e = 0; e < rr; e++)
-                {
-                    _dir[e] += (alpha[m] - b) * _s[k][e];
-                }
+                double b = _rho[k] * TensorPrimitives.Dot<double>(_y[k], dir);
+                TensorPrimitives.MultiplyAdd(_s[k], alpha[m] - b, dir, dir);
             }
 
-            double slope = 0;
-            for (int e = 0; e < rr; e++)
-            {
-                slope += _dir[e] * _omega[e];
-            }
-
+            double slope = TensorPrimitives.Dot<double>(dir, _omega);
             if (!(slope > 0))
             {
                 // Not an ascent direction: drop the memory and follow the gradient.
                 _stored = 0;
-                Array.Copy(_omega, _dir, rr);
-                for (int e = 0; e < rr; e++)
-                {
-                    _dir[e] *= 0.25;
-                }
-
+                TensorPrimitives.Multiply(_omega, 0.25, dir);
                 slope = 0.25 * _omegaNorm2;
             }
 
@@ -651,27 +650,14 @@ public static class DsaDescent
         private void Gradient()
         {
             int r = _r;
-            MulT(_a, _m, r, _t); // A Mᵀ
-            for (int i = 0; i < r; i++)
-            {
-                for (int j = 0; j < r; j++)
-                {
-                    double s = 0;
-                    for (int k = 0; k < r; k++)
-                    {
-                        s += _a[k * r + i] * _m[k * r + j];
-                    }
-
-                    _t[i * r + j] += s; // + Aᵀ M
-                }
-            }
-
+            MulT(_a, _m, r, _t, _u); // A Mᵀ
+            Mul(_at, _m, r, _u); // Aᵀ M
             double n2 = 0;
             for (int i = 0; i < r; i++)
             {
                 for (int j = 0; j < r; j++)
                 {
-                    double w = 0.5 * (_t[i * r + j] - _t[j * r + i]);
+                    double w = 0.5 * (_t[i * r + j] + _u[i * r + j] - _t[j * r + i] - _u[j * r + i]);
                     _omega[i * r + j] = w;
                     n2 += w * w;
                 }
