@@ -31,9 +31,15 @@ internal static class FixedPointsCommand
         var noOutliers = new Option<bool>("--no-outliers") { Description = "Keep outliers." };
         var activation = new Option<string>("--activation") { Description = "Nonlinearity of an imported nn.RNN: tanh or relu (default tanh).", DefaultValueFactory = _ => "tanh" };
         var seed = new Option<long>("--seed") { Description = "Seed of trials and sampling (default 0).", DefaultValueFactory = _ => 0 };
+        var rounds = new Option<int>("--rounds")
+        {
+            Description = $"Seeding rounds after the first search that look for saddles (interpolations between found points, noisy and hull seeds); a network stops after a round with nothing new; 0 = the first search only (default {new SeedRoundOptions().MaxRounds}).",
+            DefaultValueFactory = _ => new SeedRoundOptions().MaxRounds,
+        };
+        var roundSeeds = new Option<int>("--round-seeds") { Description = $"Seeds per network in each later round (default {new SeedRoundOptions().SeedsPerRound}).", DefaultValueFactory = _ => new SeedRoundOptions().SeedsPerRound };
         var cmd = new Command("fixed-points", "Find fixed points of every network (joint Adam search, float64 polish), their Jacobians and eigenvalues; writes .npy, JSON and PNGs.")
         {
-            source, output, backend, seeds, trials, steps, noise, input, iterations, tolerance, lr, noPolish, noDedup, noOutliers, activation, seed,
+            source, output, backend, seeds, trials, steps, noise, input, iterations, tolerance, lr, noPolish, noDedup, noOutliers, activation, seed, rounds, roundSeeds,
         };
         cmd.SetAction(r => CliErrors.Run(() =>
         {
@@ -43,6 +49,7 @@ internal static class FixedPointsCommand
                 Polish = !r.GetValue(noPolish),
                 Deduplicate = !r.GetValue(noDedup),
                 RemoveOutliers = !r.GetValue(noOutliers),
+                Rounds = new SeedRoundOptions { MaxRounds = r.GetValue(rounds), SeedsPerRound = r.GetValue(roundSeeds), Seed = r.GetValue(seed) },
             };
             return Execute(r.GetValue(source)!, r.GetValue(output), r.GetValue(backend)!, r.GetValue(seeds), r.GetValue(trials), r.GetValue(steps),
                 r.GetValue(noise), r.GetValue(input), options, r.GetValue(activation)!, r.GetValue(seed));
@@ -170,13 +177,18 @@ internal static class FixedPointsCommand
             int conv = net.Points.Count(p => p.Status == FixedPointStatus.Converged);
             int failed = net.Points.Count(p => p.Status == FixedPointStatus.LinearizationFailed);
             Console.WriteLine($"  network {e,3}: {conv} fixed points ({net.Points.Count(p => p.Status == FixedPointStatus.Converged && p.Stable)} stable), {net.Points.Count(p => p.Status is FixedPointStatus.MaxIterations or FixedPointStatus.NonFinite)} slow points, {net.NonFinite} non-finite seeds, {net.Duplicates} duplicates, {net.Outliers} outliers"
-                + (failed > 0 ? $", {failed} points whose linearisation failed (status LinearizationFailed)" : ""));
+                + (failed > 0 ? $", {failed} points whose linearisation failed (status LinearizationFailed)" : "")
+                + $"; census {CompleteSearch.CensusText(net.Census)} (by unstable directions)"
+                + (net.Rounds.Count > 1 ? $"; new per round {string.Join('+', net.Rounds.Select(x => x.Found))}" : ""));
         }
+
+        Console.WriteLine("census (converged points by number of unstable directions: stable/1/2/…): "
+            + string.Join(", ", FixedPointOutput.Censuses(result.Networks).Select(c => $"{c.Key} in {c.Value} network(s)")));
 
         FixedPointOutput.SpectraFigure(stage.PathOf("spectra.png"), result.Networks, "Jacobian eigenvalues at the fixed points");
         stage.Commit();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"search {result.SearchTime.TotalSeconds:F2} s ({result.Search.TotalIterations} iterations), polish {result.PolishTime.TotalSeconds:F2} s, linearize {result.LinearizeTime.TotalSeconds:F2} s; wrote {Path.GetFullPath(outDir)}"));
+            $"search {result.SearchTime.TotalSeconds:F2} s ({result.RoundsRun} round(s), the first {result.Search.TotalIterations} iterations), polish {result.PolishTime.TotalSeconds:F2} s, linearize {result.LinearizeTime.TotalSeconds:F2} s; wrote {Path.GetFullPath(outDir)}"));
         return 0;
     }
 }

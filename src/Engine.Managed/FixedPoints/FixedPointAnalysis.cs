@@ -33,6 +33,9 @@ public sealed record FixedPointOptions
     /// <summary>Compute Jacobians and eigenvalues (true).</summary>
     public bool Linearize { get; init; } = true;
 
+    /// <summary>The seeding rounds after the first search that look for the unstable points (saddles); see <see cref="CompleteSearch"/>.</summary>
+    public SeedRoundOptions Rounds { get; init; } = new();
+
     /// <summary>Throws a clear error naming the first invalid field.</summary>
     public FixedPointOptions Validate()
     {
@@ -40,6 +43,8 @@ public sealed record FixedPointOptions
         Guard.AtLeast(PolishIterations, 0, nameof(PolishIterations));
         Guard.InRange(DuplicateTolerance, 0, double.MaxValue, nameof(DuplicateTolerance));
         Guard.InRange(OutlierFactor, 0, double.MaxValue, nameof(OutlierFactor));
+        ArgumentNullException.ThrowIfNull(Rounds, nameof(Rounds));
+        Rounds.Validate();
         return this;
     }
 }
@@ -60,8 +65,11 @@ public sealed class FixedPoint
     /// <summary>Converged (q below the search tolerance) or MaxIterations (a slow point).</summary>
     public FixedPointStatus Status { get; set; }
 
-    /// <summary>Index (within its network) of the seed it came from.</summary>
+    /// <summary>Index (within its network and its <see cref="Round"/>) of the seed it came from.</summary>
     public int Seed { get; init; }
+
+    /// <summary>The seeding round that found it (0: the first search from the trajectory seeds; see <see cref="CompleteSearch"/>).</summary>
+    public int Round { get; set; }
 
     /// <summary>Adam updates the seed took.</summary>
     public int SearchIterations { get; init; }
@@ -109,6 +117,15 @@ public sealed class NetworkFixedPoints
     /// <summary>Points dropped as outliers.</summary>
     public int Outliers { get; init; }
 
+    /// <summary>What each seeding round found (one entry per round run for this network; empty when none ran).</summary>
+    public IReadOnlyList<SearchRound> Rounds { get; init; } = [];
+
+    /// <summary>
+    /// The census: element k counts the converged, linearised points with saddle index k (k unstable directions, #|λ| &gt; 1),
+    /// up to the largest index present; empty when there is none.
+    /// </summary>
+    public int[] Census => CompleteSearch.Census(Points);
+
     /// <summary>Why the network counts as diverged (non-finite parameters, or every seed state non-finite), or null; a diverged network has no points.</summary>
     public string? Diverged { get; private set; }
 
@@ -138,6 +155,9 @@ public sealed class FixedPointAnalysisResult
 
     /// <summary>Wall time of Jacobians and eigen-decompositions.</summary>
     public TimeSpan LinearizeTime { get; init; }
+
+    /// <summary>Seeding rounds run (1 without <see cref="FixedPointOptions.Rounds"/>: the first search only).</summary>
+    public int RoundsRun { get; init; } = 1;
 }
 
 /// <summary>The pipeline: Adam search → de-duplicate → polish → de-duplicate → outliers → Jacobians and eigenvalues.</summary>
@@ -155,13 +175,25 @@ public static class FixedPointAnalysis
     /// <remarks>
     /// De-duplication runs before the polish too (fewer O(N³) polishes), and again after it. Polish, Jacobians and the
     /// float64 eigen-decompositions (<see cref="Eigen"/>, non-symmetric) run in parallel over all points of all networks, on up to
-    /// <paramref name="threads"/> threads (0: all cores).
+    /// <paramref name="threads"/> threads (0: all cores). Seeding rounds follow this first search, up to
+    /// <see cref="SeedRoundOptions.MaxRounds"/> (<see cref="CompleteSearch"/>).
     /// </remarks>
     public static FixedPointAnalysisResult Run(FixedPointProblem problem, IFixedPointSearch search, FixedPointOptions? options = null, int threads = 0)
     {
         ArgumentNullException.ThrowIfNull(problem);
         ArgumentNullException.ThrowIfNull(search);
         options = (options ?? new FixedPointOptions()).Validate();
+        return CompleteSearch.Run(problem, search, options, threads);
+    }
+
+    /// <summary>
+    /// One round of the pipeline. Candidates within the duplicate tolerance of a point in <paramref name="known"/>[e] (before
+    /// and after the polish) are dropped as duplicates, so the result holds only new points; outliers are judged against
+    /// <paramref name="outlierSeeds"/> [E][S₀][N] (the first round's trajectory seeds).
+    /// </summary>
+    internal static FixedPointAnalysisResult RunRound(FixedPointProblem problem, IFixedPointSearch search, FixedPointOptions options, int threads,
+        IReadOnlyList<FixedPoint>[]? known, float[] outlierSeeds)
+    {
         var spec = problem.Spec;
         int e = spec.Networks, s = problem.SeedsPerNetwork, n = spec.Hidden;
         long start = Stopwatch.GetTimestamp();
@@ -211,6 +243,11 @@ public static class FixedPointAnalysis
             {
                 candidates[net] = Deduplicate(candidates[net], options.DuplicateTolerance, ref duplicates[net]);
             }
+
+            if (known is not null)
+            {
+                candidates[net] = DropKnown(candidates[net], known[net], options.DuplicateTolerance, ref duplicates[net]);
+            }
         }
 
         var all = candidates.SelectMany((list, net) => list.Select(p => (Net: net, Point: p))).ToArray();
@@ -241,9 +278,15 @@ public static class FixedPointAnalysis
                 list = Deduplicate(list, options.DuplicateTolerance, ref duplicates[net]);
             }
 
+            if (known is not null)
+            {
+                list = DropKnown(list, known[net], options.DuplicateTolerance, ref duplicates[net]);
+            }
+
             if (options.RemoveOutliers)
             {
-                list = RemoveOutliers(list, problem.Seeds.AsSpan(net * s * n, s * n), n, options.OutlierFactor, ref outliers[net]);
+                int s0 = outlierSeeds.Length / (e * n);
+                list = RemoveOutliers(list, outlierSeeds.AsSpan(net * s0 * n, s0 * n), n, options.OutlierFactor, ref outliers[net]);
             }
 
             results[net] = new NetworkFixedPoints
@@ -415,6 +458,25 @@ public static class FixedPointAnalysis
         return kept;
     }
 
+    /// <summary>The points not within <paramref name="tolerance"/> (max-abs) of any of <paramref name="known"/>; the others count as removed.</summary>
+    internal static List<FixedPoint> DropKnown(List<FixedPoint> points, IReadOnlyList<FixedPoint> known, double tolerance, ref int removed)
+    {
+        var kept = new List<FixedPoint>(points.Count);
+        foreach (var p in points)
+        {
+            if (known.Any(k => MaxAbsDifference(p.State, k.State) < tolerance))
+            {
+                removed++;
+            }
+            else
+            {
+                kept.Add(p);
+            }
+        }
+
+        return kept;
+    }
+
     /// <summary>Drops points farther from the seeds' centroid than factor × the mean distance of the (finite) seeds [S][N] from it.</summary>
     public static List<FixedPoint> RemoveOutliers(IReadOnlyList<FixedPoint> points, ReadOnlySpan<float> seeds, int n, double factor, ref int removed)
     {
@@ -495,7 +557,7 @@ public static class FixedPointAnalysis
         return kept;
     }
 
-    private static double MaxAbsDifference(double[] a, double[] b)
+    internal static double MaxAbsDifference(double[] a, double[] b)
     {
         double m = 0;
         for (int i = 0; i < a.Length; i++)

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Engine.Backends;
 using Engine.IO;
 using Engine.Plotting;
@@ -13,7 +14,8 @@ namespace Engine.FixedPoints;
 /// [k, :, j] is the unit right eigenvector of eigenvalue j of point k), jacobians.npy [K][N][N], input_jacobians.npy
 /// [K][N][I], seed_q.npy [S] and seed_status.npy [S] (1 converged, 2 max iterations, 3 non-finite). Points are sorted by q.
 /// <c>fixed_points.json</c> summarises every network and point; <c>network_eee.png</c> projects the recorded
-/// trajectories [B][T][N] onto their top two principal components with stable points filled and unstable ones hollow;
+/// trajectories [B][T][N] onto their top two principal components with stable points filled, saddles hollow with a marker
+/// per saddle index and a segment along each unstable direction; census.csv and rounds.csv hold the census and the rounds;
 /// <c>spectra.png</c> plots every converged point's eigenvalues against the unit circle.
 /// </remarks>
 public static class FixedPointOutput
@@ -67,6 +69,9 @@ public static class FixedPointOutput
                 converged_points = pts.Count(p => p.Status == FixedPointStatus.Converged),
                 stable_points = pts.Count(p => p.Status == FixedPointStatus.Converged && p.Stable),
                 linearization_failed_points = pts.Count(p => p.Status == FixedPointStatus.LinearizationFailed),
+                census = net.Census,
+                census_text = CompleteSearch.CensusText(net.Census),
+                rounds = net.Rounds.Select(r => new { round = r.Round, seeds = r.Seeds, found = r.Found, total = r.Total }).ToArray(),
                 fixed_points = pts.Select(p => new
                 {
                     q = p.Q,
@@ -75,6 +80,7 @@ public static class FixedPointOutput
                     saddle_index = p.SaddleIndex,
                     spectral_radius = p.SpectralRadius,
                     seed = p.Seed,
+                    round = p.Round,
                     search_iterations = p.SearchIterations,
                     polish_iterations = p.PolishIterations,
                 }).ToArray(),
@@ -87,9 +93,63 @@ public static class FixedPointOutput
             ["polish_seconds"] = result.PolishTime.TotalSeconds,
             ["linearize_seconds"] = result.LinearizeTime.TotalSeconds,
             ["search_iterations"] = result.Search.TotalIterations,
+            ["rounds_run"] = result.RoundsRun,
+            ["censuses"] = Censuses(result.Networks),
             ["networks"] = networks,
         };
         JsonOutput.Write(Path.Combine(dir, "fixed_points.json"), summary);
+        WriteCensus(dir, result.Networks);
+    }
+
+    /// <summary>How many healthy networks share each census ("8/12/6/1" → count), most common first.</summary>
+    public static IReadOnlyDictionary<string, int> Censuses(IEnumerable<NetworkFixedPoints> networks)
+    {
+        ArgumentNullException.ThrowIfNull(networks);
+        var counts = networks.Where(r => r.Diverged is null).GroupBy(r => CompleteSearch.CensusText(r.Census))
+            .OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal);
+        var result = new Dictionary<string, int>();
+        foreach (var g in counts)
+        {
+            result[g.Key] = g.Count();
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// census.csv (network, status, converged points, then index_0 … index_K: converged points by number of unstable
+    /// directions) and rounds.csv (network, round, seeds, found: converged points new in that round, total after it).
+    /// </summary>
+    public static void WriteCensus(string dir, IReadOnlyList<NetworkFixedPoints> networks)
+    {
+        ArgumentNullException.ThrowIfNull(networks);
+        int width = networks.Select(r => r.Census.Length).DefaultIfEmpty(0).Max();
+        var census = new System.Text.StringBuilder("network,status,converged_points");
+        for (int k = 0; k < width; k++)
+        {
+            census.Append(CultureInfo.InvariantCulture, $",index_{k}");
+        }
+
+        census.Append('\n');
+        var rounds = new System.Text.StringBuilder("network,round,seeds,found,total\n");
+        foreach (var net in networks)
+        {
+            var c = net.Census;
+            census.Append(CultureInfo.InvariantCulture, $"{net.Network},{(net.Diverged is null ? "ok" : Analysis.NetworkHealth.DivergedName)},{net.Points.Count(p => p.Status == FixedPointStatus.Converged)}");
+            for (int k = 0; k < width; k++)
+            {
+                census.Append(CultureInfo.InvariantCulture, $",{(k < c.Length ? c[k] : 0)}");
+            }
+
+            census.Append('\n');
+            foreach (var r in net.Rounds)
+            {
+                rounds.Append(CultureInfo.InvariantCulture, $"{net.Network},{r.Round},{r.Seeds},{r.Found},{r.Total}\n");
+            }
+        }
+
+        File.WriteAllText(Path.Combine(dir, "census.csv"), census.ToString());
+        File.WriteAllText(Path.Combine(dir, "rounds.csv"), rounds.ToString());
     }
 
     private static IEnumerable<double> Pad(IEnumerable<double> values, int length)
@@ -206,9 +266,66 @@ public static class FixedPointOutput
         }
 
         var converged = net.Points.Where(p => p.Status == FixedPointStatus.Converged).ToList();
+
+        // each unstable direction of a saddle: a segment h* ± ℓ Re(v)/‖Re(v)‖ (ℓ a fifth of the trajectories' largest radius on the
+        // two PCs), projected; a direction that leaves the PC plane draws short
+        double extent = 0;
+        for (int r = 0; r < rows; r++)
+        {
+            if (finiteRows[r])
+            {
+                var copy = states.Slice(r * n, n).ToArray();
+                var (a, b) = Project(i => copy[i]);
+                extent = Math.Max(extent, Math.Sqrt(a * a + b * b));
+            }
+        }
+
+        double reach = 0.2 * Math.Max(extent, 1e-12);
+        bool labelled = false;
+        foreach (var p in converged.Where(p => p.SaddleIndex > 0 && p.Eigenvectors.Length == n * n && p.State.All(double.IsFinite)))
+        {
+            for (int j = 0; j < n && p.Eigenvalues[j].Magnitude > 1; j++)
+            {
+                if (p.Eigenvalues[j].Imaginary < 0)
+                {
+                    continue; // the conjugate of the previous one: the same real part
+                }
+
+                var v = new double[n];
+                double norm = 0;
+                for (int i = 0; i < n; i++)
+                {
+                    v[i] = p.Eigenvectors[i * n + j].Real;
+                    norm += v[i] * v[i];
+                }
+
+                norm = Math.Sqrt(norm);
+                if (!(norm > 0) || !double.IsFinite(norm))
+                {
+                    continue;
+                }
+
+                var (x1, y1) = Project(i => p.State[i] - reach * v[i] / norm);
+                var (x2, y2) = Project(i => p.State[i] + reach * v[i] / norm);
+                var segment = plot.Add.Line(x1, y1, x2, y2);
+                segment.Color = Colors.Red.WithAlpha(0.7);
+                segment.LineWidth = 2;
+                segment.MarkerSize = 0;
+                if (!labelled)
+                {
+                    segment.LegendText = "unstable directions";
+                    labelled = true;
+                }
+            }
+        }
+
         Points(net.Points.Where(p => p.Status is FixedPointStatus.MaxIterations), MarkerShape.Cross, Colors.Orange, "slow points", 7);
         Points(net.Points.Where(p => p.Status is FixedPointStatus.LinearizationFailed), MarkerShape.OpenSquare, Colors.Purple, "linearisation failed", 9);
-        Points(converged.Where(p => !p.Stable), MarkerShape.OpenCircle, Colors.Red, "unstable", 11);
+        Points(converged.Where(p => !p.Stable && p.SaddleIndex == 0), MarkerShape.OpenCircle, Colors.Gray, "marginal (max |λ| = 1)", 11);
+        Points(converged.Where(p => p.SaddleIndex >= 4), MarkerShape.Asterisk, Colors.Black, "saddles, ≥ 4 unstable directions", 12);
+        Points(converged.Where(p => p.SaddleIndex == 3), MarkerShape.OpenSquare, Colors.DarkGreen, "saddles, 3 unstable directions", 11);
+        Points(converged.Where(p => p.SaddleIndex == 2), MarkerShape.OpenDiamond, Colors.Magenta, "saddles, 2 unstable directions", 12);
+        Points(converged.Where(p => p.SaddleIndex == 1), MarkerShape.OpenTriangleUp, Colors.Red, "saddles, 1 unstable direction", 12);
         Points(converged.Where(p => p.Stable), MarkerShape.FilledCircle, Colors.Blue, "stable", 11);
         plot.ShowLegend();
         plot.Title(net.Diverged is not null ? $"{title} ({Analysis.NetworkHealth.DivergedName}: {net.Diverged})" : used == 0 ? $"{title} (no finite states)" : title);

@@ -16,6 +16,9 @@ public sealed class FixedPointAnalysisTests
     // F(h) = W h + U u + b with W = diag(0.5, −0.25), U = (1, 0)ᵀ, b = (0.1, 0.2), u = 0.4: h* = (1, 0.16), up to the float32 constants
     private static readonly double[] Star = [((double)0.4f + (double)0.1f) / 0.5, (double)0.2f / 1.25];
 
+    // a scripted search replays one result, so only the first search runs (no seeding rounds)
+    private static readonly SeedRoundOptions FirstOnly = new() { MaxRounds = 0 };
+
     private static readonly EnsembleSpec Spec = new() { Networks = 2, Hidden = 2, Inputs = 1, Outputs = 1, Activation = ActivationKind.Identity };
 
     private sealed class ScriptedSearch(AdamSearchResult result) : IFixedPointSearch
@@ -90,7 +93,7 @@ public sealed class FixedPointAnalysisTests
     public void Run_WithoutPolish_CountsKeepsAndOrdersThePointsByHand()
     {
         var (problem, search) = Scripted();
-        var options = new FixedPointOptions { Polish = false, Search = new AdamSearchOptions { Tolerance = 1e-10 } };
+        var options = new FixedPointOptions { Rounds = FirstOnly, Polish = false, Search = new AdamSearchOptions { Tolerance = 1e-10 } };
         var result = FixedPointAnalysis.Run(problem, search, options);
         Assert.That(search.Options, Is.SameAs(options.Search), "the search gets the analysis's search options");
 
@@ -121,7 +124,7 @@ public sealed class FixedPointAnalysisTests
     public void Run_EachStepCanBeTurnedOff()
     {
         var (problem, search) = Scripted();
-        var all = FixedPointAnalysis.Run(problem, search, new FixedPointOptions { Polish = false, Deduplicate = false, RemoveOutliers = false, Linearize = false });
+        var all = FixedPointAnalysis.Run(problem, search, new FixedPointOptions { Rounds = FirstOnly, Polish = false, Deduplicate = false, RemoveOutliers = false, Linearize = false });
         var net = all.Networks[0];
         Assert.That((net.NonFinite, net.Duplicates, net.Outliers), Is.EqualTo((1, 0, 0)));
         Assert.That(net.Points.Select(p => p.Seed), Is.EqualTo(new[] { 0, 1, 5, 4, 3 }), "every finite end, by increasing q");
@@ -129,7 +132,7 @@ public sealed class FixedPointAnalysisTests
         Assert.That(net.Points.Select(p => p.SpectralRadius), Is.All.NaN);
         Assert.That(net.Points.Select(p => p.Stable), Is.All.False);
 
-        var outliersOnly = FixedPointAnalysis.Run(problem, search, new FixedPointOptions { Polish = false, Deduplicate = false, Linearize = false });
+        var outliersOnly = FixedPointAnalysis.Run(problem, search, new FixedPointOptions { Rounds = FirstOnly, Polish = false, Deduplicate = false, Linearize = false });
         Assert.That(outliersOnly.Networks[0].Points.Select(p => p.Seed), Is.EqualTo(new[] { 0, 1, 5, 4 }));
         Assert.That(outliersOnly.Networks[0].Outliers, Is.EqualTo(1));
     }
@@ -138,7 +141,7 @@ public sealed class FixedPointAnalysisTests
     public void Run_Polish_TakesEveryEndToTheFixedPoint_ThenMergesThem()
     {
         var (problem, search) = Scripted();
-        var result = FixedPointAnalysis.Run(problem, search, new FixedPointOptions { RemoveOutliers = false });
+        var result = FixedPointAnalysis.Run(problem, search, new FixedPointOptions { Rounds = FirstOnly, RemoveOutliers = false });
         var net = result.Networks[0];
         // before the polish only seed 1 duplicates seed 0; after it the other three finite ends land on h* too
         Assert.That(net.Duplicates, Is.EqualTo(4));
@@ -156,7 +159,7 @@ public sealed class FixedPointAnalysisTests
     {
         var (problem, search) = Scripted();
         Spec.Layout.WRec(problem.Parameters, 0)[1] = float.NaN; // the problem holds the caller's array
-        var net = FixedPointAnalysis.Run(problem, search).Networks[0];
+        var net = FixedPointAnalysis.Run(problem, search, new FixedPointOptions { Rounds = FirstOnly }).Networks[0];
         Assert.That((net.Diverged, net.NonFinite, net.Points.Count), Is.EqualTo(("non-finite parameters", 6, 0)));
     }
 
@@ -356,7 +359,7 @@ public sealed class FixedPointAnalysisTests
         // outlier factor 1.5: h* sits at its own seeds' centroid, but network 1's h* (−40, 24) is 35.4 from the centroid
         // of any other four seeds that include network 0's, against 1.5 × their mean distance 17.9: a wrong slice drops it
         var problem = new FixedPointProblem(spec, p, inputs, 4, seeds);
-        var options = new FixedPointOptions { Polish = false, OutlierFactor = 1.5, Search = new AdamSearchOptions { Tolerance = 1e-10 } };
+        var options = new FixedPointOptions { Rounds = FirstOnly, Polish = false, OutlierFactor = 1.5, Search = new AdamSearchOptions { Tolerance = 1e-10 } };
         var result = FixedPointAnalysis.Run(problem, new ScriptedSearch(adam), options);
         for (int e = 0; e < 2; e++)
         {
@@ -375,7 +378,7 @@ public sealed class FixedPointAnalysisTests
     {
         var (problem, search) = Scripted();
         search.Result.States[11] = float.PositiveInfinity; // seed 5 ends at (x, ∞) with the status MaxIterations
-        var net = FixedPointAnalysis.Run(problem, search, new FixedPointOptions { Polish = false, RemoveOutliers = false }).Networks[0];
+        var net = FixedPointAnalysis.Run(problem, search, new FixedPointOptions { Rounds = FirstOnly, Polish = false, RemoveOutliers = false }).Networks[0];
         var point = net.Points.Single(p => p.Seed == 5);
         Assert.That((double.IsFinite(point.Q), point.Status), Is.EqualTo((false, FixedPointStatus.NonFinite)));
         Assert.That(point.Eigenvalues, Is.Empty, "a non-finite point is not linearised");
@@ -385,7 +388,7 @@ public sealed class FixedPointAnalysisTests
     public void Run_QEqualToTheTolerance_IsNotConverged()
     {
         var (problem, search) = Scripted();
-        var options = new FixedPointOptions { Polish = false, Linearize = false };
+        var options = new FixedPointOptions { Rounds = FirstOnly, Polish = false, Linearize = false };
         double q = FixedPointAnalysis.Run(problem, search, options).Networks[0].Points.Single(p => p.Seed == 5).Q;
         FixedPointStatus At(double tolerance) => FixedPointAnalysis.Run(problem, search, options with { Search = new AdamSearchOptions { Tolerance = tolerance } })
             .Networks[0].Points.Single(p => p.Seed == 5).Status;
