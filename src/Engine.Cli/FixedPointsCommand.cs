@@ -37,9 +37,10 @@ internal static class FixedPointsCommand
             DefaultValueFactory = _ => new SeedRoundOptions().MaxRounds,
         };
         var roundSeeds = new Option<int>("--round-seeds") { Description = $"Seeds per network in each later round (default {new SeedRoundOptions().SeedsPerRound}).", DefaultValueFactory = _ => new SeedRoundOptions().SeedsPerRound };
+        var eigenvectors = new Option<string>("--eigenvectors") { Description = "Right eigenvectors to write: unstable (the directions |λ| > 1 of each saddle), all, or none (default unstable).", DefaultValueFactory = _ => "unstable" };
         var cmd = new Command("fixed-points", "Find fixed points of every network (joint Adam search, float64 polish), their Jacobians and eigenvalues; writes .npy, JSON and PNGs.")
         {
-            source, output, backend, seeds, trials, steps, noise, input, iterations, tolerance, lr, noPolish, noDedup, noOutliers, activation, seed, rounds, roundSeeds,
+            source, output, backend, seeds, trials, steps, noise, input, iterations, tolerance, lr, noPolish, noDedup, noOutliers, activation, seed, rounds, roundSeeds, eigenvectors,
         };
         cmd.SetAction(r => CliErrors.Run(() =>
         {
@@ -50,6 +51,13 @@ internal static class FixedPointsCommand
                 Deduplicate = !r.GetValue(noDedup),
                 RemoveOutliers = !r.GetValue(noOutliers),
                 Rounds = new SeedRoundOptions { MaxRounds = r.GetValue(rounds), SeedsPerRound = r.GetValue(roundSeeds), Seed = r.GetValue(seed) },
+                Eigenvectors = r.GetValue(eigenvectors)!.Trim().ToLowerInvariant() switch
+                {
+                    "unstable" => EigenvectorMode.Unstable,
+                    "all" => EigenvectorMode.All,
+                    "none" => EigenvectorMode.None,
+                    var other => throw new ArgumentException($"--eigenvectors must be unstable, all or none, got '{other}'.", "--eigenvectors"),
+                },
             };
             return Execute(r.GetValue(source)!, r.GetValue(output), r.GetValue(backend)!, r.GetValue(seeds), r.GetValue(trials), r.GetValue(steps),
                 r.GetValue(noise), r.GetValue(input), options, r.GetValue(activation)!, r.GetValue(seed));

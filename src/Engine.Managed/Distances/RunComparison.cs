@@ -306,7 +306,7 @@ public sealed class RunComparison
     private void WritePermutations(int[][] perms, int n, string path)
     {
         int e = Selected.Length;
-        var data = new float[e * e * n];
+        var data = new long[e * e * n]; // int64, numpy's index type
         var pairs = PairwiseMatrix.Pairs(e);
         for (int i = 0; i < e; i++)
         {

@@ -6,6 +6,19 @@ using Engine.Util;
 
 namespace Engine.FixedPoints;
 
+/// <summary>Which eigenvectors a fixed point's linearisation keeps (stability and the saddle index need only eigenvalues).</summary>
+public enum EigenvectorMode
+{
+    /// <summary>Those of the eigenvalues with |λ| &gt; 1 (the first <see cref="FixedPoint.SaddleIndex"/> columns): the directions a saddle's trajectories leave along. Points without any cost only their eigenvalues.</summary>
+    Unstable,
+
+    /// <summary>All N.</summary>
+    All,
+
+    /// <summary>None: eigenvalues only.</summary>
+    None,
+}
+
 /// <summary>Settings of a whole fixed-point analysis (FixedPointFinder's defaults).</summary>
 public sealed record FixedPointOptions
 {
@@ -32,6 +45,9 @@ public sealed record FixedPointOptions
 
     /// <summary>Compute Jacobians and eigenvalues (true).</summary>
     public bool Linearize { get; init; } = true;
+
+    /// <summary>Which right eigenvectors to compute (default <see cref="EigenvectorMode.Unstable"/>: the unstable directions only).</summary>
+    public EigenvectorMode Eigenvectors { get; init; } = EigenvectorMode.Unstable;
 
     /// <summary>The seeding rounds after the first search that look for the unstable points (saddles); see <see cref="CompleteSearch"/>.</summary>
     public SeedRoundOptions Rounds { get; init; } = new();
@@ -86,8 +102,11 @@ public sealed class FixedPoint
     /// <summary>Eigenvalues of ∂F/∂h by decreasing |λ|, or empty.</summary>
     public Complex[] Eigenvalues { get; set; } = [];
 
-    /// <summary>Right eigenvectors of ∂F/∂h, N×N row-major: column j (unit 2-norm) belongs to <see cref="Eigenvalues"/>[j]; or empty.</summary>
+    /// <summary>Right eigenvectors of ∂F/∂h, N × <see cref="EigenvectorCount"/> row-major: column j (unit 2-norm) belongs to <see cref="Eigenvalues"/>[j] (the first K eigenvalues: all N, or the unstable ones, which come first); or empty.</summary>
     public Complex[] Eigenvectors { get; set; } = [];
+
+    /// <summary>K, the eigenvector columns held (0 when none).</summary>
+    public int EigenvectorCount => State.Length == 0 ? 0 : Eigenvectors.Length / State.Length;
 
     /// <summary>max|λ|.</summary>
     public double SpectralRadius => Eigenvalues.Length == 0 ? double.NaN : Eigenvalues[0].Magnitude;
@@ -304,7 +323,7 @@ public static class FixedPointAnalysis
         if (options.Linearize)
         {
             var kept = results.SelectMany(r => r.Points.Select(p => (r.Network, Point: p))).ToArray();
-            Parallelism.For(kept.Length, threads, k => TryLinearize(nets[kept[k].Network], kept[k].Point));
+            Parallelism.For(kept.Length, threads, k => TryLinearize(nets[kept[k].Network], kept[k].Point, options.Eigenvectors));
         }
 
         return new FixedPointAnalysisResult
@@ -344,7 +363,10 @@ public static class FixedPointAnalysis
     /// converge) marks the point <see cref="FixedPointStatus.LinearizationFailed"/> and clears its linearisation instead of throwing.
     /// </summary>
     /// <returns>True when the point was linearised.</returns>
-    public static bool TryLinearize(FrozenNetwork net, FixedPoint point)
+    /// <param name="net">The network.</param>
+    /// <param name="point">The point, linearised in place.</param>
+    /// <param name="eigenvectors">Which eigenvectors to keep (default all).</param>
+    public static bool TryLinearize(FrozenNetwork net, FixedPoint point, EigenvectorMode eigenvectors = EigenvectorMode.All)
     {
         ArgumentNullException.ThrowIfNull(net);
         ArgumentNullException.ThrowIfNull(point);
@@ -355,7 +377,7 @@ public static class FixedPointAnalysis
 
         try
         {
-            Linearize(net, point);
+            Linearize(net, point, eigenvectors);
             if (point.Jacobian.All(double.IsFinite) && point.InputJacobian.All(double.IsFinite)
                 && point.Eigenvalues.All(l => double.IsFinite(l.Real) && double.IsFinite(l.Imaginary))
                 && point.Eigenvectors.All(v => double.IsFinite(v.Real) && double.IsFinite(v.Imaginary)))
@@ -376,9 +398,14 @@ public static class FixedPointAnalysis
         return false;
     }
 
-    /// <summary>Fills a point's Jacobians and sorted eigenvalues.</summary>
+    /// <summary>Fills a point's Jacobians, sorted eigenvalues and the eigenvectors <paramref name="eigenvectors"/> asks for.</summary>
+    /// <remarks>Eigenvalues first (<see cref="Eigen.Values(ReadOnlySpan{double}, int, Span{Complex})"/>); the vectors, when any are wanted, from
+    /// <see cref="EigenDecomposition"/>, whose values are bitwise the same.</remarks>
+    /// <param name="net">The network.</param>
+    /// <param name="point">The point, linearised in place.</param>
+    /// <param name="eigenvectors">Which eigenvectors to keep (default all).</param>
     /// <exception cref="EigenNonConvergenceException">The eigensolver did not converge (see <see cref="TryLinearize"/>).</exception>
-    public static void Linearize(FrozenNetwork net, FixedPoint point)
+    public static void Linearize(FrozenNetwork net, FixedPoint point, EigenvectorMode eigenvectors = EigenvectorMode.All)
     {
         ArgumentNullException.ThrowIfNull(net);
         ArgumentNullException.ThrowIfNull(point);
@@ -389,7 +416,32 @@ public static class FixedPointAnalysis
         net.InputJacobian(point.State, ju);
         point.Jacobian = j;
         point.InputJacobian = ju;
-        (point.Eigenvalues, point.Eigenvectors) = EigenDecomposition(j, n);
+        if (eigenvectors == EigenvectorMode.All)
+        {
+            (point.Eigenvalues, point.Eigenvectors) = EigenDecomposition(j, n);
+            return;
+        }
+
+        if (!j.All(double.IsFinite))
+        {
+            throw new ArgumentException($"The Jacobian [{n}×{n}] has non-finite entries; no eigenvalues.", nameof(point));
+        }
+
+        point.Eigenvalues = Eigenvalues(j, n);
+        point.Eigenvectors = [];
+        int unstable = point.SaddleIndex;
+        if (eigenvectors == EigenvectorMode.Unstable && unstable > 0)
+        {
+            var (values, all) = EigenDecomposition(j, n);
+            point.Eigenvalues = values;
+            var kept = new Complex[n * unstable];
+            for (int i = 0; i < n; i++)
+            {
+                all.AsSpan(i * n, unstable).CopyTo(kept.AsSpan(i * unstable, unstable));
+            }
+
+            point.Eigenvectors = kept;
+        }
     }
 
     /// <summary>Eigenvalues (sorted as <see cref="FixedPointAnalysis.Eigenvalues(double[], int)"/>) and unit right eigenvectors of a real N×N row-major matrix, in float64.</summary>

@@ -35,16 +35,16 @@ public static class FixedPointOutput
             int k = pts.Count;
             Npy.Write(Path.Combine(sub, "points.npy"), pts.SelectMany(p => p.State).ToArray(), k, n);
             Npy.Write(Path.Combine(sub, "q.npy"), pts.Select(p => p.Q).ToArray(), k);
-            Npy.Write(Path.Combine(sub, "stable.npy"), pts.Select(p => p.Stable ? 1.0 : 0.0).ToArray(), k);
-            Npy.Write(Path.Combine(sub, "saddle_index.npy"), pts.Select(p => (double)p.SaddleIndex).ToArray(), k);
+            Npy.Write(Path.Combine(sub, "stable.npy"), pts.Select(p => p.Stable).ToArray(), k);
+            Npy.Write(Path.Combine(sub, "saddle_index.npy"), pts.Select(p => p.SaddleIndex).ToArray(), k);
             if (pts.All(p => p.Eigenvalues.Length == n || p.Status == FixedPointStatus.LinearizationFailed))
             {
                 // A point whose linearisation failed is written as NaN rows, so the arrays stay aligned with points.npy.
                 Npy.Write(Path.Combine(sub, "eigenvalues.npy"), pts.SelectMany(p => Pad(p.Eigenvalues.SelectMany(l => new[] { l.Real, l.Imaginary }), 2 * n)).ToArray(), k, n, 2);
-                if (pts.All(p => p.Eigenvectors.Length == n * n || p.Status == FixedPointStatus.LinearizationFailed))
-                {
-                    Npy.Write(Path.Combine(sub, "eigenvectors.npy"), pts.SelectMany(p => Pad(p.Eigenvectors.SelectMany(l => new[] { l.Real, l.Imaginary }), 2 * n * n)).ToArray(), k, n, n, 2);
-                }
+                // [P][N][K][2] with K the most columns any point holds (all N, or the largest saddle index; 0 when every point is
+                // stable); columns a point does not hold are NaN.
+                int cols = pts.Select(p => p.EigenvectorCount).DefaultIfEmpty(0).Max();
+                Npy.Write(Path.Combine(sub, "eigenvectors.npy"), pts.SelectMany(p => Columns(p, n, cols)).ToArray(), k, n, cols, 2);
 
                 Npy.Write(Path.Combine(sub, "jacobians.npy"), pts.SelectMany(p => Pad(p.Jacobian, n * n)).ToArray(), k, n, n);
                 Npy.Write(Path.Combine(sub, "input_jacobians.npy"), pts.SelectMany(p => Pad(p.InputJacobian, n * inputs)).ToArray(), k, n, inputs);
@@ -53,7 +53,7 @@ public static class FixedPointOutput
             var seedQ = result.Search.Q.AsSpan(net.Network * s, s).ToArray();
             var seedStatus = result.Search.Status.AsSpan(net.Network * s, s).ToArray();
             Npy.Write(Path.Combine(sub, "seed_q.npy"), seedQ, s);
-            Npy.Write(Path.Combine(sub, "seed_status.npy"), seedStatus.Select(x => (double)(int)x).ToArray(), s);
+            Npy.Write(Path.Combine(sub, "seed_status.npy"), seedStatus.Select(x => (int)x).ToArray(), s);
             networks.Add(new
             {
                 network = net.Network,
@@ -150,6 +150,21 @@ public static class FixedPointOutput
 
         File.WriteAllText(Path.Combine(dir, "census.csv"), census.ToString());
         File.WriteAllText(Path.Combine(dir, "rounds.csv"), rounds.ToString());
+    }
+
+    /// <summary>A point's eigenvectors as [N][cols][re, im], columns it does not hold NaN.</summary>
+    private static IEnumerable<double> Columns(FixedPoint p, int n, int cols)
+    {
+        int have = p.EigenvectorCount;
+        for (int i = 0; i < n; i++)
+        {
+            for (int j = 0; j < cols; j++)
+            {
+                var v = j < have ? p.Eigenvectors[i * have + j] : new System.Numerics.Complex(double.NaN, double.NaN);
+                yield return v.Real;
+                yield return v.Imaginary;
+            }
+        }
     }
 
     private static IEnumerable<double> Pad(IEnumerable<double> values, int length)
@@ -282,9 +297,10 @@ public static class FixedPointOutput
 
         double reach = 0.2 * Math.Max(extent, 1e-12);
         bool labelled = false;
-        foreach (var p in converged.Where(p => p.SaddleIndex > 0 && p.Eigenvectors.Length == n * n && p.State.All(double.IsFinite)))
+        foreach (var p in converged.Where(p => p.SaddleIndex > 0 && p.EigenvectorCount >= p.SaddleIndex && p.State.All(double.IsFinite)))
         {
-            for (int j = 0; j < n && p.Eigenvalues[j].Magnitude > 1; j++)
+            int cols = p.EigenvectorCount;
+            for (int j = 0; j < cols && p.Eigenvalues[j].Magnitude > 1; j++)
             {
                 if (p.Eigenvalues[j].Imaginary < 0)
                 {
@@ -295,7 +311,7 @@ public static class FixedPointOutput
                 double norm = 0;
                 for (int i = 0; i < n; i++)
                 {
-                    v[i] = p.Eigenvectors[i * n + j].Real;
+                    v[i] = p.Eigenvectors[i * cols + j].Real;
                     norm += v[i] * v[i];
                 }
 

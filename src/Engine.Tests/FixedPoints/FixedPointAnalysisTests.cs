@@ -257,6 +257,43 @@ public sealed class FixedPointAnalysisTests
         Assert.That((good.Status, good.Eigenvalues.Length, good.Eigenvectors.Length), Is.EqualTo((FixedPointStatus.Converged, 2, 4)));
     }
 
+    /// <summary>Eigenvalues are the same in every mode; the vectors are all N columns, the unstable ones (the first SaddleIndex columns of the all-N set), or none.</summary>
+    [Test]
+    public void Linearize_EigenvectorModes_KeepTheColumnsTheyName()
+    {
+        var spec = new EnsembleSpec { Networks = 1, Hidden = 12, Inputs = 1, Outputs = 1 };
+        var p = Support.TestData.Parameters(spec, 5);
+        var w = spec.Layout.WRec(p, 0);
+        for (int e = 0; e < w.Length; e++)
+        {
+            w[e] *= 6; // a large gain: the origin region is unstable in several directions
+        }
+
+        var net = new FrozenNetwork(spec, p, 0, [0f]);
+        FixedPoint Point(EigenvectorMode mode)
+        {
+            var point = new FixedPoint { State = new double[12], Status = FixedPointStatus.Converged };
+            FixedPointAnalysis.Linearize(net, point, mode);
+            return point;
+        }
+
+        var all = Point(EigenvectorMode.All);
+        var unstable = Point(EigenvectorMode.Unstable);
+        var none = Point(EigenvectorMode.None);
+        int k = all.SaddleIndex;
+        Assert.That(k, Is.InRange(1, 11), "the test needs some unstable and some stable directions");
+        Assert.That(unstable.Eigenvalues, Is.EqualTo(all.Eigenvalues));
+        Assert.That(none.Eigenvalues, Is.EqualTo(all.Eigenvalues));
+        Assert.That((all.EigenvectorCount, unstable.EigenvectorCount, none.EigenvectorCount), Is.EqualTo((12, k, 0)));
+        for (int i = 0; i < 12; i++)
+        {
+            for (int j = 0; j < k; j++)
+            {
+                Assert.That(unstable.Eigenvectors[i * k + j], Is.EqualTo(all.Eigenvectors[i * 12 + j]), $"row {i}, column {j}");
+            }
+        }
+    }
+
     /// <summary>A ReLU network's quiescent point (every unit off, so J = 0) is linearised: eigenvalues 0, the unit vectors as eigenvectors (MathNet alone returns NaN vectors for the zero matrix).</summary>
     [Test]
     public void TryLinearize_ZeroJacobian_OfAReluNetworkAtRest()

@@ -223,13 +223,15 @@ public sealed class FixedPointScienceTests
         }
     }
 
-    /// <summary>Every analysed point's eigenpairs: J v_j = λ_j v_j for each right eigenvector (unit norm), eigenvalues by decreasing |λ|.</summary>
+    /// <summary>Every analysed point's eigenpairs: J v_j = λ_j v_j for each right eigenvector held (unit norm; by default those of the unstable directions, which come first), eigenvalues by decreasing |λ|.</summary>
     private static void AssertEigenpairs(FixedPoint fp, int n)
     {
         Assert.That(fp.Jacobian, Has.Length.EqualTo(n * n));
         Assert.That(fp.Eigenvalues, Has.Length.EqualTo(n));
         Assert.That(fp.Eigenvalues.Select(l => l.Magnitude), Is.Ordered.Descending);
-        for (int j = 0; j < n; j++)
+        int cols = fp.EigenvectorCount;
+        Assert.That(cols, Is.EqualTo(fp.SaddleIndex), "the default keeps the unstable directions");
+        for (int j = 0; j < cols; j++)
         {
             var lambda = fp.Eigenvalues[j];
             double norm = 0, residual = 0;
@@ -238,11 +240,11 @@ public sealed class FixedPointScienceTests
                 var jv = System.Numerics.Complex.Zero;
                 for (int k = 0; k < n; k++)
                 {
-                    jv += fp.Jacobian[i * n + k] * fp.Eigenvectors[k * n + j];
+                    jv += fp.Jacobian[i * n + k] * fp.Eigenvectors[k * cols + j];
                 }
 
-                residual += (jv - lambda * fp.Eigenvectors[i * n + j]).Magnitude * (jv - lambda * fp.Eigenvectors[i * n + j]).Magnitude;
-                norm += fp.Eigenvectors[i * n + j].Magnitude * fp.Eigenvectors[i * n + j].Magnitude;
+                residual += (jv - lambda * fp.Eigenvectors[i * cols + j]).Magnitude * (jv - lambda * fp.Eigenvectors[i * cols + j]).Magnitude;
+                norm += fp.Eigenvectors[i * cols + j].Magnitude * fp.Eigenvectors[i * cols + j].Magnitude;
             }
 
             Assert.That(Math.Sqrt(norm), Is.EqualTo(1).Within(1e-9), $"eigenvector {j} has unit norm");
