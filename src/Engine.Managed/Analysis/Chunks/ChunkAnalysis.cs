@@ -10,10 +10,11 @@ namespace Engine.Analysis.Chunks;
 /// <param name="Network">The network's id (index in the run).</param>
 /// <param name="Chunks">What the method read off its states.</param>
 /// <param name="Nmi">Normalised mutual information between chunk labels and the latent labels (steps where both are defined); null without latents.</param>
+/// <param name="NmiExplained">The same NMI over the explained steps only (DSC: the recurring states, leaving out the one-off transients).</param>
 /// <param name="ChunkLatent">Per chunk, the latent value most of its steps carry (−1: none).</param>
 /// <param name="Graft">Grafting, when the network was run (null for bare states).</param>
 /// <param name="Seconds">Wall time of the extraction.</param>
-public sealed record NetworkChunks(int Network, ChunkExtraction Chunks, double? Nmi, int[] ChunkLatent, GraftResult? Graft, double Seconds);
+public sealed record NetworkChunks(int Network, ChunkExtraction Chunks, double? Nmi, double? NmiExplained, int[] ChunkLatent, GraftResult? Graft, double Seconds);
 
 /// <summary>A chunk analysis of a run: every selected network's chunks on shared probe trials.</summary>
 /// <param name="Task">The task.</param>
@@ -196,7 +197,8 @@ public static class ChunkAnalysis
             var x = Extract(states.AsSpan(e * perState, perState), trials, steps, spec.Hidden, latents, latent.LatentCount, options, latent.LatentLabel);
             double seconds = sw.Elapsed.TotalSeconds;
             var graft = ChunkGrafting.Run(spec, ensemble.Parameters, e, batch.Inputs, outputs.AsSpan(e * perOut, perOut), trials, steps, x, latent, options);
-            networks[k] = new NetworkChunks(e, x, Nmi(x.Labels, latents), MajorityLatent(x, latents), graft, seconds);
+            var explained = x.Labels.Select((l, s) => x.Explained[s] ? l : -1).ToArray();
+            networks[k] = new NetworkChunks(e, x, Nmi(x.Labels, latents), Nmi(explained, latents), MajorityLatent(x, latents), graft, seconds);
         }
 
         return new ChunkReport(task, options, trials, steps, latents, networks);

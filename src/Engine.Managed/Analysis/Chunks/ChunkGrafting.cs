@@ -11,7 +11,7 @@ namespace Engine.Analysis.Chunks;
 /// <param name="ExpectedName">Its name (e.g. <c>+-+</c>).</param>
 /// <param name="Grafted">Share of scored outputs after grafting that decode to <paramref name="Expected"/>.</param>
 /// <param name="Baseline">The same share on the network's own, ungrafted trajectory.</param>
-/// <param name="Scored">Outputs scored (trials × horizon).</param>
+/// <param name="Scored">Outputs scored (over trials, the quiet window of at most the horizon after the graft).</param>
 public sealed record GraftChunk(int Chunk, string Name, int Expected, string ExpectedName, double Grafted, double Baseline, int Scored);
 
 /// <summary>Grafting over the most frequent chunks of one network.</summary>
@@ -33,8 +33,10 @@ public sealed record GraftResult(int Step, int Horizon, IReadOnlyList<GraftChunk
 /// h_{t} = F(h_{t−1}, x_t) for t = g+1 … g+H with the trial's own inputs (float64, no process noise), and each output
 /// y_t = C h_t + d (rate cell: C φ(h_t) + d) is decoded by the task (<see cref="ILatentTask.DecodeOutput"/>). The score is
 /// the share of those outputs that decode to the chunk's continuation (what the network's outputs say at the chunk's steps),
-/// against the same share of the recorded, ungrafted outputs at the same steps. For the flip-flop the continuation is the
-/// chunk's memory and the score is the share of outputs whose sign pattern is the grafted memory.
+/// against the same share of the recorded, ungrafted outputs at the same steps. Only the quiet window is scored: the steps
+/// up to the first one where the network's own output changes class (an input event such as a flip-flop pulse, after which
+/// the grafted memory should no longer be held). For the flip-flop the continuation is the chunk's memory and the score is
+/// the share of outputs whose sign pattern is the grafted memory.
 /// </remarks>
 public static class ChunkGrafting
 {
@@ -92,7 +94,8 @@ public static class ChunkGrafting
             for (int b = 0; b < trials; b++)
             {
                 chunks.Prototypes[c].CopyTo(h, 0);
-                for (int k = 1; k <= horizon; k++)
+                int quiet = QuietWindow(outputs, b * steps + g, no, horizon, task);
+                for (int k = 1; k <= quiet; k++)
                 {
                     int s = b * steps + g + k;
                     net.Step(h, inputs.Slice(s * ni, ni), next);
@@ -104,10 +107,26 @@ public static class ChunkGrafting
                 }
             }
 
-            result.Add(new GraftChunk(c, chunks.Names[c], expected[c], task.LatentLabel(expected[c]), (double)grafted / scored, (double)baseline / scored, scored));
+            if (scored > 0)
+            {
+                result.Add(new GraftChunk(c, chunks.Names[c], expected[c], task.LatentLabel(expected[c]), (double)grafted / scored, (double)baseline / scored, scored));
+            }
         }
 
         return new GraftResult(g, horizon, result);
+    }
+
+    /// <summary>How many steps after <paramref name="s"/> (at most <paramref name="horizon"/>) the recorded output keeps the class it has at <paramref name="s"/>.</summary>
+    private static int QuietWindow(ReadOnlySpan<float> outputs, int s, int no, int horizon, ILatentTask task)
+    {
+        int at = task.DecodeOutput(outputs.Slice(s * no, no));
+        int k = 0;
+        while (k < horizon && task.DecodeOutput(outputs.Slice((s + k + 1) * no, no)) == at)
+        {
+            k++;
+        }
+
+        return k;
     }
 
     /// <summary>One network's step and readout in float64.</summary>
