@@ -190,7 +190,8 @@ public static class ChunkAnalysis
         latent.Latents(batch.Inputs, batch.Targets, trials, steps, latents);
         int perState = samples * spec.Hidden, perOut = samples * spec.Outputs;
         var networks = new NetworkChunks[chosen.Count];
-        for (int k = 0; k < chosen.Count; k++)
+        // Networks are independent: one per host thread of the backend.
+        Parallel.For(0, chosen.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, backend.Threads) }, k =>
         {
             int e = chosen[k];
             var sw = Stopwatch.StartNew();
@@ -199,7 +200,7 @@ public static class ChunkAnalysis
             var graft = ChunkGrafting.Run(spec, ensemble.Parameters, e, batch.Inputs, outputs.AsSpan(e * perOut, perOut), trials, steps, x, latent, options);
             var explained = x.Labels.Select((l, s) => x.Explained[s] ? l : -1).ToArray();
             networks[k] = new NetworkChunks(e, x, Nmi(x.Labels, latents), Nmi(explained, latents), MajorityLatent(x, latents), graft, seconds);
-        }
+        });
 
         return new ChunkReport(task, options, trials, steps, latents, networks);
     }
