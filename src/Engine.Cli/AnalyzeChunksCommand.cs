@@ -90,7 +90,7 @@ internal static class AnalyzeChunksCommand
         }
 
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"extraction {report.Networks.Sum(n => n.Seconds):F2} s over {report.Networks.Count} network(s) ({total:F2} s with recording and grafting); mean NMI {report.Networks.Average(n => n.Nmi ?? 0):F3}"));
+            $"extraction {report.Networks.Sum(n => n.Seconds):F2} s summed over {report.Networks.Count} network(s); {total:F2} s wall with recording and grafting ({backend.Threads} thread(s)); mean NMI {report.Networks.Average(n => n.Nmi ?? 0):F3}"));
         using var stage = new OutputStage(outDir);
         ChunkReportFiles.Write(report, stage.PathOf, figures);
         stage.Commit();

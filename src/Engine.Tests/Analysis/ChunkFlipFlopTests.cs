@@ -44,15 +44,14 @@ public sealed class ChunkFlipFlopTests
         TestContext.Out.WriteLine($"{method}: {net.Chunks.Count} chunks, NMI {net.Nmi:F3} (explained steps {net.NmiExplained:F3}), explained {net.Chunks.FractionExplained:F3}, " +
             $"graft {g.MeanGrafted:F3} vs baseline {g.MeanBaseline:F3} over {g.Chunks.Count} chunks, {net.Seconds:F2} s");
         // DSC names every distinct bin tuple a state: the one-off transients after pulses (about half of the 24-unit network's
-        // 3200 steps, NMI 0.5 over all steps) split memories, so its alignment is judged on the recurring states it explains
-        // (0.80 here, with margin for SIMD-width differences in training: at least 0.7).
-        if (method == ChunkMethod.Dsc)
+        // 3200 steps, NMI 0.51 over all steps) split memories, so its alignment is judged on the recurring states it explains
+        // (0.80 on this network). PA and UCD: NMI 0.85 and 0.84 over all steps here, 1.00 and 0.95 over their explained steps;
+        // the steps mid-transition after a pulse (the latent flips at once, the state does not) hold them below 1. The margins
+        // allow for a network trained with another SIMD width (another summation order, another network).
+        Assert.That(net.NmiExplained, Is.GreaterThanOrEqualTo(method == ChunkMethod.Dsc ? 0.7 : 0.8));
+        if (method != ChunkMethod.Dsc)
         {
-            Assert.That(net.NmiExplained, Is.GreaterThanOrEqualTo(0.7));
-        }
-        else
-        {
-            Assert.That(net.Nmi, Is.GreaterThanOrEqualTo(0.8));
+            Assert.That(net.Nmi, Is.GreaterThanOrEqualTo(0.75));
         }
 
         Assert.That(g.Chunks, Is.Not.Empty);
