@@ -104,8 +104,8 @@ public static class ChunkFigures
         plot.Add.Bars(bars);
         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(graft.Chunks
             .Select((c, i) => new ScottPlot.Tick(3 * i + 0.5, $"{c.Name}→{c.ExpectedName}")).ToArray());
-        plot.Axes.Bottom.TickLabelStyle.Rotation = 45;
-        plot.Axes.Bottom.TickLabelStyle.Alignment = ScottPlot.Alignment.MiddleLeft;
+        plot.Axes.Bottom.TickLabelStyle.FontSize = 10;
+        plot.XLabel("chunk → its continuation");
         plot.Legend.ManualItems.Add(new ScottPlot.LegendItem { LabelText = "grafted", FillColor = grafted });
         plot.Legend.ManualItems.Add(new ScottPlot.LegendItem { LabelText = "baseline (no graft)", FillColor = baseline });
         plot.ShowLegend(ScottPlot.Alignment.UpperRight);
