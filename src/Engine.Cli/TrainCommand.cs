@@ -13,7 +13,7 @@ internal static class TrainCommand
     public static Command Create()
     {
         var config = new Option<FileInfo?>("--config") { Description = "JSON config file; flags given on the command line override it." };
-        var task = new Option<string?>("--task") { Description = "Task: flipflop | sine | delayed | pathint." };
+        var task = new Option<string?>("--task") { Description = "Task: flipflop | sine | delayed | pathint | sequence-chunks." };
         var bits = new Option<int?>("--bits") { Description = "Flip-flop bits (default 3)." };
         var pulse = new Option<double?>("--pulse-probability") { Description = "Flip-flop pulse probability per step (default 0.05)." };
         var frequencies = new Option<int?>("--frequencies") { Description = "Sine: number of frequencies in [1, 30] (default 8)." };
@@ -25,6 +25,7 @@ internal static class TrainCommand
         var dims = new Option<int?>("--dimensions") { Description = "Path integration: 2 or 3 (default 2)." };
         var maxSpeed = new Option<double?>("--max-speed") { Description = "Path integration: speeds ~ U(0, max) (default 0.2)." };
         var headingNoise = new Option<double?>("--heading-noise") { Description = "Path integration: heading random-walk step in radians (default 0.3)." };
+        var fillerMax = new Option<int?>("--filler-max") { Description = "Sequence chunks: longest run of filler E after a word (default 9)." };
         var param = new Option<string?>("--parameterization") { Description = "standard | mup (µP: rate cell, alpha 0.1, lr = gamma * lr) (default standard)." };
         var gamma = new Option<double?>("--gamma") { Description = "µP feature-learning strength gamma (default 1)." };
         var gain = new Option<double?>("--gain") { Description = "µP recurrent gain g (default 1)." };
@@ -61,7 +62,7 @@ internal static class TrainCommand
 
         var cmd = new Command("train", "Train an ensemble until every network reaches the threshold (or its budget).")
         {
-            config, task, bits, pulse, frequencies, channels, dt, delayMin, delayMax, aux, dims, maxSpeed, headingNoise, networks, hidden, cell, activation, alpha, noise, initial, trials, steps, lr, clip,
+            config, task, bits, pulse, frequencies, channels, dt, delayMin, delayMax, aux, dims, maxSpeed, headingNoise, fillerMax, networks, hidden, cell, activation, alpha, noise, initial, trials, steps, lr, clip,
             maxEpochs, threshold, patience, every, seed, backend, threads, output, resume, force, quiet,
             param, gamma, gain, rank, l1, l2, nuclear, activityReg, plateau, plateauFactor, probes,
         };
@@ -72,7 +73,7 @@ internal static class TrainCommand
                 Task = r.GetValue(task), Bits = r.GetValue(bits), PulseProbability = r.GetValue(pulse),
                 Frequencies = r.GetValue(frequencies), Channels = r.GetValue(channels), Dt = r.GetValue(dt),
                 DelayMin = r.GetValue(delayMin), DelayMax = r.GetValue(delayMax), Aux = r.GetValue(aux),
-                Dimensions = r.GetValue(dims), MaxSpeed = r.GetValue(maxSpeed), HeadingNoise = r.GetValue(headingNoise),
+                Dimensions = r.GetValue(dims), MaxSpeed = r.GetValue(maxSpeed), HeadingNoise = r.GetValue(headingNoise), FillerMax = r.GetValue(fillerMax),
                 Networks = r.GetValue(networks), Hidden = r.GetValue(hidden), Cell = r.GetValue(cell),
                 Activation = r.GetValue(activation), Alpha = r.GetValue(alpha), Noise = r.GetValue(noise),
                 InitialState = r.GetValue(initial), Trials = r.GetValue(trials), Steps = r.GetValue(steps),

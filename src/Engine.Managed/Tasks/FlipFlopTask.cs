@@ -9,7 +9,7 @@ namespace Engine.Tasks;
 /// target is the last pulse's sign, 0 before the first. Every output is scored (mask 1) at every step.
 /// Shapes: inputs and targets [B][T][bits]. OOD: trials twice as long.
 /// </remarks>
-public sealed class FlipFlopTask : TrialTask
+public sealed class FlipFlopTask : TrialTask, ILatentTask
 {
     /// <summary>Creates the task.</summary>
     /// <exception cref="ArgumentOutOfRangeException">bits &lt; 1 or p outside (0, 1].</exception>
@@ -52,6 +52,48 @@ public sealed class FlipFlopTask : TrialTask
         ["bits"] = Bits.ToString(CultureInfo.InvariantCulture),
         ["pulse_probability"] = F(PulseProbability),
     };
+
+    /// <inheritdoc />
+    public string LatentName => "memory";
+
+    /// <inheritdoc />
+    public int LatentCount => 1 << Bits;
+
+    /// <inheritdoc />
+    /// <remarks>The memory code Σ_c [target_c &gt; 0]·2^c; −1 before every channel has had a pulse (a target is 0).</remarks>
+    public void Latents(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int trials, int steps, Span<int> labels)
+    {
+        Guard.Length(targets.Length, (long)trials * steps * Bits, nameof(targets), $"[B={trials}][T={steps}][O={Bits}]");
+        Guard.Length(labels.Length, (long)trials * steps, nameof(labels), $"[B={trials}][T={steps}]");
+        for (int s = 0; s < trials * steps; s++)
+        {
+            int code = 0;
+            for (int c = 0; c < Bits && code >= 0; c++)
+            {
+                float y = targets[s * Bits + c];
+                code = y == 0 ? -1 : code | (y > 0 ? 1 << c : 0);
+            }
+
+            labels[s] = code;
+        }
+    }
+
+    /// <inheritdoc />
+    public int DecodeOutput(ReadOnlySpan<float> output)
+    {
+        Guard.Length(output.Length, Bits, nameof(output), $"[O={Bits}]");
+        int code = 0;
+        for (int c = 0; c < Bits; c++)
+        {
+            code |= output[c] > 0 ? 1 << c : 0;
+        }
+
+        return code;
+    }
+
+    /// <inheritdoc />
+    public string LatentLabel(int label)
+        => label < 0 ? "none" : string.Concat(Enumerable.Range(0, Bits).Select(c => (label >> c & 1) == 1 ? '+' : '-'));
 
     /// <inheritdoc />
     protected override void GenerateTrial(Rng rng, int steps, Span<float> inputs, Span<float> targets, Span<float> mask)

@@ -52,6 +52,9 @@ public sealed record TrainConfig
     /// <summary>Path integration: heading random-walk step (radians).</summary>
     public double? HeadingNoise { get; init; }
 
+    /// <summary>Sequence chunks: the longest filler run after a word.</summary>
+    public int? FillerMax { get; init; }
+
     /// <summary>E.</summary>
     public int? Networks { get; init; }
 
@@ -213,6 +216,7 @@ public sealed record TrainConfig
         Put("dimensions", Dimensions);
         Put("max_speed", MaxSpeed);
         Put("heading_noise", HeadingNoise);
+        Put("filler_max", FillerMax);
         return TaskRegistry.Create(Task ?? "flipflop", settings);
     }
 

@@ -23,6 +23,7 @@ public sealed class TaskGeneratorTests
         yield return new DelayedDiscriminationTask(5, 20, 2, auxiliary: true);
         yield return new PathIntegrationTask(2);
         yield return new PathIntegrationTask(3);
+        yield return new SequenceChunksTask();
     }
 
     [TestCaseSource(nameof(AllTasks))]
@@ -175,6 +176,7 @@ public sealed class TaskGeneratorTests
     [TestCase("delayed", "delay_max", "2", "delay_max (2) must be at least delay_min (5)")]
     [TestCase("pathint", "dimensions", "4", "dimensions must be 2 or 3")]
     [TestCase("flipflop", "delay_max", "4", "has no setting 'delay_max'")]
+    [TestCase("sequence-chunks", "filler_max", "-1", "filler_max must be in 0 … 100")]
     public void ImpossibleKnob_IsAClearError(string task, string key, string value, string expected)
     {
         var e = Assert.Catch<ArgumentException>(() => TaskRegistry.Create(task, new Dictionary<string, string> { [key] = value }));
