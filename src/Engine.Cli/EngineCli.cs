@@ -20,6 +20,7 @@ public static class EngineCli
             CompareCommand.Create(),
             DegeneracyCommand.Create(),
             FixedPointsCommand.Create(),
+            AnalyzeCommand.Create(),
             ClosedLoopCommand.Create(),
             StudyCommand.Create(),
             DemoCommand.Create(),

@@ -117,6 +117,7 @@ public static class PathIntegrationAnalysis
         }
 
         run1.Stop();
+        var runOnly = run1.Elapsed - score.Elapsed;
         score.Start();
         int copies = 1 + options.Shuffles;
         var grid = new (double Mean, double MinMax)[copies * ne * n];
@@ -174,7 +175,7 @@ public static class PathIntegrationAnalysis
             Coverage = accA.Occupancy.Count(c => c > 0) / (double)accA.Occupancy.Length,
             RateMaps = rateMaps, BandMaps = bandMaps, Occupancy = accA.Occupancy, UnitScores = units, NullGrid = nullGrid, NullBand = nullBand,
             ShuffleGridThreshold = shuffleGrid, ShuffleBandThreshold = shuffleBand, GridThreshold = gThr, BandThreshold = bThr,
-            Pruning = conditions, Summary = Pruning.Summarize(conditions, side), RunTime = run1.Elapsed - score.Elapsed, ScoreTime = score.Elapsed,
+            Pruning = conditions, Summary = Pruning.Summarize(conditions, side), RunTime = runOnly, ScoreTime = score.Elapsed,
             PruneTime = prune.Elapsed,
         };
     }
