@@ -174,23 +174,30 @@ public static class Pruning
         {
             $"intact error {P(intact.MeanError)} of the arena side; untrained {P(untrained.MeanError)}.",
         };
-        PruneCondition? Worst(string kind) => conditions.Where(c => c.Kind == kind && c.Connections.Sum() > 0 && double.IsFinite(c.MeanError))
-            .MaxBy(c => c.MeanError - (double.IsFinite(c.MeanRandomError) ? c.MeanRandomError : intact.MeanError));
-        if (Worst("input") is { } i)
+        // a class "stands out" when pruning it costs more than as many random connections of the same kind by at least 5% of the
+        // gap between the intact and the untrained error; otherwise the sentence says that no class does
+        double margin = 0.05 * Math.Max(untrained.MeanError - intact.MeanError, 1e-12);
+        void Pathway(string kind, string what, Func<PruneCondition, string> name, string verb)
         {
-            lines.Add($"velocity enters through {i.To} cells: pruning their inputs raises the error to {P(i.MeanError)} vs {P(i.MeanRandomError)} for as many random input connections.");
+            var cands = conditions.Where(c => c.Kind == kind && c.Connections.Sum() > 0 && double.IsFinite(c.MeanError) && double.IsFinite(c.MeanRandomError)).ToList();
+            var best = cands.MaxBy(c => c.MeanError - c.MeanRandomError);
+            if (best is null)
+            {
+                lines.Add($"{what}: no class has units.");
+            }
+            else if (best.MeanError - best.MeanRandomError < margin)
+            {
+                lines.Add($"{what}: no class stands out from its random control (" + string.Join("; ", cands.Select(c => $"{name(c)} {P(c.MeanError)} vs {P(c.MeanRandomError)}")) + ").");
+            }
+            else
+            {
+                lines.Add($"{what} {verb} {name(best)}: {P(best.MeanError)} vs {P(best.MeanRandomError)} for as many random connections of the same kind.");
+            }
         }
 
-        if (Worst("readout") is { } o)
-        {
-            lines.Add($"position leaves through {o.From} cells: pruning their readout raises the error to {P(o.MeanError)} vs {P(o.MeanRandomError)} for as many random readout weights.");
-        }
-
-        if (Worst("recurrent") is { } r)
-        {
-            lines.Add($"the most damaging recurrent pathway is {r.From}→{r.To}: {P(r.MeanError)} vs {P(r.MeanRandomError)} for as many random recurrent weights.");
-        }
-
+        Pathway("input", "velocity input", c => $"{c.To} cells", "enters through");
+        Pathway("readout", "readout", c => $"{c.From} cells", "reads position from");
+        Pathway("recurrent", "recurrent pathways", c => $"{c.From}→{c.To}", "depend most on");
         if (conditions.FirstOrDefault(c => c.Kind == "all-inputs") is { } all)
         {
             lines.Add($"all velocity inputs pruned: {P(all.MeanError)} (as many random connections of W, U, C: {P(all.MeanRandomError)}).");
