@@ -34,7 +34,7 @@ public sealed class AnalyzePathIntCliTests
         var (code, output, err) = Cli("analyze", "pathint", run, "--trials", "1300", "--prune-trials", "16");
         Assert.That(code, Is.EqualTo(0), err);
         Assert.That(output, Does.Contain("classes:"));
-        foreach (string f in new[] { "units.csv", "summary.json", "rate_maps.npy", "rate_maps_band.npy", "occupancy.npy", "rate_maps.png", "scores.png", "pruning.png" })
+        foreach (string f in new[] { "units.csv", "summary.json", "rate_maps.npy", "rate_maps_band.npy", "occupancy.npy", "rate_maps.png", "scores_grid.png", "scores_band.png", "pruning.png" })
         {
             Assert.That(File.Exists(Path.Combine(run, "pathint", f)), f);
         }

@@ -10,8 +10,8 @@ namespace Engine.Analysis.PathIntegration;
 /// <remarks>
 /// Files: <c>units.csv</c> (one row per unit: scores, class, tuning), <c>summary.json</c>, <c>rate_maps.npy</c> float32 [E][N][n][n]
 /// (grid-score resolution; row = y bin from −extent up), <c>rate_maps_band.npy</c> [E][N][m][m], <c>occupancy.npy</c> int64 [n][n],
-/// <c>null_grid.npy</c> / <c>null_band.npy</c> float64, <c>rate_maps.png</c> (top units per class), <c>scores.png</c> (score
-/// distributions against the shuffle null), <c>pruning.png</c> (error per condition against its random control).
+/// <c>null_grid.npy</c> / <c>null_band.npy</c> float64, <c>rate_maps.png</c> (top units per class), <c>scores_grid.png</c> and <c>scores_band.png</c>
+/// (score distributions against the shuffle null), <c>pruning.png</c> (error per condition against its random control).
 /// </remarks>
 public static class PathIntegrationOutput
 {
@@ -28,7 +28,8 @@ public static class PathIntegrationOutput
         AtomicFile.WriteText(Path.Combine(folder, "units.csv"), Csv(r));
         JsonOutput.Write(Path.Combine(folder, "summary.json"), Summary(r, context));
         RateMapFigure(Path.Combine(folder, "rate_maps.png"), r);
-        ScoreFigure(Path.Combine(folder, "scores.png"), r);
+        ScoreFigure(Path.Combine(folder, "scores_grid.png"), r, band: false);
+        ScoreFigure(Path.Combine(folder, "scores_band.png"), r, band: true);
         PruningFigure(Path.Combine(folder, "pruning.png"), r);
     }
 
@@ -151,30 +152,32 @@ public static class PathIntegrationOutput
         Figures.SavePng(plot, path, 1200, 700);
     }
 
-    /// <summary>Distributions of the grid and band scores against the shuffle null, with the thresholds.</summary>
-    public static void ScoreFigure(string path, PathIntegrationResult r)
+    /// <summary>Distribution of the grid (<paramref name="band"/> false) or band scores of the units against the shuffle null, with the thresholds.</summary>
+    public static void ScoreFigure(string path, PathIntegrationResult r, bool band)
     {
         ArgumentNullException.ThrowIfNull(r);
         var plot = Figures.NewPlot();
-        var real = r.UnitScores.Select(u => r.Options.Form == GridScoreForm.Mean ? u.Grid : u.GridMinMax).ToArray();
-        // grid scores on the left half (x), band scores scaled by 1/10 on the right: one figure, two panels side by side
-        AddHistogram(plot, real, r.NullGrid, 0, 1, "grid");
-        AddHistogram(plot, r.UnitScores.Select(u => u.Band.Score).ToArray(), r.NullBand, 3, 0.1, "band (÷10)");
-        foreach (var (x, label) in new[] { (r.GridThreshold, "grid threshold"), (PathIntegrationOptions.PaperGridThreshold, "paper 0.88"), (3 + 0.1 * r.BandThreshold, "band threshold"), (3 + 0.1 * PathIntegrationOptions.PaperBandThreshold, "paper 5.8") })
+        var real = band ? r.UnitScores.Select(u => u.Band.Score).ToArray()
+            : r.UnitScores.Select(u => r.Options.Form == GridScoreForm.Mean ? u.Grid : u.GridMinMax).ToArray();
+        string name = band ? "band score" : $"grid score ({(r.Options.Form == GridScoreForm.Mean ? "mean" : "min/max")} form)";
+        AddHistogram(plot, real, band ? r.NullBand : r.NullGrid, 0, 1, name);
+        double shuffle = band ? r.ShuffleBandThreshold : r.ShuffleGridThreshold;
+        double paper = band ? PathIntegrationOptions.PaperBandThreshold : PathIntegrationOptions.PaperGridThreshold;
+        foreach (var (x, label, pattern) in new[] { (shuffle, $"shuffle {r.Options.Percentile:G3}th percentile", LinePattern.Solid), (paper, $"paper {paper:G3}", LinePattern.Dashed) })
         {
             if (double.IsFinite(x))
             {
                 var line = plot.Add.VerticalLine(x);
                 line.LegendText = label;
-                line.LinePattern = label.StartsWith("paper", StringComparison.Ordinal) ? LinePattern.Dashed : LinePattern.Solid;
+                line.LinePattern = pattern;
             }
         }
 
-        plot.ShowLegend();
-        plot.Title("scores of the units (solid) and of the shuffled maps (dotted): grid | band ÷ 10 + 3");
-        plot.XLabel("score");
+        plot.ShowLegend(Alignment.UpperRight);
+        plot.Title($"{name}: units (solid) vs circularly shifted activity (dotted)");
+        plot.XLabel(name);
         plot.YLabel("fraction of units");
-        Figures.SavePng(plot, path, 1100, 600);
+        Figures.SavePng(plot, path, 900, 550);
     }
 
     private static void AddHistogram(Plot plot, double[] real, double[] shuffled, double offset, double scale, string name)
