@@ -145,6 +145,21 @@ public sealed class PathIntegrationScoreTests
         }
     }
 
+    [TestCase(50)]
+    [TestCase(20)]
+    [TestCase(7)]
+    public void Magnitude_MatchesMathNetFft(int n)
+    {
+        var map = Random(n, 11);
+        map[3] = double.NaN;
+        var fast = BandScore.Magnitude(map, n);
+        var reference = BandScore.MagnitudeReference(map, n);
+        for (int k = 0; k < fast.Length; k++)
+        {
+            Assert.That(fast[k], Is.EqualTo(reference[k]).Within(1e-9 * n * n), $"bin {k}");
+        }
+    }
+
     [Test]
     public void Percentile_InterpolatesLinearly()
     {

@@ -114,13 +114,98 @@ public static class BandScore
         }
 
         mean = count > 0 ? mean / count : 0;
+        // 2D DFT of a real map as two passes of precomputed twiddles (n³ work; for n = 50 about ten times faster than MathNet's
+        // Bluestein transform, which the reference test below compares against)
+        var (cos, sin) = Twiddles(n); // [n][n]: cos(2π jk/n), sin(2π jk/n)
+        var x = new double[n * n];
+        for (int i = 0; i < n * n; i++)
+        {
+            x[i] = double.IsNaN(map[i]) ? 0 : map[i] - mean;
+        }
+
+        var re = new double[n * n];
+        var im = new double[n * n];
+        for (int i = 0; i < n; i++)
+        {
+            var row = x.AsSpan(i * n, n);
+            for (int k = 0; k < n; k++)
+            {
+                var ck = cos.AsSpan(k * n, n);
+                var sk = sin.AsSpan(k * n, n);
+                double sr = 0, si = 0;
+                for (int j = 0; j < n; j++)
+                {
+                    sr += row[j] * ck[j];
+                    si -= row[j] * sk[j];
+                }
+
+                re[i * n + k] = sr;
+                im[i * n + k] = si;
+            }
+        }
+
+        var c = new Complex[n * n];
+        var colRe = new double[n];
+        var colIm = new double[n];
+        for (int k = 0; k < n; k++)
+        {
+            for (int i = 0; i < n; i++)
+            {
+                colRe[i] = re[i * n + k];
+                colIm[i] = im[i * n + k];
+            }
+
+            for (int l = 0; l < n - n / 2; l++) // only the frequency rows the kept half-plane shows
+            {
+                var cl = cos.AsSpan(l * n, n);
+                var sl = sin.AsSpan(l * n, n);
+                double sr = 0, si = 0;
+                for (int i = 0; i < n; i++)
+                {
+                    sr += colRe[i] * cl[i] + colIm[i] * sl[i];
+                    si += colIm[i] * cl[i] - colRe[i] * sl[i];
+                }
+
+                c[l * n + k] = new Complex(sr, si);
+            }
+        }
+
+        var f = new double[n * n];
+        int h = n / 2;
+        for (int i = h; i < n; i++)
+        {
+            int si = (i - h + n) % n; // fftshift: shifted row i holds frequency row (i − n/2) mod n
+            for (int j = 0; j < n; j++)
+            {
+                int sj = (j - h + n) % n;
+                f[i * n + j] = c[si * n + sj].Magnitude;
+            }
+        }
+
+        return f;
+    }
+
+    /// <summary>|fftshift(FFT2(map − mean))| with the first n/2 rows zeroed, through MathNet's FFT (the reference for <see cref="Magnitude"/>).</summary>
+    public static double[] MagnitudeReference(ReadOnlySpan<double> map, int n)
+    {
+        double mean = 0;
+        int count = 0;
+        foreach (double v in map)
+        {
+            if (!double.IsNaN(v))
+            {
+                mean += v;
+                count++;
+            }
+        }
+
+        mean = count > 0 ? mean / count : 0;
         var c = new Complex[n * n];
         for (int i = 0; i < n * n; i++)
         {
             c[i] = double.IsNaN(map[i]) ? Complex.Zero : new Complex(map[i] - mean, 0);
         }
 
-        // 2D FFT as rows then columns (MathNet's managed provider has no multidimensional transform)
         var line = new Complex[n];
         for (int i = 0; i < n; i++)
         {
@@ -142,20 +227,37 @@ public static class BandScore
                 c[i * n + j] = line[i];
             }
         }
+
         var f = new double[n * n];
         int h = n / 2;
         for (int i = h; i < n; i++)
         {
-            int si = (i - h + n) % n; // fftshift: shifted row i holds frequency row (i − n/2) mod n
             for (int j = 0; j < n; j++)
             {
-                int sj = (j - h + n) % n;
-                f[i * n + j] = c[si * n + sj].Magnitude;
+                f[i * n + j] = c[(i - h + n) % n * n + (j - h + n) % n].Magnitude;
             }
         }
 
         return f;
     }
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<int, (double[] Cos, double[] Sin)> TwiddleCache = new();
+
+    private static (double[] Cos, double[] Sin) Twiddles(int n) => TwiddleCache.GetOrAdd(n, m =>
+    {
+        var c = new double[m * m];
+        var s = new double[m * m];
+        for (int k = 0; k < m; k++)
+        {
+            for (int j = 0; j < m; j++)
+            {
+                c[k * m + j] = Math.Cos(2 * Math.PI * (j * k % m) / m);
+                s[k * m + j] = Math.Sin(2 * Math.PI * (j * k % m) / m);
+            }
+        }
+
+        return (c, s);
+    });
 
     private static double Orientation(double[] f, double[] coord, int n)
     {
