@@ -25,6 +25,8 @@ internal static class TrainCommand
         var dims = new Option<int?>("--dimensions") { Description = "Path integration: 2 or 3 (default 2)." };
         var maxSpeed = new Option<double?>("--max-speed") { Description = "Path integration: speeds ~ U(0, max) (default 0.2)." };
         var headingNoise = new Option<double?>("--heading-noise") { Description = "Path integration: heading random-walk step in radians (default 0.3)." };
+        var placeCells = new Option<int?>("--place-cells") { Description = "Path integration (2D): a population of N place cells as the output instead of the position (difference-of-softmax code, decoded by the 3 largest; default 0)." };
+        var placeWidth = new Option<double?>("--place-width") { Description = "Path integration: σ of the place fields (default 12.4/√N: the paper's field width over centre spacing; 0.55 at 512 cells)." };
         var fillerMax = new Option<int?>("--filler-max") { Description = "Sequence chunks: longest run of filler E after a word (default 9)." };
         var param = new Option<string?>("--parameterization") { Description = "standard | mup (µP: rate cell, alpha 0.1, lr = gamma * lr) (default standard)." };
         var gamma = new Option<double?>("--gamma") { Description = "µP feature-learning strength gamma (default 1)." };
@@ -62,7 +64,7 @@ internal static class TrainCommand
 
         var cmd = new Command("train", "Train an ensemble until every network reaches the threshold (or its budget).")
         {
-            config, task, bits, pulse, frequencies, channels, dt, delayMin, delayMax, aux, dims, maxSpeed, headingNoise, fillerMax, networks, hidden, cell, activation, alpha, noise, initial, trials, steps, lr, clip,
+            config, task, bits, pulse, frequencies, channels, dt, delayMin, delayMax, aux, dims, maxSpeed, headingNoise, placeCells, placeWidth, fillerMax, networks, hidden, cell, activation, alpha, noise, initial, trials, steps, lr, clip,
             maxEpochs, threshold, patience, every, seed, backend, threads, output, resume, force, quiet,
             param, gamma, gain, rank, l1, l2, nuclear, activityReg, plateau, plateauFactor, probes,
         };
@@ -73,7 +75,7 @@ internal static class TrainCommand
                 Task = r.GetValue(task), Bits = r.GetValue(bits), PulseProbability = r.GetValue(pulse),
                 Frequencies = r.GetValue(frequencies), Channels = r.GetValue(channels), Dt = r.GetValue(dt),
                 DelayMin = r.GetValue(delayMin), DelayMax = r.GetValue(delayMax), Aux = r.GetValue(aux),
-                Dimensions = r.GetValue(dims), MaxSpeed = r.GetValue(maxSpeed), HeadingNoise = r.GetValue(headingNoise), FillerMax = r.GetValue(fillerMax),
+                Dimensions = r.GetValue(dims), MaxSpeed = r.GetValue(maxSpeed), HeadingNoise = r.GetValue(headingNoise), FillerMax = r.GetValue(fillerMax), PlaceCells = r.GetValue(placeCells), PlaceWidth = r.GetValue(placeWidth),
                 Networks = r.GetValue(networks), Hidden = r.GetValue(hidden), Cell = r.GetValue(cell),
                 Activation = r.GetValue(activation), Alpha = r.GetValue(alpha), Noise = r.GetValue(noise),
                 InitialState = r.GetValue(initial), Trials = r.GetValue(trials), Steps = r.GetValue(steps),

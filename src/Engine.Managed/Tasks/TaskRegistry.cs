@@ -5,7 +5,7 @@ namespace Engine.Tasks;
 /// <summary>Builds a built-in task from its name and settings (CLI flags, config files, checkpoints).</summary>
 /// <remarks>
 /// Settings (all optional): flipflop — bits, pulse_probability; sine — frequencies, channels, dt; delayed —
-/// delay_min, delay_max, channels, aux; pathint — dimensions, max_speed, heading_noise; sequence-chunks — filler_max. A setting the task does not
+/// delay_min, delay_max, channels, aux; pathint — dimensions, max_speed, heading_noise, place_cells, place_width; sequence-chunks — filler_max. A setting the task does not
 /// have is an error, so a misspelt knob never silently falls back to a default.
 /// </remarks>
 public static class TaskRegistry
@@ -18,7 +18,7 @@ public static class TaskRegistry
         ["flipflop"] = ["bits", "pulse_probability"],
         ["sine"] = ["frequencies", "channels", "dt"],
         ["delayed"] = ["delay_min", "delay_max", "channels", "aux"],
-        ["pathint"] = ["dimensions", "max_speed", "heading_noise"],
+        ["pathint"] = ["dimensions", "max_speed", "heading_noise", "place_cells", "place_width"],
         ["sequence-chunks"] = ["filler_max"],
     };
 
@@ -47,7 +47,8 @@ public static class TaskRegistry
             "sine" => new SineTask(Int(settings, "frequencies", 8), Int(settings, "channels", 1), Double(settings, "dt", 0.005)),
             "delayed" => new DelayedDiscriminationTask(Int(settings, "delay_min", 5), Int(settings, "delay_max", 20), Int(settings, "channels", 1), Bool(settings, "aux", false)),
             "sequence-chunks" => new SequenceChunksTask(Int(settings, "filler_max", 9)),
-            _ => new PathIntegrationTask(Int(settings, "dimensions", 2), Double(settings, "max_speed", 0.2), Double(settings, "heading_noise", 0.3)),
+            _ => new PathIntegrationTask(Int(settings, "dimensions", 2), Double(settings, "max_speed", 0.2), Double(settings, "heading_noise", 0.3),
+                Int(settings, "place_cells", 0), Double(settings, "place_width", 0)),
         };
     }
 

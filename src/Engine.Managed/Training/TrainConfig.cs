@@ -52,6 +52,12 @@ public sealed record TrainConfig
     /// <summary>Path integration: heading random-walk step (radians).</summary>
     public double? HeadingNoise { get; init; }
 
+    /// <summary>Path integration: place cells of the population output (0: the position itself).</summary>
+    public int? PlaceCells { get; init; }
+
+    /// <summary>Path integration: σ of the place fields.</summary>
+    public double? PlaceWidth { get; init; }
+
     /// <summary>Sequence chunks: the longest filler run after a word.</summary>
     public int? FillerMax { get; init; }
 
@@ -217,6 +223,8 @@ public sealed record TrainConfig
         Put("max_speed", MaxSpeed);
         Put("heading_noise", HeadingNoise);
         Put("filler_max", FillerMax);
+        Put("place_cells", PlaceCells);
+        Put("place_width", PlaceWidth);
         return TaskRegistry.Create(Task ?? "flipflop", settings);
     }
 

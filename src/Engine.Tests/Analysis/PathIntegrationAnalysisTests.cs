@@ -55,6 +55,25 @@ public sealed class PathIntegrationAnalysisTests
         Assert.That(all.MeanRandomError, Is.LessThan(intact + 0.3 * (all.MeanError - intact)), "as many random connections cost much less");
     }
 
+    /// <summary>The place-cell output variant: the analysis decodes the population (mean centre of the 3 largest) and the trained networks beat untrained ones.</summary>
+    [Test]
+    public void Run_OnThePlaceCellVariant_DecodesThePopulation()
+    {
+        var task = new PathIntegrationTask(placeCells: 32);
+        var spec = new EnsembleSpec { Networks = 2, Hidden = 48, Inputs = task.Inputs, Outputs = task.Outputs };
+        using var backend = BackendFactory.Create("cpu");
+        var state = Trainer.Train(backend, task, spec, Ensemble.ConsecutiveSeeds(1, 2), new TrainingOptions
+        {
+            Trials = 32, Steps = 30, LearningRate = 3e-3, ClipNorm = 1, MaxEpochs = 400, Threshold = 1e-6,
+        });
+        var r = PathIntegrationAnalysis.Run(backend, state, Small);
+        var intact = r.Pruning.Single(c => c.Kind == "intact").MeanError;
+        var untrained = r.Pruning.Single(c => c.Kind == "untrained").MeanError;
+        TestContext.Out.WriteLine($"place cells: intact {intact:F3}, untrained {untrained:F3}");
+        Assert.That(intact, Is.LessThan(0.75 * untrained), "decoded positions of trained networks are closer than an untrained network's");
+        Assert.That(r.UnitScores, Has.Length.EqualTo(2 * 48));
+    }
+
     [Test]
     public void Run_RejectsAnotherTask()
     {

@@ -72,7 +72,8 @@ public static class PathIntegrationAnalysis
         // all trials first: positions decide the bins (and the shuffles) before any network runs
         var inputs = new float[total * task.Inputs];
         var positions = new float[total * 2];
-        task.Generate(Rng.For(options.Seed, Rng.EvalStream, 7), options.Trials, steps, inputs, positions, new float[total * 2]);
+        var targets = new float[(long)total * task.Outputs];
+        task.GenerateWithPositions(Rng.For(options.Seed, Rng.EvalStream, 7), options.Trials, steps, inputs, targets, new float[targets.Length], positions);
         double extent = options.Extent ?? Percentile99Extent(positions);
         Guard.InRange(extent, 1e-6, double.MaxValue, "extent");
         var binA = Bins(positions, extent, options.Bins);
@@ -97,7 +98,7 @@ public static class PathIntegrationAnalysis
                 int b = Math.Min(options.Chunk, options.Trials - first);
                 var batch = TrialBatch.For(spec, 1, b, steps);
                 inputs.AsSpan(first * steps * task.Inputs, b * steps * task.Inputs).CopyTo(batch.Inputs);
-                positions.AsSpan(first * steps * 2, b * steps * 2).CopyTo(batch.Targets);
+                targets.AsSpan(first * steps * task.Outputs, b * steps * task.Outputs).CopyTo(batch.Targets);
                 batch.Mask.AsSpan().Fill(1);
                 for (int e = 0; e < ne && batch.Noise.Length > 0; e++)
                 {

@@ -31,14 +31,27 @@ public static class Pruning
         var layout = spec.Layout;
         int ne = spec.Networks, n = spec.Hidden, ni = spec.Inputs, no = spec.Outputs;
         int steps = state.Options.StepsFor(task);
-        var batch = Evaluation.SharedTrials(ens, task, options.PruneTrials, steps, options.Seed + 991);
+        var pathTask = (PathIntegrationTask)task;
+        long seed = options.Seed + 991;
+        var batch = Evaluation.SharedTrials(ens, task, options.PruneTrials, steps, seed);
+        int samples = batch.Trials * steps, dims = pathTask.Dimensions;
+        // the same walks again (same stream), for their true positions: the place-cell variant's targets are a code
+        var positions = new float[samples * dims];
+        pathTask.GenerateWithPositions(Rng.For(seed, Rng.EvalStream), batch.Trials, steps, new float[batch.Inputs.Length], new float[batch.Targets.Length],
+            new float[batch.Mask.Length], positions);
         using var runner = backend.CreateRunner(spec);
         double[] Errors(float[] parameters)
         {
             runner.SetParameters(parameters);
-            var outputs = new float[ne * batch.Trials * steps * no];
+            var outputs = new float[ne * samples * no];
             runner.Forward(batch, outputs, []);
-            return Enumerable.Range(0, ne).Select(e => MeanDistance(outputs, batch.Targets, e, batch.Trials * steps, no)).ToArray();
+            var decoded = new float[ne * samples * dims];
+            for (int e = 0; e < ne; e++)
+            {
+                pathTask.Decode(outputs.AsSpan(e * samples * no, samples * no), decoded.AsSpan(e * samples * dims, samples * dims));
+            }
+
+            return Enumerable.Range(0, ne).Select(e => MeanDistance(decoded, positions, e, samples, dims)).ToArray();
         }
 
         var members = new Dictionary<UnitClass, int[][]>();
