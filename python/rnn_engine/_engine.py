@@ -140,21 +140,22 @@ def call(verb: Union[str, Sequence[str]], *args, progress: Progress = None, **kw
                     sink(line)
 
     t = threading.Thread(target=read_stderr, daemon=True)
-    t.start()
     out_lines: List[str] = []
-    try:
-        for line in proc.stdout:
-            line = line.rstrip("\n")
-            out_lines.append(line)
-            if sink:
-                with lock:
-                    sink(line)
-        rc = proc.wait()
-    except KeyboardInterrupt:
-        proc.terminate()  # the engine checkpoints on SIGTERM and exits 130
-        proc.wait()
-        raise
-    t.join()
+    with proc:
+        t.start()
+        try:
+            for line in proc.stdout:
+                line = line.rstrip("\n")
+                out_lines.append(line)
+                if sink:
+                    with lock:
+                        sink(line)
+            rc = proc.wait()
+        except KeyboardInterrupt:
+            proc.terminate()  # the engine checkpoints on SIGTERM and exits 130
+            proc.wait()
+            raise
+        t.join()
     if rc != 0:
         stderr = "\n".join(err_lines)
         raise EngineError(_error_line(stderr, out_lines[-3:]), rc, stderr, cmd)

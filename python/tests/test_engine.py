@@ -1,0 +1,275 @@
+"""Tests of rnn_engine against the real engine on small runs (RNN_ENGINE, an engine on PATH, or this checkout)."""
+import json
+import os
+import shutil
+import sys
+import tempfile
+import unittest
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import rnn_engine as re  # noqa: E402
+
+try:
+    import torch  # noqa: F401
+    HAVE_TORCH = True
+except ImportError:
+    HAVE_TORCH = False
+
+E, N = 2, 16
+
+
+class EngineTestCase(unittest.TestCase):
+    """One small flip-flop run shared by the tests of the analysis verbs."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = Path(tempfile.mkdtemp(prefix="rnn_engine_test_"))
+        cls.lines = []
+        cls.trained = re.train(cls.tmp / "run", task="flipflop", networks=E, hidden=N, max_epochs=40,
+                               progress=cls.lines.append)
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+
+class TrainAndRun(EngineTestCase):
+    def test_train_returns_summary_and_streams_progress(self):
+        r = self.trained
+        self.assertEqual(r.path, self.tmp / "run")
+        self.assertTrue(r.checkpoint.is_file())
+        self.assertEqual(r.summary, json.loads((r.path / "summary.json").read_text()))
+        self.assertEqual(r.summary["networks"], E)
+        self.assertEqual(r.summary["hidden"], N)
+        self.assertEqual(r.final_loss.shape, (E,))
+        self.assertEqual(len(r.status), E)
+        self.assertTrue(any(l.startswith("epoch") for l in self.lines), self.lines[:5])
+        m = r.metrics()
+        self.assertEqual(set(m), {"network", "epoch", "loss", "learning_rate"})
+        self.assertEqual(len(m["loss"]), E * 40)
+
+    def test_run_arrays_have_documented_shapes_and_equal_the_files(self):
+        B, T = 3, 12
+        res = re.run(self.trained.path, self.tmp / "rec", trials=B, steps=T, progress=False)
+        self.assertEqual(res.states.shape, (E, B, T, N))
+        self.assertEqual(res.outputs.shape, (E, B, T, 3))
+        self.assertEqual(res.inputs.shape, (B, T, 3))
+        self.assertEqual(res.targets.shape, (B, T, 3))
+        self.assertEqual(res.mask.shape[:2], (B, T))
+        for name in ("states", "outputs", "inputs", "targets", "mask"):
+            np.testing.assert_array_equal(getattr(res, name), np.load(self.tmp / "rec" / f"{name}.npy"))
+        self.assertEqual(res.mse.shape, (E,))
+        self.assertEqual(res.info["trials"], B)
+
+    def test_run_defaults_to_a_temporary_folder(self):
+        res = re.run(self.trained.path, trials=2, steps=5, progress=False)
+        try:
+            self.assertTrue((res.path / "states.npy").is_file())
+            self.assertEqual(res.states.shape, (E, 2, 5, N))
+        finally:
+            shutil.rmtree(res.path, ignore_errors=True)
+
+    def test_eval(self):
+        res = re.eval(self.trained.path, trials=8, progress=False)
+        self.assertEqual(res.ood_mse.shape, (E,))
+        self.assertEqual(list(res.table["network"]), list(range(E)))
+        self.assertIn("sigma_ood", json.dumps(res.summary))
+
+
+class Analyses(EngineTestCase):
+    def test_compare_matrix_ids_and_summary(self):
+        out = self.tmp / "cka"
+        res = re.compare(self.trained.path, metric="cka", all=True, trials=8, out=out, progress=False)
+        self.assertEqual(res.matrix.shape, (E, E))
+        np.testing.assert_array_equal(res.matrix, np.load(out / "cka.npy"))
+        np.testing.assert_array_equal(res.matrix, res.matrix.T)
+        np.testing.assert_array_equal(np.diag(res.matrix), 0)
+        self.assertEqual(list(res.ids), res.summary["ids"])
+        self.assertAlmostEqual(res.mean, res.matrix[0, 1])
+        self.assertEqual(res.summary["metric"], "cka")
+
+    def test_compare_dsa_reads_all_scores(self):
+        res = re.compare(self.trained.path, metric="dsa", all=True, trials=8, rank=4, delays=3,
+                         out=self.tmp / "dsa", progress=False)
+        self.assertEqual(res.matrix.shape, (E, E))
+        self.assertEqual(set(res.extra), {"dsa_angular", "dsa_euclidean", "dsa_wasserstein"})
+        np.testing.assert_array_equal(res.matrix, res.extra["dsa_angular"])
+
+    def test_fixed_points_arrays(self):
+        out = self.tmp / "fp"
+        res = re.fixed_points(self.trained.path, out=out, seeds=16, rounds=0, eigenvectors="all", progress=False)
+        self.assertEqual(res.summary, json.loads((out / "fixed_points.json").read_text()))
+        self.assertEqual(len(res), E)
+        for net in res.networks:
+            sub = out / f"network_{net.network:03d}"
+            P = net.points.shape[0]
+            self.assertGreaterEqual(P, 1)
+            self.assertEqual(net.points.shape, (P, N))
+            self.assertEqual(net.stable.dtype, np.bool_)
+            self.assertEqual(net.saddle_index.dtype, np.int32)
+            self.assertEqual(net.eigenvalues.shape, (P, N, 2))
+            self.assertEqual(net.eigenvectors.shape, (P, N, N, 2))
+            self.assertEqual(net.jacobians.shape, (P, N, N))
+            self.assertEqual(net.seed_q.shape, (16,))
+            self.assertEqual(net.eigenvalues_complex.shape, (P, N))
+            for name in ("points", "q", "stable", "saddle_index", "eigenvalues", "eigenvectors", "seed_status"):
+                np.testing.assert_array_equal(getattr(net, name), np.load(sub / f"{name}.npy"))
+            np.testing.assert_array_equal(net.stable, net.saddle_index == 0)
+            self.assertEqual([p["stable"] for p in net.info["fixed_points"]], list(net.stable))
+
+    def test_degeneracy(self):
+        res = re.degeneracy(self.trained.path, all=True, trials=8, rank=4, delays=3, out=self.tmp / "deg",
+                            progress=False)
+        self.assertEqual(set(res.matrices), {"behavior", "dsa_angular", "pif"})
+        for m in res.matrices.values():
+            self.assertEqual(m.matrix.shape, (E, E))
+        self.assertAlmostEqual(res.mean_dsa, res.matrices["dsa_angular"].matrix[0, 1])
+        self.assertAlmostEqual(res.mean_pif, res.matrices["pif"].matrix[0, 1])
+
+
+class OtherVerbs(unittest.TestCase):
+    def test_closed_loop(self):
+        with tempfile.TemporaryDirectory() as d:
+            res = re.closed_loop(Path(d) / "cl", agents=2, hidden=8, steps=20, progress=False)
+            self.assertEqual(len(res.summary), 2)
+            self.assertIn("loss", res.metrics)
+            self.assertEqual(res.metrics["loss"].dtype, np.float64)
+
+    def test_study_plan_run_merge(self):
+        with tempfile.TemporaryDirectory() as d:
+            cfg = Path(d) / "tiny.json"
+            cfg.write_text(json.dumps({"name": "tiny", "seeds": 2, "tasks": [{"task": "flipflop"}],
+                                       "factors": {"width": [8, 12]}, "training": {"max_epochs": 10},
+                                       "analyses": {"pif": {}}, "bootstrap": 100}))
+            v = re.study("validate", cfg, progress=False)
+            self.assertTrue(any("2 condition(s)" in l for l in v.log), v.log)
+            p = re.study("plan", cfg, out=Path(d) / "st", progress=False)
+            self.assertIsNotNone(p.plan)
+            r = re.study("run", Path(d) / "st", progress=False)
+            self.assertIsNotNone(r.report)
+            self.assertEqual(len(r.table("conditions")["condition"] if "condition" in r.table("conditions")
+                                 else next(iter(r.table("conditions").values()))), 2)
+
+
+class Errors(unittest.TestCase):
+    def test_engine_error_carries_the_engine_message(self):
+        with tempfile.TemporaryDirectory() as d:
+            with self.assertRaises(re.EngineError) as cm:
+                re.train(Path(d) / "bad", task="nope", progress=False)
+        e = cm.exception
+        self.assertEqual(e.returncode, 2)
+        self.assertTrue(e.message.startswith("Unknown task 'nope'"), e.message)
+        self.assertIn("Unknown task 'nope'", e.stderr)
+        self.assertIn("nope", str(e))
+
+    def test_unknown_flag_is_an_engine_error(self):
+        with self.assertRaises(re.EngineError) as cm:
+            re.call("train", progress=False, not_a_flag=3)
+        self.assertIn("--not-a-flag", cm.exception.message)
+
+    def test_missing_engine_binary(self):
+        old = os.environ.get("RNN_ENGINE")
+        os.environ["RNN_ENGINE"] = "/nonexistent/engine"
+        try:
+            with self.assertRaises(re.EngineNotFound):
+                re.find_engine()
+        finally:
+            if old is None:
+                del os.environ["RNN_ENGINE"]
+            else:
+                os.environ["RNN_ENGINE"] = old
+
+    def test_flags(self):
+        self.assertEqual(re.flags(max_epochs=5, force=True, all=False, backend=None, input=[1, 0.5], from_="x"),
+                         ["--max-epochs", "5", "--force", "--input", "1,0.5", "--from", "x"])
+        self.assertEqual(re.flags(widths=np.array([32, 64])), ["--widths", "32,64"])
+
+
+def random_model(rng, n=6, i=3, o=2):
+    f = lambda *s: rng.uniform(-0.6, 0.6, size=s)
+    return {"weight_ih_l0": f(n, i), "weight_hh_l0": f(n, n), "bias_ih_l0": f(n) * 0.1, "bias_hh_l0": f(n) * 0.1,
+            "readout.weight": f(o, n), "readout.bias": f(o)}
+
+
+class Import(unittest.TestCase):
+    def setUp(self):
+        self.tmp = Path(tempfile.mkdtemp(prefix="rnn_engine_import_"))
+
+    def tearDown(self):
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def check_engine_read(self, model, path, tensors):
+        """fixed_points on the file runs, and its points and Jacobians follow from the weights written."""
+        res = re.fixed_points(path, out=self.tmp / "fp", seeds=16, rounds=0, progress=False)
+        self.assertNotEqual(res.summary.get("origin"), "checkpoint")
+        self.assertEqual(len(res), 1)
+        net = res[0]
+        W = np.asarray(tensors["rnn.weight_hh_l0"], dtype=np.float64)
+        b = np.asarray(tensors["rnn.bias_ih_l0"], dtype=np.float64) + np.asarray(tensors["rnn.bias_hh_l0"], dtype=np.float64)
+        self.assertGreaterEqual(net.points.shape[0], 1)
+        for h, J in zip(net.points, net.jacobians):
+            np.testing.assert_allclose(np.tanh(W @ h + b), h, atol=1e-6)
+            np.testing.assert_allclose(J, (1 - h ** 2)[:, None] * W, atol=1e-6)
+
+    def test_numpy_dict_round_trips_through_the_engine(self):
+        model = random_model(np.random.default_rng(1))
+        path = re.from_torch(model, path=self.tmp / "m.safetensors")
+        tensors, meta = re.read_safetensors(path)
+        self.assertEqual(set(tensors), {"rnn.weight_ih_l0", "rnn.weight_hh_l0", "rnn.bias_ih_l0", "rnn.bias_hh_l0",
+                                        "readout.weight", "readout.bias"})
+        for k, v in model.items():
+            name = k if k.startswith("readout.") else "rnn." + k
+            np.testing.assert_array_equal(tensors[name], v)
+            self.assertEqual(tensors[name].dtype, np.float64)
+        self.check_engine_read(model, path, tensors)
+
+    def test_numpy_dict_as_npz_and_separate_linear(self):
+        model = random_model(np.random.default_rng(2))
+        rnn = {k: v.astype(np.float32) for k, v in model.items() if not k.startswith("readout.")}
+        lin = {"weight": model["readout.weight"], "bias": model["readout.bias"]}
+        path = re.from_torch(rnn, lin, path=self.tmp / "m.npz")
+        z = np.load(path)
+        np.testing.assert_array_equal(z["rnn.weight_hh_l0"], rnn["weight_hh_l0"])
+        np.testing.assert_array_equal(z["readout.weight"], lin["weight"])
+        self.check_engine_read(model, path, dict(z))
+
+    def test_default_path_is_a_temporary_safetensors(self):
+        path = re.from_torch(random_model(np.random.default_rng(3)))
+        try:
+            self.assertEqual(path.suffix, ".safetensors")
+            self.assertTrue(path.is_file())
+        finally:
+            path.unlink()
+
+    def test_missing_weights_are_refused(self):
+        with self.assertRaises(ValueError):
+            re.from_torch({"weight_hh_l0": np.eye(3)}, path=self.tmp / "x.safetensors")
+
+    @unittest.skipUnless(HAVE_TORCH, "torch is not installed")
+    def test_from_torch_round_trips_weights_exactly(self):
+        import torch
+        torch.manual_seed(0)
+        rnn, lin = torch.nn.RNN(3, 8, batch_first=True), torch.nn.Linear(8, 2)
+        path = re.from_torch(rnn, lin, path=self.tmp / "t.safetensors")
+        tensors, meta = re.read_safetensors(path)
+        self.assertEqual(meta.get("nonlinearity"), "tanh")
+        for k, v in rnn.state_dict().items():
+            np.testing.assert_array_equal(tensors["rnn." + k], v.numpy())
+        for k, v in lin.state_dict().items():
+            np.testing.assert_array_equal(tensors["readout." + k], v.numpy())
+        self.check_engine_read(None, path, tensors)
+
+    @unittest.skipUnless(HAVE_TORCH, "torch is not installed")
+    def test_from_torch_relu_passes_the_activation(self):
+        import torch
+        rnn, lin = torch.nn.RNN(3, 8, nonlinearity="relu"), torch.nn.Linear(8, 2)
+        path = re.from_torch(rnn, lin, path=self.tmp / "r.safetensors")
+        res = re.fixed_points(path, out=self.tmp / "fpr", seeds=8, rounds=0, progress=False)
+        self.assertEqual(len(res), 1)
+
+
+if __name__ == "__main__":
+    unittest.main()
