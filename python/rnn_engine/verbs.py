@@ -221,7 +221,7 @@ def fixed_points(source: PathLike, out: Optional[PathLike] = None, *, progress: 
     PyTorch nn.RNN + nn.Linear ``.safetensors``/``.npz`` (see :func:`from_torch`). OUT defaults to the engine's
     default (SOURCE/fixed-points, or FILE.fixed-points)."""
     src = Path(source)
-    if "activation" not in kwargs:
+    if kwargs.get("activation") is None:
         from .torch_io import model_activation
         act = model_activation(src)
         if act and act != "tanh":
