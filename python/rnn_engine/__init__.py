@@ -8,7 +8,7 @@ one-line message on failure, and returns numpy arrays read from the files the ve
 >>> d = re.compare(r.path, metric="dsa", all=True)    # d.matrix [E, E], d.ids
 """
 from ._engine import EngineError, EngineNotFound, call, find_engine, flags
-from .torch_io import from_torch, model_state, read_safetensors, write_safetensors
+from .torch_io import from_torch, model_state, read_safetensors, to_run, write_safetensors
 from .verbs import (ClosedLoopResult, CompareResult, DegeneracyResult, EvalResult, FixedPointsResult,
                     NetworkFixedPoints, RunResult, StudyResult, TrainResult, closed_loop, compare, degeneracy, eval,
                     fixed_points, read_csv, read_json, run, study, train)
@@ -17,7 +17,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "EngineError", "EngineNotFound", "call", "find_engine", "flags",
-    "from_torch", "model_state", "read_safetensors", "write_safetensors",
+    "from_torch", "to_run", "model_state", "read_safetensors", "write_safetensors",
     "train", "eval", "run", "fixed_points", "compare", "degeneracy", "study", "closed_loop",
     "TrainResult", "EvalResult", "RunResult", "FixedPointsResult", "NetworkFixedPoints", "CompareResult",
     "DegeneracyResult", "StudyResult", "ClosedLoopResult", "read_csv", "read_json",

@@ -150,3 +150,86 @@ def model_activation(path: PathLike) -> Optional[str]:
         return (header.get("__metadata__") or {}).get("nonlinearity")
     except (OSError, ValueError, struct.error):
         return None
+
+
+# ---------------------------------------------------------------------------------------------------------- run dirs
+
+_MAGIC = b"RNNCKPT\0"
+
+
+def _read_checkpoint(path: Path):
+    data = path.read_bytes()
+    if data[:8] != _MAGIC:
+        raise ValueError(f"{path}: not an engine checkpoint")
+    (n,) = struct.unpack("<I", data[12:16])
+    return json.loads(data[16:16 + n].decode("utf-8"))
+
+
+def _load_model(m) -> Tuple[Dict[str, np.ndarray], Dict[str, str]]:
+    if isinstance(m, (str, os.PathLike)):
+        p = Path(m)
+        if p.suffix == ".npz":
+            with np.load(p) as z:
+                return model_state(dict(z))
+        tensors, meta = read_safetensors(p)
+        state, _ = model_state(tensors)
+        return state, meta
+    if isinstance(m, tuple):
+        return model_state(*m)
+    return model_state(m)
+
+
+def to_run(models, like: PathLike, out: PathLike, status: str = "not_converged") -> Path:
+    """Writes several nn.RNN + nn.Linear models (``(rnn, linear)`` pairs, dicts as :func:`model_state` takes, or
+    files from :func:`from_torch`) as one engine run directory ``out/checkpoint.rnn``, so that ``compare``,
+    ``degeneracy``, ``run`` and ``fixed_points`` see them as an ensemble. ``like`` is a run directory (or checkpoint)
+    of the engine with the same hidden size, inputs and outputs: its task (which makes the probe trials) and
+    training options are reused. The networks are recorded with ``status`` (default not_converged, so pass
+    ``all=True`` to compare, which :func:`rnn_engine.compare` does for a list of models)."""
+    like = Path(like)
+    header = _read_checkpoint(like / "checkpoint.rnn" if like.is_dir() else like)
+    spec = dict(header["spec"])
+    if header.get("factor_length", 0) != 0 or spec.get("cell") != "discrete" or spec.get("initial_state") != "zero":
+        raise ValueError(f"{like}: the template must be a full-rank run of the discrete cell with a zero initial state")
+    states = [_load_model(m) for m in models]
+    if not states:
+        raise ValueError("no models")
+    n, i, o = spec["hidden"], spec["inputs"], spec["outputs"]
+    acts = {meta.get("nonlinearity", "tanh") for _, meta in states}
+    if len(acts) != 1:
+        raise ValueError(f"the models mix nonlinearities {sorted(acts)}")
+    entries = {e["name"]: e for e in header["entries"]}
+    stride = header["stride"]
+    params = np.zeros((len(states), stride), dtype=np.float32)
+    for k, (t, _) in enumerate(states):
+        w, u = t[RNN_PREFIX + "weight_hh_l0"], t[RNN_PREFIX + "weight_ih_l0"]
+        c = t[READOUT_PREFIX + "weight"]
+        if w.shape != (n, n) or u.shape != (n, i) or c.shape != (o, n):
+            raise ValueError(f"model {k}: W_hh {w.shape}, W_ih {u.shape}, readout {c.shape}; the template {like} has "
+                             f"N={n}, I={i}, O={o}")
+        b = np.zeros(n)
+        for name in ("bias_ih_l0", "bias_hh_l0"):
+            if RNN_PREFIX + name in t:
+                b = b + t[RNN_PREFIX + name].astype(np.float64)
+        d = t.get(READOUT_PREFIX + "bias", np.zeros(o))
+        for name, value in (("W", w), ("U", u), ("b", b), ("C", c), ("d", d)):
+            e = entries[name]
+            params[k, e["offset"]:e["offset"] + e["length"]] = np.asarray(value, dtype=np.float32).ravel()
+    E = len(states)
+    spec["networks"] = E
+    spec["activation"] = acts.pop()
+    record = dict(header["records"][0], status=status, epochs=0, since_threshold=-1, bad_epochs=0, lr_scale=1)
+    options = dict(header.get("options") or {})
+    for key, value in list(options.items()):
+        if isinstance(value, list):
+            options[key] = None  # per-network settings of the template's networks
+    new = dict(header, networks=E, spec=spec, options=options, seeds=list(range(E)), records=[dict(record) for _ in range(E)],
+               weight_change=None, kernel_alignment=None)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    h = json.dumps(new, indent=2).encode("utf-8")
+    p = params.astype("<f4").tobytes()
+    body = _MAGIC + struct.pack("<II", 1, len(h)) + h + p + bytes(2 * len(p)) + p
+    import hashlib
+    (out / "checkpoint.rnn").write_bytes(body + hashlib.sha256(body).digest())
+    return out

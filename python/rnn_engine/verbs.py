@@ -262,7 +262,18 @@ def _compare_stem(metric: str, score: Optional[str]) -> str:
 def compare(run_dir: PathLike, metric: str = "cka", out: Optional[PathLike] = None, *, progress: Progress = None,
             **kwargs) -> CompareResult:
     """``engine compare RUN_DIR --metric cka|shape|dsa|pif|behavior [--all] …``: the E × E distance matrix (METRIC.npy)
-    with the network ids (METRIC.csv) and METRIC_summary.json."""
+    with the network ids (METRIC.csv) and METRIC_summary.json.
+
+    ``run_dir`` may also be a list of live models (``(nn.RNN, nn.Linear)`` pairs, dicts of arrays, or files from
+    :func:`from_torch`) with ``like=`` an engine run of the same sizes and task: they are written as one run (see
+    :func:`rnn_engine.to_run`) in a temporary folder and compared with ``all=True``."""
+    if isinstance(run_dir, (list, tuple)):
+        from .torch_io import to_run
+        like = kwargs.pop("like", None)
+        if like is None:
+            raise ValueError("comparing a list of models needs like=RUN_DIR (an engine run with the same sizes and task)")
+        run_dir = to_run(run_dir, like, tempfile.mkdtemp(prefix="rnn_engine_models_"))
+        kwargs.setdefault("all", True)
     path = Path(out) if out is not None else Path(run_dir) / "distances"
     call("compare", run_dir, progress=progress, metric=metric, out=path, **kwargs)
     stem = _compare_stem(metric, kwargs.get("score"))

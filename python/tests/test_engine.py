@@ -248,6 +248,25 @@ class Import(unittest.TestCase):
         with self.assertRaises(ValueError):
             re.from_torch({"weight_hh_l0": np.eye(3)}, path=self.tmp / "x.safetensors")
 
+    def test_models_as_a_run_compare_and_reproduce_their_outputs(self):
+        """Three numpy-dict models written as one run (template: a trained run of the same sizes) are compared, and
+        the engine's outputs on its trials equal a numpy forward pass of each model."""
+        like = re.train(self.tmp / "like", task="flipflop", networks=1, hidden=6, max_epochs=2, progress=False)
+        rng = np.random.default_rng(4)
+        models = [random_model(rng, n=6, i=3, o=3) for _ in range(3)]
+        res = re.compare(models, metric="cka", like=like.path, trials=4, out=self.tmp / "cmp", progress=False)
+        self.assertEqual(res.matrix.shape, (3, 3))
+        self.assertEqual(list(res.ids), [0, 1, 2])
+        run_dir = re.to_run(models, like.path, self.tmp / "models")
+        rec = re.run(run_dir, self.tmp / "rec", trials=3, steps=8, progress=False)
+        for k, m in enumerate(models):
+            h = np.zeros(6)
+            for t in range(8):
+                x = rec.inputs[:, t, :].astype(np.float64)
+                h = np.tanh(x @ m["weight_ih_l0"].T + h @ m["weight_hh_l0"].T + m["bias_ih_l0"] + m["bias_hh_l0"])
+                np.testing.assert_allclose(rec.states[k, :, t, :], h, atol=1e-5)
+                np.testing.assert_allclose(rec.outputs[k, :, t, :], h @ m["readout.weight"].T + m["readout.bias"], atol=1e-5)
+
     @unittest.skipUnless(HAVE_TORCH, "torch is not installed")
     def test_from_torch_round_trips_weights_exactly(self):
         import torch
@@ -261,6 +280,21 @@ class Import(unittest.TestCase):
         for k, v in lin.state_dict().items():
             np.testing.assert_array_equal(tensors["readout." + k], v.numpy())
         self.check_engine_read(None, path, tensors)
+
+    @unittest.skipUnless(HAVE_TORCH, "torch is not installed")
+    def test_live_torch_models_compare_and_match_torch_outputs(self):
+        import torch
+        torch.manual_seed(2)
+        models = [(torch.nn.RNN(3, 6, batch_first=True), torch.nn.Linear(6, 3)) for _ in range(2)]
+        like = re.train(self.tmp / "like", task="flipflop", networks=1, hidden=6, max_epochs=2, progress=False)
+        res = re.compare(models, metric="cka", like=like.path, trials=4, progress=False)
+        self.assertEqual(res.matrix.shape, (2, 2))
+        rec = re.run(re.to_run(models, like.path, self.tmp / "models"), trials=3, steps=8, progress=False)
+        with torch.no_grad():
+            for k, (rnn, lin) in enumerate(models):
+                states, _ = rnn(torch.from_numpy(rec.inputs.astype(np.float32)))
+                np.testing.assert_allclose(rec.states[k], states.numpy(), atol=1e-5)
+                np.testing.assert_allclose(rec.outputs[k], lin(states).numpy(), atol=1e-5)
 
     @unittest.skipUnless(HAVE_TORCH, "torch is not installed")
     def test_from_torch_relu_passes_the_activation(self):
