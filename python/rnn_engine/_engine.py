@@ -45,6 +45,17 @@ def _find_checkout(start: Path) -> Optional[Path]:
     return None
 
 
+def _checkout_command(root: Path) -> Optional[List[str]]:
+    """A checkout's built Release binary, else ``dotnet run`` of its CLI project (None without dotnet)."""
+    built = root / BUILT_BINARY
+    if built.is_file() and os.access(built, os.X_OK):
+        return [str(built)]
+    dotnet = shutil.which("dotnet")
+    if dotnet:
+        return [dotnet, "run", "--project", str(root / CLI_PROJECT), "-c", "Release", "--"]
+    return None
+
+
 def find_engine() -> List[str]:
     """The command prefix that runs the engine, in this order: ``$RNN_ENGINE``; an ``engine`` on PATH; the checkout
     holding this package or the working directory (its built Release binary, else ``dotnet run``)."""
@@ -59,14 +70,9 @@ def find_engine() -> List[str]:
         return [on_path]
     for start in (Path(__file__).resolve().parent, Path.cwd().resolve()):
         root = _find_checkout(start)
-        if root is None:
-            continue
-        built = root / BUILT_BINARY
-        if built.is_file() and os.access(built, os.X_OK):
-            return [str(built)]
-        dotnet = shutil.which("dotnet")
-        if dotnet:
-            return [dotnet, "run", "--project", str(root / CLI_PROJECT), "-c", "Release", "--"]
+        cmd = _checkout_command(root) if root is not None else None
+        if cmd:
+            return cmd
     raise EngineNotFound(
         f"engine not found: set {ENV_VAR} to the engine binary, put 'engine' on PATH "
         "(dotnet tool install or a publish), or run inside a checkout of the engine with the .NET SDK installed")

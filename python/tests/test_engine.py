@@ -182,6 +182,24 @@ class Errors(unittest.TestCase):
             else:
                 os.environ["RNN_ENGINE"] = old
 
+    def test_checkout_detection_prefers_the_built_binary(self):
+        from rnn_engine import _engine
+        with tempfile.TemporaryDirectory() as d:
+            root = Path(d)
+            (root / "Engine.sln").write_text("")
+            (root / "src" / "Engine.Cli").mkdir(parents=True)
+            (root / "python" / "rnn_engine").mkdir(parents=True)
+            self.assertEqual(_engine._find_checkout(root / "python" / "rnn_engine"), root)
+            self.assertIsNone(_engine._find_checkout(Path("/")))
+            cmd = _engine._checkout_command(root)
+            if shutil.which("dotnet"):
+                self.assertEqual(cmd[1:], ["run", "--project", str(root / "src" / "Engine.Cli"), "-c", "Release", "--"])
+            built = root / "src" / "Engine.Cli" / "bin" / "Release" / "net10.0" / "engine"
+            built.parent.mkdir(parents=True)
+            built.write_text("#!/bin/sh\n")
+            built.chmod(0o755)
+            self.assertEqual(_engine._checkout_command(root), [str(built)])
+
     def test_flags(self):
         self.assertEqual(re.flags(max_epochs=5, force=True, all=False, backend=None, input=[1, 0.5], from_="x"),
                          ["--max-epochs", "5", "--force", "--input", "1,0.5", "--from", "x"])
