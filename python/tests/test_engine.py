@@ -154,6 +154,22 @@ class OtherVerbs(unittest.TestCase):
             self.assertEqual(len(r.report["conditions"]), 2)
 
 
+class Example(unittest.TestCase):
+    def test_degeneracy_heatmap_example_runs(self):
+        import subprocess
+        script = Path(__file__).resolve().parents[1] / "examples" / "degeneracy_heatmap.py"
+        with tempfile.TemporaryDirectory() as d:
+            p = subprocess.run([sys.executable, str(script), "--out", str(Path(d) / "ex"), "--networks", "2",
+                                "--hidden", "8", "--max-epochs", "20"], capture_output=True, text=True, timeout=300)
+            self.assertEqual(p.returncode, 0, p.stderr[-2000:])
+            self.assertIn("dsa: mean", p.stdout)
+            try:
+                import matplotlib  # noqa: F401
+                self.assertTrue((Path(d) / "ex" / "dsa_heatmap_py.png").is_file(), p.stdout[-1000:])
+            except ImportError:
+                self.assertIn("matplotlib is not installed", p.stdout)
+
+
 class Errors(unittest.TestCase):
     def test_engine_error_carries_the_engine_message(self):
         with tempfile.TemporaryDirectory() as d:
