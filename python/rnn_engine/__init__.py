@@ -10,7 +10,7 @@ one-line message on failure, and returns numpy arrays read from the files the ve
 from ._engine import EngineError, EngineNotFound, call, find_engine, flags
 from .torch_io import from_torch, model_state, read_safetensors, to_run, write_safetensors
 from .verbs import (ClosedLoopResult, CompareResult, DegeneracyResult, EvalResult, FixedPointsResult,
-                    NetworkFixedPoints, RunResult, StudyResult, TrainResult, closed_loop, compare, degeneracy, eval,
+                    NetworkFixedPoints, RunResult, StudyResult, TrainResult, closed_loop, compare, degeneracy, eval, evaluate,
                     fixed_points, read_csv, read_json, run, study, train)
 
 __version__ = "0.1.0"
@@ -18,7 +18,7 @@ __version__ = "0.1.0"
 __all__ = [
     "EngineError", "EngineNotFound", "call", "find_engine", "flags",
     "from_torch", "to_run", "model_state", "read_safetensors", "write_safetensors",
-    "train", "eval", "run", "fixed_points", "compare", "degeneracy", "study", "closed_loop",
+    "train", "evaluate", "run", "fixed_points", "compare", "degeneracy", "study", "closed_loop",
     "TrainResult", "EvalResult", "RunResult", "FixedPointsResult", "NetworkFixedPoints", "CompareResult",
     "DegeneracyResult", "StudyResult", "ClosedLoopResult", "read_csv", "read_json",
 ]

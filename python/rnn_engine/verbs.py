@@ -16,7 +16,7 @@ from ._engine import Progress, call
 PathLike = Union[str, os.PathLike]
 
 __all__ = [
-    "train", "eval", "run", "fixed_points", "compare", "degeneracy", "study", "closed_loop",
+    "train", "eval", "evaluate", "run", "fixed_points", "compare", "degeneracy", "study", "closed_loop",
     "TrainResult", "EvalResult", "RunResult", "FixedPointsResult", "NetworkFixedPoints", "CompareResult",
     "DegeneracyResult", "StudyResult", "ClosedLoopResult", "read_csv", "read_json",
 ]
@@ -125,6 +125,9 @@ def eval(run_dir: PathLike, *, progress: Progress = None, **kwargs) -> EvalResul
     path = Path(run_dir)
     call("eval", progress=progress, ood=path, **kwargs)
     return EvalResult(path, read_json(path / "eval.json"), read_csv(path / "eval.csv"))
+
+
+evaluate = eval  # the same verb without shadowing the builtin in `from rnn_engine import *`
 
 
 # ---------------------------------------------------------------------------------------------------------- run
