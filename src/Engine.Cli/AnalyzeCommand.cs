@@ -65,6 +65,11 @@ internal static class AnalyzeCommand
             var spec = state.Ensemble.Spec;
             Console.WriteLine($"backend: {b.Name} ({b.Device}); {spec.Networks} network(s), N={spec.Hidden}; {options.Trials} trials per network, {options.Shuffles} shuffle(s)");
             var result = PathIntegrationAnalysis.Run(b, state, options, dir);
+            foreach (var (e, why) in result.LeftOut)
+            {
+                Console.WriteLine($"network {e,3}: {why}, left out of the classes and the pruning means");
+            }
+
             using var stage = new OutputStage(outDir);
             PathIntegrationOutput.Write(stage.Root, result, new Dictionary<string, object> { ["source"] = dir, ["backend"] = b.Name, ["device"] = b.Device });
             stage.Commit();

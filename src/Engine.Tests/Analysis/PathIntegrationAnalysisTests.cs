@@ -74,6 +74,23 @@ public sealed class PathIntegrationAnalysisTests
         Assert.That(r.UnitScores, Has.Length.EqualTo(2 * 48));
     }
 
+    /// <summary>A network with non-finite parameters is a status: left out (with its reason) of the classes, the null and the pruning means, which stay those of the others.</summary>
+    [Test]
+    public void Run_WithANonFiniteNetwork_LeavesItOut()
+    {
+        var trained = Trained.Value;
+        var p = (float[])trained.Ensemble.Parameters.Clone();
+        trained.Ensemble.Layout.WRec(p, 2)[0] = float.NaN;
+        var broken = new TrainingState(new Ensemble(trained.Ensemble.Spec, trained.Ensemble.Seeds, p), trained.TaskName, trained.TaskSettings, trained.Options);
+        using var backend = BackendFactory.Create("cpu");
+        var r = PathIntegrationAnalysis.Run(backend, broken, Small);
+        Assert.That(r.LeftOut.Keys, Is.EqualTo(new[] { 2 }));
+        var intact = r.Pruning.Single(c => c.Kind == "intact");
+        Assert.That(double.IsNaN(intact.Error[2]), Is.True);
+        Assert.That(double.IsFinite(intact.MeanError), Is.True);
+        Assert.That(r.UnitScores.Where(u => u.Network == 2).All(u => u.Class == UnitClass.Neither && !u.PassesGrid && !u.PassesBand), Is.True);
+    }
+
     [Test]
     public void Run_RejectsAnotherTask()
     {

@@ -96,6 +96,17 @@ public sealed class DivergedNetworkTests
     }
 
     [Test]
+    public void AnalyzeChunks_WithADivergedNetwork_AnalysesTheOthers()
+    {
+        string outDir = Path.Combine(_dir, "chunks");
+        var (code, output, err) = CliHarness.Run("analyze", "chunks", _run, "--method", "pa", "--trials", "8", "--steps", "40", "--backend", "cpu", "--out", outDir);
+        Assert.That(code, Is.EqualTo(0), err);
+        var nets = Json(Path.Combine(outDir, "chunks.json")).GetProperty("networks");
+        var ids = Enumerable.Range(0, nets.GetArrayLength()).Select(k => nets[k].GetProperty("network").GetInt32()).ToArray();
+        Assert.That(ids, Is.EqualTo(new[] { 0, 1, 3 }), "the diverged network 2 is skipped");
+    }
+
+    [Test]
     public void FixedPoints_WithADivergedNetwork_ExitsZero_WithJsonFiguresAndItsStatus()
     {
         string outDir = Path.Combine(_dir, "fp");

@@ -150,8 +150,11 @@ public static class PathIntegrationAnalysis
         score.Stop();
 
         double G((double Mean, double MinMax) g) => options.Form == GridScoreForm.Mean ? g.Mean : g.MinMax;
-        var nullGrid = grid.Skip(ne * n).Select(G).ToArray();
-        var nullBand = band.Skip(ne * n).Select(f => f.Score).ToArray();
+        // a diverged network's units are left out of the null, the classes and the pruning means (a status, not data)
+        var problems = NetworkHealth.Problems(state);
+        bool Healthy(int job) => problems[job / n % ne] is null;
+        var nullGrid = grid.Select((g, j) => (g, j)).Skip(ne * n).Where(x => Healthy(x.j)).Select(x => G(x.g)).ToArray();
+        var nullBand = band.Select((f, j) => (f, j)).Skip(ne * n).Where(x => Healthy(x.j)).Select(x => x.f.Score).ToArray();
         double shuffleGrid = nullGrid.Length > 0 ? Percentile(nullGrid, options.Percentile) : double.NaN;
         double shuffleBand = nullBand.Length > 0 ? Percentile(nullBand, options.Percentile) : double.NaN;
         double gThr = options.Thresholds == ClassThresholds.Shuffle ? shuffleGrid : PathIntegrationOptions.PaperGridThreshold;
@@ -160,7 +163,7 @@ public static class PathIntegrationAnalysis
         var units = new UnitScores[ne * n];
         for (int k = 0; k < ne * n; k++)
         {
-            bool pg = G(grid[k]) > gThr, pb = band[k].Score > bThr;
+            bool pg = Healthy(k) && G(grid[k]) > gThr, pb = Healthy(k) && band[k].Score > bThr;
             var (speed, tune, pref) = tuning.Of(k / n, k % n);
             units[k] = new UnitScores(k / n, k % n, grid[k].Mean, grid[k].MinMax, band[k], band[k].Spacing(2 * extent, options.BandBins),
                 speed, tune, pref, pg, pb, Classify(pg, pb));
@@ -168,7 +171,7 @@ public static class PathIntegrationAnalysis
 
         var resolved = options with { Steps = steps, Extent = extent };
         var prune = Stopwatch.StartNew();
-        var conditions = Pruning.Run(backend, state, task, units, resolved);
+        var conditions = Pruning.Run(backend, state, task, units, resolved, problems);
         prune.Stop();
         return new PathIntegrationResult
         {
@@ -178,6 +181,7 @@ public static class PathIntegrationAnalysis
             ShuffleGridThreshold = shuffleGrid, ShuffleBandThreshold = shuffleBand, GridThreshold = gThr, BandThreshold = bThr,
             Pruning = conditions, Summary = Pruning.Summarize(conditions, side), RunTime = runOnly, ScoreTime = score.Elapsed,
             PruneTime = prune.Elapsed,
+            LeftOut = Enumerable.Range(0, ne).Where(e => problems[e] is not null).ToDictionary(e => e, e => problems[e]!),
         };
     }
 

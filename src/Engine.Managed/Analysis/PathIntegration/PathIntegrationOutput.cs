@@ -94,6 +94,7 @@ public static class PathIntegrationOutput
                 ["mean_random_error_percent_side"] = JsonOutput.Finite(100 * c.MeanRandomError / r.ArenaSide),
             }).ToList(),
             ["summary"] = r.Summary,
+            ["left_out"] = r.LeftOut.ToDictionary(kv => kv.Key.ToString(System.Globalization.CultureInfo.InvariantCulture), kv => kv.Value),
             ["seconds"] = new Dictionary<string, double> { ["run"] = r.RunTime.TotalSeconds, ["maps_and_scores"] = r.ScoreTime.TotalSeconds, ["pruning"] = r.PruneTime.TotalSeconds },
         };
         return d;

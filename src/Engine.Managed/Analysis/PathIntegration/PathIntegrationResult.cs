@@ -104,6 +104,9 @@ public sealed class PathIntegrationResult
     /// <summary>Sentences on the hierarchy the pruning shows.</summary>
     public required IReadOnlyList<string> Summary { get; init; }
 
+    /// <summary>Networks left out of the classes, the null and the pruning means (diverged, non-finite): id → reason.</summary>
+    public IReadOnlyDictionary<int, string> LeftOut { get; init; } = new Dictionary<int, string>();
+
     /// <summary>Time running the networks for the maps.</summary>
     public required TimeSpan RunTime { get; init; }
 

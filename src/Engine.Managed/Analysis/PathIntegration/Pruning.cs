@@ -24,7 +24,14 @@ public static class Pruning
     public static string NameOf(UnitClass c) => c.ToString().ToLowerInvariant();
 
     /// <summary>Runs every condition.</summary>
-    public static IReadOnlyList<PruneCondition> Run(IEnsembleBackend backend, TrainingState state, ITrialTask task, IReadOnlyList<UnitScores> units, PathIntegrationOptions options)
+    /// <param name="backend">The backend that runs the pruned networks.</param>
+    /// <param name="state">The trained run.</param>
+    /// <param name="task">Its path-integration task.</param>
+    /// <param name="units">Every unit's scores and class.</param>
+    /// <param name="options">The analysis settings.</param>
+    /// <param name="problems">Per network, why it is left out (diverged, non-finite), or null: its errors are NaN, so the means skip it.</param>
+    public static IReadOnlyList<PruneCondition> Run(IEnsembleBackend backend, TrainingState state, ITrialTask task, IReadOnlyList<UnitScores> units, PathIntegrationOptions options,
+        IReadOnlyList<string?>? problems = null)
     {
         var ens = state.Ensemble;
         var spec = ens.Spec;
@@ -51,7 +58,7 @@ public static class Pruning
                 pathTask.Decode(outputs.AsSpan(e * samples * no, samples * no), decoded.AsSpan(e * samples * dims, samples * dims));
             }
 
-            return Enumerable.Range(0, ne).Select(e => MeanDistance(decoded, positions, e, samples, dims)).ToArray();
+            return Enumerable.Range(0, ne).Select(e => problems?[e] is null ? MeanDistance(decoded, positions, e, samples, dims) : double.NaN).ToArray();
         }
 
         var members = new Dictionary<UnitClass, int[][]>();
