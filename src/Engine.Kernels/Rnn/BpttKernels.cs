@@ -8,10 +8,12 @@ public readonly struct BackwardStepArgs
     /// <summary>Creates the pack.</summary>
     public BackwardStepArgs(RnnShape shape, int step, ArrayView<float> parameters, ArrayView<float> errors,
         ArrayView<float> states, ArrayView<float> activations, ArrayView<float> activity, ArrayView<float> carry,
-        ArrayView<float> deltas, ArrayView<int> active)
+        ArrayView<float> deltas, ArrayView<int> active, ArrayView<float> stateGradient, int stateGradientTrials)
     {
         Shape = shape;
         Step = step;
+        StateGradient = stateGradient;
+        StateGradientTrials = stateGradientTrials;
         Parameters = parameters;
         Errors = errors;
         States = states;
@@ -51,6 +53,12 @@ public readonly struct BackwardStepArgs
 
     /// <summary>[E]: 0 skips a network.</summary>
     public readonly ArrayView<int> Active;
+
+    /// <summary>A representational loss's dL/dh, [E][B][T][N], read for the first <see cref="StateGradientTrials"/> trials.</summary>
+    public readonly ArrayView<float> StateGradient;
+
+    /// <summary>P, the trials with a state gradient (0: none, and <see cref="StateGradient"/> is not read).</summary>
+    public readonly int StateGradientTrials;
 }
 
 /// <summary>Arguments of <see cref="BpttKernels.WeightGradient"/>.</summary>
@@ -142,7 +150,7 @@ public static class BpttKernels
     /// <summary>Adds the readout error and the activity term to the carry and forms δ_t.</summary>
     /// <remarks>
     /// Thread (e, b, i) of E×B×N, with κ_e = 2λ_e / (B T N). Discrete and leaky cells:
-    /// g_i += Σ_o C[o,i] e_{t,o} + κ_e h_{t,i}; δ_{t,i} = α g_i φ′(a_{t,i}). Rate cell:
+    /// g_i += Σ_o C[o,i] e_{t,o} + κ_e h_{t,i} (+ the state loss's dL/dh_{t,i} on its probe trials); δ_{t,i} = α g_i φ′(a_{t,i}). Rate cell:
     /// g_i += φ′(r_{t,i}) Σ_o C[o,i] e_{t,o} + κ_e h_{t,i}; δ_{t,i} = α g_i. φ′ comes from the stored activation
     /// (<see cref="ActivationCode.DerivativeFromOutput(int, float)"/>). g stays in Carry.
     /// </remarks>
@@ -192,6 +200,11 @@ public static class BpttKernels
         if (lambda != 0f)
         {
             g += 2f * lambda / ((float)s.Trials * s.Steps * n) * a.States[row];
+        }
+
+        if (eb % s.Trials < a.StateGradientTrials)
+        {
+            g += a.StateGradient[row];
         }
 
         a.Carry[idx] = g;

@@ -99,6 +99,17 @@ public abstract class HostRunner : IEnsembleRunner
         gradient.CopyTo(Gradient);
     }
 
+    /// <summary>The representational loss on the probe trials' states, or null.</summary>
+    protected IStateLoss? StateLoss { get; private set; }
+
+    /// <inheritdoc />
+    public void SetStateLoss(IStateLoss? loss)
+    {
+        ThrowIfDisposed();
+        StateLossChecks.Valid(loss);
+        StateLoss = loss;
+    }
+
     /// <inheritdoc />
     public virtual void SetActivityRegularization(ReadOnlySpan<float> strengths)
     {
@@ -169,6 +180,7 @@ public abstract class HostRunner : IEnsembleRunner
         Guard.Length(active, Spec.Networks, nameof(active), "[E]");
         Guard.Length(loss, Spec.Networks, nameof(loss), "[E]");
         Guard.Length(norms, Spec.Networks, nameof(norms), "[E]");
+        StateLossChecks.ProbeFits(StateLoss, batch);
     }
 
     /// <summary>Throws once the runner is disposed.</summary>

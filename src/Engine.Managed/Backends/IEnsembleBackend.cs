@@ -96,6 +96,13 @@ public interface IEnsembleRunner : IDisposable
     void SetActivityRegularization(ReadOnlySpan<float> strengths);
 
     /// <summary>
+    /// Sets the representational loss on the states of the leading trials (null: none). From the next
+    /// <see cref="ComputeGradients"/> on, each active network's gradient includes that term's; the loss reported stays the
+    /// masked MSE. Without one (the default) training runs exactly the operations it ran before the term existed.
+    /// </summary>
+    void SetStateLoss(IStateLoss? loss);
+
+    /// <summary>
     /// Applies one Adam update with per-network coefficients ([E]: the same for every block) or per-block ones
     /// ([E][BlockCount] in the block order of <see cref="ParameterLayout"/>); a zero step size leaves that block untouched.
     /// </summary>

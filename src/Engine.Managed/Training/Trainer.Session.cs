@@ -6,7 +6,7 @@ using Engine.Tasks;
 
 namespace Engine.Training;
 
-/// <summary>One call of <see cref="Trainer.Train(IEnsembleBackend, ITrialTask, TrainingState, Action{EpochReport}?, Action{TrainingState}?, CancellationToken)"/>, split by concern.</summary>
+/// <summary>One call of <see cref="Trainer.Train(IEnsembleBackend, ITrialTask, TrainingState, Action{EpochReport}?, Action{TrainingState}?, CancellationToken, Representation.RepresentationTargets?)"/>, split by concern.</summary>
 public static partial class Trainer
 {
     /// <summary>
@@ -32,9 +32,11 @@ public static partial class Trainer
         private readonly Stopwatch _clock = Stopwatch.StartNew();
         private readonly Stopwatch _generation = new();
         private bool _dirty;
+        private readonly Representation.RepresentationalLoss? _representation;
+        private readonly Representation.ProbeTrials? _probe;
 
         /// <summary>Checks the task and the sizes against the run, then sets up the runner and the buffers.</summary>
-        public Session(IEnsembleBackend backend, ITrialTask task, TrainingState state)
+        public Session(IEnsembleBackend backend, ITrialTask task, TrainingState state, Representation.RepresentationTargets? targets)
         {
             _backend = backend;
             _task = task;
@@ -67,6 +69,13 @@ public static partial class Trainer
             }
 
             _batch = TrialBatch.For(_spec, _networks, Options.Trials, steps);
+            if (Options.HasRepresentationalLoss(_networks))
+            {
+                _probe = new Representation.ProbeTrials(task, Options.RepresentationTrials, steps, Options.RepresentationSeed);
+                _representation = Representation.ProbeTrials.Loss(Options, _spec, steps, targets ?? Representation.RepresentationTargets.None);
+                _runner.SetStateLoss(_representation);
+            }
+
             _active = new byte[_networks];
             _loss = new float[_networks];
             _norms = new float[_networks];
@@ -92,8 +101,15 @@ public static partial class Trainer
 
             _generation.Start();
             FillBatch(_task, _state.Ensemble.Seeds, epoch, _batch, _active, _backend.Threads);
+            _probe?.Place(_batch, _active);
             _generation.Stop();
+            if (_representation is not null)
+            {
+                _representation.Epoch = epoch;
+            }
+
             Gradients();
+            var (alignment, predictability) = RepresentationReport();
             var (losses, trained, lrs) = Rules();
             _runner.AdamStep(_coefficients);
             _state.Epoch = epoch + 1;
@@ -117,7 +133,11 @@ public static partial class Trainer
                 diverged += r.Status == NetworkStatus.Diverged ? 1 : 0;
             }
 
-            onEpoch?.Invoke(new EpochReport(_state.Epoch, losses, trained, lrs, training, converged, diverged, _clock.Elapsed, _state.Epoch - _startEpoch, _generation.Elapsed));
+            onEpoch?.Invoke(new EpochReport(_state.Epoch, losses, trained, lrs, training, converged, diverged, _clock.Elapsed, _state.Epoch - _startEpoch, _generation.Elapsed)
+            {
+                Alignment = alignment,
+                Predictability = predictability,
+            });
             if (_state.Epoch % Options.CheckpointEvery == 0 && !_state.Finished)
             {
                 Snapshot(_runner, _state, _rank, _fs);
@@ -143,6 +163,21 @@ public static partial class Trainer
         }
 
         public void Dispose() => _runner.Dispose();
+
+        /// <summary>This epoch's CKA to the guide and predictability per network (NaN where it did not train), then the terms move on a step.</summary>
+        private (double[]? Alignment, double[]? Predictability) RepresentationReport()
+        {
+            if (_representation is not { } r)
+            {
+                return (null, null);
+            }
+
+            double[]? Pick(double[] values, bool measured)
+                => measured ? values.Select((v, e) => _active[e] != 0 ? v : double.NaN).ToArray() : null;
+            var result = (Pick(r.Alignment, r.HasGuide), Pick(r.Predictability, r.MeasuresPredictability));
+            r.Advance();
+            return result;
+        }
 
         /// <summary>Losses and gradients of the active networks; at low rank W is composed from the factors first, and the host adds weight regularisers and takes the norms.</summary>
         private void Gradients()

@@ -18,7 +18,14 @@ namespace Engine.Training;
 /// <param name="GenerationTime">Of <paramref name="Elapsed"/>, the time spent generating trials (task code, not kernels).</param>
 public sealed record EpochReport(
     int Epoch, double[] Losses, bool[] Trained, double[] LearningRates, int Training, int Converged, int Diverged,
-    TimeSpan Elapsed, int EpochsThisCall, TimeSpan GenerationTime);
+    TimeSpan Elapsed, int EpochsThisCall, TimeSpan GenerationTime)
+{
+    /// <summary>Per network, CKA of its probe states to its guide this epoch (null without guidance; NaN where it did not train).</summary>
+    public double[]? Alignment { get; init; }
+
+    /// <summary>Per network, the mean ridge predictability of the earlier networks from it this epoch (null without diversity; NaN where unmeasured).</summary>
+    public double[]? Predictability { get; init; }
+}
 
 /// <summary>Trains every network of an ensemble on a task until each one stops by its own rule.</summary>
 public static partial class Trainer
@@ -26,11 +33,12 @@ public static partial class Trainer
     /// <summary>Starts a fresh run: initialises the networks from their seeds (per the options' parameterisation) and trains them.</summary>
     public static TrainingState Train(
         IEnsembleBackend backend, ITrialTask task, EnsembleSpec spec, IReadOnlyList<long> seeds, TrainingOptions options,
-        Action<EpochReport>? onEpoch = null, Action<TrainingState>? onCheckpoint = null, CancellationToken cancel = default)
+        Action<EpochReport>? onEpoch = null, Action<TrainingState>? onCheckpoint = null, CancellationToken cancel = default,
+        Representation.RepresentationTargets? targets = null)
     {
         ArgumentNullException.ThrowIfNull(task);
         var state = Initializer.NewRun(spec, seeds, task.Name, task.Settings, options);
-        return Train(backend, task, state, onEpoch, onCheckpoint, cancel);
+        return Train(backend, task, state, onEpoch, onCheckpoint, cancel, targets);
     }
 
     /// <summary>
@@ -66,6 +74,10 @@ public static partial class Trainer
 
     /// <summary>Continues a run from <paramref name="state"/> (fresh or loaded from a checkpoint) and returns it updated.</summary>
     /// <remarks>
+    /// With guidance or diversity in the options (<see cref="TrainingOptions.HasRepresentationalLoss"/>), the first
+    /// <see cref="TrainingOptions.RepresentationTrials"/> trials of every batch are the fixed probe trials and the terms
+    /// reach BPTT through <see cref="IEnsembleRunner.SetStateLoss"/>; <paramref name="targets"/> carries the guide's states
+    /// (required for guidance) and earlier runs' states.
     /// Each epoch draws network e's trials from <c>Rng.For(seed_e, DataStream, epoch)</c>, so a resumed run sees the same
     /// batches as an uninterrupted one. Per network and parameter block the Adam step is lr_e · s_block with
     /// lr_e = η_e · (µP ? γ_e : 1) · plateau scale, s = 1/N for W and 1/(γN) for C under µP (1 otherwise); ε is scaled
@@ -76,12 +88,13 @@ public static partial class Trainer
     /// <exception cref="ArgumentException">The task's input or output size differs from the ensemble's, a trial is too short for it, or a buffer is too large (<see cref="CheckSizes"/>).</exception>
     public static TrainingState Train(
         IEnsembleBackend backend, ITrialTask task, TrainingState state,
-        Action<EpochReport>? onEpoch = null, Action<TrainingState>? onCheckpoint = null, CancellationToken cancel = default)
+        Action<EpochReport>? onEpoch = null, Action<TrainingState>? onCheckpoint = null, CancellationToken cancel = default,
+        Representation.RepresentationTargets? targets = null)
     {
         ArgumentNullException.ThrowIfNull(backend);
         ArgumentNullException.ThrowIfNull(task);
         ArgumentNullException.ThrowIfNull(state);
-        using var session = new Session(backend, task, state);
+        using var session = new Session(backend, task, state, targets);
         while (state.Epoch < session.Options.MaxEpochs && !state.Finished && !cancel.IsCancellationRequested)
         {
             session.Epoch(onEpoch, onCheckpoint);

@@ -93,6 +93,45 @@ public sealed record TrainingOptions
     /// <summary>ReduceLROnPlateau factor.</summary>
     public double PlateauFactor { get; init; } = 0.5;
 
+    /// <summary>
+    /// λ of guidance, λ (1 − CKA(H, G)) toward the guide's states on the probe trials (0: off). The guide's states are
+    /// given to <see cref="Trainer"/> with the run (<see cref="Representation.RepresentationTargets"/>).
+    /// </summary>
+    public double GuideStrength { get; init; }
+
+    /// <summary>Per-network guidance λ [E].</summary>
+    public double[]? GuideStrengths { get; init; }
+
+    /// <summary>Guidance is on for epochs below this (0: for the whole run).</summary>
+    public int GuideEpochs { get; init; }
+
+    /// <summary>Guidance λ halves every this many epochs (0: constant).</summary>
+    public double GuideHalfLife { get; init; }
+
+    /// <summary>The guide network every network follows (default 0); −1 pairs network e with guide network e mod G.</summary>
+    public int GuideNetwork { get; init; }
+
+    /// <summary>Where the guide came from (a run directory, "(untrained)" added, or a states file), for summaries; not read back.</summary>
+    public string? GuideSource { get; init; }
+
+    /// <summary>μ of diversity, μ ρ̄(earlier | H): the ridge predictability of the earlier networks' states from this one's (0: off).</summary>
+    public double Diversity { get; init; }
+
+    /// <summary>Per-network diversity μ [E].</summary>
+    public double[]? DiversityPerNetwork { get; init; }
+
+    /// <summary>Every this-many-th step of the probe trials enters the diversity regression (0: chosen so that about 192 samples do).</summary>
+    public int DiversityStride { get; init; }
+
+    /// <summary>Earlier runs whose networks are diversity targets too (their directories, for summaries; not read back).</summary>
+    public string[]? DiversityAgainst { get; init; }
+
+    /// <summary>P, the probe trials the representational terms read: the first P trials of every batch, the same each epoch (default 16).</summary>
+    public int RepresentationTrials { get; init; } = 16;
+
+    /// <summary>Seed of the probe trials: <c>engine run GUIDE --trials P --seed S</c> records the guide on the same ones (default 12345).</summary>
+    public long RepresentationSeed { get; init; } = 12345;
+
     /// <summary>Trials of the fixed probe batch for kernel alignment (0: not measured).</summary>
     public int ProbeTrials { get; init; } = 8;
 
@@ -136,6 +175,20 @@ public sealed record TrainingOptions
         Guard.AtLeast(PlateauPatience, 0, nameof(PlateauPatience));
         Guard.InRange(PlateauFactor, 1e-6, 1, nameof(PlateauFactor));
         Guard.AtLeast(ProbeTrials, 0, nameof(ProbeTrials));
+        Guard.InRange(GuideStrength, 0, 1e6, nameof(GuideStrength));
+        CheckPerNetwork(GuideStrengths, networks, 0, 1e6, nameof(GuideStrengths));
+        Guard.AtLeast(GuideEpochs, 0, nameof(GuideEpochs));
+        Guard.InRange(GuideHalfLife, 0, double.MaxValue, nameof(GuideHalfLife));
+        Guard.AtLeast(GuideNetwork, -1, nameof(GuideNetwork));
+        Guard.InRange(Diversity, 0, 1e6, nameof(Diversity));
+        CheckPerNetwork(DiversityPerNetwork, networks, 0, 1e6, nameof(DiversityPerNetwork));
+        Guard.AtLeast(DiversityStride, 0, nameof(DiversityStride));
+        Guard.AtLeast(RepresentationTrials, 2, nameof(RepresentationTrials));
+        if (HasRepresentationalLoss(networks) && RepresentationTrials > Trials)
+        {
+            throw new ArgumentOutOfRangeException(nameof(RepresentationTrials), RepresentationTrials, $"RepresentationTrials ({RepresentationTrials}) must not exceed Trials ({Trials}): the probe trials are part of every batch.");
+        }
+
         return this;
     }
 
@@ -170,6 +223,15 @@ public sealed record TrainingOptions
 
     /// <summary>Activity strength of network <paramref name="e"/>.</summary>
     public double ActivityOf(int e) => ActivityPerNetwork?[e] ?? Activity;
+
+    /// <summary>Guidance λ of network <paramref name="e"/>.</summary>
+    public double GuideStrengthOf(int e) => GuideStrengths?[e] ?? GuideStrength;
+
+    /// <summary>Diversity μ of network <paramref name="e"/>.</summary>
+    public double DiversityOf(int e) => DiversityPerNetwork?[e] ?? Diversity;
+
+    /// <summary>Whether any network has a guidance or diversity term (with none, training runs exactly as without these options).</summary>
+    public bool HasRepresentationalLoss(int networks) => Enumerable.Range(0, networks).Any(e => GuideStrengthOf(e) > 0 || DiversityOf(e) > 0);
 
     /// <summary>Whether any network has a weight regulariser (ℓ1, ℓ2 or nuclear).</summary>
     public bool HasWeightRegularizer(int networks)

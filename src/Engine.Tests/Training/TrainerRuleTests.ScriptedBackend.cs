@@ -37,6 +37,9 @@ public sealed partial class TrainerRuleTests
         /// <summary>The activity strengths [E] passed to SetActivityRegularization; null when it was never called.</summary>
         public float[]? ActivityStrengths { get; private set; }
 
+        /// <summary>The state loss passed to SetStateLoss; null when it was never called (or set to none).</summary>
+        public IStateLoss? StateLoss { get; private set; }
+
         /// <summary>Runners created so far.</summary>
         public int RunnersCreated { get; private set; }
 
@@ -127,6 +130,8 @@ public sealed partial class TrainerRuleTests
             }
 
             public void SetActivityRegularization(ReadOnlySpan<float> strengths) => owner.ActivityStrengths = strengths.ToArray();
+
+            public void SetStateLoss(IStateLoss? loss) => owner.StateLoss = loss;
 
             public void AdamStep(ReadOnlySpan<AdamCoefficients> coefficients)
             {

@@ -176,6 +176,7 @@ internal sealed unsafe partial class CpuRunner : HostRunner
         if (_gradients)
         {
             ws.Errors(_batch!, e);
+            ws.ApplyStateLoss(StateLoss, e);
             ws.Backward(0, rows, ActivityStrength[e]);
             ws.WeightGradients(0, 1);
         }
@@ -230,6 +231,7 @@ internal sealed unsafe partial class CpuRunner : HostRunner
         if (_active[_whole + i] != 0)
         {
             _shared[i].Errors(_batch!, _whole + i);
+            _shared[i].ApplyStateLoss(StateLoss, _whole + i);
         }
     }
 

@@ -104,6 +104,7 @@ internal sealed unsafe partial class NetworkWorkspace
                 {
                     float* gm = g + m * np, pm = p + m * np, em = e + m * op, hm = h + m * np;
                     bool act = regularised && r + m < _b;
+                    float* xm = r + m < _extraTrials ? _extra!.Pointer + (row + m) * np : null;
                     for (int k = 0; k < np; k += w)
                     {
                         TV gv = TS.Load(gm + k);
@@ -115,6 +116,11 @@ internal sealed unsafe partial class NetworkWorkspace
                         if (act)
                         {
                             gv = TS.Fma(scale, TS.Load(hm + k), gv);
+                        }
+
+                        if (xm != null)
+                        {
+                            gv = TS.Add(gv, TS.Load(xm + k));
                         }
 
                         TS.Store(TS.Mul(TS.Mul(alpha, gv), TS.Load(pm + k)), pm + k);
@@ -131,6 +137,54 @@ internal sealed unsafe partial class NetworkWorkspace
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// Runs the state loss on this network's probe trials after <see cref="Forward"/>: gathers their states [P][T][N],
+    /// asks <paramref name="term"/> for dTerm/dh and keeps it (time-major, like H) for the next <see cref="Backward"/>;
+    /// null, or a term that is off for this network now, turns the extra gradient off.
+    /// </summary>
+    public void ApplyStateLoss(IStateLoss? term, int network)
+    {
+        _extraTrials = 0;
+        if (term is null)
+        {
+            return;
+        }
+
+        int probe = term.ProbeTrials, t = _t, n = _n, np = _np, bp = _bp;
+        int size = probe * t * n;
+        if (_probeStates.Length != size)
+        {
+            _probeStates = new float[size];
+            _probeGradient = new float[size];
+        }
+
+        for (int r = 0; r < probe; r++)
+        {
+            for (int k = 0; k < t; k++)
+            {
+                new ReadOnlySpan<float>(_h.Pointer + ((long)(k + 1) * bp + r) * np, n).CopyTo(_probeStates.AsSpan((r * t + k) * n, n));
+            }
+        }
+
+        if (!term.Gradient(network, _probeStates, _probeGradient))
+        {
+            return;
+        }
+
+        _extra = Fit(_extra, (long)t * bp * np);
+        for (int r = 0; r < probe; r++)
+        {
+            for (int k = 0; k < t; k++)
+            {
+                float* dst = _extra.Pointer + ((long)k * bp + r) * np;
+                _probeGradient.AsSpan((r * t + k) * n, n).CopyTo(new Span<float>(dst, n));
+                new Span<float>(dst + n, np - n).Clear();
+            }
+        }
+
+        _extraTrials = probe;
     }
 
     /// <summary>

@@ -124,6 +124,7 @@ internal sealed unsafe partial class NetworkWorkspace
                 {
                     float* gm = g + m * np, qm = q + m * np, pm = p + m * np, em = e + m * op, hm = h + m * np, rm = rc + m * np;
                     bool act = regularised && r + m < _b;
+                    float* xm = r + m < _extraTrials ? _extra!.Pointer + (row + m) * np : null;
                     for (int k = 0; k < np; k += w)
                     {
                         TV back = TS.Load(qm + k);
@@ -137,6 +138,11 @@ internal sealed unsafe partial class NetworkWorkspace
                         if (act)
                         {
                             gv = TS.Fma(scale, TS.Load(hm + k), gv);
+                        }
+
+                        if (xm != null)
+                        {
+                            gv = TS.Add(gv, TS.Load(xm + k));
                         }
 
                         TS.Store(TS.Mul(alpha, gv), pm + k);

@@ -41,6 +41,12 @@ internal sealed unsafe partial class NetworkWorkspace
     // Rate cell only: R = φ(H) [T+1][Bp][Np] and Q = δ_t W [Bp][Np]; null for the other cells.
     private AlignedBuffer? _r, _q;
 
+    // A state loss's dL/dh_t of the first _extraTrials trials, [T][Bp][Np] (rows of later trials unused), and its
+    // gather buffers [P][T][N]; _extraTrials = 0 when there is none this pass.
+    private AlignedBuffer? _extra;
+    private float[] _probeStates = [], _probeGradient = [];
+    private int _extraTrials;
+
     /// <summary>Creates the packed-parameter and gradient buffers for one network of <paramref name="spec"/>.</summary>
     public NetworkWorkspace(EnsembleSpec spec, bool wide)
     {

@@ -31,6 +31,11 @@ internal sealed class IlgpuRunner : IEnsembleRunner
     private Workspace? _work;
     private bool _disposed;
 
+    // The state loss, its dL/dh [E][B][T][N] on the device (sized with the workspace) and the host copies it is computed from.
+    private IStateLoss? _stateLoss;
+    private DeviceBuffer<float>? _stateGradient;
+    private float[] _hostStates = [], _hostStateGradient = [];
+
     public IlgpuRunner(IlgpuBackend backend, EnsembleSpec spec)
     {
         Spec = spec.Validate();
@@ -145,6 +150,14 @@ internal sealed class IlgpuRunner : IEnsembleRunner
     }
 
     /// <inheritdoc />
+    public void SetStateLoss(IStateLoss? loss)
+    {
+        ThrowIfDisposed();
+        StateLossChecks.Valid(loss);
+        _stateLoss = loss;
+    }
+
+    /// <inheritdoc />
     public void Forward(TrialBatch batch, Span<float> outputs, Span<float> states)
     {
         ThrowIfDisposed();
@@ -178,6 +191,7 @@ internal sealed class IlgpuRunner : IEnsembleRunner
         Guard.Length(active.Length, Spec.Networks, nameof(active), "[E]");
         Guard.Length(loss.Length, Spec.Networks, nameof(loss), "[E]");
         Guard.Length(gradientNormSquared.Length, Spec.Networks, nameof(gradientNormSquared), "[E]");
+        StateLossChecks.ProbeFits(_stateLoss, batch);
 
         var w = EnsureWorkspace(batch);
         var shape = ShapeOf(batch);
@@ -204,12 +218,14 @@ internal sealed class IlgpuRunner : IEnsembleRunner
             throw new EngineException(_backend.Name, "clear BPTT carry", e.Message, e);
         }
 
+        int probe = StateGradients(w, batch, active);
+        var extra = probe > 0 ? _stateGradient!.View : w.Carry.View;
         var hiddenThreads = _k.Elementwise((long)Spec.Networks * batch.Trials * Spec.Hidden);
         var p = _parameters.View;
         for (int t = batch.Steps - 1; t >= 0; t--)
         {
             var step = new BackwardStepArgs(
-                shape, t, p, w.Errors.View, w.States.View, w.Activations.View, _activity.View, w.Carry.View, w.Deltas.View, act);
+                shape, t, p, w.Errors.View, w.States.View, w.Activations.View, _activity.View, w.Carry.View, w.Deltas.View, act, extra, probe);
             Launch("BpttKernels.Delta", _k.Delta, hiddenThreads, step);
             if (t > 0 || _layout.LearnedInitialState)
             {
@@ -224,6 +240,42 @@ internal sealed class IlgpuRunner : IEnsembleRunner
         Synchronize("gradients");
         Download("copy loss out", _loss, loss);
         Download("copy gradient norms out", _norm, gradientNormSquared);
+    }
+
+    /// <summary>
+    /// With a state loss: copies the states out, has the loss write dL/dh of every active network's probe trials (the first
+    /// P trials of its [B][T][N] block, contiguous) on host threads, and copies that in; returns P (0: no state loss).
+    /// </summary>
+    private int StateGradients(Workspace w, TrialBatch batch, ReadOnlySpan<byte> active)
+    {
+        if (_stateLoss is not { } term)
+        {
+            return 0;
+        }
+
+        long length = w.States.Length;
+        if (_stateGradient is null || _stateGradient.Length != length)
+        {
+            _stateGradient?.Dispose();
+            _stateGradient = new DeviceBuffer<float>(_backend, length);
+            _hostStates = new float[length];
+            _hostStateGradient = new float[length];
+        }
+
+        Synchronize("forward");
+        Download("copy states out for the state loss", w.States, _hostStates);
+        int per = batch.Trials * batch.Steps * Spec.Hidden, probe = term.ProbeTrials * batch.Steps * Spec.Hidden;
+        var act = active.ToArray();
+        Parallelism.For(Spec.Networks, _backend.Threads, e =>
+        {
+            var dst = _hostStateGradient.AsSpan(e * per, probe);
+            if (act[e] == 0 || !term.Gradient(e, _hostStates.AsSpan(e * per, probe), dst))
+            {
+                dst.Clear();
+            }
+        });
+        Upload("copy state-loss gradient in", _stateGradient, _hostStateGradient);
+        return term.ProbeTrials;
     }
 
     /// <inheritdoc />
@@ -250,6 +302,7 @@ internal sealed class IlgpuRunner : IEnsembleRunner
         _disposed = true;
         _work?.Dispose();
         _work = null;
+        _stateGradient?.Dispose();
         foreach (var b in new[] { _parameters, _gradient, _firstMoment, _secondMoment, _loss, _denominator, _norm, _activity })
         {
             b.Dispose();

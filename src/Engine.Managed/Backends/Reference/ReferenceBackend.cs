@@ -76,7 +76,7 @@ internal sealed class ReferenceRunner(EnsembleSpec spec) : HostRunner(spec)
             }
 
             var (p, x, y, m, xi) = Slices(batch, e);
-            loss[e] = (float)ReferenceRnn.LossAndGradient(Spec, p, batch.Trials, batch.Steps, x, y, m, xi, grad, ActivityStrength[e]);
+            loss[e] = (float)ReferenceRnn.LossAndGradient(Spec, p, batch.Trials, batch.Steps, x, y, m, xi, grad, ActivityStrength[e], StateGradient(p, batch, x, xi, e));
             double norm = 0;
             for (int k = 0; k < stride; k++)
             {
@@ -86,6 +86,23 @@ internal sealed class ReferenceRunner(EnsembleSpec spec) : HostRunner(spec)
 
             gradientNormSquared[e] = (float)norm;
         }
+    }
+
+    /// <summary>dTerm/dh of the state loss for network e's probe trials [P][T][N] (empty without one, or when it is off for e).</summary>
+    private double[] StateGradient(double[] p, TrialBatch batch, double[] x, double[] xi, int e)
+    {
+        if (StateLoss is not { } term)
+        {
+            return [];
+        }
+
+        int probe = term.ProbeTrials, steps = batch.Steps, n = Spec.Hidden;
+        var hs = new double[batch.Trials * steps * n];
+        ReferenceRnn.Forward(Spec, p, batch.Trials, steps, x, xi, hs, default);
+        var h = new float[probe * steps * n];
+        Narrow(hs.AsSpan(0, h.Length), h);
+        var g = new float[h.Length];
+        return term.Gradient(e, h, g) ? Widen(g) : [];
     }
 
     private (double[] P, double[] X, double[] Y, double[] M, double[] Xi) Slices(TrialBatch batch, int e)

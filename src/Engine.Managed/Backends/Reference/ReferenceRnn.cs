@@ -42,12 +42,13 @@ public static class ReferenceRnn
 
     /// <summary>
     /// The masked MSE of one network and the gradient of MSE + activity term with respect to every parameter;
-    /// <c>activity</c> is λ of the regulariser λ · mean h² (0: none).
+    /// <c>activity</c> is λ of the regulariser λ · mean h² (0: none); <c>stateGradient</c>, when not empty, is a further
+    /// dL/dh_t of the leading trials ([P][T][N], P ≤ B: a representational loss) added where the activity term is.
     /// </summary>
     public static double LossAndGradient(
         EnsembleSpec spec, ReadOnlySpan<double> p, int trials, int steps,
         ReadOnlySpan<double> inputs, ReadOnlySpan<double> targets, ReadOnlySpan<double> mask,
-        ReadOnlySpan<double> noise, Span<double> gradient, double activity = 0)
+        ReadOnlySpan<double> noise, Span<double> gradient, double activity = 0, ReadOnlySpan<double> stateGradient = default)
     {
         int n = spec.Hidden, ni = spec.Inputs, no = spec.Outputs;
         var layout = spec.Layout;
@@ -102,6 +103,14 @@ public static class ReferenceRnn
                 for (int i = 0; i < n; i++)
                 {
                     g[i] += activityScale * h[i];
+                }
+
+                if (bt * n < stateGradient.Length)
+                {
+                    for (int i = 0; i < n; i++)
+                    {
+                        g[i] += stateGradient[bt * n + i];
+                    }
                 }
 
                 ReadOnlySpan<double> a = acts.AsSpan(bt * n, n);

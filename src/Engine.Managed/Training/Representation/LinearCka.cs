@@ -1,0 +1,93 @@
+using System.Numerics.Tensors;
+
+namespace Engine.Training.Representation;
+
+/// <summary>
+/// Linear CKA between two sets of rows and its gradient with respect to the first, in sample space (Gram matrices),
+/// float64: the guidance term of Subramaniam et al. (SEEDS §3).
+/// </summary>
+/// <remarks>
+/// With X_c, Y_c the column-centred matrices (n rows), K = X_c X_cᵀ, L = Y_c Y_cᵀ, s = ⟨K, L⟩, a = ‖K‖, b = ‖L‖:
+/// CKA = s / (a b) and ∇_X CKA = 2 G X_c with G = (L − (s/a²) K) / (a b). The Grams are n × n, so the cost is
+/// O(n² p) for p columns: cheap for the guidance form, whose rows are trials and whose columns are all steps × units.
+/// A constant X (a = 0) has no defined CKA: <see cref="Gradient"/> then returns 0 with a zero gradient.
+/// </remarks>
+public static class LinearCka
+{
+    /// <summary>Centres the columns of <paramref name="x"/> [rows][cols] in place.</summary>
+    public static void CenterColumns(Span<double> x, int rows, int cols)
+    {
+        var mean = new double[cols];
+        for (int r = 0; r < rows; r++)
+        {
+            TensorPrimitives.Add(mean, x.Slice(r * cols, cols), mean);
+        }
+
+        TensorPrimitives.Multiply(mean, 1.0 / rows, mean);
+        for (int r = 0; r < rows; r++)
+        {
+            var row = x.Slice(r * cols, cols);
+            TensorPrimitives.Subtract(row, mean, row);
+        }
+    }
+
+    /// <summary>K = X Xᵀ [rows][rows] of <paramref name="x"/> [rows][cols] (centre it first for the centred Gram).</summary>
+    public static void Gram(ReadOnlySpan<double> x, int rows, int cols, Span<double> gram)
+    {
+        for (int i = 0; i < rows; i++)
+        {
+            for (int j = 0; j <= i; j++)
+            {
+                double d = TensorPrimitives.Dot(x.Slice(i * cols, cols), x.Slice(j * cols, cols));
+                gram[i * rows + j] = d;
+                gram[j * rows + i] = d;
+            }
+        }
+    }
+
+    /// <summary>The centred Gram of <paramref name="x"/> [rows][cols] (x is copied, not changed).</summary>
+    public static double[] CenteredGram(ReadOnlySpan<double> x, int rows, int cols)
+    {
+        var c = x.ToArray();
+        CenterColumns(c, rows, cols);
+        var k = new double[rows * rows];
+        Gram(c, rows, cols, k);
+        return k;
+    }
+
+    /// <summary>CKA of two centred Grams.</summary>
+    public static double FromGrams(ReadOnlySpan<double> k, ReadOnlySpan<double> l)
+    {
+        double a = Norm(k), b = Norm(l);
+        return a > 0 && b > 0 ? TensorPrimitives.Dot(k, l) / (a * b) : 0.0;
+    }
+
+    /// <summary>
+    /// CKA(X, Y) and ∇_X CKA, given the centred <paramref name="xc"/> [rows][cols], its Gram <paramref name="k"/> and
+    /// Y's centred Gram <paramref name="l"/>; writes the gradient [rows][cols] into <paramref name="gradient"/>.
+    /// </summary>
+    public static double Gradient(ReadOnlySpan<double> xc, ReadOnlySpan<double> k, ReadOnlySpan<double> l, int rows, int cols, Span<double> gradient)
+    {
+        gradient.Clear();
+        double a = Norm(k), b = Norm(l);
+        if (!(a > 0) || !(b > 0) || !double.IsFinite(a))
+        {
+            return 0.0;
+        }
+
+        double s = TensorPrimitives.Dot(k, l), ab = a * b, ratio = s / (a * a);
+        for (int i = 0; i < rows; i++)
+        {
+            var gi = gradient.Slice(i * cols, cols);
+            for (int j = 0; j < rows; j++)
+            {
+                double g = 2.0 * (l[i * rows + j] - ratio * k[i * rows + j]) / ab;
+                TensorPrimitives.MultiplyAdd(xc.Slice(j * cols, cols), g, gi, gi);
+            }
+        }
+
+        return s / ab;
+    }
+
+    private static double Norm(ReadOnlySpan<double> m) => Math.Sqrt(TensorPrimitives.Dot(m, m));
+}

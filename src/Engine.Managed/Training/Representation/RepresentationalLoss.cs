@@ -1,0 +1,286 @@
+using Engine.Backends;
+
+namespace Engine.Training.Representation;
+
+/// <summary>
+/// The representational terms of a training run on the probe trials (the first P trials of every batch): guidance
+/// λ_e (1 − CKA(H_e, G)) toward a guide network's states, and diversity μ_e ρ̄(earlier | H_e) away from the networks
+/// before e in the ensemble and from earlier runs (SEEDS §3, §4).
+/// </summary>
+/// <remarks>
+/// <para>Guidance uses the paper's form: rows are the P probe trials, columns all T·N states of a trial flattened
+/// (<see cref="LinearCka"/>). Network e follows guide network <c>e mod G</c>, or the one fixed guide network asked for.
+/// λ_e applies for epochs &lt; K (K = 0: always) and halves every H epochs when a half-life is set.</para>
+/// <para>Diversity regresses earlier networks' states on e's (<see cref="RidgePredictivity"/>) over the probe trials at
+/// every <c>stride</c>-th step (rows = trial × kept step), averaged over the earlier networks: those of the ensemble with
+/// a lower index (their states from the previous epoch, the last they had: a frozen target within the step, and the same
+/// whatever the thread count) and the fixed states of earlier runs. In the first epoch the ensemble's own earlier
+/// networks have no states yet, and only the fixed ones count. Earlier networks with non-finite states (diverged) are
+/// left out.</para>
+/// <para>Each call records network e's CKA to its guide (<see cref="Alignment"/>) and its mean ρ̄
+/// (<see cref="Predictability"/>), whether or not the term is on then; NaN where there is nothing to measure.</para>
+/// </remarks>
+public sealed class RepresentationalLoss : IStateLoss
+{
+    private readonly int _networks, _steps, _hidden, _stride, _kept;
+    private readonly GuideStates? _guide;
+    private readonly int _guideNetwork;
+    private readonly double[][] _guideGrams;
+    private readonly double[] _guideStrength, _diversity;
+    private readonly int _guideEpochs;
+    private readonly double _halfLife;
+    private readonly List<double[]> _fixedEarlier = [];
+    private double[]?[] _previous, _current;
+
+    /// <summary>Creates the terms for an ensemble of <paramref name="networks"/> networks of width <paramref name="hidden"/>.</summary>
+    /// <param name="networks">E.</param>
+    /// <param name="probeTrials">P.</param>
+    /// <param name="steps">T.</param>
+    /// <param name="hidden">N.</param>
+    /// <param name="guide">The guide's states on the probe trials (null: no guidance).</param>
+    /// <param name="guideNetwork">The guide network every network follows, or −1 for network e ↔ guide e mod G.</param>
+    /// <param name="guideStrength">λ_e [E] (zeros: alignment measured, not trained).</param>
+    /// <param name="guideEpochs">K: guidance on for epochs &lt; K; 0 for always.</param>
+    /// <param name="guideHalfLife">H: λ halves every H epochs; 0 for constant.</param>
+    /// <param name="diversity">μ_e [E] (zeros: predictability measured only when there are earlier states).</param>
+    /// <param name="stride">Every stride-th step of the probe enters the diversity term.</param>
+    /// <param name="fixedEarlier">States of earlier runs' networks on the probe trials (diversity targets), or null.</param>
+    public RepresentationalLoss(int networks, int probeTrials, int steps, int hidden, GuideStates? guide, int guideNetwork,
+        double[] guideStrength, int guideEpochs, double guideHalfLife, double[] diversity, int stride, IReadOnlyList<GuideStates>? fixedEarlier = null)
+    {
+        Util.Guard.AtLeast(probeTrials, 2, nameof(probeTrials));
+        Util.Guard.AtLeast(stride, 1, nameof(stride));
+        Util.Guard.Length(guideStrength.Length, networks, nameof(guideStrength), "[E]");
+        Util.Guard.Length(diversity.Length, networks, nameof(diversity), "[E]");
+        (_networks, ProbeTrials, _steps, _hidden, _stride) = (networks, probeTrials, steps, hidden, stride);
+        _kept = (steps + stride - 1) / stride;
+        (_guide, _guideNetwork, _guideStrength, _guideEpochs, _halfLife, _diversity) = (guide, guideNetwork, guideStrength, guideEpochs, guideHalfLife, diversity);
+        _guideGrams = [];
+        if (guide is not null)
+        {
+            if (guide.Trials != probeTrials || guide.Steps != steps)
+            {
+                throw new ArgumentException($"{guide.Source}: guide states are {guide.Trials} trials of {guide.Steps} steps; the probe is {probeTrials} trials of {steps} steps.");
+            }
+
+            if (guideNetwork >= guide.Networks)
+            {
+                throw new ArgumentOutOfRangeException(nameof(guideNetwork), guideNetwork, $"{guide.Source} has {guide.Networks} guide networks (0 … {guide.Networks - 1}).");
+            }
+
+            _guideGrams = Enumerable.Range(0, guide.Networks).Select(g => LinearCka.CenteredGram(Widen(guide.Of(g)), probeTrials, steps * guide.Hidden)).ToArray();
+        }
+
+        foreach (var run in fixedEarlier ?? [])
+        {
+            if (run.Trials != probeTrials || run.Steps != steps)
+            {
+                throw new ArgumentException($"{run.Source}: earlier states are {run.Trials} trials of {run.Steps} steps; the probe is {probeTrials} trials of {steps} steps.");
+            }
+
+            for (int g = 0; g < run.Networks; g++)
+            {
+                if (SampleGram(run.Of(g), run.Hidden) is { } gram)
+                {
+                    _fixedEarlier.Add(gram);
+                }
+            }
+        }
+
+        _previous = new double[]?[networks];
+        _current = new double[]?[networks];
+        Alignment = new double[networks];
+        Predictability = new double[networks];
+        Array.Fill(Alignment, double.NaN);
+        Array.Fill(Predictability, double.NaN);
+    }
+
+    /// <inheritdoc />
+    public int ProbeTrials { get; }
+
+    /// <summary>The epoch the next <see cref="Gradient"/> calls belong to (for the guidance schedule).</summary>
+    public int Epoch { get; set; }
+
+    /// <summary>Per network, CKA to its guide at its last call (NaN without a guide).</summary>
+    public double[] Alignment { get; }
+
+    /// <summary>Per network, mean ridge predictability ρ̄ of the earlier networks from it at its last call (NaN without earlier states).</summary>
+    public double[] Predictability { get; }
+
+    /// <summary>Whether the runs have a guide.</summary>
+    public bool HasGuide => _guide is not null;
+
+    /// <summary>Whether any network has a diversity term, or there are earlier runs to measure against.</summary>
+    public bool MeasuresPredictability => _diversity.Any(d => d > 0) || _fixedEarlier.Count > 0;
+
+    /// <summary>λ of network <paramref name="e"/> at <see cref="Epoch"/> (the schedule applied).</summary>
+    public double GuideStrengthNow(int e)
+    {
+        if (_guide is null || (_guideEpochs > 0 && Epoch >= _guideEpochs))
+        {
+            return 0.0;
+        }
+
+        return _halfLife > 0 ? _guideStrength[e] * Math.Pow(0.5, Epoch / _halfLife) : _guideStrength[e];
+    }
+
+    /// <inheritdoc />
+    public bool Gradient(int network, ReadOnlySpan<float> states, Span<float> gradient)
+    {
+        int e = network;
+        bool any = false;
+        var total = new double[gradient.Length];
+        if (_guide is not null)
+        {
+            int cols = _steps * _hidden;
+            var xc = Widen(states);
+            LinearCka.CenterColumns(xc, ProbeTrials, cols);
+            var k = new double[ProbeTrials * ProbeTrials];
+            LinearCka.Gram(xc, ProbeTrials, cols, k);
+            var g = new double[xc.Length];
+            var guideGram = _guideGrams[_guideNetwork >= 0 ? _guideNetwork : e % _guideGrams.Length];
+            Alignment[e] = LinearCka.Gradient(xc, k, guideGram, ProbeTrials, cols, g);
+            double lambda = GuideStrengthNow(e);
+            if (lambda > 0 && AllFinite(g))
+            {
+                for (int i = 0; i < g.Length; i++)
+                {
+                    total[i] -= lambda * g[i];
+                }
+
+                any = true;
+            }
+        }
+
+        if (MeasuresPredictability)
+        {
+            var (zc, gram) = Samples(states, _hidden);
+            _current[e] = gram;
+            var earlier = new List<double[]>(_fixedEarlier);
+            for (int j = 0; j < e; j++)
+            {
+                if (_previous[j] is { } l)
+                {
+                    earlier.Add(l);
+                }
+            }
+
+            if (gram is not null && earlier.Count > 0)
+            {
+                var g = new double[zc.Length];
+                Predictability[e] = RidgePredictivity.Gradient(zc, gram, _kept * ProbeTrials, _hidden, earlier, new double[earlier.Count], g);
+                if (_diversity[e] > 0 && double.IsFinite(Predictability[e]) && AllFinite(g))
+                {
+                    Scatter(g, _diversity[e], total);
+                    any = true;
+                }
+            }
+        }
+
+        if (any)
+        {
+            for (int i = 0; i < gradient.Length; i++)
+            {
+                gradient[i] = (float)total[i];
+            }
+        }
+        else
+        {
+            gradient.Clear();
+        }
+
+        return any;
+    }
+
+    /// <summary>
+    /// Ends a training step: the states just seen become the earlier networks' targets of the next step (a network that did
+    /// not run keeps its last ones), and <see cref="Epoch"/> advances.
+    /// </summary>
+    public void Advance()
+    {
+        for (int e = 0; e < _networks; e++)
+        {
+            _current[e] ??= _previous[e];
+        }
+
+        (_previous, _current) = (_current, new double[]?[_networks]);
+        Epoch++;
+    }
+
+    /// <summary>The centred (trial × kept step) × N sample matrix of one network's probe states and its Gram (null Gram when non-finite or constant).</summary>
+    private (double[] Centered, double[]? Gram) Samples(ReadOnlySpan<float> states, int hidden)
+    {
+        int rows = ProbeTrials * _kept;
+        var z = new double[rows * hidden];
+        for (int r = 0; r < ProbeTrials; r++)
+        {
+            for (int k = 0; k < _kept; k++)
+            {
+                var src = states.Slice((r * _steps + k * _stride) * hidden, hidden);
+                var dst = z.AsSpan((r * _kept + k) * hidden, hidden);
+                for (int i = 0; i < hidden; i++)
+                {
+                    dst[i] = src[i];
+                }
+            }
+        }
+
+        if (!AllFinite(z))
+        {
+            return (z, null);
+        }
+
+        LinearCka.CenterColumns(z, rows, hidden);
+        var gram = new double[rows * rows];
+        LinearCka.Gram(z, rows, hidden, gram);
+        double trace = 0;
+        for (int i = 0; i < rows; i++)
+        {
+            trace += gram[i * rows + i];
+        }
+
+        return (z, trace > 0 ? gram : null);
+    }
+
+    private double[]? SampleGram(ReadOnlySpan<float> states, int hidden) => Samples(states, hidden).Gram;
+
+    /// <summary>Adds μ · the sample-matrix gradient back onto the kept steps of the [P][T][N] gradient.</summary>
+    private void Scatter(double[] g, double mu, double[] total)
+    {
+        for (int r = 0; r < ProbeTrials; r++)
+        {
+            for (int k = 0; k < _kept; k++)
+            {
+                int src = (r * _kept + k) * _hidden, dst = (r * _steps + k * _stride) * _hidden;
+                for (int i = 0; i < _hidden; i++)
+                {
+                    total[dst + i] += mu * g[src + i];
+                }
+            }
+        }
+    }
+
+    private static double[] Widen(ReadOnlySpan<float> x)
+    {
+        var d = new double[x.Length];
+        for (int i = 0; i < x.Length; i++)
+        {
+            d[i] = x[i];
+        }
+
+        return d;
+    }
+
+    private static bool AllFinite(ReadOnlySpan<double> x)
+    {
+        foreach (double v in x)
+        {
+            if (!double.IsFinite(v))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+}
