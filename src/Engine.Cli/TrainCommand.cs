@@ -4,6 +4,7 @@ using Engine.Backends;
 using Engine.IO;
 using Engine.Tasks;
 using Engine.Training;
+using Engine.Training.Representation;
 
 namespace Engine.Cli;
 
@@ -61,12 +62,25 @@ internal static class TrainCommand
         var resume = new Option<DirectoryInfo?>("--resume") { Description = "Continue the run in this directory from its last checkpoint; only --max-epochs (not below the epoch reached), --threads, --backend, --checkpoint-every and --quiet may change." };
         var force = new Option<bool>("--force") { Description = "Start over in an --out that holds another run's files: delete them (checkpoint, metrics, summary, config, figures, distances/, fixed-points/) first." };
         var quiet = new Option<bool>("--quiet") { Description = "Only the final summary." };
+        var guide = new Option<string?>("--guide") { Description = "Guidance: a run directory trained on the same task, or guide states .npy [P][T][N] or [G][P][T][N] on the probe trials (engine run GUIDE --trials P). Adds lambda*(1 - CKA) to the loss." };
+        var guideUntrained = new Option<bool?>("--guide-untrained") { Description = "Guide with the guide run's initial (untrained) parameters: only its architecture's prior." };
+        var guideStrength = new Option<double?>("--guide-strength") { Description = "Guidance lambda (default 1 with --guide)." };
+        var guideEpochs = new Option<int?>("--guide-epochs") { Description = "Guidance only for the first K epochs, 0 = always (default 0)." };
+        var guideHalfLife = new Option<double?>("--guide-half-life") { Description = "Guidance lambda halves every H epochs, 0 = constant (default 0)." };
+        var guideNetwork = new Option<int?>("--guide-network") { Description = "The guide network every network follows (default 0); -1 pairs network e with guide network e mod G." };
+        var diversity = new Option<double?>("--diversity") { Description = "Diversity mu: penalise how well a ridge readout of each network predicts the networks before it (and --diversity-against runs) (default 0)." };
+        var diversityStride = new Option<int?>("--diversity-stride") { Description = "Every k-th probe step enters the diversity regression, 0 = about 192 samples (default 0)." };
+        var diversityAgainst = new Option<string?>("--diversity-against") { Description = "Comma-separated earlier run directories (same task) whose networks are diversity targets too." };
+        var representationTrials = new Option<int?>("--representation-trials") { Description = "P, fixed probe trials (the first P of every batch) that guidance and diversity read (default 16)." };
+        var representationSeed = new Option<long?>("--representation-seed") { Description = "Seed of the probe trials; engine run --seed S records a guide on the same ones (default 12345)." };
 
         var cmd = new Command("train", "Train an ensemble until every network reaches the threshold (or its budget).")
         {
             config, task, bits, pulse, frequencies, channels, dt, delayMin, delayMax, aux, dims, maxSpeed, headingNoise, placeCells, placeWidth, fillerMax, networks, hidden, cell, activation, alpha, noise, initial, trials, steps, lr, clip,
             maxEpochs, threshold, patience, every, seed, backend, threads, output, resume, force, quiet,
             param, gamma, gain, rank, l1, l2, nuclear, activityReg, plateau, plateauFactor, probes,
+            guide, guideUntrained, guideStrength, guideEpochs, guideHalfLife, guideNetwork, diversity, diversityStride, diversityAgainst,
+            representationTrials, representationSeed,
         };
         cmd.SetAction(r => CliErrors.Run(() =>
         {
@@ -85,6 +99,11 @@ internal static class TrainCommand
                 Parameterization = r.GetValue(param), Gamma = r.GetValue(gamma), Gain = r.GetValue(gain), Rank = r.GetValue(rank),
                 L1 = r.GetValue(l1), L2 = r.GetValue(l2), Nuclear = r.GetValue(nuclear), Activity = r.GetValue(activityReg),
                 PlateauPatience = r.GetValue(plateau), PlateauFactor = r.GetValue(plateauFactor), ProbeTrials = r.GetValue(probes),
+                Guide = r.GetValue(guide), GuideUntrained = r.GetValue(guideUntrained), GuideStrength = r.GetValue(guideStrength),
+                GuideEpochs = r.GetValue(guideEpochs), GuideHalfLife = r.GetValue(guideHalfLife), GuideNetwork = r.GetValue(guideNetwork),
+                Diversity = r.GetValue(diversity), DiversityStride = r.GetValue(diversityStride),
+                DiversityAgainst = r.GetValue(diversityAgainst)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+                RepresentationTrials = r.GetValue(representationTrials), RepresentationSeed = r.GetValue(representationSeed),
             };
             var resumeDir = r.GetValue(resume);
             if (resumeDir is null)
@@ -126,6 +145,7 @@ internal static class TrainCommand
         long[] seeds;
         TrainingOptions options;
         IEnsembleBackend backend;
+        RepresentationTargets targets = RepresentationTargets.None;
         try
         {
             task = cfg.BuildTask();
@@ -134,6 +154,19 @@ internal static class TrainCommand
             options = cfg.BuildOptions(spec.Networks);
             Trainer.CheckSizes(spec, options, options.StepsFor(task));
             backend = BackendFactory.Create(cfg.Backend ?? "auto", cfg.Threads ?? 0);
+            if (options.HasRepresentationalLoss(spec.Networks))
+            {
+                try
+                {
+                    targets = RepresentationTargets.Record(backend, task, options, options.StepsFor(task), cfg.Guide, cfg.GuideUntrained == true);
+                    _ = ProbeTrials.Loss(options, spec, options.StepsFor(task), targets);
+                }
+                catch
+                {
+                    backend.Dispose();
+                    throw;
+                }
+            }
         }
         catch (ArgumentException e) when (configPath is not null && !Builds(TrainConfig.Load(configPath)))
         {
@@ -158,9 +191,10 @@ internal static class TrainCommand
         }
 
         AtomicFile.WriteText(Path.Combine(run.Path, "config.json"), cfg.ToJson());
+        targets.Save(run.Path);
         run.ResetMetrics();
         var state = Initializer.NewRun(spec, seeds, task.Name, task.Settings, options);
-        return Train(run, backend, task, state, quiet);
+        return Train(run, backend, task, state, quiet, targets);
     }
 
     /// <summary>Whether a config (without the command line's flags) builds a valid run.</summary>
@@ -225,7 +259,11 @@ internal static class TrainCommand
 
         var task = TaskRegistry.Create(state.TaskName, state.TaskSettings);
         Trainer.CheckSizes(state.Ensemble.Spec, state.Options, state.Options.StepsFor(task));
+        var targets = state.Options.HasRepresentationalLoss(state.Ensemble.Spec.Networks)
+            ? RepresentationTargets.Load(run.Path, state.Options, state.Options.StepsFor(task))
+            : RepresentationTargets.None;
         int last = run.TruncateMetrics(state.Epoch);
+        run.TruncateRepresentation(state.Epoch);
         if (last < state.Epoch)
         {
             Console.Error.WriteLine($"warning: {run.MetricsPath} ends at epoch {last} but the checkpoint is at epoch {state.Epoch}: " +
@@ -238,7 +276,7 @@ internal static class TrainCommand
         }
 
         Console.WriteLine($"resuming {run.Path} at epoch {state.Epoch}");
-        return Train(run, backend, task, state, quiet);
+        return Train(run, backend, task, state, quiet, targets);
     }
 
     /// <summary>Takes the run directory's lock (one writer at a time) and reports a takeover or leftover temp files.</summary>
@@ -320,7 +358,29 @@ internal static class TrainCommand
         _ => "--" + string.Concat(property.Select((ch, i) => char.IsUpper(ch) ? (i > 0 ? "-" : "") + char.ToLowerInvariant(ch) : ch.ToString())),
     };
 
-    private static int Train(RunDirectory run, IEnsembleBackend backend, ITrialTask task, TrainingState state, bool quiet)
+    /// <summary>One line: mean CKA to the guide and mean predictability over the networks, at the first and last epoch recorded.</summary>
+    private static string RepresentationSummary(string csv)
+    {
+        var rows = File.ReadLines(csv).Skip(1).Select(l => l.Split(',')).Where(f => f.Length == 4)
+            .Select(f => (Epoch: int.Parse(f[1], CultureInfo.InvariantCulture), Cka: double.Parse(f[2], CultureInfo.InvariantCulture), Rho: double.Parse(f[3], CultureInfo.InvariantCulture)))
+            .ToArray();
+        string Mean(Func<(int Epoch, double Cka, double Rho), double> pick, int epoch)
+        {
+            var v = rows.Where(r => r.Epoch == epoch).Select(pick).Where(double.IsFinite).ToArray();
+            return v.Length == 0 ? "—" : v.Average().ToString("F3", CultureInfo.InvariantCulture);
+        }
+
+        if (rows.Length == 0)
+        {
+            return "representation: nothing recorded";
+        }
+
+        int first = rows.Min(r => r.Epoch), lastEpoch = rows.Max(r => r.Epoch);
+        return $"representation: CKA to the guide {Mean(r => r.Cka, first)} (epoch {first}) → {Mean(r => r.Cka, lastEpoch)} (epoch {lastEpoch}); " +
+            $"predictability of earlier networks {Mean(r => r.Rho, first)} → {Mean(r => r.Rho, lastEpoch)}";
+    }
+
+    private static int Train(RunDirectory run, IEnsembleBackend backend, ITrialTask task, TrainingState state, bool quiet, RepresentationTargets targets)
     {
         var spec = state.Ensemble.Spec;
         var opt = state.Options;
@@ -336,7 +396,8 @@ internal static class TrainCommand
                 progress.Epoch(report, opt.MaxEpochs);
             },
             onCheckpoint: s => run.Save(s, backend.Name),
-            cancel: interrupts.Token);
+            cancel: interrupts.Token,
+            targets: targets);
 
         progress.Summary(state);
         string png = Path.Combine(run.Path, "loss.png");
@@ -347,6 +408,13 @@ internal static class TrainCommand
         string examplesPng = Path.Combine(run.Path, "examples.png");
         Engine.Analysis.TrialFigures.Examples(examples, outputs, 0, examplesPng, $"{task.Name}: network 0 on fresh trials");
         Console.WriteLine($"wrote {run.CheckpointPath}, {run.MetricsPath}, {run.SummaryPath}, {png}, {examplesPng}");
+        if (File.Exists(run.RepresentationPath))
+        {
+            string repPng = Path.Combine(run.Path, "representation.png");
+            Engine.Training.TrainingFigures.RepresentationCurves(run.RepresentationPath, repPng, $"{task.Name}: representational terms ({opt.GuideSource ?? "no guide"}, diversity {opt.Diversity:G3})");
+            Console.WriteLine(RepresentationSummary(run.RepresentationPath));
+            Console.WriteLine($"wrote {run.RepresentationPath}, {repPng}");
+        }
         if (interrupts.Requested)
         {
             Console.WriteLine($"interrupted at epoch {state.Epoch}; continue with: train --resume {run.Path}");

@@ -1,6 +1,8 @@
+using System.Numerics.Tensors;
+
 namespace Engine.Numerics;
 
-/// <summary>Cholesky factorisation and inverse of a symmetric positive-definite matrix, float64, in place.</summary>
+/// <summary>Cholesky factorisation and inverse of a symmetric positive-definite matrix, float64, in place (row-oriented, vectorised).</summary>
 public static class Cholesky
 {
     /// <summary>Overwrites the lower triangle of <paramref name="a"/> [n][n] with L (A = L Lᵀ); returns false when A is not positive definite.</summary>
@@ -8,12 +10,8 @@ public static class Cholesky
     {
         for (int j = 0; j < n; j++)
         {
-            double d = a[j * n + j];
-            for (int k = 0; k < j; k++)
-            {
-                d -= a[j * n + k] * a[j * n + k];
-            }
-
+            var rowJ = a.Slice(j * n, j);
+            double d = a[j * n + j] - TensorPrimitives.Dot<double>(rowJ, rowJ);
             if (!(d > 0))
             {
                 return false;
@@ -23,13 +21,7 @@ public static class Cholesky
             a[j * n + j] = l;
             for (int i = j + 1; i < n; i++)
             {
-                double s = a[i * n + j];
-                for (int k = 0; k < j; k++)
-                {
-                    s -= a[i * n + k] * a[j * n + k];
-                }
-
-                a[i * n + j] = s / l;
+                a[i * n + j] = (a[i * n + j] - TensorPrimitives.Dot<double>(a.Slice(i * n, j), rowJ)) / l;
             }
         }
 
@@ -44,20 +36,27 @@ public static class Cholesky
             return false;
         }
 
-        // L⁻¹ in the lower triangle (forward substitution column by column), then A⁻¹ = L⁻ᵀ L⁻¹.
+        // Rows of L⁻¹ by forward substitution, L⁻¹[i,:] = (e_i − Σ_{k<i} L[i,k] L⁻¹[k,:]) / L[i,i]; then A⁻¹ = L⁻ᵀ L⁻¹.
         var inv = new double[n * n];
-        for (int j = 0; j < n; j++)
+        for (int i = 0; i < n; i++)
         {
-            inv[j * n + j] = 1.0 / a[j * n + j];
-            for (int i = j + 1; i < n; i++)
+            var row = inv.AsSpan(i * n, i + 1);
+            row[i] = 1.0;
+            for (int k = 0; k < i; k++)
             {
-                double s = 0;
-                for (int k = j; k < i; k++)
-                {
-                    s -= a[i * n + k] * inv[k * n + j];
-                }
+                TensorPrimitives.MultiplyAdd(inv.AsSpan(k * n, i + 1), -a[i * n + k], row, row);
+            }
 
-                inv[i * n + j] = s / a[i * n + i];
+            TensorPrimitives.Multiply(row, 1.0 / a[i * n + i], row);
+        }
+
+        // (A⁻¹)_ij = Σ_{k ≥ max(i,j)} L⁻¹[k,i] L⁻¹[k,j]: with T = (L⁻¹)ᵀ, a dot product of rows i and j from column max(i,j) on.
+        var t = new double[n * n];
+        for (int i = 0; i < n; i++)
+        {
+            for (int k = 0; k <= i; k++)
+            {
+                t[k * n + i] = inv[i * n + k];
             }
         }
 
@@ -65,12 +64,7 @@ public static class Cholesky
         {
             for (int j = 0; j <= i; j++)
             {
-                double s = 0;
-                for (int k = i; k < n; k++)
-                {
-                    s += inv[k * n + i] * inv[k * n + j];
-                }
-
+                double s = TensorPrimitives.Dot<double>(t.AsSpan(i * n + i, n - i), t.AsSpan(j * n + i, n - i));
                 a[i * n + j] = s;
                 a[j * n + i] = s;
             }

@@ -14,6 +14,8 @@ namespace Engine.Training;
 public sealed class RunDirectory
 {
     private readonly StringBuilder _pending = new();
+    private readonly StringBuilder _pendingRepresentation = new();
+    private double[]? _lastAlignment, _lastPredictability;
 
     /// <summary>Opens (creating if needed) a run directory; the caller claims it with <see cref="FolderLock"/> before writing.</summary>
     public RunDirectory(string path)
@@ -37,12 +39,19 @@ public sealed class RunDirectory
     /// <summary>Whether a checkpoint exists here.</summary>
     public bool HasCheckpoint => File.Exists(CheckpointPath);
 
+    /// <summary>The representational terms' file: CKA to the guide and predictability per network and epoch.</summary>
+    public string RepresentationPath => System.IO.Path.Combine(Path, "representation.csv");
+
+    /// <summary>The header row of representation.csv.</summary>
+    public const string RepresentationHeader = "network,epoch,guide_cka,predictability";
+
     /// <summary>The header row of metrics.csv.</summary>
     public const string MetricsHeader = "network,epoch,loss,learning_rate";
 
     /// <summary>The files a run (and the analyses that write beside it) leaves in its directory.</summary>
     public static IReadOnlyList<string> RunFiles { get; } =
-        [Checkpoint.FileName, "metrics.csv", "summary.json", "config.json", "loss.png", "examples.png", "eval.csv", "eval.json", "examples_ood.png"];
+        [Checkpoint.FileName, "metrics.csv", "summary.json", "config.json", "loss.png", "examples.png", "eval.csv", "eval.json", "examples_ood.png",
+            "representation.csv", "representation.png", Representation.RepresentationTargets.GuideFile];
 
     /// <summary>The folders analyses of a run write inside its directory.</summary>
     public static IReadOnlyList<string> RunFolders { get; } = ["distances", "fixed-points"];
@@ -111,9 +120,56 @@ public sealed class RunDirectory
         return last;
     }
 
+    /// <summary>Keeps only the rows of representation.csv up to <paramref name="epoch"/> (resume), like <see cref="TruncateMetrics"/>.</summary>
+    public void TruncateRepresentation(int epoch)
+    {
+        if (!File.Exists(RepresentationPath))
+        {
+            return;
+        }
+
+        var keep = new StringBuilder(RepresentationHeader).Append('\n');
+        var lines = File.ReadAllText(RepresentationPath).Split('\n');
+        for (int i = 1; i < lines.Length - 1; i++)
+        {
+            var parts = lines[i].Split(',');
+            if (parts.Length == 4 && int.TryParse(parts[1], NumberStyles.Integer, CultureInfo.InvariantCulture, out int ep) && ep >= 1 && ep <= epoch)
+            {
+                keep.Append(lines[i]).Append('\n');
+            }
+        }
+
+        AtomicFile.WriteText(RepresentationPath, keep.ToString());
+    }
+
     /// <summary>Buffers the rows of one epoch.</summary>
     public void AddMetrics(EpochReport report)
     {
+        if (report.Alignment is not null || report.Predictability is not null)
+        {
+            int count = report.Losses.Length;
+            _lastAlignment ??= report.Alignment is null ? null : Enumerable.Repeat(double.NaN, count).ToArray();
+            _lastPredictability ??= report.Predictability is null ? null : Enumerable.Repeat(double.NaN, count).ToArray();
+            for (int e = 0; e < count; e++)
+            {
+                if (report.Trained[e])
+                {
+                    double a = report.Alignment?[e] ?? double.NaN, p = report.Predictability?[e] ?? double.NaN;
+                    if (_lastAlignment is not null)
+                    {
+                        _lastAlignment[e] = a;
+                    }
+
+                    if (_lastPredictability is not null)
+                    {
+                        _lastPredictability[e] = p;
+                    }
+
+                    _pendingRepresentation.Append(CultureInfo.InvariantCulture, $"{e},{report.Epoch},{a:R},{p:R}\n");
+                }
+            }
+        }
+
         for (int e = 0; e < report.Losses.Length; e++)
         {
             if (report.Trained[e])
@@ -131,6 +187,17 @@ public sealed class RunDirectory
         {
             File.AppendAllText(MetricsPath, _pending.ToString());
             _pending.Clear();
+        }
+
+        if (_pendingRepresentation.Length > 0)
+        {
+            if (!File.Exists(RepresentationPath))
+            {
+                AtomicFile.WriteText(RepresentationPath, RepresentationHeader + "\n");
+            }
+
+            File.AppendAllText(RepresentationPath, _pendingRepresentation.ToString());
+            _pendingRepresentation.Clear();
         }
 
         Checkpoint.Save(CheckpointPath, state);
@@ -154,6 +221,8 @@ public sealed class RunDirectory
             gamma = state.Options.Parameterization == Parameterization.MuP ? (double?)state.Options.GammaOf(e) : null,
             weight_change = state.WeightChange[e],
             kernel_alignment = state.KernelAlignment[e],
+            guide_cka = _lastAlignment?[e],
+            predictability = _lastPredictability?[e],
         }).ToArray();
         var summary = new
         {
@@ -168,6 +237,9 @@ public sealed class RunDirectory
             finished = state.Finished,
             parameterization = state.Options.Parameterization.ToString().ToLowerInvariant(),
             rank = state.Options.Rank,
+            guide = state.Options.GuideSource,
+            guide_strength = state.Options.HasGuidance(state.Ensemble.Spec.Networks) ? state.Options.GuideStrength : (double?)null,
+            diversity = state.Options.HasRepresentationalLoss(state.Ensemble.Spec.Networks) ? state.Options.Diversity : (double?)null,
             per_network = nets,
         };
         JsonOutput.Write(SummaryPath, summary);

@@ -157,6 +157,45 @@ public sealed record TrainConfig
     /// <summary>Probe trials for kernel alignment (0 = off).</summary>
     public int? ProbeTrials { get; init; }
 
+    /// <summary>The guide: a run directory (or its checkpoint) trained on the same task, or a states <c>.npy</c> [P][T][N] or [G][P][T][N] on the probe trials.</summary>
+    public string? Guide { get; init; }
+
+    /// <summary>Use the guide run's initial (untrained) parameters.</summary>
+    public bool? GuideUntrained { get; init; }
+
+    /// <summary>Guidance λ (default 1 when a guide is given).</summary>
+    public double? GuideStrength { get; init; }
+
+    /// <summary>Per-network guidance λ.</summary>
+    public double[]? GuideStrengths { get; init; }
+
+    /// <summary>Guidance on for the first K epochs (0 = always).</summary>
+    public int? GuideEpochs { get; init; }
+
+    /// <summary>Guidance λ halves every this many epochs (0 = constant).</summary>
+    public double? GuideHalfLife { get; init; }
+
+    /// <summary>The guide network all follow (default 0), or −1 for network e ↔ guide e mod G.</summary>
+    public int? GuideNetwork { get; init; }
+
+    /// <summary>Diversity μ (ridge predictability of the earlier networks from this one).</summary>
+    public double? Diversity { get; init; }
+
+    /// <summary>Per-network diversity μ.</summary>
+    public double[]? DiversityPerNetwork { get; init; }
+
+    /// <summary>Every this-many-th probe step enters the diversity regression (0 = about 192 samples).</summary>
+    public int? DiversityStride { get; init; }
+
+    /// <summary>Earlier runs (directories) whose networks are diversity targets too.</summary>
+    public string[]? DiversityAgainst { get; init; }
+
+    /// <summary>P, the probe trials of the representational terms (default 16).</summary>
+    public int? RepresentationTrials { get; init; }
+
+    /// <summary>Seed of the probe trials (default 12345, engine run's default).</summary>
+    public long? RepresentationSeed { get; init; }
+
     /// <summary>Base seed (network e gets seed + e).</summary>
     public long? Seed { get; init; }
 
@@ -309,8 +348,25 @@ public sealed record TrainConfig
             PlateauPatience = PlateauPatience ?? recipe.PlateauPatience,
             PlateauFactor = PlateauFactor ?? d.PlateauFactor,
             ProbeTrials = ProbeTrials ?? d.ProbeTrials,
-        }.Validate(networks);
+            GuideStrength = CheckStrength(GuideStrength ?? (Guide is not null ? 1.0 : 0.0), "guide_strength"),
+            GuideStrengths = GuideStrengths,
+            GuideEpochs = GuideEpochs ?? d.GuideEpochs,
+            GuideHalfLife = GuideHalfLife ?? d.GuideHalfLife,
+            GuideNetwork = GuideNetwork ?? d.GuideNetwork,
+            GuideSource = Guide is null ? null : GuideUntrained == true ? Guide + " (untrained)" : Guide,
+            Diversity = CheckStrength(Diversity ?? d.Diversity, "diversity"),
+            DiversityPerNetwork = DiversityPerNetwork,
+            DiversityStride = DiversityStride ?? d.DiversityStride,
+            DiversityAgainst = DiversityAgainst,
+            RepresentationTrials = RepresentationTrials ?? d.RepresentationTrials,
+            RepresentationSeed = RepresentationSeed ?? d.RepresentationSeed,
+        }.Validate(networks) is var options && options.HasGuidance(networks) && Guide is null
+            ? throw new ArgumentException("guide_strength is set but no guide is given (--guide RUN_DIR|states.npy).", "guide")
+            : options;
     }
+
+    private static double CheckStrength(double value, string field)
+        => value >= 0 && double.IsFinite(value) ? value : throw new ArgumentOutOfRangeException(field, value, $"{field} must be a finite number ≥ 0, got {value}.");
 
     /// <summary>Parses a parameterisation name (<c>standard</c>, <c>mup</c>; null is standard).</summary>
     /// <exception cref="ArgumentException">Unknown name.</exception>

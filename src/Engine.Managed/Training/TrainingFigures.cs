@@ -55,4 +55,69 @@ public static class TrainingFigures
         plot.YLabel("training MSE (log scale)");
         Figures.SavePng(plot, pngPath);
     }
+
+    /// <summary>
+    /// CKA to the guide and predictability from the earlier networks over training, one faint line per network and the
+    /// mean in bold, read from a run's representation.csv (columns network, epoch, guide_cka, predictability).
+    /// </summary>
+    public static void RepresentationCurves(string representationCsv, string pngPath, string title)
+    {
+        var series = new[] { (Column: 2, Name: "CKA to the guide"), (Column: 3, Name: "predictability of earlier networks (ridge ρ)") };
+        var plot = Figures.NewPlot();
+        bool any = false;
+        var rows = File.ReadLines(representationCsv).Skip(1).Select(l => l.Split(',')).Where(f => f.Length == 4).ToArray();
+        foreach (var (column, name) in series)
+        {
+            var byNet = new SortedDictionary<int, (List<double> X, List<double> Y)>();
+            var byEpoch = new SortedDictionary<int, List<double>>();
+            foreach (var f in rows)
+            {
+                if (!int.TryParse(f[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out int net)
+                    || !int.TryParse(f[1], NumberStyles.Integer, CultureInfo.InvariantCulture, out int epoch)
+                    || !double.TryParse(f[column], NumberStyles.Float, CultureInfo.InvariantCulture, out double v) || !double.IsFinite(v))
+                {
+                    continue;
+                }
+
+                if (!byNet.TryGetValue(net, out var c))
+                {
+                    byNet[net] = c = ([], []);
+                }
+
+                c.X.Add(epoch);
+                c.Y.Add(v);
+                (byEpoch.TryGetValue(epoch, out var list) ? list : byEpoch[epoch] = []).Add(v);
+            }
+
+            if (byEpoch.Count == 0)
+            {
+                continue;
+            }
+
+            any = true;
+            var color = column == 2 ? ScottPlot.Colors.Category10[0] : ScottPlot.Colors.Category10[3];
+            foreach (var (_, c) in byNet)
+            {
+                var s = plot.Add.ScatterLine(c.X.ToArray(), c.Y.ToArray());
+                s.LineWidth = 1;
+                s.Color = color.WithAlpha(0.2);
+            }
+
+            var mean = plot.Add.ScatterLine(byEpoch.Keys.Select(k => (double)k).ToArray(), byEpoch.Values.Select(v => v.Average()).ToArray());
+            mean.LineWidth = 3;
+            mean.Color = color;
+            mean.LegendText = name + " (mean)";
+        }
+
+        if (!any)
+        {
+            return;
+        }
+
+        plot.ShowLegend();
+        plot.Title(title);
+        plot.XLabel("epoch");
+        plot.YLabel("similarity");
+        Figures.SavePng(plot, pngPath);
+    }
 }

@@ -230,6 +230,9 @@ public sealed record TrainingOptions
     /// <summary>Diversity μ of network <paramref name="e"/>.</summary>
     public double DiversityOf(int e) => DiversityPerNetwork?[e] ?? Diversity;
 
+    /// <summary>Whether any network has a guidance term.</summary>
+    public bool HasGuidance(int networks) => Enumerable.Range(0, networks).Any(e => GuideStrengthOf(e) > 0);
+
     /// <summary>Whether any network has a guidance or diversity term (with none, training runs exactly as without these options).</summary>
     public bool HasRepresentationalLoss(int networks) => Enumerable.Range(0, networks).Any(e => GuideStrengthOf(e) > 0 || DiversityOf(e) > 0);
 
