@@ -34,16 +34,31 @@ public static class LinearCka
     /// <summary>K = X Xᵀ [rows][rows] of <paramref name="x"/> [rows][cols] (centre it first for the centred Gram).</summary>
     public static void Gram(ReadOnlySpan<double> x, int rows, int cols, Span<double> gram)
     {
+        // Column blocks keep the rows' slices in cache while every pair of rows uses them.
+        gram.Slice(0, rows * rows).Clear();
+        for (int c0 = 0; c0 < cols; c0 += Block)
+        {
+            int len = Math.Min(Block, cols - c0);
+            for (int i = 0; i < rows; i++)
+            {
+                for (int j = 0; j <= i; j++)
+                {
+                    gram[i * rows + j] += TensorPrimitives.Dot(x.Slice(i * cols + c0, len), x.Slice(j * cols + c0, len));
+                }
+            }
+        }
+
         for (int i = 0; i < rows; i++)
         {
-            for (int j = 0; j <= i; j++)
+            for (int j = 0; j < i; j++)
             {
-                double d = TensorPrimitives.Dot(x.Slice(i * cols, cols), x.Slice(j * cols, cols));
-                gram[i * rows + j] = d;
-                gram[j * rows + i] = d;
+                gram[j * rows + i] = gram[i * rows + j];
             }
         }
     }
+
+    /// <summary>Columns per cache block.</summary>
+    private const int Block = 512;
 
     /// <summary>The centred Gram of <paramref name="x"/> [rows][cols] (x is copied, not changed).</summary>
     public static double[] CenteredGram(ReadOnlySpan<double> x, int rows, int cols)
@@ -76,13 +91,22 @@ public static class LinearCka
         }
 
         double s = TensorPrimitives.Dot(k, l), ab = a * b, ratio = s / (a * a);
-        for (int i = 0; i < rows; i++)
+        var coefficient = new double[rows * rows];
+        for (int i = 0; i < coefficient.Length; i++)
         {
-            var gi = gradient.Slice(i * cols, cols);
-            for (int j = 0; j < rows; j++)
+            coefficient[i] = 2.0 * (l[i] - ratio * k[i]) / ab;
+        }
+
+        for (int c0 = 0; c0 < cols; c0 += Block)
+        {
+            int len = Math.Min(Block, cols - c0);
+            for (int i = 0; i < rows; i++)
             {
-                double g = 2.0 * (l[i * rows + j] - ratio * k[i * rows + j]) / ab;
-                TensorPrimitives.MultiplyAdd(xc.Slice(j * cols, cols), g, gi, gi);
+                var gi = gradient.Slice(i * cols + c0, len);
+                for (int j = 0; j < rows; j++)
+                {
+                    TensorPrimitives.MultiplyAdd(xc.Slice(j * cols + c0, len), coefficient[i * rows + j], gi, gi);
+                }
             }
         }
 

@@ -31,6 +31,7 @@ public sealed class RepresentationalLoss : IStateLoss
     private readonly double _halfLife;
     private readonly List<double[]> _fixedEarlier = [];
     private double[]?[] _previous, _current;
+    private readonly ThreadLocal<Scratch> _scratch = new(() => new Scratch());
 
     /// <summary>Creates the terms for an ensemble of <paramref name="networks"/> networks of width <paramref name="hidden"/>.</summary>
     /// <param name="networks">E.</param>
@@ -129,25 +130,28 @@ public sealed class RepresentationalLoss : IStateLoss
     {
         int e = network;
         bool any = false;
-        var total = new double[gradient.Length];
+        var scratch = _scratch.Value!;
+        var total = scratch.Get(0, gradient.Length);
+        total.Clear();
         if (_guide is not null)
         {
             int cols = _steps * _hidden;
-            var xc = Widen(states);
+            var xc = scratch.Get(1, states.Length);
+            for (int i = 0; i < xc.Length; i++)
+            {
+                xc[i] = states[i];
+            }
+
             LinearCka.CenterColumns(xc, ProbeTrials, cols);
             var k = new double[ProbeTrials * ProbeTrials];
             LinearCka.Gram(xc, ProbeTrials, cols, k);
-            var g = new double[xc.Length];
+            var g = scratch.Get(2, xc.Length);
             var guideGram = _guideGrams[_guideNetwork >= 0 ? _guideNetwork : e % _guideGrams.Length];
             Alignment[e] = LinearCka.Gradient(xc, k, guideGram, ProbeTrials, cols, g);
             double lambda = GuideStrengthNow(e);
             if (lambda > 0 && AllFinite(g))
             {
-                for (int i = 0; i < g.Length; i++)
-                {
-                    total[i] -= lambda * g[i];
-                }
-
+                System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(g, -lambda, total, total);
                 any = true;
             }
         }
@@ -245,7 +249,7 @@ public sealed class RepresentationalLoss : IStateLoss
     private double[]? SampleGram(ReadOnlySpan<float> states, int hidden) => Samples(states, hidden).Gram;
 
     /// <summary>Adds μ · the sample-matrix gradient back onto the kept steps of the [P][T][N] gradient.</summary>
-    private void Scatter(double[] g, double mu, double[] total)
+    private void Scatter(double[] g, double mu, Span<double> total)
     {
         for (int r = 0; r < ProbeTrials; r++)
         {
@@ -257,6 +261,22 @@ public sealed class RepresentationalLoss : IStateLoss
                     total[dst + i] += mu * g[src + i];
                 }
             }
+        }
+    }
+
+    /// <summary>A worker thread's reusable float64 buffers (the state-sized ones would otherwise churn the large-object heap).</summary>
+    private sealed class Scratch
+    {
+        private readonly double[][] _buffers = [[], [], []];
+
+        public Span<double> Get(int slot, int length)
+        {
+            if (_buffers[slot].Length < length)
+            {
+                _buffers[slot] = new double[length];
+            }
+
+            return _buffers[slot].AsSpan(0, length);
         }
     }
 
