@@ -18,7 +18,7 @@ namespace Engine.Study;
 public sealed record StudyConfig
 {
     /// <summary>Factors a study can vary.</summary>
-    public static readonly IReadOnlyList<string> FactorNames = ["width", "gamma", "l1", "nuclear", "rank", "complexity", "learning_rate"];
+    public static readonly IReadOnlyList<string> FactorNames = ["width", "gamma", "l1", "nuclear", "rank", "complexity", "learning_rate", "diversity"];
 
     /// <summary>Analyses a study can run.</summary>
     public static readonly IReadOnlyList<string> AnalysisNames = ["ood", "behavior", "dsa", "pif", "cka", "shape", "fixed_points", "feature_learning"];
@@ -231,7 +231,7 @@ public sealed record StudyConfig
             case "learning_rate" when v <= 0 || v > 10:
                 Fail(at, $"learning_rate must be in (0, 10], got {F(v)}");
                 break;
-            case "l1" or "nuclear" when v < 0:
+            case "l1" or "nuclear" or "diversity" when v < 0:
                 Fail(at, $"{factor} strength must be ≥ 0, got {F(v)}");
                 break;
         }
@@ -290,6 +290,9 @@ public sealed record StudyBaseline
     /// <summary>Rank (0 full).</summary>
     public int? Rank { get; init; }
 
+    /// <summary>Diversity μ: each network of a condition penalised for how well it predicts the condition's networks before it (default 0).</summary>
+    public double? Diversity { get; init; }
+
     /// <summary>Learning rate (default: the recipe's).</summary>
     public double? LearningRate { get; init; }
 
@@ -304,7 +307,7 @@ public sealed record StudyBaseline
     {
         Width = over.Width ?? Width, Gamma = over.Gamma ?? Gamma, L1 = over.L1 ?? L1, Nuclear = over.Nuclear ?? Nuclear,
         Rank = over.Rank ?? Rank, LearningRate = over.LearningRate ?? LearningRate, Complexity = over.Complexity ?? Complexity,
-        Parameterization = over.Parameterization ?? Parameterization,
+        Parameterization = over.Parameterization ?? Parameterization, Diversity = over.Diversity ?? Diversity,
     };
 
     internal void Validate(string at)
@@ -314,6 +317,7 @@ public sealed record StudyBaseline
         if (L1 is { } l1) StudyConfig.CheckLevel("l1", l1, $"{at}.l1");
         if (Nuclear is { } nu) StudyConfig.CheckLevel("nuclear", nu, $"{at}.nuclear");
         if (Rank is { } r) StudyConfig.CheckLevel("rank", r, $"{at}.rank");
+        if (Diversity is { } dv) StudyConfig.CheckLevel("diversity", dv, $"{at}.diversity");
         if (LearningRate is { } lr) StudyConfig.CheckLevel("learning_rate", lr, $"{at}.learning_rate");
         if (Complexity is { } c) StudyConfig.CheckLevel("complexity", c, $"{at}.complexity");
         if (Parameterization is { } p && p is not ("standard" or "mup"))

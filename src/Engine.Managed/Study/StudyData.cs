@@ -41,6 +41,9 @@ public sealed record StudyCondition
     /// <summary>Value of the task's complexity knob (flip-flop bits, sine frequencies, delayed channels, pathint dimensions).</summary>
     public int Complexity { get; init; }
 
+    /// <summary>Diversity μ (0: off): each network is penalised for how well it predicts the condition's networks before it.</summary>
+    public double Diversity { get; init; }
+
     /// <summary>The seeds of this condition's networks, network k of the condition has seed <c>Seeds[k]</c>.</summary>
     public required long[] Seeds { get; init; }
 }

@@ -200,7 +200,7 @@ public static class StudyPlanner
         string factor, double level, int seeds, long baseSeed, string at)
     {
         int width = b.Width ?? 64, rank = b.Rank ?? 0, complexity = b.Complexity ?? baseComplexity;
-        double gamma = b.Gamma ?? 1, l1 = b.L1 ?? 0, nuclear = b.Nuclear ?? 0;
+        double gamma = b.Gamma ?? 1, l1 = b.L1 ?? 0, nuclear = b.Nuclear ?? 0, diversity = b.Diversity ?? 0;
         string param = b.Parameterization ?? "standard";
         double? lr = b.LearningRate;
         switch (factor)
@@ -211,6 +211,7 @@ public static class StudyPlanner
             case "nuclear": nuclear = level; break;
             case "rank": rank = (int)level; break;
             case "complexity": complexity = (int)level; break;
+            case "diversity": diversity = level; break;
             default: lr = level; break;
         }
 
@@ -241,6 +242,7 @@ public static class StudyPlanner
         if (nuclear > 0) id.Append("-nuc").Append(Num(nuclear));
         if (rank > 0) id.Append("-r").Append(rank);
         if (lr is not null) id.Append("-lr").Append(Num(rate));
+        if (diversity > 0) id.Append("-div").Append(Num(diversity));
         return new StudyCondition
         {
             Id = id.ToString(),
@@ -254,6 +256,7 @@ public static class StudyPlanner
             Rank = rank,
             LearningRate = rate,
             Complexity = complexity,
+            Diversity = diversity,
             Seeds = Enumerable.Range(0, seeds).Select(k => baseSeed + k).ToArray(),
         };
     }

@@ -172,6 +172,8 @@ public static class StudyRunner
             GammaPerNetwork = param == Parameterization.MuP ? nets.Select(c => c.Gamma).ToArray() : null,
             L1PerNetwork = nets.Any(c => c.L1 > 0) ? nets.Select(c => c.L1).ToArray() : null,
             NuclearPerNetwork = nets.Any(c => c.Nuclear > 0) ? nets.Select(c => c.Nuclear).ToArray() : null,
+            DiversityPerNetwork = nets.Any(c => c.Diversity > 0) ? nets.Select(c => c.Diversity).ToArray() : null,
+            DiversityCohorts = nets.Any(c => c.Diversity > 0) ? conds.SelectMany((c, k) => c.Seeds.Select(_ => k)).ToArray() : null,
         };
         var spec = new TrainConfig
         {

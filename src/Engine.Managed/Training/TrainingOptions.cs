@@ -123,6 +123,12 @@ public sealed record TrainingOptions
     /// <summary>Every this-many-th step of the probe trials enters the diversity regression (0: chosen so that about 128 samples do).</summary>
     public int DiversityStride { get; init; }
 
+    /// <summary>
+    /// Per network [E], the cohort whose earlier networks are its diversity targets (null: one cohort, the whole ensemble).
+    /// A study packs several conditions into one ensemble; each condition is a cohort, so its networks differ from its own.
+    /// </summary>
+    public int[]? DiversityCohorts { get; init; }
+
     /// <summary>Earlier runs whose networks are diversity targets too (their directories, for summaries; not read back).</summary>
     public string[]? DiversityAgainst { get; init; }
 
@@ -182,6 +188,11 @@ public sealed record TrainingOptions
         Guard.AtLeast(GuideNetwork, -1, nameof(GuideNetwork));
         Guard.InRange(Diversity, 0, 1e6, nameof(Diversity));
         CheckPerNetwork(DiversityPerNetwork, networks, 0, 1e6, nameof(DiversityPerNetwork));
+        if (DiversityCohorts is { } cohorts)
+        {
+            Guard.Length(cohorts.Length, networks, nameof(DiversityCohorts), "[E]");
+        }
+
         Guard.AtLeast(DiversityStride, 0, nameof(DiversityStride));
         Guard.AtLeast(RepresentationTrials, 2, nameof(RepresentationTrials));
         if (HasRepresentationalLoss(networks) && RepresentationTrials > Trials)

@@ -108,6 +108,9 @@ public sealed class RepresentationalLoss : IStateLoss
     /// <summary>Per network, mean ridge predictability ρ̄ of the earlier networks from it at its last call (NaN without earlier states).</summary>
     public double[] Predictability { get; }
 
+    /// <summary>Per network, its cohort (null: one cohort): only earlier networks of the same cohort are diversity targets.</summary>
+    public int[]? Cohorts { get; init; }
+
     /// <summary>Whether the runs have a guide.</summary>
     public bool HasGuide => _guide is not null;
 
@@ -163,7 +166,7 @@ public sealed class RepresentationalLoss : IStateLoss
             var earlier = new List<double[]>(_fixedEarlier);
             for (int j = 0; j < e; j++)
             {
-                if (_previous[j] is { } l)
+                if (_previous[j] is { } l && (Cohorts is null || Cohorts[j] == Cohorts[e]))
                 {
                     earlier.Add(l);
                 }
