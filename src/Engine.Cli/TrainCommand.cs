@@ -65,6 +65,7 @@ internal static class TrainCommand
         var guide = new Option<string?>("--guide") { Description = "Guidance: a run directory trained on the same task, or guide states .npy [P][T][N] or [G][P][T][N] on the probe trials (engine run GUIDE --trials P). Adds lambda*(1 - CKA) to the loss." };
         var guideUntrained = new Option<bool?>("--guide-untrained") { Description = "Guide with the guide run's initial (untrained) parameters: only its architecture's prior." };
         var guideStrength = new Option<double?>("--guide-strength") { Description = "Guidance lambda (default 1 with --guide)." };
+        var guideRows = new Option<string?>("--guide-rows") { Description = "Rows of the guidance CKA: samples (trial x step, the state geometry compare --cka measures) | trials (the paper's form: each trial's states flattened) (default samples)." };
         var guideEpochs = new Option<int?>("--guide-epochs") { Description = "Guidance only for the first K epochs, 0 = always (default 0)." };
         var guideHalfLife = new Option<double?>("--guide-half-life") { Description = "Guidance lambda halves every H epochs, 0 = constant (default 0)." };
         var guideNetwork = new Option<int?>("--guide-network") { Description = "The guide network every network follows (default 0); -1 pairs network e with guide network e mod G." };
@@ -79,7 +80,7 @@ internal static class TrainCommand
             config, task, bits, pulse, frequencies, channels, dt, delayMin, delayMax, aux, dims, maxSpeed, headingNoise, placeCells, placeWidth, fillerMax, networks, hidden, cell, activation, alpha, noise, initial, trials, steps, lr, clip,
             maxEpochs, threshold, patience, every, seed, backend, threads, output, resume, force, quiet,
             param, gamma, gain, rank, l1, l2, nuclear, activityReg, plateau, plateauFactor, probes,
-            guide, guideUntrained, guideStrength, guideEpochs, guideHalfLife, guideNetwork, diversity, diversityStride, diversityAgainst,
+            guide, guideUntrained, guideStrength, guideRows, guideEpochs, guideHalfLife, guideNetwork, diversity, diversityStride, diversityAgainst,
             representationTrials, representationSeed,
         };
         cmd.SetAction(r => CliErrors.Run(() =>
@@ -100,7 +101,7 @@ internal static class TrainCommand
                 L1 = r.GetValue(l1), L2 = r.GetValue(l2), Nuclear = r.GetValue(nuclear), Activity = r.GetValue(activityReg),
                 PlateauPatience = r.GetValue(plateau), PlateauFactor = r.GetValue(plateauFactor), ProbeTrials = r.GetValue(probes),
                 Guide = r.GetValue(guide), GuideUntrained = r.GetValue(guideUntrained), GuideStrength = r.GetValue(guideStrength),
-                GuideEpochs = r.GetValue(guideEpochs), GuideHalfLife = r.GetValue(guideHalfLife), GuideNetwork = r.GetValue(guideNetwork),
+                GuideEpochs = r.GetValue(guideEpochs), GuideRows = r.GetValue(guideRows), GuideHalfLife = r.GetValue(guideHalfLife), GuideNetwork = r.GetValue(guideNetwork),
                 Diversity = r.GetValue(diversity), DiversityStride = r.GetValue(diversityStride),
                 DiversityAgainst = r.GetValue(diversityAgainst)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
                 RepresentationTrials = r.GetValue(representationTrials), RepresentationSeed = r.GetValue(representationSeed),

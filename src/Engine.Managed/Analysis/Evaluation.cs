@@ -45,20 +45,8 @@ public static class Evaluation
         return sse / Math.Max(1, count);
     }
 
-    /// <summary>A batch of <paramref name="trials"/> fresh trials shared by every network, with per-network process noise.</summary>
-    public static TrialBatch SharedTrials(Ensemble ensemble, ITrialTask task, int trials, int steps, long seed)
-    {
-        var spec = ensemble.Spec;
-        var batch = TrialBatch.For(spec, 1, trials, steps);
-        task.Generate(Rng.For(seed, Rng.EvalStream), trials, steps, batch.Inputs, batch.Targets, batch.Mask);
-        int noisePer = batch.Noise.Length / spec.Networks;
-        for (int e = 0; e < spec.Networks && noisePer > 0; e++)
-        {
-            Rng.For(ensemble.Seeds[e], Rng.EvalStream, seed).FillGaussian(batch.Noise.AsSpan(e * noisePer, noisePer));
-        }
-
-        return batch;
-    }
+    /// <summary>A batch of <paramref name="trials"/> fresh trials shared by every network, with per-network process noise (<see cref="Tasks.SharedTrials.For"/>).</summary>
+    public static TrialBatch SharedTrials(Ensemble ensemble, ITrialTask task, int trials, int steps, long seed) => Tasks.SharedTrials.For(ensemble, task, trials, steps, seed);
 
     /// <summary>In-distribution and OOD MSE of every network, and σ_OOD over the converged ones.</summary>
     public static EvaluationResult Run(IEnsembleBackend backend, TrainingState state, ITrialTask task, int trials = 64, long seed = 12345)

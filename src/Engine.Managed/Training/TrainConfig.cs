@@ -169,6 +169,9 @@ public sealed record TrainConfig
     /// <summary>Per-network guidance λ.</summary>
     public double[]? GuideStrengths { get; init; }
 
+    /// <summary>Rows of the guidance CKA: samples (trial × step, default) or trials (the paper's flattened form).</summary>
+    public string? GuideRows { get; init; }
+
     /// <summary>Guidance on for the first K epochs (0 = always).</summary>
     public int? GuideEpochs { get; init; }
 
@@ -351,6 +354,7 @@ public sealed record TrainConfig
             GuideStrength = CheckStrength(GuideStrength ?? (Guide is not null ? 1.0 : 0.0), "guide_strength"),
             GuideStrengths = GuideStrengths,
             GuideEpochs = GuideEpochs ?? d.GuideEpochs,
+            GuideRows = ParseEnum(GuideRows, "guide_rows", Representation.GuideRows.Samples),
             GuideHalfLife = GuideHalfLife ?? d.GuideHalfLife,
             GuideNetwork = GuideNetwork ?? d.GuideNetwork,
             GuideSource = Guide is null ? null : GuideUntrained == true ? Guide + " (untrained)" : Guide,

@@ -102,6 +102,9 @@ public sealed record TrainingOptions
     /// <summary>Per-network guidance λ [E].</summary>
     public double[]? GuideStrengths { get; init; }
 
+    /// <summary>The rows of the guidance CKA: (trial, step) samples (default) or whole trials (the paper's flattened form).</summary>
+    public Representation.GuideRows GuideRows { get; init; }
+
     /// <summary>Guidance is on for epochs below this (0: for the whole run).</summary>
     public int GuideEpochs { get; init; }
 

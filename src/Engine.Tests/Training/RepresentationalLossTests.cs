@@ -268,7 +268,7 @@ public class RepresentationalLossTests
             var parameters = TestData.Parameters(spec, 31, 0.5f);
             var batch = TestData.Batch(spec, 1, b, t, 32);
             var guide = new GuideStates(Random(2 * probe * t * 7, 33).Select(v => (float)v).ToArray(), 2, probe, t, 7, "test guide");
-            RepresentationalLoss Loss() => new(spec.Networks, probe, t, spec.Hidden, guide, -1, [0.5, 0.0, 2.0], 0, 0, [0.0, 1.5, 3.0], 2);
+            RepresentationalLoss Loss() => new(spec.Networks, probe, t, spec.Hidden, guide, -1, [0.5, 0.0, 2.0], 0, 0, [0.0, 1.5, 3.0], 2, null, cell == CellType.Rate ? GuideRows.Trials : GuideRows.Samples);
             var (refGrad, refAlign) = TwoSteps(new ReferenceBackend(), spec, parameters, batch, Loss());
             var (grad, align) = TwoSteps(backend, spec, parameters, batch, Loss());
             TestData.AssertClose(grad, refGrad, 3e-3, 3e-4, $"{name} {cell}: gradient with guidance and diversity");

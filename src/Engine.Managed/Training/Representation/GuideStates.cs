@@ -1,4 +1,3 @@
-using Engine.Analysis;
 using Engine.Backends;
 using Engine.Model;
 using Engine.Tasks;
@@ -11,7 +10,7 @@ namespace Engine.Training.Representation;
 /// losses compare a training network with.
 /// </summary>
 /// <remarks>
-/// The probe trials are <see cref="Evaluation.SharedTrials"/> with the probe seed: the trials that
+/// The probe trials are <see cref="SharedTrials.For"/> with the probe seed: the trials that
 /// <c>engine run RUN --trials P --seed S</c> records, so a <c>states.npy</c> written by <c>engine run</c> (or the same
 /// trials fed to another architecture) is a guide as it stands.
 /// </remarks>
@@ -66,7 +65,7 @@ public sealed class GuideStates
         }
 
         var ensemble = untrained ? new Ensemble(run.Ensemble.Spec, run.Ensemble.Seeds, run.InitialParameters.ToArray()) : run.Ensemble;
-        var batch = Evaluation.SharedTrials(ensemble, task, trials, steps, seed);
+        var batch = SharedTrials.For(ensemble, task, trials, steps, seed);
         var (_, states) = ensemble.Run(backend, batch);
         var spec = ensemble.Spec;
         return new GuideStates(states, spec.Networks, trials, steps, spec.Hidden, untrained ? source + " (untrained)" : source);

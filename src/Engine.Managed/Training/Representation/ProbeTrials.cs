@@ -56,7 +56,7 @@ public sealed class ProbeTrials
 
         int p = options.RepresentationTrials;
         int stride = options.DiversityStride > 0 ? options.DiversityStride : Math.Max(1, (p * steps + 127) / 128);
-        return new RepresentationalLoss(e, p, steps, spec.Hidden, targets.Guide, options.GuideNetwork, lambda, options.GuideEpochs, options.GuideHalfLife, mu, stride, targets.Earlier)
+        return new RepresentationalLoss(e, p, steps, spec.Hidden, targets.Guide, options.GuideNetwork, lambda, options.GuideEpochs, options.GuideHalfLife, mu, stride, targets.Earlier, options.GuideRows)
         {
             Cohorts = options.DiversityCohorts,
         };

@@ -8,8 +8,10 @@ namespace Engine.Training.Representation;
 /// before e in the ensemble and from earlier runs (SEEDS §3, §4).
 /// </summary>
 /// <remarks>
-/// <para>Guidance uses the paper's form: rows are the P probe trials, columns all T·N states of a trial flattened
-/// (<see cref="LinearCka"/>). Network e follows guide network <c>e mod G</c>, or the one fixed guide network asked for.
+/// <para>Guidance compares, by linear CKA (<see cref="LinearCka"/>), either the (trial, step) samples of the probe at every
+/// stride-th step with the units as columns (<see cref="GuideRows.Samples"/>, the default: the geometry of the states,
+/// which <c>compare --cka</c> measures too) or the paper's form, the P probe trials as rows and all T·N states of a trial
+/// flattened as columns (<see cref="GuideRows.Trials"/>). Network e follows guide network <c>e mod G</c>, or the one fixed guide network asked for.
 /// λ_e applies for epochs &lt; K (K = 0: always) and halves every H epochs when a half-life is set.</para>
 /// <para>Diversity regresses earlier networks' states on e's (<see cref="RidgePredictivity"/>) over the probe trials at
 /// every <c>stride</c>-th step (rows = trial × kept step), averaged over the earlier networks: those of the ensemble with
@@ -46,9 +48,12 @@ public sealed class RepresentationalLoss : IStateLoss
     /// <param name="diversity">μ_e [E] (zeros: predictability measured only when there are earlier states).</param>
     /// <param name="stride">Every stride-th step of the probe enters the diversity term.</param>
     /// <param name="fixedEarlier">States of earlier runs' networks on the probe trials (diversity targets), or null.</param>
+    /// <param name="guideRows">What the guidance CKA's rows are: kept (trial, step) samples (default) or whole trials.</param>
     public RepresentationalLoss(int networks, int probeTrials, int steps, int hidden, GuideStates? guide, int guideNetwork,
-        double[] guideStrength, int guideEpochs, double guideHalfLife, double[] diversity, int stride, IReadOnlyList<GuideStates>? fixedEarlier = null)
+        double[] guideStrength, int guideEpochs, double guideHalfLife, double[] diversity, int stride, IReadOnlyList<GuideStates>? fixedEarlier = null,
+        GuideRows guideRows = GuideRows.Samples)
     {
+        GuideRowsUsed = guideRows;
         Util.Guard.AtLeast(probeTrials, 2, nameof(probeTrials));
         Util.Guard.AtLeast(stride, 1, nameof(stride));
         Util.Guard.Length(guideStrength.Length, networks, nameof(guideStrength), "[E]");
@@ -69,7 +74,11 @@ public sealed class RepresentationalLoss : IStateLoss
                 throw new ArgumentOutOfRangeException(nameof(guideNetwork), guideNetwork, $"{guide.Source} has {guide.Networks} guide networks (0 … {guide.Networks - 1}).");
             }
 
-            _guideGrams = Enumerable.Range(0, guide.Networks).Select(g => LinearCka.CenteredGram(Widen(guide.Of(g)), probeTrials, steps * guide.Hidden)).ToArray();
+            _guideGrams = Enumerable.Range(0, guide.Networks)
+                .Select(g => guideRows == GuideRows.Trials
+                    ? LinearCka.CenteredGram(Widen(guide.Of(g)), probeTrials, steps * guide.Hidden)
+                    : SampleGram(guide.Of(g), guide.Hidden) ?? throw new ArgumentException($"{guide.Source}: guide network {g}'s states are constant or non-finite on the probe trials."))
+                .ToArray();
         }
 
         foreach (var run in fixedEarlier ?? [])
@@ -111,6 +120,9 @@ public sealed class RepresentationalLoss : IStateLoss
     /// <summary>Per network, its cohort (null: one cohort): only earlier networks of the same cohort are diversity targets.</summary>
     public int[]? Cohorts { get; init; }
 
+    /// <summary>The rows of the guidance CKA.</summary>
+    public GuideRows GuideRowsUsed { get; }
+
     /// <summary>Whether the runs have a guide.</summary>
     public bool HasGuide => _guide is not null;
 
@@ -136,7 +148,25 @@ public sealed class RepresentationalLoss : IStateLoss
         var scratch = _scratch.Value!;
         var total = scratch.Get(0, gradient.Length);
         total.Clear();
-        if (_guide is not null)
+        double[]? zc = null, gram = null;
+        if (_guide is not null || MeasuresPredictability)
+        {
+            (zc, gram) = Samples(states, _hidden);
+        }
+
+        if (_guide is not null && GuideRowsUsed == GuideRows.Samples)
+        {
+            var guideGram = _guideGrams[_guideNetwork >= 0 ? _guideNetwork : e % _guideGrams.Length];
+            var g = new double[zc!.Length];
+            Alignment[e] = gram is null ? double.NaN : LinearCka.Gradient(zc, gram, guideGram, _kept * ProbeTrials, _hidden, g);
+            double lambda = GuideStrengthNow(e);
+            if (gram is not null && lambda > 0 && AllFinite(g))
+            {
+                Scatter(g, -lambda, total);
+                any = true;
+            }
+        }
+        else if (_guide is not null)
         {
             int cols = _steps * _hidden;
             var xc = scratch.Get(1, states.Length);
@@ -161,7 +191,6 @@ public sealed class RepresentationalLoss : IStateLoss
 
         if (MeasuresPredictability)
         {
-            var (zc, gram) = Samples(states, _hidden);
             _current[e] = gram;
             var earlier = new List<double[]>(_fixedEarlier);
             for (int j = 0; j < e; j++)
@@ -174,7 +203,7 @@ public sealed class RepresentationalLoss : IStateLoss
 
             if (gram is not null && earlier.Count > 0)
             {
-                var g = new double[zc.Length];
+                var g = new double[zc!.Length];
                 Predictability[e] = RidgePredictivity.Gradient(zc, gram, _kept * ProbeTrials, _hidden, earlier, new double[earlier.Count], g);
                 if (_diversity[e] > 0 && double.IsFinite(Predictability[e]) && AllFinite(g))
                 {
@@ -306,4 +335,14 @@ public sealed class RepresentationalLoss : IStateLoss
 
         return true;
     }
+}
+
+/// <summary>The rows of the guidance CKA.</summary>
+public enum GuideRows
+{
+    /// <summary>(trial, step) samples of the probe at every stride-th step, columns the units: the geometry of the states, as <c>compare --cka</c> measures it.</summary>
+    Samples,
+
+    /// <summary>The probe trials, columns all steps × units flattened: the paper's form (Subramaniam et al.).</summary>
+    Trials,
 }
