@@ -108,6 +108,7 @@ public static class StudyPlanner
         "sine" => ["channels", "frequencies"],
         "delayed" => ["channels", "delay_max"],
         "pathint" => ["dimensions"],
+        "crq" => ["depth"],
         _ => [],
     };
 
