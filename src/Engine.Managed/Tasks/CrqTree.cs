@@ -123,6 +123,23 @@ public sealed class CrqTree
         return list;
     }
 
+    /// <summary>
+    /// The most answers a left-to-right post-order evaluation holds at once: a leaf pushes its answer, an internal node pops
+    /// its children's and pushes its own. This is the memory a recurrent reader of the post-order stream needs (SEEDS §9:
+    /// D + 1 for a full binary tree of depth D, Θ(n) for a caterpillar whose spine comes last).
+    /// </summary>
+    public int MaxPendingAnswers()
+    {
+        int pending = 0, max = 0;
+        foreach (int v in Order(CrqOrder.Post))
+        {
+            pending += 1 - _children[v].Length;
+            max = Math.Max(max, pending);
+        }
+
+        return max;
+    }
+
     /// <summary>The leaf whose vector is a(<paramref name="node"/>) (default: the root's answer).</summary>
     public int AnswerLeaf(int node = -1) => Answers()[node < 0 ? Root : node];
 

@@ -104,6 +104,32 @@ public sealed class CrqTaskTests
         Assert.That(task.Correct(x, tree.Vector(other), target), Is.False);
     }
 
+    [TestCase(1)]
+    [TestCase(3)]
+    [TestCase(6)]
+    public void PendingAnswers_FullBinaryTreeIsDepthPlusOne_CaterpillarDependsOnTheOrder(int depth)
+    {
+        Assert.That(CrqTree.Full(depth, 2, 4, Rng.For(depth, 1)).MaxPendingAnswers(), Is.EqualTo(depth + 1));
+        // A caterpillar of s spine nodes: each internal node has a leaf and the rest of the spine as children.
+        int s = 4 * depth;
+        CrqTree Caterpillar(bool leafFirst)
+        {
+            var children = new List<int[]>();
+            for (int k = 0; k < s; k++)
+            {
+                int leaf = 2 * k + 1, next = 2 * k + 2;
+                children.Add(leafFirst ? [leaf, next] : [next, leaf]);
+                children.Add([]);
+            }
+
+            children.Add([]);
+            return new CrqTree(2, children, new float[children.Count * 2]);
+        }
+
+        Assert.That(Caterpillar(leafFirst: true).MaxPendingAnswers(), Is.EqualTo(s + 1), "every leaf waits for the spine below it");
+        Assert.That(Caterpillar(leafFirst: false).MaxPendingAnswers(), Is.EqualTo(2), "the spine first: one answer and one leaf");
+    }
+
     [Test]
     public void Generate_SameSeedSameData_OtherSeedOtherData()
     {

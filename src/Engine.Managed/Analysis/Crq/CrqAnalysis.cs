@@ -119,7 +119,7 @@ public static class CrqAnalysis
                 $"{i},{t.Depth},{t.Arity},{order},{r.Width},{h.Length},{Num(mean)},{Num(sd)},{Num(h.Length > 0 ? h.Min() : double.NaN)},{Num(h.Length > 0 ? h.Max() : double.NaN)},{Num(MeanSd(r.HealthyOod).Mean)}\n");
             runs.Add(new
             {
-                run = i, source = r.Source, task = t.Settings, nodes = t.Nodes, width = r.Width, trials = r.Trials,
+                run = i, source = r.Source, task = t.Settings, nodes = t.Nodes, pending_answers = t.Order == CrqOrder.Post ? t.Depth + 1 : (int?)null, width = r.Width, trials = r.Trials,
                 accuracy = r.Accuracy.Select(JsonOutput.Finite), ood_accuracy = r.OodAccuracy.Select(JsonOutput.Finite),
                 mean = JsonOutput.Finite(mean), sd = JsonOutput.Finite(sd),
                 left_out = r.LeftOut.Select(l => new { network = l.Network, status = NetworkHealth.DivergedName, reason = l.Reason }),
