@@ -14,6 +14,8 @@ internal static class AnalyzeCommand
     {
         PathIntCommand(),
         AnalyzeChunksCommand.Create(),
+        AnalyzeWmCommand.Create(),
+        AnalyzeCrqCommand.Create(),
     };
 
     /// <summary><c>analyze pathint DIR</c>: band and grid cells, their classes and the pruning hierarchy (Chu et al. 2025).</summary>

@@ -14,7 +14,8 @@ internal static class TrainCommand
     public static Command Create()
     {
         var config = new Option<FileInfo?>("--config") { Description = "JSON config file; flags given on the command line override it." };
-        var task = new Option<string?>("--task") { Description = "Task: flipflop | sine | delayed | pathint | sequence-chunks." };
+        var task = new Option<string?>("--task") { Description = "Task: flipflop | sine | delayed | pathint | sequence-chunks | wm-orientation | crq." };
+        var taskSetting = new Option<string[]?>("--task-setting") { Description = "Any task setting as KEY=VALUE, repeatable (e.g. --task-setting prior=natural --task-setting delays=5,10,20; crq: depth=4).", AllowMultipleArgumentsPerToken = false };
         var bits = new Option<int?>("--bits") { Description = "Flip-flop bits (default 3)." };
         var pulse = new Option<double?>("--pulse-probability") { Description = "Flip-flop pulse probability per step (default 0.05)." };
         var frequencies = new Option<int?>("--frequencies") { Description = "Sine: number of frequencies in [1, 30] (default 8)." };
@@ -77,7 +78,7 @@ internal static class TrainCommand
 
         var cmd = new Command("train", "Train an ensemble until every network reaches the threshold (or its budget).")
         {
-            config, task, bits, pulse, frequencies, channels, dt, delayMin, delayMax, aux, dims, maxSpeed, headingNoise, placeCells, placeWidth, fillerMax, networks, hidden, cell, activation, alpha, noise, initial, trials, steps, lr, clip,
+            config, task, taskSetting, bits, pulse, frequencies, channels, dt, delayMin, delayMax, aux, dims, maxSpeed, headingNoise, placeCells, placeWidth, fillerMax, networks, hidden, cell, activation, alpha, noise, initial, trials, steps, lr, clip,
             maxEpochs, threshold, patience, every, seed, backend, threads, output, resume, force, quiet,
             param, gamma, gain, rank, l1, l2, nuclear, activityReg, plateau, plateauFactor, probes,
             guide, guideUntrained, guideStrength, guideRows, guideEpochs, guideHalfLife, guideNetwork, diversity, diversityStride, diversityAgainst,
@@ -87,7 +88,7 @@ internal static class TrainCommand
         {
             var flags = new TrainConfig
             {
-                Task = r.GetValue(task), Bits = r.GetValue(bits), PulseProbability = r.GetValue(pulse),
+                Task = r.GetValue(task), TaskSettings = TaskSettingFlags(r.GetValue(taskSetting)), Bits = r.GetValue(bits), PulseProbability = r.GetValue(pulse),
                 Frequencies = r.GetValue(frequencies), Channels = r.GetValue(channels), Dt = r.GetValue(dt),
                 DelayMin = r.GetValue(delayMin), DelayMax = r.GetValue(delayMax), Aux = r.GetValue(aux),
                 Dimensions = r.GetValue(dims), MaxSpeed = r.GetValue(maxSpeed), HeadingNoise = r.GetValue(headingNoise), FillerMax = r.GetValue(fillerMax), PlaceCells = r.GetValue(placeCells), PlaceWidth = r.GetValue(placeWidth),
@@ -423,5 +424,28 @@ internal static class TrainCommand
         }
 
         return 0;
+    }
+
+    /// <summary>Parses repeated <c>--task-setting KEY=VALUE</c> flags (null when none were given).</summary>
+    internal static Dictionary<string, string>? TaskSettingFlags(string[]? values)
+    {
+        if (values is not { Length: > 0 })
+        {
+            return null;
+        }
+
+        var settings = new Dictionary<string, string>();
+        foreach (string v in values)
+        {
+            int eq = v.IndexOf('=', StringComparison.Ordinal);
+            if (eq <= 0)
+            {
+                throw new ArgumentException($"--task-setting must be KEY=VALUE, got '{v}'.", "--task-setting");
+            }
+
+            settings[v[..eq].Trim()] = v[(eq + 1)..].Trim();
+        }
+
+        return settings;
     }
 }

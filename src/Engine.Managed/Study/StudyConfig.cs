@@ -357,8 +357,32 @@ public sealed record StudyTraining
     /// <summary>Probe trials for kernel alignment (default 8; 0 off).</summary>
     public int? ProbeTrials { get; init; }
 
+    /// <summary>Cell: <c>discrete</c> or <c>leaky</c> (default: discrete; µP conditions keep the rate cell).</summary>
+    public string? Cell { get; init; }
+
+    /// <summary>α = dt/τ of the leaky cell (default 0.1).</summary>
+    public double? Alpha { get; init; }
+
+    /// <summary>Process noise σ (default 0), e.g. the recurrent noise that makes working memory degrade with the delay.</summary>
+    public double? Noise { get; init; }
+
     internal void Validate(string at)
     {
+        if (Cell is { } cell && cell is not ("discrete" or "leaky"))
+        {
+            StudyConfig.Fail($"{at}.cell", $"expected discrete or leaky, got '{cell}'");
+        }
+
+        if (Alpha is { } a && !(a > 0 && a <= 1))
+        {
+            StudyConfig.Fail($"{at}.alpha", $"must be in (0, 1], got {StudyConfig.F(a)}");
+        }
+
+        if (Noise is { } sigma && !(sigma >= 0 && double.IsFinite(sigma)))
+        {
+            StudyConfig.Fail($"{at}.noise", $"must be ≥ 0, got {StudyConfig.F(sigma)}");
+        }
+
         void AtLeast(int? v, int min, string key)
         {
             if (v is { } x && x < min)

@@ -108,6 +108,8 @@ public static class StudyPlanner
         "sine" => ["channels", "frequencies"],
         "delayed" => ["channels", "delay_max"],
         "pathint" => ["dimensions"],
+        "crq" => ["depth", "arity"],
+        "wm-orientation" => ["channels"],
         _ => [],
     };
 
@@ -236,7 +238,16 @@ public static class StudyPlanner
         }
 
         double rate = lr ?? TrainingRecipe.For(task, ParseParameterization(param)).LearningRate;
-        var id = new StringBuilder($"{task}-{Short(knob)}{complexity}-n{width}-{(param == "mup" ? "mup" : "std")}");
+        var id = new StringBuilder($"{task}-{Short(knob)}{complexity}");
+        // Settings other than the knob that differ from the task's defaults name the condition too, so the same task listed
+        // twice with different settings (the 2 × 2 design of wm-2x2.json) gives two conditions; ids of default settings are unchanged.
+        var defaults = TaskRegistry.Create(task).Settings;
+        foreach (var (key, value) in s.Where(kv => kv.Key != knob && defaults.GetValueOrDefault(kv.Key) != kv.Value).OrderBy(kv => kv.Key, StringComparer.Ordinal))
+        {
+            id.Append('-').Append(Short(key)).Append(Sanitize(value));
+        }
+
+        id.Append($"-n{width}-{(param == "mup" ? "mup" : "std")}");
         if (param == "mup") id.Append("-g").Append(Num(gamma));
         if (l1 > 0) id.Append("-l1_").Append(Num(l1));
         if (nuclear > 0) id.Append("-nuc").Append(Num(nuclear));

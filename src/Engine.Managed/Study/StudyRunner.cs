@@ -178,7 +178,8 @@ public static class StudyRunner
         var spec = new TrainConfig
         {
             Task = first.Task, Networks = nets.Length, Hidden = first.Width, Parameterization = first.Parameterization,
-            Alpha = param == Parameterization.MuP ? recipe.RateAlpha ?? 0.1 : null,
+            Alpha = param == Parameterization.MuP ? recipe.RateAlpha ?? 0.1 : t.Alpha,
+            Cell = param == Parameterization.MuP ? null : t.Cell, Noise = t.Noise,
         }.BuildSpec(task);
         options.Validate(nets.Length).StepsFor(task);
         return (task, spec, conds.SelectMany(c => c.Seeds).ToArray(), options);

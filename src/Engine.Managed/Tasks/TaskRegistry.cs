@@ -5,13 +5,15 @@ namespace Engine.Tasks;
 /// <summary>Builds a built-in task from its name and settings (CLI flags, config files, checkpoints).</summary>
 /// <remarks>
 /// Settings (all optional): flipflop — bits, pulse_probability; sine — frequencies, channels, dt; delayed —
-/// delay_min, delay_max, channels, aux; pathint — dimensions, max_speed, heading_noise, place_cells, place_width; sequence-chunks — filler_max. A setting the task does not
+/// delay_min, delay_max, channels, aux; pathint — dimensions, max_speed, heading_noise, place_cells, place_width; sequence-chunks — filler_max;
+/// wm-orientation — prior (uniform | natural), reward (none | oblique | r_1,…,r_K), reward_bins, delays (comma list of steps),
+/// channels, kappa, stimulus, response; crq — depth, arity, dimension, order (post | pre), margin. A setting the task does not
 /// have is an error, so a misspelt knob never silently falls back to a default.
 /// </remarks>
 public static class TaskRegistry
 {
     /// <summary>Built-in task names.</summary>
-    public static IReadOnlyList<string> Names { get; } = ["flipflop", "sine", "delayed", "pathint", "sequence-chunks"];
+    public static IReadOnlyList<string> Names { get; } = ["flipflop", "sine", "delayed", "pathint", "sequence-chunks", "wm-orientation", "crq"];
 
     private static readonly Dictionary<string, string[]> Known = new()
     {
@@ -20,6 +22,8 @@ public static class TaskRegistry
         ["delayed"] = ["delay_min", "delay_max", "channels", "aux"],
         ["pathint"] = ["dimensions", "max_speed", "heading_noise", "place_cells", "place_width"],
         ["sequence-chunks"] = ["filler_max"],
+        ["wm-orientation"] = ["prior", "reward", "reward_bins", "delays", "channels", "kappa", "stimulus", "response"],
+        ["crq"] = ["depth", "arity", "dimension", "order", "margin"],
     };
 
     /// <summary>Creates a task by name; settings not given take the task's defaults.</summary>
@@ -47,9 +51,41 @@ public static class TaskRegistry
             "sine" => new SineTask(Int(settings, "frequencies", 8), Int(settings, "channels", 1), Double(settings, "dt", 0.005)),
             "delayed" => new DelayedDiscriminationTask(Int(settings, "delay_min", 5), Int(settings, "delay_max", 20), Int(settings, "channels", 1), Bool(settings, "aux", false)),
             "sequence-chunks" => new SequenceChunksTask(Int(settings, "filler_max", 9)),
+            "wm-orientation" => OrientationMemory(settings),
+            "crq" => new CrqTask(Int(settings, "depth", 3), Int(settings, "arity", 2), Int(settings, "dimension", 8),
+                Choice(settings, "order", "post", ["post", "pre"]) == "pre" ? CrqOrder.Pre : CrqOrder.Post, Double(settings, "margin", 0.05)),
             _ => new PathIntegrationTask(Int(settings, "dimensions", 2), Double(settings, "max_speed", 0.2), Double(settings, "heading_noise", 0.3),
                 Int(settings, "place_cells", 0), Double(settings, "place_width", 0)),
         };
+    }
+
+    private static OrientationMemoryTask OrientationMemory(IReadOnlyDictionary<string, string> s)
+    {
+        var prior = Choice(s, "prior", "uniform", ["uniform", "natural"]) == "natural" ? OrientationPrior.Natural : OrientationPrior.Uniform;
+        int bins = Int(s, "reward_bins", OrientationMemoryTask.ObliqueReward.Count);
+        string reward = s.TryGetValue("reward", out var r) ? r.Trim().ToLowerInvariant() : "none";
+        IReadOnlyList<double>? map = reward switch
+        {
+            "none" or "flat" => null,
+            "oblique" => OrientationMemoryTask.ObliqueReward,
+            _ => List<double>(reward, "reward", v => double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out double x) ? x : null,
+                "none, oblique or a comma list of K positive numbers (one per bin)"),
+        };
+        var delays = s.TryGetValue("delays", out var d)
+            ? List<int>(d, "delays", v => int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out int x) ? x : null, "a comma list of step counts, e.g. 25,50,100,200")
+            : null;
+        return new OrientationMemoryTask(prior, map, delays, Int(s, "channels", 32), Double(s, "kappa", 2), Int(s, "stimulus", 10), Int(s, "response", 10), bins);
+    }
+
+    private static T[] List<T>(string text, string key, Func<string, T?> parse, string expected)
+        where T : struct
+        => text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+            .Select(v => parse(v) ?? throw new ArgumentException($"Task setting '{key}' must be {expected}, got '{text}'.")).ToArray();
+
+    private static string Choice(IReadOnlyDictionary<string, string> s, string key, string fallback, string[] allowed)
+    {
+        string v = s.TryGetValue(key, out var x) ? x.Trim().ToLowerInvariant() : fallback;
+        return allowed.Contains(v) ? v : throw new ArgumentException($"Task setting '{key}' must be one of {string.Join(", ", allowed)}, got '{x}'.");
     }
 
     private static int Int(IReadOnlyDictionary<string, string> s, string key, int fallback)

@@ -61,6 +61,9 @@ public sealed record TrainConfig
     /// <summary>Sequence chunks: the longest filler run after a word.</summary>
     public int? FillerMax { get; init; }
 
+    /// <summary>Any task's settings by name (<c>"task_settings": {"prior": "natural", "delays": "5,10"}</c>; CLI <c>--task-setting KEY=VALUE</c>); they win over the named fields above.</summary>
+    public Dictionary<string, string>? TaskSettings { get; init; }
+
     /// <summary>E.</summary>
     public int? Networks { get; init; }
 
@@ -267,6 +270,11 @@ public sealed record TrainConfig
         Put("filler_max", FillerMax);
         Put("place_cells", PlaceCells);
         Put("place_width", PlaceWidth);
+        foreach (var (key, value) in TaskSettings ?? [])
+        {
+            settings[key] = value;
+        }
+
         return TaskRegistry.Create(Task ?? "flipflop", settings);
     }
 

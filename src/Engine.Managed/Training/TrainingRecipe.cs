@@ -41,6 +41,9 @@ public sealed record TrainingRecipe(int Trials, int? Steps, double LearningRate,
             "pathint" => new TrainingRecipe(32, 30, 1e-3, 1, 6000, 3) { PlateauPatience = StandardPlateauPatience },
             // sequence-chunks: not tuned (its loss has a floor from the unpredictable word onsets); the pathint recipe with 60-step trials.
             "sequence-chunks" => new TrainingRecipe(32, 60, 1e-3, 1, 6000, 3) { PlateauPatience = StandardPlateauPatience },
+            // wm-orientation and crq: not tuned; B = 64 (a noisy delayed report and one scored step per trial need more trials per step).
+            "wm-orientation" => new TrainingRecipe(64, null, 1e-3, 1, 6000, 3) { PlateauPatience = StandardPlateauPatience },
+            "crq" => new TrainingRecipe(64, null, 1e-3, 1, 6000, 3) { PlateauPatience = StandardPlateauPatience },
             _ => throw new ArgumentException($"No training recipe for task '{task}'; expected one of: {string.Join(", ", Tasks.TaskRegistry.Names)}.", nameof(task)),
         };
         standard = standard with { Task = key };
