@@ -267,6 +267,7 @@ public sealed class FpRnnCore<T>
                     }
                 }
 
+                T zy = _logits[y] - max;
                 T sum = T.Zero;
                 for (int k = 0; k < c; k++)
                 {
@@ -274,7 +275,7 @@ public sealed class FpRnnCore<T>
                     sum += _logits[k];
                 }
 
-                loss += double.CreateTruncating(T.Log(sum) + max - (max + T.Log(_logits[y])));
+                loss += double.CreateTruncating(T.Log(sum) - zy);
                 correct += arg == y ? 1 : 0;
                 all &= arg == y;
                 if (wantGrad)

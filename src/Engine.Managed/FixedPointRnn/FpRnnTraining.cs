@@ -100,10 +100,16 @@ public sealed class FpRnnEnsemble
     /// <summary>One network's parameters.</summary>
     public Span<float> Network(int e) => Parameters.AsSpan(e * Spec.Stride, Spec.Stride);
 
+    /// <summary>Standard deviation of the second row of a reflection pair around the first, at initialisation.</summary>
+    public const double PairSpread = 0.3;
+
     /// <summary>A new ensemble with freshly initialised parameters; network e gets seed <c>seed + e</c>.</summary>
     /// <remarks>
     /// Initialisation from <c>Rng.For(seed_e, InitStream)</c>: embedding N(0, 1/N); λ logits U(1, 4) (λ ∈ (0.73, 0.98));
-    /// reflection rows N(0, 1); β logits U(−2, −0.5) (β ∈ (0.24, 0.76), so the iteration starts contractive); readout N(0, 1/N), bias 0.
+    /// reflections in pairs (0, 1), (2, 3), …: the first row N(0, 1), the second the first plus N(0, <see cref="PairSpread"/>²), both with
+    /// β logits U(2.5, 3.5) (β ∈ (1.85, 1.94)), so each pair is close to the identity (two near-equal near-reflections) and can open into
+    /// a rotation; an unpaired last reflection gets β logit U(−4, −2.5) (β ∈ (0.04, 0.15)). Either way Q ≈ I and the iteration contracts at
+    /// the start. β never crosses 1, where Q is singular. Readout N(0, 1/N), bias 0.
     /// </remarks>
     public static FpRnnEnsemble Create(StateTask task, int networks, int hidden, int reflections, FpIteration iteration, FpTrainOptions options, long seed)
     {
@@ -145,14 +151,22 @@ public sealed class FpRnnEnsemble
             p[spec.LambdaOffset + i] = (float)rng.Uniform(1, 4);
         }
 
-        for (int i = 0; i < vn * spec.Reflections; i++)
+        int n = spec.Hidden, r = spec.Reflections;
+        for (int v = 0; v < spec.Vocab; v++)
         {
-            p[spec.ReflectOffset + i] = (float)rng.NextGaussian();
-        }
+            for (int i = 0; i < r; i++)
+            {
+                var row = p.Slice(spec.ReflectOffset + (v * r + i) * n, n);
+                bool second = i % 2 == 1;
+                for (int j = 0; j < n; j++)
+                {
+                    // The second of a pair starts near the first: H(u, β)·H(u', β) with u' ≈ u is close to I.
+                    row[j] = second ? p[spec.ReflectOffset + (v * r + i - 1) * n + j] + (float)(PairSpread * rng.NextGaussian()) : (float)rng.NextGaussian();
+                }
 
-        for (int i = 0; i < spec.Vocab * spec.Reflections; i++)
-        {
-            p[spec.BetaOffset + i] = (float)rng.Uniform(-2, -0.5);
+                bool paired = second || i + 1 < r;
+                p[spec.BetaOffset + v * r + i] = paired ? (float)rng.Uniform(2.5, 3.5) : (float)rng.Uniform(-4, -2.5);
+            }
         }
 
         for (int i = 0; i < spec.Classes * spec.Hidden; i++)
