@@ -34,6 +34,7 @@ internal static class FixedPointRnnCommand
     internal sealed class TrainHandler(Shared s)
     {
         private readonly Option<int?> _iterations = new("--iterations") { Description = "Fixed-point cell: a fixed depth-iteration count K (1 = the diagonal RNN); default: iterate to the stopping rule (the dense RNN)." };
+        private readonly Option<bool?> _direct = new("--direct") { Description = "Fixed-point cell: solve for the fixed point directly (the sequential dense recurrence it equals) instead of iterating; implicit gradient." };
         private readonly Option<int?> _maxIterations = new("--max-iterations") { Description = "Fixed-point cell: ℓ_max of the stopping rule (default 100)." };
         private readonly Option<double?> _tolerance = new("--tolerance") { Description = "Fixed-point cell: residual tolerance of the stopping rule (default 1e-5)." };
         private readonly Option<double?> _quantile = new("--quantile") { Description = "Fixed-point cell: batch quantile of the residual that must meet the tolerance (default 1)." };
@@ -43,7 +44,7 @@ internal static class FixedPointRnnCommand
         private readonly Option<int?> _alphabet = new("--alphabet") { Description = "Fixed-point cell, task copy: letters (default 8)." };
 
         /// <summary>The flags this handler adds.</summary>
-        public IReadOnlyList<Option> Own => [_iterations, _maxIterations, _tolerance, _quantile, _trainLength, _reflections, _modulus, _alphabet];
+        public IReadOnlyList<Option> Own => [_iterations, _direct, _maxIterations, _tolerance, _quantile, _trainLength, _reflections, _modulus, _alphabet];
 
         /// <summary>Whether the parse asks for the fixed-point cell; throws when a fixed-point-only flag is given with another cell.</summary>
         public bool Handles(ParseResult r, string? cell)
@@ -83,7 +84,7 @@ internal static class FixedPointRnnCommand
             var task = StateTasks.Create(taskName, settings);
             var iteration = new FpIteration
             {
-                Iterations = r.GetValue(_iterations), MaxIterations = r.GetValue(_maxIterations) ?? 100, Tolerance = r.GetValue(_tolerance) ?? 1e-5,
+                Iterations = r.GetValue(_iterations), Direct = r.GetValue(_direct) ?? false, MaxIterations = r.GetValue(_maxIterations) ?? 100, Tolerance = r.GetValue(_tolerance) ?? 1e-5,
                 Quantile = r.GetValue(_quantile) ?? 1.0,
             }.Validate();
             var options = new FpTrainOptions
@@ -113,7 +114,7 @@ internal static class FixedPointRnnCommand
             var spec = ensemble.Spec;
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"fixed-point RNN: task {task.Name} {string.Join(' ', task.Settings.Select(kv => $"{kv.Key}={kv.Value}"))}; E={spec.Networks} N={spec.Hidden} r={spec.Reflections} V={spec.Vocab} C={spec.Classes}; iterations {iteration.Label}" +
-                $"{(iteration.IsFixed ? "" : $" (tol {iteration.Tolerance:G3}, max {iteration.MaxIterations})")}; B={options.Trials} k={options.TrainLength} lr={options.LearningRate:G3} steps≤{options.MaxSteps}"));
+                $"{(iteration.IsFixed || iteration.Direct ? "" : $" (tol {iteration.Tolerance:G3}, max {iteration.MaxIterations})")}; B={options.Trials} k={options.TrainLength} lr={options.LearningRate:G3} steps≤{options.MaxSteps}"));
             var records = new List<FpStepRecord>();
             var sw = Stopwatch.StartNew();
             using var interrupts = new Interrupts("interrupt: finishing the current step and saving…");
@@ -158,7 +159,7 @@ internal static class FixedPointRnnCommand
     {
         var run = new Argument<string>("run") { Description = "A run directory of train --cell fixed-point." };
         var lengths = new Option<string?>("--lengths") { Description = "Comma-separated test lengths (default k, 2k, 4k, 8k for training length k)." };
-        var iterations = new Option<string>("--iterations") { Description = "Comma-separated settings: counts and/or 'converged' (default 1,2,4,8,converged).", DefaultValueFactory = _ => "1,2,4,8,converged" };
+        var iterations = new Option<string>("--iterations") { Description = "Comma-separated settings: counts, 'converged' (iterate to the stopping rule) and/or 'dense' (direct solve of the fixed point) (default 1,2,4,8,converged,dense).", DefaultValueFactory = _ => "1,2,4,8,converged,dense" };
         var maxIterations = new Option<int>("--max-iterations") { Description = "ℓ_max for 'converged' (default 1000, the evaluation budget).", DefaultValueFactory = _ => 1000 };
         var tolerance = new Option<double>("--tolerance") { Description = "Tolerance for 'converged' (default 1e-5).", DefaultValueFactory = _ => 1e-5 };
         var trials = new Option<int>("--trials") { Description = "Test sequences per length (default 256).", DefaultValueFactory = _ => 256 };
@@ -211,7 +212,7 @@ internal static class FixedPointRnnCommand
         var batch = new Option<int>("--batch") { Description = "B (default 32).", DefaultValueFactory = _ => 32 };
         var steps = new Option<int>("--steps") { Description = "T (default 64).", DefaultValueFactory = _ => 64 };
         var reflections = new Option<int>("--reflections") { Description = "r (default 2).", DefaultValueFactory = _ => 2 };
-        var iterations = new Option<string>("--iterations") { Description = "Settings (default 1,4,converged).", DefaultValueFactory = _ => "1,4,converged" };
+        var iterations = new Option<string>("--iterations") { Description = "Settings (default 1,4,converged,dense).", DefaultValueFactory = _ => "1,4,converged,dense" };
         var repeats = new Option<int>("--repeats") { Description = "Timed steps (default 10).", DefaultValueFactory = _ => 10 };
         var threads = new Option<int>("--threads") { Description = "Threads, 0 = all (default 0).", DefaultValueFactory = _ => 0 };
         var backend = new Option<string>("--backend") { Description = "Backend of the discrete baseline (default cpu).", DefaultValueFactory = _ => "cpu" };
@@ -240,9 +241,11 @@ internal static class FixedPointRnnCommand
     }
 
     private static List<FpIteration> Settings(string text, int maxIterations, double tolerance)
-        => text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(x => x.Equals("converged", StringComparison.OrdinalIgnoreCase)
+        => text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(x => x.Equals("dense", StringComparison.OrdinalIgnoreCase)
+            ? new FpIteration { Direct = true }
+            : x.Equals("converged", StringComparison.OrdinalIgnoreCase)
             ? new FpIteration { MaxIterations = maxIterations, Tolerance = tolerance }.Validate()
-            : new FpIteration { Iterations = int.TryParse(x, NumberStyles.Integer, CultureInfo.InvariantCulture, out int i) ? i : throw new ArgumentException($"--iterations: '{x}' is neither a count nor 'converged'.", "--iterations") }.Validate())
+            : new FpIteration { Iterations = int.TryParse(x, NumberStyles.Integer, CultureInfo.InvariantCulture, out int i) ? i : throw new ArgumentException($"--iterations: '{x}' is neither a count, 'converged' nor 'dense'.", "--iterations") }.Validate())
             .ToList();
 
     private static int[] Ints(string text, string option)

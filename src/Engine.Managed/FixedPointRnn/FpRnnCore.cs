@@ -101,6 +101,21 @@ public sealed class FpRnnCore<T>
     public void Forward(ReadOnlySpan<T> p, ReadOnlySpan<int> tokens, int trials, int length, FpIteration iteration, bool keepIterates)
     {
         ArgumentNullException.ThrowIfNull(iteration);
+        if (iteration.Direct)
+        {
+            DenseForward(p, tokens, trials, length);
+            foreach (var x in States)
+            {
+                if (!T.IsFinite(x))
+                {
+                    Status = FpStatus.NonFinite;
+                    break;
+                }
+            }
+
+            return;
+        }
+
         Prepare(p);
         CheckTokens(tokens, trials, length);
         int n = _spec.Hidden, size = trials * length * n;

@@ -116,7 +116,7 @@ public static class FpRnnEvaluation
         {
             var pts = g.OrderBy(m => m.Length).ToArray();
             var line = plot.Add.ScatterLine(pts.Select(m => (double)m.Length).ToArray(), pts.Select(y).ToArray());
-            line.LegendText = g.Key == "converged" ? "converged (dense)" : g.Key == "1" ? "1 iteration (diagonal)" : $"{g.Key} iterations";
+            line.LegendText = g.Key == "converged" ? "iterated to the stopping rule" : g.Key == "dense" ? "fixed point, direct solve (dense)" : g.Key == "1" ? "1 iteration (diagonal)" : $"{g.Key} iterations";
             line.MarkerSize = 6;
         }
 

@@ -79,6 +79,10 @@ public sealed record FpIteration
     /// <summary>A fixed iteration count K (≥ 1), or null to iterate to the stopping rule.</summary>
     public int? Iterations { get; init; }
 
+    /// <summary>Skip the iteration and solve for the fixed point directly: the sequential dense recurrence h_t = Q_t⁻¹ Λ_t h_{t−1} + b_t
+    /// (what the iteration converges to; exact even where the iteration would need thousands of sweeps). The gradient is the implicit one.</summary>
+    public bool Direct { get; init; }
+
     /// <summary>ℓ_max of the stopping rule (default 100).</summary>
     public int MaxIterations { get; init; } = 100;
 
@@ -89,7 +93,7 @@ public sealed record FpIteration
     public double Quantile { get; init; } = 1.0;
 
     /// <summary>Whether the count is fixed.</summary>
-    public bool IsFixed => Iterations is not null;
+    public bool IsFixed => Iterations is not null && !Direct;
 
     /// <summary>The most iterations this setting may run.</summary>
     public int Budget => Iterations ?? MaxIterations;
@@ -97,6 +101,11 @@ public sealed record FpIteration
     /// <summary>Checks the values; returns this.</summary>
     public FpIteration Validate()
     {
+        if (Direct && Iterations is not null)
+        {
+            throw new ArgumentException($"iterations {Iterations} cannot be combined with the direct solve of the fixed point; give one.", "iterations");
+        }
+
         if (Iterations is { } k)
         {
             Guard.AtLeast(k, 1, "iterations");
@@ -112,8 +121,8 @@ public sealed record FpIteration
         return this;
     }
 
-    /// <summary>Text for tables: "K" or "converged".</summary>
-    public string Label => Iterations is { } k ? k.ToString(System.Globalization.CultureInfo.InvariantCulture) : "converged";
+    /// <summary>Text for tables: "K", "converged" (iterated to the stopping rule) or "dense" (the direct solve).</summary>
+    public string Label => Direct ? "dense" : Iterations is { } k ? k.ToString(System.Globalization.CultureInfo.InvariantCulture) : "converged";
 }
 
 /// <summary>How an iteration ended.</summary>

@@ -101,7 +101,7 @@ public sealed class FpRnnEnsemble
     public Span<float> Network(int e) => Parameters.AsSpan(e * Spec.Stride, Spec.Stride);
 
     /// <summary>Standard deviation of the second row of a reflection pair around the first, at initialisation.</summary>
-    public const double PairSpread = 0.3;
+    public const double PairSpread = 0.1;
 
     /// <summary>A new ensemble with freshly initialised parameters; network e gets seed <c>seed + e</c>.</summary>
     /// <remarks>
