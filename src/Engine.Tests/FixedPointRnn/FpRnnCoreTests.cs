@@ -24,6 +24,11 @@ public sealed class FpRnnCoreTests
             p[spec.ReadoutBiasOffset + i] = rng.Uniform(-0.5, 0.5);
         }
 
+        for (int i = 0; i < vocab * hidden; i++)
+        {
+            p[spec.LambdaOffset + i] = rng.Uniform(-1, 1.4); // λ ∈ (0.27, 0.8): states of order one over the test's lengths
+        }
+
         var tokens = Enumerable.Range(0, trials * length).Select(_ => rng.NextInt(vocab)).ToArray();
         var targets = Enumerable.Range(0, trials * length).Select(i => i % 4 == 1 ? -1 : rng.NextInt(classes)).ToArray();
         return (spec, p, tokens, targets);

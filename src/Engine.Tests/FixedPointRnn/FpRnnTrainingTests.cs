@@ -81,7 +81,7 @@ public sealed class FpRnnTrainingTests
         for (int e = 0; e < 3; e++)
         {
             var p = ens.Network(e);
-            p.Slice(ens.Spec.EmbedOffset, ens.Spec.Vocab * ens.Spec.Hidden).Fill(e == 1 ? 1e30f : 0.1f);
+            p.Slice(ens.Spec.EmbedOffset, ens.Spec.Vocab * ens.Spec.Hidden).Fill(e == 1 ? 3e38f : 0.1f);
         }
 
         FpRnnTrainer.Train(ens);
