@@ -187,7 +187,7 @@ internal static class FixedPointRnnCommand
             string outDir = r.GetValue(output) ?? Path.Combine(dir, "fprnn-eval");
             using (var stage = new OutputStage(outDir))
             {
-                FpRnnEvaluation.Write(rows, stage.PathOf, $"{ensemble.Task.Name}: {ensemble.Spec.Networks} networks, N={ensemble.Spec.Hidden}, trained with {ensemble.Iteration.Label} iterations at length {k}", k);
+                FpRnnEvaluation.Write(rows, stage.PathOf, $"{ensemble.Task.Name}: {ensemble.Spec.Networks} networks, N={ensemble.Spec.Hidden}, trained at length {k} with iterations = {ensemble.Iteration.Label}", k);
                 stage.Commit();
             }
 
@@ -198,7 +198,7 @@ internal static class FixedPointRnnCommand
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{g.Key,-10}  {string.Join("  ", g.Select(m => $"{m.SequenceAccuracy,7:F3}"))}   (iterations run: {string.Join(", ", g.Select(m => m.IterationsRun.ToString("F0", CultureInfo.InvariantCulture)))})"));
             }
 
-            Console.WriteLine($"{sw.Elapsed.TotalSeconds:F1} s; wrote fprnn-eval.csv, fprnn-eval.json, fprnn-eval-sequence.png, fprnn-eval-position.png to {Path.GetFullPath(outDir)}");
+            Console.WriteLine($"{sw.Elapsed.TotalSeconds:F1} s; wrote fprnn-eval.csv, fprnn-eval.json, fprnn-eval-sequence.png, fprnn-eval-position.png, fprnn-eval-iterations.png to {Path.GetFullPath(outDir)}");
             return 0;
         }));
         return cmd;

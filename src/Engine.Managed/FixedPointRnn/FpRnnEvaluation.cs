@@ -81,7 +81,7 @@ public static class FpRnnEvaluation
             .ToArray();
     }
 
-    /// <summary>Writes <c>fprnn-eval.csv</c> (one row per network, setting and length), <c>fprnn-eval.json</c> (with the means) and two PNGs (sequence and per-position accuracy against length, one line per setting).</summary>
+    /// <summary>Writes <c>fprnn-eval.csv</c> (one row per network, setting and length), <c>fprnn-eval.json</c> (with the means) and three PNGs: sequence and per-position accuracy against length (one line per setting), and sequence accuracy against iterations (one line per length).</summary>
     /// <param name="rows">The evaluation.</param>
     /// <param name="pathOf">Maps a file name to where it is written (e.g. an <see cref="OutputStage"/>).</param>
     /// <param name="title">Figure title.</param>
@@ -106,6 +106,43 @@ public static class FpRnnEvaluation
         });
         Plot(means, m => m.SequenceAccuracy, "sequence accuracy", title, trainLength, pathOf("fprnn-eval-sequence.png"));
         Plot(means, m => m.Accuracy, "per-position accuracy", title, trainLength, pathOf("fprnn-eval-position.png"));
+        PlotIterations(means, title, pathOf("fprnn-eval-iterations.png"));
+    }
+
+    /// <summary>Sequence accuracy against the fixed iteration count (log2 axis), one line per test length; the stopping-rule and direct-solve settings as dashed levels.</summary>
+    private static void PlotIterations(IReadOnlyList<(string Iterations, int Length, double SequenceAccuracy, double Accuracy, double IterationsRun)> means, string title, string path)
+    {
+        var plot = Figures.NewPlot();
+        var palette = new ScottPlot.Palettes.Category10();
+        int i = 0;
+        foreach (var g in means.GroupBy(m => m.Length))
+        {
+            var color = palette.GetColor(i++);
+            var counts = g.Where(m => int.TryParse(m.Iterations, NumberStyles.Integer, CultureInfo.InvariantCulture, out _))
+                .Select(m => (K: int.Parse(m.Iterations, CultureInfo.InvariantCulture), m.SequenceAccuracy)).OrderBy(m => m.K).ToArray();
+            if (counts.Length > 0)
+            {
+                var line = plot.Add.ScatterLine(counts.Select(m => Math.Log2(m.K)).ToArray(), counts.Select(m => m.SequenceAccuracy).ToArray());
+                line.Color = color;
+                line.MarkerSize = 6;
+                line.LegendText = $"L = {g.Key}";
+            }
+
+            foreach (var level in g.Where(m => m.Iterations is "converged" or "dense"))
+            {
+                var h = plot.Add.HorizontalLine(level.SequenceAccuracy);
+                h.Color = color;
+                h.LinePattern = level.Iterations == "dense" ? ScottPlot.LinePattern.Dashed : ScottPlot.LinePattern.Dotted;
+                h.LegendText = $"L = {g.Key}, {(level.Iterations == "dense" ? "fixed point (direct solve)" : "stopping rule")}";
+            }
+        }
+
+        plot.Axes.SetLimitsY(-0.02, 1.02);
+        plot.Title(title);
+        plot.XLabel("log2 (depth iterations K)");
+        plot.YLabel("sequence accuracy (mean over networks)");
+        plot.ShowLegend();
+        Figures.SavePng(plot, path);
     }
 
     private static void Plot(IReadOnlyList<(string Iterations, int Length, double SequenceAccuracy, double Accuracy, double IterationsRun)> means,

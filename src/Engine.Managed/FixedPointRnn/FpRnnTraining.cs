@@ -227,7 +227,7 @@ public static class FpRnnTrainer
     {
         private readonly FpRnnCore<float> _core = new(spec);
         private readonly int[] _tokens = new int[trials * length], _targets = new int[trials * length];
-        private readonly float[] _grad = new float[spec.Stride], _m = new float[spec.Stride], _v = new float[spec.Stride], _backup = new float[spec.Stride];
+        private readonly float[] _grad = new float[spec.Stride], _m = new float[spec.Stride], _v = new float[spec.Stride];
 
         public FpStepRecord Step(FpRnnEnsemble ens, int e)
         {
@@ -262,7 +262,6 @@ public static class FpRnnTrainer
             double norm = Math.Sqrt(sq);
             float scale = ens.Options.Clip > 0 && norm > ens.Options.Clip ? (float)(ens.Options.Clip / norm) : 1f;
             var c = AdamMath.Coefficients((float)ens.Options.LearningRate, step, scale);
-            p.CopyTo(_backup);
             for (int i = 0; i < p.Length; i++)
             {
                 AdamMath.Update(ref p[i], ref _m[i], ref _v[i], _grad[i], c);

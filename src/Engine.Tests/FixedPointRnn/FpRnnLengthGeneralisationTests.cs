@@ -47,7 +47,7 @@ public sealed class FpRnnLengthGeneralisationTests
 
             (code, output, err) = CliHarness.Run("analyze", "fprnn", dir, "--lengths", "6,12", "--iterations", "1,3,converged,dense", "--trials", "8", "--max-iterations", "50");
             Assert.That(code, Is.EqualTo(0), err);
-            foreach (var f in new[] { "fprnn-eval.csv", "fprnn-eval.json", "fprnn-eval-sequence.png", "fprnn-eval-position.png" })
+            foreach (var f in new[] { "fprnn-eval.csv", "fprnn-eval.json", "fprnn-eval-sequence.png", "fprnn-eval-position.png", "fprnn-eval-iterations.png" })
             {
                 Assert.That(File.Exists(Path.Combine(dir, "fprnn-eval", f)), Is.True, f);
             }
