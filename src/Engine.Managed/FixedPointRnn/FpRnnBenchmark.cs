@@ -29,7 +29,7 @@ public sealed record FpRnnBenchResult(string Iterations, double IterationsRun, d
 /// </remarks>
 public static class FpRnnBenchmark
 {
-    /// <summary>Warms up once, then times <paramref name="repeats"/> steps.</summary>
+    /// <summary>Warms up (at least 3 steps and 1 s), then times <paramref name="repeats"/> steps.</summary>
     public static FpRnnBenchResult Run(int networks, int hidden, int reflections, int trials, int steps, FpIteration iteration, int repeats, int threads)
     {
         ArgumentNullException.ThrowIfNull(iteration);
@@ -67,7 +67,12 @@ public static class FpRnnBenchmark
             });
         }
 
-        Step();
+        long warm = Stopwatch.GetTimestamp();
+        for (int w = 0; w < 3 || Stopwatch.GetElapsedTime(warm).TotalSeconds < 1.0; w++)
+        {
+            Step(); // warm-up: buffers, and at least a second so the JIT's tier-1 code is in place
+        }
+
         var ms = new double[repeats];
         for (int i = 0; i < repeats; i++)
         {

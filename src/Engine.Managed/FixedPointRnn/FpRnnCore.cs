@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Numerics.Tensors;
 using Engine.Util;
 
 namespace Engine.FixedPointRnn;
@@ -267,12 +268,7 @@ public sealed class FpRnnCore<T>
                 T max = T.NegativeInfinity;
                 for (int k = 0; k < c; k++)
                 {
-                    T z = bias[k];
-                    var row = w.Slice(k * n, n);
-                    for (int j = 0; j < n; j++)
-                    {
-                        z += row[j] * hv[j];
-                    }
+                    T z = bias[k] + TensorPrimitives.Dot(w.Slice(k * n, n), hv);
 
                     _logits[k] = z;
                     if (z > max)
@@ -300,13 +296,9 @@ public sealed class FpRnnCore<T>
                     {
                         T d = (_logits[k] / sum - (k == y ? T.One : T.Zero)) * inv;
                         grad[s.ReadoutBiasOffset + k] += d;
-                        var row = w.Slice(k * n, n);
                         var gRow = grad.Slice(s.ReadoutOffset + k * n, n);
-                        for (int j = 0; j < n; j++)
-                        {
-                            gRow[j] += d * hv[j];
-                            dh[j] += d * row[j];
-                        }
+                        TensorPrimitives.MultiplyAdd(hv, d, gRow, gRow);
+                        TensorPrimitives.MultiplyAdd(w.Slice(k * n, n), d, dh, dh);
                     }
                 }
             }
@@ -506,36 +498,18 @@ public sealed class FpRnnCore<T>
     private void Reflect(int v, int i, Span<T> x)
     {
         int n = _spec.Hidden, k = v * _spec.Reflections + i;
-        var u = _unit.AsSpan(k * n, n);
-        T dot = T.Zero;
-        for (int j = 0; j < n; j++)
-        {
-            dot += u[j] * x[j];
-        }
-
-        T a = _beta[k] * dot;
-        for (int j = 0; j < n; j++)
-        {
-            x[j] -= a * u[j];
-        }
+        ReadOnlySpan<T> u = _unit.AsSpan(k * n, n);
+        T a = _beta[k] * TensorPrimitives.Dot(u, (ReadOnlySpan<T>)x);
+        TensorPrimitives.MultiplyAdd(u, -a, x, x);
     }
 
     /// <summary>x ← H_i⁻¹ x = x + β/(1 − β) u (uᵀx).</summary>
     private void InverseReflect(int v, int i, Span<T> x)
     {
         int n = _spec.Hidden, k = v * _spec.Reflections + i;
-        var u = _unit.AsSpan(k * n, n);
-        T dot = T.Zero;
-        for (int j = 0; j < n; j++)
-        {
-            dot += u[j] * x[j];
-        }
-
-        T a = _beta[k] / (T.One - _beta[k]) * dot;
-        for (int j = 0; j < n; j++)
-        {
-            x[j] += a * u[j];
-        }
+        ReadOnlySpan<T> u = _unit.AsSpan(k * n, n);
+        T a = _beta[k] / (T.One - _beta[k]) * TensorPrimitives.Dot(u, (ReadOnlySpan<T>)x);
+        TensorPrimitives.MultiplyAdd(u, a, x, x);
     }
 
     /// <summary>Backward of y = Q_v w: accumulates ∂L/∂u and ∂L/∂β of token v from upstream <paramref name="g"/>, which becomes ∂L/∂w.</summary>
@@ -553,27 +527,15 @@ public sealed class FpRnnCore<T>
         for (int i = 0; i < r; i++)
         {
             int k = v * r + i;
-            var u = _unit.AsSpan(k * n, n);
-            var x = _scratch.AsSpan((i + 1) * n, n);
-            T a = T.Zero, c = T.Zero;
-            for (int j = 0; j < n; j++)
-            {
-                a += u[j] * x[j];
-                c += u[j] * g[j];
-            }
-
+            ReadOnlySpan<T> u = _unit.AsSpan(k * n, n);
+            ReadOnlySpan<T> x = _scratch.AsSpan((i + 1) * n, n);
+            T a = TensorPrimitives.Dot(u, x), c = TensorPrimitives.Dot(u, (ReadOnlySpan<T>)g);
             T beta = _beta[k];
             _gBeta[k] -= a * c;
             var gu = _gUnit.AsSpan(k * n, n);
-            for (int j = 0; j < n; j++)
-            {
-                gu[j] -= beta * (a * g[j] + c * x[j]);
-            }
-
-            for (int j = 0; j < n; j++)
-            {
-                g[j] -= beta * c * u[j];
-            }
+            TensorPrimitives.MultiplyAdd((ReadOnlySpan<T>)g, -beta * a, gu, gu);
+            TensorPrimitives.MultiplyAdd(x, -beta * c, gu, gu);
+            TensorPrimitives.MultiplyAdd(u, -beta * c, g, g);
         }
     }
 
