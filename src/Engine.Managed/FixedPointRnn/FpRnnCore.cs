@@ -470,17 +470,28 @@ public sealed class FpRnnCore<T>
                     Reflect(v, i, _z);
                 }
 
-                T diff = T.Zero, size = T.Zero;
+                T diff = T.Zero, size = T.Zero, sum = T.Zero;
+                var lambda = _lambda.AsSpan(v * n, n);
+                var hOld = old.Slice(at, n);
+                var hNew = next.Slice(at, n);
                 for (int j = 0; j < n; j++)
                 {
-                    T prev = t > 0 ? next[at - n + j] : T.Zero;
-                    T h = _lambda[v * n + j] * prev + old[at + j] + _z[j];
-                    next[at + j] = h;
-                    diff = T.Max(diff, T.Abs(h - old[at + j]));
-                    size = T.Max(size, T.Abs(h));
+                    T h = (t > 0 ? lambda[j] * next[at - n + j] : T.Zero) + hOld[j] + _z[j];
+                    hNew[j] = h;
+                    sum += h; // NaN and ±Inf propagate into the sum; the comparisons below skip NaN
+                    T d = T.Abs(h - hOld[j]), a = T.Abs(h);
+                    if (d > diff)
+                    {
+                        diff = d;
+                    }
+
+                    if (a > size)
+                    {
+                        size = a;
+                    }
                 }
 
-                if (!T.IsFinite(size) || !T.IsFinite(diff))
+                if (!T.IsFinite(sum))
                 {
                     finite = false;
                 }
