@@ -43,7 +43,7 @@ internal static class TrainCommand
         var probes = new Option<int?>("--probe-trials") { Description = "Probe trials for kernel alignment, 0 = off (default 8)." };
         var networks = new Option<int?>("--networks") { Description = "E, networks in the ensemble (default 16)." };
         var hidden = new Option<int?>("--hidden") { Description = "N, hidden units (default 64)." };
-        var cell = new Option<string?>("--cell") { Description = "discrete | leaky | rate (default discrete; rate under mup)." };
+        var cell = new Option<string?>("--cell") { Description = "discrete | leaky | rate | fixed-point (default discrete; rate under mup; fixed-point: the fixed-point RNN on the state-tracking tasks parity | count | a5 | s5 | copy)." };
         var activation = new Option<string?>("--activation") { Description = "tanh | relu | identity (default tanh)." };
         var alpha = new Option<double?>("--alpha") { Description = "Leaky cell dt/tau (default 0.1)." };
         var noise = new Option<double?>("--noise") { Description = "Process noise std (default 0)." };
@@ -84,8 +84,14 @@ internal static class TrainCommand
             guide, guideUntrained, guideStrength, guideRows, guideEpochs, guideHalfLife, guideNetwork, diversity, diversityStride, diversityAgainst,
             representationTrials, representationSeed,
         };
+        var fixedPoint = FixedPointRnnCommand.AddTrainOptions(cmd, new(task, networks, hidden, trials, lr, clip, maxEpochs, threshold, seed, threads, output, force, quiet));
         cmd.SetAction(r => CliErrors.Run(() =>
         {
+            if (fixedPoint.Handles(r, r.GetValue(cell)))
+            {
+                return fixedPoint.Train(r);
+            }
+
             var flags = new TrainConfig
             {
                 Task = r.GetValue(task), TaskSettings = TaskSettingFlags(r.GetValue(taskSetting)), Bits = r.GetValue(bits), PulseProbability = r.GetValue(pulse),
