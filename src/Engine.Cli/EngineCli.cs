@@ -24,6 +24,7 @@ public static class EngineCli
             ClosedLoopCommand.Create(),
             StudyCommand.Create(),
             DemoCommand.Create(),
+            CompareRunsCommand.Create(),
         };
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
