@@ -16,6 +16,7 @@ internal static class AnalyzeCommand
         AnalyzeChunksCommand.Create(),
         AnalyzeWmCommand.Create(),
         AnalyzeCrqCommand.Create(),
+        AnalyzeSampleComplexityCommand.Create(),
     };
 
     /// <summary><c>analyze pathint DIR</c>: band and grid cells, their classes and the pruning hierarchy (Chu et al. 2025).</summary>

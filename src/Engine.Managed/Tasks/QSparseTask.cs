@@ -39,7 +39,10 @@ public sealed class QSparseTask : TrialTask
     /// <param name="variant">Full qSTR or the simplified variant.</param>
     /// <param name="betaSeed">Seed of the fixed unit vector β.</param>
     /// <exception cref="ArgumentOutOfRangeException">A size below its minimum, or q larger than N.</exception>
-    public QSparseTask(int length = 16, int q = 1, int dimension = 8, QSparseVariant variant = QSparseVariant.Full, long betaSeed = 0)
+    /// <param name="positions">Also give each token step a one-hot of its position (N more channels).</param>
+    /// <param name="scalarCode">Code a position as the one value (t + 1)/N instead of a one-hot of N channels.</param>
+    public QSparseTask(int length = 16, int q = 1, int dimension = 8, QSparseVariant variant = QSparseVariant.Full, long betaSeed = 0, bool positions = false,
+        bool scalarCode = false)
     {
         Guard.AtLeast(length, 1, nameof(length));
         Guard.AtLeast(q, 1, nameof(q));
@@ -59,6 +62,8 @@ public sealed class QSparseTask : TrialTask
         Dimension = dimension;
         Variant = variant;
         BetaSeed = betaSeed;
+        Positions = positions;
+        ScalarCode = scalarCode;
         _beta = new float[dimension];
         var rng = Rng.For(betaSeed, BetaStream);
         double norm = 0;
@@ -94,6 +99,15 @@ public sealed class QSparseTask : TrialTask
     /// <summary>Seed of β.</summary>
     public long BetaSeed { get; }
 
+    /// <summary>Whether token steps carry their position.</summary>
+    public bool Positions { get; }
+
+    /// <summary>Whether a position (pointer or token position) is the one value (t + 1)/N rather than a one-hot of N channels.</summary>
+    public bool ScalarCode { get; }
+
+    /// <summary>Channels of one position code: 1 (scalar) or N (one-hot).</summary>
+    public int CodeWidth => ScalarCode ? 1 : Length;
+
     /// <summary>The fixed unit vector β [d].</summary>
     public ReadOnlySpan<float> Beta => _beta;
 
@@ -101,19 +115,19 @@ public sealed class QSparseTask : TrialTask
     public int TargetsPerTrial => Variant == QSparseVariant.Full ? Length : 1;
 
     /// <summary>Offset of pointer block j in a step's input.</summary>
-    public int PointerOffset(int j) => Dimension + j * Length;
+    public int PointerOffset(int j) => Dimension + j * CodeWidth;
 
-    /// <summary>Offset of the position one-hot in a step's input.</summary>
-    public int PositionOffset => Dimension + Q * Length;
+    /// <summary>Offset of the position one-hot in a step's input (−1 without <see cref="Positions"/>).</summary>
+    public int PositionOffset => Positions ? Dimension + Q * CodeWidth : -1;
 
-    /// <summary>Index of the query flag in a step's input.</summary>
-    public int FlagIndex => Dimension + Q * Length + Length;
+    /// <summary>Index of the query flag in a step's input (the last channel).</summary>
+    public int FlagIndex => Inputs - 1;
 
     /// <inheritdoc />
     public override string Name => "qsparse";
 
     /// <inheritdoc />
-    public override int Inputs => Dimension + Q * Length + Length + 1;
+    public override int Inputs => Dimension + (Q + (Positions ? 1 : 0)) * CodeWidth + 1;
 
     /// <inheritdoc />
     public override int Outputs => 1;
@@ -138,6 +152,8 @@ public sealed class QSparseTask : TrialTask
         ["dimension"] = Dimension.ToString(CultureInfo.InvariantCulture),
         ["variant"] = Variant == QSparseVariant.Full ? "full" : "simplified",
         ["beta_seed"] = BetaSeed.ToString(CultureInfo.InvariantCulture),
+        ["positions"] = Positions ? "true" : "false",
+        ["code"] = ScalarCode ? "scalar" : "onehot",
     };
 
     /// <summary>Parses a variant name (full | simplified).</summary>
@@ -147,6 +163,15 @@ public sealed class QSparseTask : TrialTask
         "full" => QSparseVariant.Full,
         "simplified" or "simple" => QSparseVariant.Simplified,
         _ => throw new ArgumentException($"qsparse variant must be full or simplified, got '{value}'.", "variant"),
+    };
+
+    /// <summary>Parses a position code name: onehot (false) or scalar (true).</summary>
+    /// <exception cref="ArgumentException">Any other name.</exception>
+    public static bool ParseCode(string value) => value?.Trim().ToLowerInvariant() switch
+    {
+        "onehot" or "one-hot" => false,
+        "scalar" => true,
+        _ => throw new ArgumentException($"qsparse code must be onehot or scalar, got '{value}'.", "code"),
     };
 
     /// <summary>g*(z_{t_1} … z_{t_q}) = tanh(⟨β, (1/q) Σ_j z_{t_j}⟩) for features z [N][d] and one pointer tuple [q].</summary>
@@ -212,7 +237,10 @@ public sealed class QSparseTask : TrialTask
         {
             var x = inputs.Slice((tokenStart + i) * ni, ni);
             features.Slice(i * d, d).CopyTo(x);
-            x[PositionOffset + i] = 1f;
+            if (Positions)
+            {
+                SetCode(x, PositionOffset, i);
+            }
         }
 
         for (int p = 0; p < TargetsPerTrial; p++)
@@ -222,13 +250,25 @@ public sealed class QSparseTask : TrialTask
             var tuple = pointers.Slice(p * q, q);
             for (int j = 0; j < q; j++)
             {
-                x[PointerOffset(j) + tuple[j]] = 1f;
+                SetCode(x, PointerOffset(j), tuple[j]);
             }
 
             x[FlagIndex] = 1f;
             int scored = Variant == QSparseVariant.Full ? n + p : steps - 1;
             targets[scored] = Target(features, tuple);
             mask[scored] = 1f;
+        }
+    }
+
+    private void SetCode(Span<float> x, int offset, int position)
+    {
+        if (ScalarCode)
+        {
+            x[offset] = (position + 1f) / Length;
+        }
+        else
+        {
+            x[offset + position] = 1f;
         }
     }
 

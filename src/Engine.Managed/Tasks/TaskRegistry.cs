@@ -8,7 +8,7 @@ namespace Engine.Tasks;
 /// delay_min, delay_max, channels, aux; pathint — dimensions, max_speed, heading_noise, place_cells, place_width; sequence-chunks — filler_max;
 /// wm-orientation — prior (uniform | natural), reward (none | oblique | r_1,…,r_K), reward_bins, delays (comma list of steps),
 /// channels, kappa, stimulus, response; crq — depth, arity, dimension, order (post | pre), margin; qsparse — length, q, dimension,
-/// variant (full | simplified), beta_seed. A setting the task does not
+/// variant (full | simplified), beta_seed, positions, code (onehot | scalar). A setting the task does not
 /// have is an error, so a misspelt knob never silently falls back to a default.
 /// </remarks>
 public static class TaskRegistry
@@ -25,7 +25,7 @@ public static class TaskRegistry
         ["sequence-chunks"] = ["filler_max"],
         ["wm-orientation"] = ["prior", "reward", "reward_bins", "delays", "channels", "kappa", "stimulus", "response"],
         ["crq"] = ["depth", "arity", "dimension", "order", "margin"],
-        ["qsparse"] = ["length", "q", "dimension", "variant", "beta_seed"],
+        ["qsparse"] = ["length", "q", "dimension", "variant", "beta_seed", "positions", "code"],
     };
 
     /// <summary>Creates a task by name; settings not given take the task's defaults.</summary>
@@ -57,7 +57,8 @@ public static class TaskRegistry
             "crq" => new CrqTask(Int(settings, "depth", 3), Int(settings, "arity", 2), Int(settings, "dimension", 8),
                 Choice(settings, "order", "post", ["post", "pre"]) == "pre" ? CrqOrder.Pre : CrqOrder.Post, Double(settings, "margin", 0.05)),
             "qsparse" => new QSparseTask(Int(settings, "length", 16), Int(settings, "q", 1), Int(settings, "dimension", 8),
-                QSparseTask.ParseVariant(settings.TryGetValue("variant", out var v) ? v : "full"), Int(settings, "beta_seed", 0)),
+                QSparseTask.ParseVariant(settings.TryGetValue("variant", out var v) ? v : "full"), Int(settings, "beta_seed", 0), Bool(settings, "positions", false),
+                QSparseTask.ParseCode(settings.TryGetValue("code", out var c) ? c : "onehot")),
             _ => new PathIntegrationTask(Int(settings, "dimensions", 2), Double(settings, "max_speed", 0.2), Double(settings, "heading_noise", 0.3),
                 Int(settings, "place_cells", 0), Double(settings, "place_width", 0)),
         };

@@ -154,7 +154,8 @@ public static partial class Trainer
         /// <summary>
         /// In finite-dataset mode, every <see cref="TrainingOptions.TestEvery"/> epochs (and at the end: <paramref name="final"/>) measures
         /// each network's MSE on its held-out test set, keeps the best, and stops (as converged) a training network whose best is
-        /// <see cref="TrainingOptions.TestPatience"/> measurements old.
+        /// <see cref="TrainingOptions.TestPatience"/> measurements old. The final measurement of a network still training (an
+        /// interrupted run) updates only its latest test MSE.
         /// </summary>
         private void TestRules(bool final)
         {
@@ -191,6 +192,15 @@ public static partial class Trainer
                 }
 
                 rec.TestLoss = mse;
+                if (final && rec.Status == NetworkStatus.Training)
+                {
+                    // An interrupted run: the measurement is reported but stays out of the best and the patience, so a resumed
+                    // run ends exactly as an uninterrupted one.
+                    _state.Networks[e] = rec;
+                    _dirty = true;
+                    continue;
+                }
+
                 if (mse < rec.BestTestLoss)
                 {
                     rec.BestTestLoss = mse;
