@@ -414,6 +414,16 @@ internal static class TrainCommand
             targets: targets);
 
         progress.Summary(state);
+        if (opt.FiniteData)
+        {
+            for (int e = 0; e < spec.Networks; e++)
+            {
+                var n = state.Networks[e];
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"  network {e,3}  train samples {opt.TrainSamplesOf(e),6}  held-out test MSE {n.TestLoss:E3}  best {n.BestTestLoss:E3} (epoch {n.BestTestEpoch})"));
+            }
+        }
+
         string png = Path.Combine(run.Path, "loss.png");
         Engine.Training.TrainingFigures.LossCurves(run.MetricsPath, opt.Threshold ?? task.DefaultThreshold, png,
             $"{task.Name}: {spec.Networks} networks, N={spec.Hidden} ({backend.Name})");
