@@ -88,6 +88,20 @@ public sealed class QSparseTaskTests
         }
     }
 
+    [Test]
+    public void Encode_ScalarCode_GivesEachPositionOneValue()
+    {
+        var task = (QSparseTask)TaskRegistry.Create("qsparse", new Dictionary<string, string>
+        {
+            ["length"] = "4", ["q"] = "2", ["dimension"] = "1", ["variant"] = "simplified", ["positions"] = "true", ["code"] = "scalar",
+        });
+        Assert.That(task.Inputs, Is.EqualTo(1 + 2 + 1 + 1));
+        var x = new float[task.DefaultSteps * task.Inputs];
+        task.Encode([1, 2, 3, 4], [3, 0], x, new float[5], new float[5]);
+        Assert.That(x.AsSpan(0, 5).ToArray(), Is.EqualTo(new[] { 0f, 1f, 0.25f, 0f, 1f }), "pointers (3 + 1)/4 and (0 + 1)/4, then the flag");
+        Assert.That(x.AsSpan(2 * 5, 5).ToArray(), Is.EqualTo(new[] { 2f, 0f, 0f, 0.5f, 0f }), "token 1 with position (1 + 1)/4");
+    }
+
     [TestCase(QSparseVariant.Full)]
     [TestCase(QSparseVariant.Simplified)]
     public void Generate_TargetDependsOnlyOnTheTokensThePromptNames(QSparseVariant variant)
