@@ -70,22 +70,28 @@ internal static class AnalyzeSampleComplexityCommand
             if (m != "sequential")
             {
                 batched = SampleComplexitySweep.Run(be, options, false, line => Console.WriteLine("  " + line), interrupts.Token);
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"batched: {batched.Seconds:F1} s"));
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"batched: {batched.Seconds:F1} s wall, {batched.CpuSeconds:F1} s CPU"));
             }
 
             if (m != "batched")
             {
                 sequential = SampleComplexitySweep.Run(be, options, true, line => Console.WriteLine("  [sequential] " + line), interrupts.Token);
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"sequential: {sequential.Seconds:F1} s"));
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"sequential: {sequential.Seconds:F1} s wall, {sequential.CpuSeconds:F1} s CPU"));
             }
 
             object? timings = null;
             if (batched is not null && sequential is not null)
             {
                 bool same = batched.Conditions.Zip(sequential.Conditions).All(p => p.First.Networks.SequenceEqual(p.Second.Networks));
-                timings = new { batched_seconds = batched.Seconds, sequential_seconds = sequential.Seconds, speedup = sequential.Seconds / batched.Seconds, identical_results = same };
+                timings = new
+                {
+                    batched_seconds = batched.Seconds, sequential_seconds = sequential.Seconds, speedup = sequential.Seconds / batched.Seconds,
+                    batched_cpu_seconds = batched.CpuSeconds, sequential_cpu_seconds = sequential.CpuSeconds, cpu_ratio = sequential.CpuSeconds / batched.CpuSeconds,
+                    identical_results = same,
+                };
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"batched {batched.Seconds:F1} s vs sequential {sequential.Seconds:F1} s: {sequential.Seconds / batched.Seconds:F2}× ({(same ? "identical numbers" : "numbers DIFFER")})"));
+                    $"batched {batched.Seconds:F1} s wall / {batched.CpuSeconds:F1} s CPU vs sequential {sequential.Seconds:F1} s / {sequential.CpuSeconds:F1} s: " +
+                    $"{sequential.Seconds / batched.Seconds:F2}× wall, {sequential.CpuSeconds / batched.CpuSeconds:F2}× CPU ({(same ? "identical numbers" : "numbers DIFFER")})"));
             }
 
             var result = batched ?? sequential!;

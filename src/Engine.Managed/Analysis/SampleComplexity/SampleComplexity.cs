@@ -164,9 +164,10 @@ public sealed record SampleComplexitySlope(QSparseVariant Variant, int Q, double
 /// <param name="Slopes">Per (variant, q).</param>
 /// <param name="Sequential">Whether each network was trained as its own one-network ensemble.</param>
 /// <param name="Seconds">Total training wall time.</param>
+/// <param name="CpuSeconds">Processor time this process used meanwhile (all threads; on a shared machine the fairer cost).</param>
 public sealed record SampleComplexityResult(
     SampleComplexityOptions Options, IReadOnlyList<int> Sizes, IReadOnlyList<SampleComplexityCondition> Conditions,
-    IReadOnlyList<SampleComplexitySlope> Slopes, bool Sequential, double Seconds);
+    IReadOnlyList<SampleComplexitySlope> Slopes, bool Sequential, double Seconds, double CpuSeconds);
 
 /// <summary>
 /// Sample complexity of the q-sparse task (SEEDS §8): for each (variant, q, N), one ensemble whose networks are (training-set size × seed)
@@ -198,6 +199,7 @@ public static class SampleComplexitySweep
         var sizes = options.Sizes.OrderBy(s => s).ToArray();
         var conditions = new List<SampleComplexityCondition>();
         var total = Stopwatch.StartNew();
+        var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
         foreach (var variant in options.Variants)
         {
             foreach (int q in options.Qs)
@@ -219,7 +221,8 @@ public static class SampleComplexitySweep
             slopes.Add(new SampleComplexitySlope(group.Key.Variant, group.Key.Q, Slope(pts), pts.Length));
         }
 
-        return new SampleComplexityResult(options, sizes, conditions, slopes, sequential, total.Elapsed.TotalSeconds);
+        double cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds;
+        return new SampleComplexityResult(options, sizes, conditions, slopes, sequential, total.Elapsed.TotalSeconds, cpu);
     }
 
     /// <summary>The variant's name in files (full | simplified).</summary>

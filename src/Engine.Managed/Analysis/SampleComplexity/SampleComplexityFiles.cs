@@ -50,6 +50,7 @@ public static class SampleComplexityFiles
             test_patience = result.Options.TestPatience,
             sequential = result.Sequential,
             seconds = result.Seconds,
+            cpu_seconds = result.CpuSeconds,
             timings,
             conditions = result.Conditions.Select(c => new
             {
@@ -82,7 +83,7 @@ public static class SampleComplexityFiles
             var ys = list.Select(c => c.SamplesToThreshold is { } n ? Math.Log2(n) : ceiling).ToArray();
             var line = plot.Add.ScatterLine(xs, ys);
             var slope = result.Slopes.FirstOrDefault(s => s.Variant == group.Key.Variant && s.Q == group.Key.Q);
-            line.LegendText = $"{SampleComplexitySweep.Name(group.Key.Variant)} q={group.Key.Q} (slope {slope?.Slope.ToString("F2", CultureInfo.InvariantCulture) ?? "-"})";
+            line.LegendText = $"{SampleComplexitySweep.Name(group.Key.Variant)} q={group.Key.Q} (slope {(slope is { } sl && double.IsFinite(sl.Slope) ? sl.Slope.ToString("F2", CultureInfo.InvariantCulture) : "n/a: < 2 lengths with n*")})";
             line.MarkerSize = 8;
             line.LinePattern = group.Key.Variant == Tasks.QSparseVariant.Full ? ScottPlot.LinePattern.Solid : ScottPlot.LinePattern.Dashed;
         }
