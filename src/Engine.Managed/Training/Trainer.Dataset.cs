@@ -1,4 +1,3 @@
-using Engine.Analysis;
 using Engine.Model;
 using Engine.Tasks;
 using Engine.Util;
@@ -131,6 +130,21 @@ public static partial class Trainer
         return batch;
     }
 
+    /// <summary>Σ mask·(y − target)² / max(1, Σ mask) of network e's outputs [E][B][T][O] on its own trial set.</summary>
+    private static double MaskedMse(float[] outputs, TrialBatch batch, int e)
+    {
+        int per = batch.Trials * batch.Steps * batch.OutputSize;
+        double sse = 0, count = 0;
+        for (int k = e * per; k < (e + 1) * per; k++)
+        {
+            double d = outputs[k] - batch.Targets[k];
+            sse += batch.Mask[k] * d * d;
+            count += batch.Mask[k];
+        }
+
+        return sse / Math.Max(1, count);
+    }
+
     private static void Shuffle(Rng rng, int[] perm)
     {
         for (int i = 0; i < perm.Length; i++)
@@ -185,7 +199,7 @@ public static partial class Trainer
             for (int e = 0; e < _networks; e++)
             {
                 var rec = _state.Networks[e];
-                double mse = Evaluation.MaskedMse(_testOutputs, _test, e);
+                double mse = MaskedMse(_testOutputs, _test, e);
                 if (rec.TestLoss.Equals(mse) && final)
                 {
                     continue;
