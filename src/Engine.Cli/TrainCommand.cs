@@ -30,11 +30,6 @@ internal static class TrainCommand
         var placeCells = new Option<int?>("--place-cells") { Description = "Path integration (2D): a population of N place cells as the output instead of the position (difference-of-softmax code, decoded by the 3 largest; default 0)." };
         var placeWidth = new Option<double?>("--place-width") { Description = "Path integration: σ of the place fields (default 12.4/√N: the paper's field width over centre spacing; 0.55 at 512 cells)." };
         var fillerMax = new Option<int?>("--filler-max") { Description = "Sequence chunks: longest run of filler E after a word (default 9)." };
-        var qLength = new Option<int?>("--length") { Description = "qsparse: N, tokens per sequence (default 16)." };
-        var q = new Option<int?>("--q") { Description = "qsparse: pointers per output, at most N (default 1)." };
-        var featureDim = new Option<int?>("--feature-dim") { Description = "qsparse: feature dimension d (default 8)." };
-        var variant = new Option<string?>("--variant") { Description = "qsparse: full (N tokens, then N queries) | simplified (pointers first, one output) (default full)." };
-        var betaSeed = new Option<long?>("--beta-seed") { Description = "qsparse: seed of the fixed unit vector beta (default 0)." };
         var trainSamples = new Option<int?>("--train-samples") { Description = "Finite-dataset mode: n fixed training samples per network, drawn in seeded shuffles; the held-out test MSE goes to summary.json (default 0: fresh trials every epoch)." };
         var testEvery = new Option<int?>("--test-every") { Description = "Finite-dataset mode: epochs between held-out test measurements (default 50)." };
         var testTrials = new Option<int?>("--test-trials") { Description = "Finite-dataset mode: held-out test trials per network (default 256)." };
@@ -92,7 +87,7 @@ internal static class TrainCommand
             param, gamma, gain, rank, l1, l2, nuclear, activityReg, plateau, plateauFactor, probes,
             guide, guideUntrained, guideStrength, guideRows, guideEpochs, guideHalfLife, guideNetwork, diversity, diversityStride, diversityAgainst,
             representationTrials, representationSeed,
-            qLength, q, featureDim, variant, betaSeed, trainSamples, testEvery, testTrials, testPatience,
+            trainSamples, testEvery, testTrials, testPatience,
         };
         cmd.SetAction(r => CliErrors.Run(() =>
         {
@@ -116,7 +111,6 @@ internal static class TrainCommand
                 Diversity = r.GetValue(diversity), DiversityStride = r.GetValue(diversityStride),
                 DiversityAgainst = r.GetValue(diversityAgainst)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
                 RepresentationTrials = r.GetValue(representationTrials), RepresentationSeed = r.GetValue(representationSeed),
-                Length = r.GetValue(qLength), Q = r.GetValue(q), FeatureDim = r.GetValue(featureDim), Variant = r.GetValue(variant), BetaSeed = r.GetValue(betaSeed),
                 TrainSamples = r.GetValue(trainSamples), TestEvery = r.GetValue(testEvery), TestTrials = r.GetValue(testTrials), TestPatience = r.GetValue(testPatience),
             };
             var resumeDir = r.GetValue(resume);

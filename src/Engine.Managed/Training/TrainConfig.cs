@@ -63,21 +63,6 @@ public sealed record TrainConfig
 
     /// <summary>Any task's settings by name (<c>"task_settings": {"prior": "natural", "delays": "5,10"}</c>; CLI <c>--task-setting KEY=VALUE</c>); they win over the named fields above.</summary>
     public Dictionary<string, string>? TaskSettings { get; init; }
-    /// <summary>qsparse: N, tokens per sequence.</summary>
-    public int? Length { get; init; }
-
-    /// <summary>qsparse: pointers per tuple.</summary>
-    public int? Q { get; init; }
-
-    /// <summary>qsparse: feature dimension d.</summary>
-    public int? FeatureDim { get; init; }
-
-    /// <summary>qsparse: full or simplified.</summary>
-    public string? Variant { get; init; }
-
-    /// <summary>qsparse: seed of the fixed unit vector β.</summary>
-    public long? BetaSeed { get; init; }
-
     /// <summary>Finite-dataset mode: training samples per network (0 or null: fresh trials every epoch).</summary>
     public int? TrainSamples { get; init; }
 
@@ -304,11 +289,6 @@ public sealed record TrainConfig
             settings[key] = value;
         }
 
-        Put("length", Length);
-        Put("q", Q);
-        Put("dimension", FeatureDim);
-        Put("variant", Variant);
-        Put("beta_seed", BetaSeed);
         return TaskRegistry.Create(Task ?? "flipflop", settings);
     }
 

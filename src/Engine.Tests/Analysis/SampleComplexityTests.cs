@@ -79,7 +79,7 @@ public sealed class SampleComplexityTests
         string dir = Directory.CreateTempSubdirectory("qs-train").FullName;
         try
         {
-            var (code, output, err) = CliHarness.Run("train", "--task", "qsparse", "--length", "3", "--q", "2", "--feature-dim", "2", "--variant", "simplified",
+            var (code, output, err) = CliHarness.Run("train", "--task", "qsparse", "--task-setting", "length=3", "--task-setting", "q=2", "--task-setting", "dimension=2", "--task-setting", "variant=simplified",
                 "--train-samples", "16", "--test-every", "5", "--test-trials", "8", "--networks", "2", "--hidden", "8", "--max-epochs", "10", "--backend", "cpu",
                 "--out", dir, "--quiet");
             Assert.That(code, Is.EqualTo(0), output + err);
@@ -88,7 +88,7 @@ public sealed class SampleComplexityTests
             Assert.That(net.GetProperty("train_samples").GetInt32(), Is.EqualTo(16));
             Assert.That(net.GetProperty("test_mse").GetDouble(), Is.GreaterThan(0));
             Assert.That(net.GetProperty("best_test_epoch").GetInt32(), Is.GreaterThan(0));
-            (code, _, err) = CliHarness.Run("train", "--task", "qsparse", "--length", "3", "--q", "4", "--out", Path.Combine(dir, "bad"));
+            (code, _, err) = CliHarness.Run("train", "--task", "qsparse", "--task-setting", "length=3", "--task-setting", "q=4", "--out", Path.Combine(dir, "bad"));
             Assert.That(code, Is.EqualTo(2));
             Assert.That(err, Does.Contain("q (4) must be at most the sequence length N (3)"));
         }
