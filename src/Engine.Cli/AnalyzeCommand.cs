@@ -17,6 +17,7 @@ internal static class AnalyzeCommand
         AnalyzeWmCommand.Create(),
         AnalyzeCrqCommand.Create(),
         FixedPointRnnCommand.CreateAnalyze(),
+        AnalyzeSampleComplexityCommand.Create(),
     };
 
     /// <summary><c>analyze pathint DIR</c>: band and grid cells, their classes and the pruning hierarchy (Chu et al. 2025).</summary>

@@ -14,7 +14,7 @@ internal static class TrainCommand
     public static Command Create()
     {
         var config = new Option<FileInfo?>("--config") { Description = "JSON config file; flags given on the command line override it." };
-        var task = new Option<string?>("--task") { Description = "Task: flipflop | sine | delayed | pathint | sequence-chunks | wm-orientation | crq." };
+        var task = new Option<string?>("--task") { Description = "Task: flipflop | sine | delayed | pathint | sequence-chunks | wm-orientation | crq | qsparse." };
         var taskSetting = new Option<string[]?>("--task-setting") { Description = "Any task setting as KEY=VALUE, repeatable (e.g. --task-setting prior=natural --task-setting delays=5,10,20; crq: depth=4).", AllowMultipleArgumentsPerToken = false };
         var bits = new Option<int?>("--bits") { Description = "Flip-flop bits (default 3)." };
         var pulse = new Option<double?>("--pulse-probability") { Description = "Flip-flop pulse probability per step (default 0.05)." };
@@ -30,6 +30,10 @@ internal static class TrainCommand
         var placeCells = new Option<int?>("--place-cells") { Description = "Path integration (2D): a population of N place cells as the output instead of the position (difference-of-softmax code, decoded by the 3 largest; default 0)." };
         var placeWidth = new Option<double?>("--place-width") { Description = "Path integration: σ of the place fields (default 12.4/√N: the paper's field width over centre spacing; 0.55 at 512 cells)." };
         var fillerMax = new Option<int?>("--filler-max") { Description = "Sequence chunks: longest run of filler E after a word (default 9)." };
+        var trainSamples = new Option<int?>("--train-samples") { Description = "Finite-dataset mode: n fixed training samples per network, drawn in seeded shuffles; the held-out test MSE goes to summary.json (default 0: fresh trials every epoch)." };
+        var testEvery = new Option<int?>("--test-every") { Description = "Finite-dataset mode: epochs between held-out test measurements (default 50)." };
+        var testTrials = new Option<int?>("--test-trials") { Description = "Finite-dataset mode: held-out test trials per network (default 256)." };
+        var testPatience = new Option<int?>("--test-patience") { Description = "Finite-dataset mode: stop a network after this many test measurements without a new best, 0 = off (default 0)." };
         var param = new Option<string?>("--parameterization") { Description = "standard | mup (µP: rate cell, alpha 0.1, lr = gamma * lr) (default standard)." };
         var gamma = new Option<double?>("--gamma") { Description = "µP feature-learning strength gamma (default 1)." };
         var gain = new Option<double?>("--gain") { Description = "µP recurrent gain g (default 1)." };
@@ -83,6 +87,7 @@ internal static class TrainCommand
             param, gamma, gain, rank, l1, l2, nuclear, activityReg, plateau, plateauFactor, probes,
             guide, guideUntrained, guideStrength, guideRows, guideEpochs, guideHalfLife, guideNetwork, diversity, diversityStride, diversityAgainst,
             representationTrials, representationSeed,
+            trainSamples, testEvery, testTrials, testPatience,
         };
         var fixedPoint = FixedPointRnnCommand.AddTrainOptions(cmd, new(task, networks, hidden, trials, lr, clip, maxEpochs, threshold, seed, threads, output, force, quiet));
         cmd.SetAction(r => CliErrors.Run(() =>
@@ -112,6 +117,7 @@ internal static class TrainCommand
                 Diversity = r.GetValue(diversity), DiversityStride = r.GetValue(diversityStride),
                 DiversityAgainst = r.GetValue(diversityAgainst)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
                 RepresentationTrials = r.GetValue(representationTrials), RepresentationSeed = r.GetValue(representationSeed),
+                TrainSamples = r.GetValue(trainSamples), TestEvery = r.GetValue(testEvery), TestTrials = r.GetValue(testTrials), TestPatience = r.GetValue(testPatience),
             };
             var resumeDir = r.GetValue(resume);
             if (resumeDir is null)
@@ -408,6 +414,16 @@ internal static class TrainCommand
             targets: targets);
 
         progress.Summary(state);
+        if (opt.FiniteData)
+        {
+            for (int e = 0; e < spec.Networks; e++)
+            {
+                var n = state.Networks[e];
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"  network {e,3}  train samples {opt.TrainSamplesOf(e),6}  held-out test MSE {n.TestLoss:E3}  best {n.BestTestLoss:E3} (epoch {n.BestTestEpoch})"));
+            }
+        }
+
         string png = Path.Combine(run.Path, "loss.png");
         Engine.Training.TrainingFigures.LossCurves(run.MetricsPath, opt.Threshold ?? task.DefaultThreshold, png,
             $"{task.Name}: {spec.Networks} networks, N={spec.Hidden} ({backend.Name})");

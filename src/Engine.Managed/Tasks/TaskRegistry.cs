@@ -7,13 +7,14 @@ namespace Engine.Tasks;
 /// Settings (all optional): flipflop — bits, pulse_probability; sine — frequencies, channels, dt; delayed —
 /// delay_min, delay_max, channels, aux; pathint — dimensions, max_speed, heading_noise, place_cells, place_width; sequence-chunks — filler_max;
 /// wm-orientation — prior (uniform | natural), reward (none | oblique | r_1,…,r_K), reward_bins, delays (comma list of steps),
-/// channels, kappa, stimulus, response; crq — depth, arity, dimension, order (post | pre), margin. A setting the task does not
+/// channels, kappa, stimulus, response; crq — depth, arity, dimension, order (post | pre), margin; qsparse — length, q, dimension,
+/// variant (full | simplified), beta_seed, positions, code (onehot | scalar). A setting the task does not
 /// have is an error, so a misspelt knob never silently falls back to a default.
 /// </remarks>
 public static class TaskRegistry
 {
     /// <summary>Built-in task names.</summary>
-    public static IReadOnlyList<string> Names { get; } = ["flipflop", "sine", "delayed", "pathint", "sequence-chunks", "wm-orientation", "crq"];
+    public static IReadOnlyList<string> Names { get; } = ["flipflop", "sine", "delayed", "pathint", "sequence-chunks", "wm-orientation", "crq", "qsparse"];
 
     private static readonly Dictionary<string, string[]> Known = new()
     {
@@ -24,6 +25,7 @@ public static class TaskRegistry
         ["sequence-chunks"] = ["filler_max"],
         ["wm-orientation"] = ["prior", "reward", "reward_bins", "delays", "channels", "kappa", "stimulus", "response"],
         ["crq"] = ["depth", "arity", "dimension", "order", "margin"],
+        ["qsparse"] = ["length", "q", "dimension", "variant", "beta_seed", "positions", "code"],
     };
 
     /// <summary>Creates a task by name; settings not given take the task's defaults.</summary>
@@ -54,6 +56,9 @@ public static class TaskRegistry
             "wm-orientation" => OrientationMemory(settings),
             "crq" => new CrqTask(Int(settings, "depth", 3), Int(settings, "arity", 2), Int(settings, "dimension", 8),
                 Choice(settings, "order", "post", ["post", "pre"]) == "pre" ? CrqOrder.Pre : CrqOrder.Post, Double(settings, "margin", 0.05)),
+            "qsparse" => new QSparseTask(Int(settings, "length", 16), Int(settings, "q", 1), Int(settings, "dimension", 8),
+                QSparseTask.ParseVariant(settings.TryGetValue("variant", out var v) ? v : "full"), Int(settings, "beta_seed", 0), Bool(settings, "positions", false),
+                QSparseTask.ParseCode(settings.TryGetValue("code", out var c) ? c : "onehot")),
             _ => new PathIntegrationTask(Int(settings, "dimensions", 2), Double(settings, "max_speed", 0.2), Double(settings, "heading_noise", 0.3),
                 Int(settings, "place_cells", 0), Double(settings, "place_width", 0)),
         };

@@ -223,6 +223,10 @@ public sealed class RunDirectory
             kernel_alignment = state.KernelAlignment[e],
             guide_cka = _lastAlignment?[e],
             predictability = _lastPredictability?[e],
+            train_samples = state.Options.FiniteData ? (int?)state.Options.TrainSamplesOf(e) : null,
+            test_mse = state.Options.FiniteData ? JsonOutput.Finite(n.TestLoss) : null,
+            best_test_mse = state.Options.FiniteData ? JsonOutput.Finite(n.BestTestLoss) : null,
+            best_test_epoch = state.Options.FiniteData ? (int?)n.BestTestEpoch : null,
         }).ToArray();
         var summary = new
         {

@@ -63,6 +63,20 @@ public sealed record TrainConfig
 
     /// <summary>Any task's settings by name (<c>"task_settings": {"prior": "natural", "delays": "5,10"}</c>; CLI <c>--task-setting KEY=VALUE</c>); they win over the named fields above.</summary>
     public Dictionary<string, string>? TaskSettings { get; init; }
+    /// <summary>Finite-dataset mode: training samples per network (0 or null: fresh trials every epoch).</summary>
+    public int? TrainSamples { get; init; }
+
+    /// <summary>Finite-dataset mode: per-network training-set sizes [E].</summary>
+    public int[]? TrainSamplesPerNetwork { get; init; }
+
+    /// <summary>Finite-dataset mode: epochs between held-out test measurements.</summary>
+    public int? TestEvery { get; init; }
+
+    /// <summary>Finite-dataset mode: held-out test trials per network.</summary>
+    public int? TestTrials { get; init; }
+
+    /// <summary>Finite-dataset mode: early stopping after this many test measurements without a new best (0: off).</summary>
+    public int? TestPatience { get; init; }
 
     /// <summary>E.</summary>
     public int? Networks { get; init; }
@@ -372,6 +386,11 @@ public sealed record TrainConfig
             DiversityAgainst = DiversityAgainst,
             RepresentationTrials = RepresentationTrials ?? d.RepresentationTrials,
             RepresentationSeed = RepresentationSeed ?? d.RepresentationSeed,
+            TrainSamples = TrainSamples ?? d.TrainSamples,
+            TrainSamplesPerNetwork = TrainSamplesPerNetwork,
+            TestEvery = TestEvery ?? d.TestEvery,
+            TestTrials = TestTrials ?? d.TestTrials,
+            TestPatience = TestPatience ?? d.TestPatience,
         }.Validate(networks) is var options && options.HasGuidance(networks) && Guide is null
             ? throw new ArgumentException("guide_strength is set but no guide is given (--guide RUN_DIR|states.npy).", "guide")
             : options;

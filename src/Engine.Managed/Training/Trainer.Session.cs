@@ -14,7 +14,7 @@ public static partial class Trainer
     /// gradients (with the host's regularisers and low-rank factors), each network's rules (divergence, the smoothed stop
     /// rule with patience, clipping, Adam coefficients, the plateau schedule), the Adam step and the report.
     /// </summary>
-    private sealed class Session : IDisposable
+    private sealed partial class Session : IDisposable
     {
         private readonly IEnsembleBackend _backend;
         private readonly ITrialTask _task;
@@ -100,7 +100,7 @@ public static partial class Trainer
             }
 
             _generation.Start();
-            FillBatch(_task, _state.Ensemble.Seeds, epoch, _batch, _active, _backend.Threads);
+            FillBatch(_task, _state.Ensemble.Seeds, epoch, _batch, _active, Options, _backend.Threads);
             _probe?.Place(_batch, _active);
             _generation.Stop();
             if (_representation is not null)
@@ -114,6 +114,7 @@ public static partial class Trainer
             _runner.AdamStep(_coefficients);
             _state.Epoch = epoch + 1;
             _dirty = true;
+            TestRules(final: false);
             if (_state.Epoch >= Options.MaxEpochs)
             {
                 for (int e = 0; e < _networks; e++)
@@ -150,6 +151,7 @@ public static partial class Trainer
         public void Finish(Action<TrainingState>? onCheckpoint)
         {
             Snapshot(_runner, _state, _rank, _fs);
+            TestRules(final: true);
             if (_state.Finished && double.IsNaN(_state.WeightChange[0]))
             {
                 FeatureLearning.Measure(_backend, _task, _state);

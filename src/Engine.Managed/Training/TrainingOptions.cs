@@ -144,6 +144,30 @@ public sealed record TrainingOptions
     /// <summary>Trials of the fixed probe batch for kernel alignment (0: not measured).</summary>
     public int ProbeTrials { get; init; } = 8;
 
+    /// <summary>
+    /// Finite-dataset mode: n, the training samples of every network (0, the default: fresh trials every epoch). See
+    /// <see cref="Trainer.FillBatch(Engine.Tasks.ITrialTask, IReadOnlyList{long}, int, Engine.Model.TrialBatch, ReadOnlySpan{byte}, TrainingOptions, int)"/>.
+    /// </summary>
+    public int TrainSamples { get; init; }
+
+    /// <summary>Optional per-network training-set sizes [E] (each ≥ 1), overriding <see cref="TrainSamples"/>.</summary>
+    public int[]? TrainSamplesPerNetwork { get; init; }
+
+    /// <summary>Finite-dataset mode: the held-out test MSE is measured every this many epochs (and at the end).</summary>
+    public int TestEvery { get; init; } = 50;
+
+    /// <summary>Finite-dataset mode: trials of the fixed held-out test set of each network.</summary>
+    public int TestTrials { get; init; } = 256;
+
+    /// <summary>Finite-dataset mode: a network stops (as converged) after this many test measurements without a new best; 0 = off.</summary>
+    public int TestPatience { get; init; }
+
+    /// <summary>Whether the run trains on fixed training sets (<see cref="TrainSamples"/> or <see cref="TrainSamplesPerNetwork"/>).</summary>
+    public bool FiniteData => TrainSamples > 0 || TrainSamplesPerNetwork is not null;
+
+    /// <summary>n of network <paramref name="e"/> (0: fresh trials).</summary>
+    public int TrainSamplesOf(int e) => TrainSamplesPerNetwork is { } n ? n[e] : TrainSamples;
+
     /// <summary>Checks every field, naming the first bad one.</summary>
     public TrainingOptions Validate(int networks)
     {
@@ -203,6 +227,19 @@ public sealed record TrainingOptions
             throw new ArgumentOutOfRangeException(nameof(RepresentationTrials), RepresentationTrials, $"RepresentationTrials ({RepresentationTrials}) must not exceed Trials ({Trials}): the probe trials are part of every batch.");
         }
 
+        Guard.AtLeast(TrainSamples, 0, nameof(TrainSamples));
+        if (TrainSamplesPerNetwork is { } perNetwork)
+        {
+            Guard.Length(perNetwork.Length, networks, nameof(TrainSamplesPerNetwork), "[E]");
+            for (int e = 0; e < perNetwork.Length; e++)
+            {
+                Guard.AtLeast(perNetwork[e], 1, $"{nameof(TrainSamplesPerNetwork)}[{e}]");
+            }
+        }
+
+        Guard.AtLeast(TestEvery, 1, nameof(TestEvery));
+        Guard.AtLeast(TestTrials, 1, nameof(TestTrials));
+        Guard.AtLeast(TestPatience, 0, nameof(TestPatience));
         return this;
     }
 

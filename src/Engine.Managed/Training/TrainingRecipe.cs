@@ -44,6 +44,8 @@ public sealed record TrainingRecipe(int Trials, int? Steps, double LearningRate,
             // wm-orientation and crq: not tuned; B = 64 (a noisy delayed report and one scored step per trial need more trials per step).
             "wm-orientation" => new TrainingRecipe(64, null, 1e-3, 1, 6000, 3) { PlateauPatience = StandardPlateauPatience },
             "crq" => new TrainingRecipe(64, null, 1e-3, 1, 6000, 3) { PlateauPatience = StandardPlateauPatience },
+            // qsparse: not tuned; trials of the task's own length (2N, or N + 1 simplified).
+            "qsparse" => new TrainingRecipe(32, null, 1e-3, 1, 6000, 3) { PlateauPatience = StandardPlateauPatience },
             _ => throw new ArgumentException($"No training recipe for task '{task}'; expected one of: {string.Join(", ", Tasks.TaskRegistry.Names)}.", nameof(task)),
         };
         standard = standard with { Task = key };

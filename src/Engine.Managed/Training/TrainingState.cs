@@ -50,6 +50,18 @@ public record struct NetworkProgress
 
     /// <summary>ReduceLROnPlateau: epochs since the best loss improved.</summary>
     public int BadEpochs { get; set; }
+
+    /// <summary>Finite-dataset mode: the latest MSE on the held-out test set (NaN before the first measurement).</summary>
+    public double TestLoss { get; set; } = double.NaN;
+
+    /// <summary>Finite-dataset mode: the lowest test MSE measured (the early-stopping estimate).</summary>
+    public double BestTestLoss { get; set; } = double.PositiveInfinity;
+
+    /// <summary>Finite-dataset mode: the run epoch of <see cref="BestTestLoss"/>.</summary>
+    public int BestTestEpoch { get; set; }
+
+    /// <summary>Finite-dataset mode: test measurements since the best one.</summary>
+    public int TestStale { get; set; }
 }
 
 /// <summary>Everything needed to resume a run exactly: the ensemble, Adam's moments and every network's record.</summary>
