@@ -35,7 +35,7 @@ internal static class RepresentationBenchCommand
             var ensemble = Ensemble.Initialize(spec, Ensemble.ConsecutiveSeeds(0, e));
             var batch = Engine.Analysis.Evaluation.SharedTrials(ensemble, new Engine.Tasks.FlipFlopTask(3), b, t, 7);
             var guide = new GuideStates(ensemble.Run(be, Engine.Analysis.Evaluation.SharedTrials(ensemble, new Engine.Tasks.FlipFlopTask(3), p, t, 8)).States.AsSpan(0, p * t * n).ToArray(), 1, p, t, n, "bench guide");
-            int stride = Math.Max(1, (p * t + 127) / 128);
+            int stride = ProbeTrials.DefaultStride(p, t, n);
             Console.WriteLine($"backend: {be.Name} ({be.Device}); E={e} N={n} B={b} T={t}, probe P={p}, diversity stride {stride} ({p * ((t + stride - 1) / stride)} samples per network)");
             var lambda = Enumerable.Repeat(1.0, e).ToArray();
             var none = new double[e];

@@ -42,6 +42,17 @@ public sealed class ProbeTrials
         }
     }
 
+    /// <summary>
+    /// The default sample stride: every stride-th probe step, so that about max(128, 4N) samples enter the terms. A ridge fit
+    /// needs clearly more samples than units (with n ≤ N any state set predicts any other and ρ is 1 whatever the
+    /// networks do); the cost grows as n³ per network.
+    /// </summary>
+    public static int DefaultStride(int probeTrials, int steps, int hidden)
+    {
+        int target = Math.Max(128, 4 * hidden);
+        return Math.Max(1, probeTrials * steps / target);
+    }
+
     /// <summary>The run's terms from its options and targets.</summary>
     /// <exception cref="ArgumentException">Guidance without a guide, or a guide or earlier run recorded on other probe trials.</exception>
     public static RepresentationalLoss Loss(TrainingOptions options, EnsembleSpec spec, int steps, RepresentationTargets targets)
@@ -55,7 +66,7 @@ public sealed class ProbeTrials
         }
 
         int p = options.RepresentationTrials;
-        int stride = options.DiversityStride > 0 ? options.DiversityStride : Math.Max(1, (p * steps + 127) / 128);
+        int stride = options.DiversityStride > 0 ? options.DiversityStride : DefaultStride(p, steps, spec.Hidden);
         return new RepresentationalLoss(e, p, steps, spec.Hidden, targets.Guide, options.GuideNetwork, lambda, options.GuideEpochs, options.GuideHalfLife, mu, stride, targets.Earlier, options.GuideRows)
         {
             Cohorts = options.DiversityCohorts,
