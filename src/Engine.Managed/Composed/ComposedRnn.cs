@@ -1,0 +1,376 @@
+using System.Numerics;
+using Engine.Util;
+
+namespace Engine.Composed;
+
+/// <summary>A batch as the composed RNN sees it: inputs, targets, loss weights, per-step context and recurrent noise.</summary>
+/// <remarks>Inputs [B][T][I], targets and mask [B][T][O], context [B][T][K] (empty for the plain cell), noise [B][T][N] (standard normals, scaled by √(2α)σ_rec inside).</remarks>
+public sealed record ComposedBatch(int Trials, int Steps, float[] Inputs, float[] Targets, float[] Mask, float[] Context, float[] Noise);
+
+/// <summary>Forward pass, loss and BPTT gradient of one context-composed (or plain) network, written once over the number type.</summary>
+/// <remarks>
+/// See <see cref="ComposedSpec"/> for the dynamics. Loss L = Σ_{b,t,o} w (y − y*)² / (B·T·O). Instantiated at float64 this is
+/// the reference that the finite-difference tests check; at float32 it is the training path (networks in parallel, one per
+/// thread, a reusable <see cref="ComposedWorkspace{T}"/> each, nothing allocated per step). Components whose context is exactly
+/// zero at a step are skipped, so a one-hot context costs one rank-R product per step and an unused component gets an exactly
+/// zero gradient.
+/// </remarks>
+public static class ComposedRnn
+{
+    /// <summary>Runs the network over the batch; fills <see cref="ComposedWorkspace{T}.H"/> and <see cref="ComposedWorkspace{T}.Y"/>.</summary>
+    public static void Forward<T>(ComposedSpec spec, ReadOnlySpan<T> p, ComposedBatch batch, ComposedWorkspace<T> ws)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Check(spec, p.Length, batch, ws);
+        int n = spec.Hidden, ni = spec.Inputs, no = spec.Outputs, k = spec.ContextCount, steps = batch.Steps;
+        T alpha = T.CreateChecked(spec.Alpha), keep = T.One - alpha, invN = T.One / T.CreateChecked(n);
+        T noiseScale = T.CreateChecked(Math.Sqrt(2 * spec.Alpha) * spec.NoiseStd);
+        var wIn = p.Slice(spec.WInOffset, n * ni);
+        var bias = p.Slice(spec.BiasOffset, n);
+        var wOut = p.Slice(spec.WOutOffset, no * n);
+        var bOut = p.Slice(spec.BOutOffset, no);
+        var r = ws.R.AsSpan();
+        var a = ws.A.AsSpan();
+        var z = ws.Z.AsSpan();
+        for (int b = 0; b < batch.Trials; b++)
+        {
+            ws.H.AsSpan(b * (steps + 1) * n, n).Clear();
+            for (int t = 0; t < steps; t++)
+            {
+                int bt = b * steps + t;
+                var hPrev = ws.H.AsSpan((b * (steps + 1) + t) * n, n);
+                var h = ws.H.AsSpan((b * (steps + 1) + t + 1) * n, n);
+                Relu(hPrev, r);
+                var x = batch.Inputs.AsSpan(bt * ni, ni);
+                for (int i = 0; i < n; i++)
+                {
+                    T s = bias[i];
+                    var row = wIn.Slice(i * ni, ni);
+                    for (int j = 0; j < ni; j++)
+                    {
+                        s += row[j] * T.CreateChecked(x[j]);
+                    }
+
+                    a[i] = s;
+                }
+
+                Recurrent(spec, p, k == 0 ? default : batch.Context.AsSpan(bt * k, k), r, a, z, invN);
+                var xi = batch.Noise.AsSpan(bt * n, n);
+                for (int i = 0; i < n; i++)
+                {
+                    h[i] = keep * hPrev[i] + alpha * a[i] + noiseScale * T.CreateChecked(xi[i]);
+                }
+
+                Relu(h, r);
+                var y = ws.Y.AsSpan(bt * no, no);
+                for (int o = 0; o < no; o++)
+                {
+                    T s = bOut[o];
+                    var row = wOut.Slice(o * n, n);
+                    for (int i = 0; i < n; i++)
+                    {
+                        s += row[i] * r[i];
+                    }
+
+                    y[o] = s;
+                }
+            }
+        }
+    }
+
+    /// <summary>The loss of the last <see cref="Forward{T}"/> (outputs in the workspace) against the batch's targets.</summary>
+    public static double Loss<T>(ComposedSpec spec, ComposedBatch batch, ComposedWorkspace<T> ws)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int count = batch.Trials * batch.Steps * spec.Outputs;
+        double sum = 0;
+        for (int i = 0; i < count; i++)
+        {
+            double d = double.CreateChecked(ws.Y[i]) - batch.Targets[i];
+            sum += batch.Mask[i] * d * d;
+        }
+
+        return sum / count;
+    }
+
+    /// <summary>Forward, loss and the full gradient (written into <paramref name="grad"/>, every element overwritten); returns the loss.</summary>
+    public static double Gradient<T>(ComposedSpec spec, ReadOnlySpan<T> p, ComposedBatch batch, ComposedWorkspace<T> ws, Span<T> grad)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Guard.Length(grad.Length, spec.ParameterCount, nameof(grad), $"[{spec.ParameterCount}]");
+        Forward(spec, p, batch, ws);
+        double loss = Loss(spec, batch, ws);
+        grad.Clear();
+        int n = spec.Hidden, ni = spec.Inputs, no = spec.Outputs, k = spec.ContextCount, steps = batch.Steps;
+        T alpha = T.CreateChecked(spec.Alpha), keep = T.One - alpha, invN = T.One / T.CreateChecked(n);
+        T scale = T.CreateChecked(2.0 / (batch.Trials * steps * no));
+        var wOut = p.Slice(spec.WOutOffset, no * n);
+        var gWIn = grad.Slice(spec.WInOffset, n * ni);
+        var gBias = grad.Slice(spec.BiasOffset, n);
+        var gWOut = grad.Slice(spec.WOutOffset, no * n);
+        var gBOut = grad.Slice(spec.BOutOffset, no);
+        var r = ws.R.AsSpan();
+        var dr = ws.A.AsSpan();
+        var z = ws.Z.AsSpan();
+        var gh = ws.G.AsSpan();
+        var da = ws.Da.AsSpan();
+        var dy = ws.Dy.AsSpan();
+        for (int b = 0; b < batch.Trials; b++)
+        {
+            gh.Clear();
+            for (int t = steps - 1; t >= 0; t--)
+            {
+                int bt = b * steps + t;
+                var h = ws.H.AsSpan((b * (steps + 1) + t + 1) * n, n);
+                var hPrev = ws.H.AsSpan((b * (steps + 1) + t) * n, n);
+                Relu(h, r);
+                for (int o = 0; o < no; o++)
+                {
+                    dy[o] = scale * T.CreateChecked(batch.Mask[bt * no + o]) * (ws.Y[bt * no + o] - T.CreateChecked(batch.Targets[bt * no + o]));
+                    gBOut[o] += dy[o];
+                    var gRow = gWOut.Slice(o * n, n);
+                    for (int i = 0; i < n; i++)
+                    {
+                        gRow[i] += dy[o] * r[i];
+                    }
+                }
+
+                for (int i = 0; i < n; i++)
+                {
+                    T s = T.Zero;
+                    for (int o = 0; o < no; o++)
+                    {
+                        s += wOut[o * n + i] * dy[o];
+                    }
+
+                    // g_t = (carry from t+1) + relu'(h_t) ⊙ W_outᵀ dy_t; da_t = α g_t.
+                    T g = gh[i] + (h[i] > T.Zero ? s : T.Zero);
+                    gh[i] = g;
+                    da[i] = alpha * g;
+                }
+
+                var x = batch.Inputs.AsSpan(bt * ni, ni);
+                for (int i = 0; i < n; i++)
+                {
+                    gBias[i] += da[i];
+                    var row = gWIn.Slice(i * ni, ni);
+                    for (int j = 0; j < ni; j++)
+                    {
+                        row[j] += da[i] * T.CreateChecked(x[j]);
+                    }
+                }
+
+                Relu(hPrev, r);
+                dr.Clear();
+                RecurrentBackward(spec, p, grad, k == 0 ? default : batch.Context.AsSpan(bt * k, k), r, da, dr, z, invN);
+                for (int i = 0; i < n; i++)
+                {
+                    gh[i] = keep * gh[i] + (hPrev[i] > T.Zero ? dr[i] : T.Zero);
+                }
+            }
+        }
+
+        return loss;
+    }
+
+    /// <summary>a += W(t) r: the composed sum over active components, or the plain W.</summary>
+    private static void Recurrent<T>(ComposedSpec spec, ReadOnlySpan<T> p, ReadOnlySpan<float> context, ReadOnlySpan<T> r, Span<T> a, Span<T> z, T invN)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int n = spec.Hidden;
+        if (spec.Cell == CellKind.Plain)
+        {
+            var w = p.Slice(spec.RecurrentOffset, n * n);
+            for (int i = 0; i < n; i++)
+            {
+                T s = T.Zero;
+                var row = w.Slice(i * n, n);
+                for (int j = 0; j < n; j++)
+                {
+                    s += row[j] * r[j];
+                }
+
+                a[i] += s;
+            }
+
+            return;
+        }
+
+        int rank = spec.Rank;
+        for (int c = 0; c < context.Length; c++)
+        {
+            if (context[c] == 0f)
+            {
+                continue;
+            }
+
+            T weight = T.CreateChecked(context[c]) * invN;
+            var m = p.Slice(spec.ComponentOffset(c), n * rank);
+            var nv = p.Slice(spec.ComponentOffset(c) + n * rank, n * rank);
+            z[..rank].Clear();
+            for (int j = 0; j < n; j++)
+            {
+                for (int q = 0; q < rank; q++)
+                {
+                    z[q] += nv[j * rank + q] * r[j];
+                }
+            }
+
+            for (int i = 0; i < n; i++)
+            {
+                T s = T.Zero;
+                for (int q = 0; q < rank; q++)
+                {
+                    s += m[i * rank + q] * z[q];
+                }
+
+                a[i] += weight * s;
+            }
+        }
+    }
+
+    /// <summary>Gradients of W(t) r with respect to the recurrence (accumulated) and to r (into <paramref name="dr"/>), given da.</summary>
+    private static void RecurrentBackward<T>(ComposedSpec spec, ReadOnlySpan<T> p, Span<T> grad, ReadOnlySpan<float> context, ReadOnlySpan<T> r,
+        ReadOnlySpan<T> da, Span<T> dr, Span<T> z, T invN)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int n = spec.Hidden;
+        if (spec.Cell == CellKind.Plain)
+        {
+            var w = p.Slice(spec.RecurrentOffset, n * n);
+            var gw = grad.Slice(spec.RecurrentOffset, n * n);
+            for (int i = 0; i < n; i++)
+            {
+                T d = da[i];
+                var row = w.Slice(i * n, n);
+                var grow = gw.Slice(i * n, n);
+                for (int j = 0; j < n; j++)
+                {
+                    grow[j] += d * r[j];
+                    dr[j] += row[j] * d;
+                }
+            }
+
+            return;
+        }
+
+        int rank = spec.Rank;
+        var q = z.Slice(rank, rank);
+        for (int c = 0; c < context.Length; c++)
+        {
+            if (context[c] == 0f)
+            {
+                continue;
+            }
+
+            T weight = T.CreateChecked(context[c]) * invN;
+            int off = spec.ComponentOffset(c);
+            var m = p.Slice(off, n * rank);
+            var nv = p.Slice(off + n * rank, n * rank);
+            var gm = grad.Slice(off, n * rank);
+            var gn = grad.Slice(off + n * rank, n * rank);
+            z[..rank].Clear();
+            q.Clear();
+            for (int j = 0; j < n; j++)
+            {
+                for (int s = 0; s < rank; s++)
+                {
+                    z[s] += nv[j * rank + s] * r[j];
+                    q[s] += m[j * rank + s] * da[j];
+                }
+            }
+
+            for (int i = 0; i < n; i++)
+            {
+                T wd = weight * da[i];
+                for (int s = 0; s < rank; s++)
+                {
+                    // a += w M z, z = Nᵀ r: ∂M = w da zᵀ, ∂N = w r qᵀ with q = Mᵀ da, ∂r = w N q.
+                    gm[i * rank + s] += wd * z[s];
+                    gn[i * rank + s] += weight * r[i] * q[s];
+                    dr[i] += weight * nv[i * rank + s] * q[s];
+                }
+            }
+        }
+    }
+
+    private static void Relu<T>(ReadOnlySpan<T> h, Span<T> r)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int i = 0; i < h.Length; i++)
+        {
+            r[i] = h[i] > T.Zero ? h[i] : T.Zero;
+        }
+    }
+
+    private static void Check<T>(ComposedSpec spec, int parameters, ComposedBatch batch, ComposedWorkspace<T> ws)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        ArgumentNullException.ThrowIfNull(batch);
+        ArgumentNullException.ThrowIfNull(ws);
+        int b = batch.Trials, t = batch.Steps;
+        Guard.Length(parameters, spec.ParameterCount, "parameters", $"[{spec.ParameterCount}]");
+        Guard.Length(batch.Inputs.Length, (long)b * t * spec.Inputs, "inputs", $"[{b}][{t}][{spec.Inputs}]");
+        Guard.Length(batch.Targets.Length, (long)b * t * spec.Outputs, "targets", $"[{b}][{t}][{spec.Outputs}]");
+        Guard.Length(batch.Mask.Length, (long)b * t * spec.Outputs, "mask", $"[{b}][{t}][{spec.Outputs}]");
+        Guard.Length(batch.Context.Length, (long)b * t * spec.ContextCount, "context", $"[{b}][{t}][{spec.ContextCount}]");
+        Guard.Length(batch.Noise.Length, (long)b * t * spec.Hidden, "noise", $"[{b}][{t}][{spec.Hidden}]");
+        ws.Ensure(spec, b, t);
+    }
+}
+
+/// <summary>Reusable buffers of <see cref="ComposedRnn"/> for one network (grown on demand, never shrunk).</summary>
+public sealed class ComposedWorkspace<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary>States h [B][T + 1][N] (h_0 = 0 first).</summary>
+    public T[] H { get; private set; } = [];
+
+    /// <summary>Outputs [B][T][O].</summary>
+    public T[] Y { get; private set; } = [];
+
+    internal T[] R { get; private set; } = [];
+
+    internal T[] A { get; private set; } = [];
+
+    internal T[] G { get; private set; } = [];
+
+    internal T[] Da { get; private set; } = [];
+
+    internal T[] Dy { get; private set; } = [];
+
+    internal T[] Z { get; private set; } = [];
+
+    internal void Ensure(ComposedSpec spec, int trials, int steps)
+    {
+        int n = spec.Hidden;
+        if (H.Length < trials * (steps + 1) * n)
+        {
+            H = new T[trials * (steps + 1) * n];
+        }
+
+        if (Y.Length < trials * steps * spec.Outputs)
+        {
+            Y = new T[trials * steps * spec.Outputs];
+        }
+
+        if (R.Length < n)
+        {
+            R = new T[n];
+            A = new T[n];
+            G = new T[n];
+            Da = new T[n];
+        }
+
+        if (Dy.Length < spec.Outputs)
+        {
+            Dy = new T[spec.Outputs];
+        }
+
+        if (Z.Length < 2 * Math.Max(1, spec.Rank))
+        {
+            Z = new T[2 * Math.Max(1, spec.Rank)];
+        }
+    }
+}
