@@ -17,9 +17,25 @@ public sealed record StageResult(string Task, int?[] Batches, IReadOnlyList<stri
 public sealed partial class ContinualLearner
 {
     private readonly Dictionary<string, (CognitiveBatch Trials, float[] Noise)> _testSets = [];
+    private double[]? _lossStore;
+
+    private double[] _loss => _lossStore ??= new double[Options.Networks];
+
+    /// <summary>Each network's training loss on the last batch it trained on.</summary>
+    public IReadOnlyList<double> LastLoss => _loss;
 
     /// <summary>Accuracy of every network on a task's fixed test set (the same trials and noise every time it is asked).</summary>
     public double[] Test(string name)
+    {
+        var (task, trials, batch) = TestBatch(name);
+        return Accuracy(task, trials, batch);
+    }
+
+    /// <summary>Network <paramref name="e"/>'s outputs [B][T][O] on a task's fixed test set.</summary>
+    public float[] TestOutputs(string name, int e) => Outputs(e, TestBatch(name).Batch);
+
+    /// <summary>A task's fixed test set with the context the model gives it now (trials, then the RNN's batch).</summary>
+    public (CognitiveTask Task, CognitiveBatch Trials, ComposedBatch Batch) TestBatch(string name)
     {
         var task = Task(name);
         if (!_testSets.TryGetValue(task.Name, out var set))
@@ -33,7 +49,7 @@ public sealed partial class ContinualLearner
         }
 
         var batch = new ComposedBatch(set.Trials.Trials, set.Trials.Steps, set.Trials.Inputs, set.Trials.Targets, set.Trials.Mask, Context(task, set.Trials), set.Noise);
-        return Accuracy(task, set.Trials, batch);
+        return (task, set.Trials, batch);
     }
 
     /// <summary>Trains one task to criterion (per network) and freezes what it trained.</summary>
@@ -154,7 +170,7 @@ public sealed partial class ContinualLearner
     {
         var p = _params[e];
         var g = _grad[e];
-        ComposedRnn.Gradient<float>(Spec, p, data, _ws[e], g);
+        _loss[e] = ComposedRnn.Gradient<float>(Spec, p, data, _ws[e], g);
         bool plain = Spec.Cell == CellKind.Plain;
         double norm2 = 0;
         foreach (var (lo, hi) in Trainable(plain))

@@ -97,10 +97,26 @@ public sealed partial class ContinualLearner
             p[spec.WOutOffset + i] = (float)(rng.NextGaussian() / Math.Sqrt(n));
         }
 
-        double scale = spec.Cell == CellKind.Plain ? 0.8 / Math.Sqrt(n) : 1;
-        for (int i = spec.RecurrentOffset; i < p.Length; i++)
+        if (spec.Cell == CellKind.Plain)
         {
-            p[i] = (float)(scale * rng.NextGaussian());
+            for (int i = spec.RecurrentOffset; i < p.Length; i++)
+            {
+                p[i] = (float)(0.8 / Math.Sqrt(n) * rng.NextGaussian());
+            }
+
+            return p;
+        }
+
+        const double gain = 1;
+        for (int k = 0; k < spec.Components; k++)
+        {
+            int off = spec.ComponentOffset(k), len = n * spec.Rank;
+            for (int i = 0; i < len; i++)
+            {
+                double m = rng.NextGaussian();
+                p[off + i] = (float)(gain * m);
+                p[off + len + i] = (float)(gain * m);
+            }
         }
 
         return p;

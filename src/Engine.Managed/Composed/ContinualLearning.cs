@@ -106,7 +106,7 @@ public static class ContinualLearning
         var stages = new StageResult[t];
         for (int i = 0; i < t; i++)
         {
-            stages[i] = learner.TrainTask(names[i], (b, a) => log?.Invoke($"  {names[i]}: batch {b}, test accuracy {a:F3}"));
+            stages[i] = learner.TrainTask(names[i], (b, a) => log?.Invoke($"  {names[i]}: batch {b}, test accuracy {a:F3}, loss {learner.LastLoss.Average():F4}"));
             Row(i + 1);
             log?.Invoke($"stage {i + 1} ({names[i]}): {stages[i].Seconds:F1} s; accuracy " + string.Join(", ", names.Select((n, j) => $"{n} {acc.Average(x => x[i + 1][j]):F2}")));
         }
