@@ -29,7 +29,7 @@ public sealed record SequenceOptions
     public int Components { get; init; } = 16;
 
     /// <summary>R, rank per component.</summary>
-    public int Rank { get; init; } = 2;
+    public int Rank { get; init; } = 8;
 
     /// <summary>E, networks trained together (independent initialisations, the same trials).</summary>
     public int Networks { get; init; } = 4;
@@ -38,7 +38,7 @@ public sealed record SequenceOptions
     public int Batch { get; init; } = 32;
 
     /// <summary>Adam learning rate (Yang et al.: 1e-3).</summary>
-    public double LearningRate { get; init; } = 3e-3;
+    public double LearningRate { get; init; } = 0.01;
 
     /// <summary>Gradient-norm clip per network (0: none).</summary>
     public double ClipNorm { get; init; } = 1;
