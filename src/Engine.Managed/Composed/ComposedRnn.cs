@@ -41,14 +41,15 @@ public static class ComposedRnn
                 var hPrev = ws.H.AsSpan((b * (steps + 1) + t) * n, n);
                 var h = ws.H.AsSpan((b * (steps + 1) + t + 1) * n, n);
                 Relu(hPrev, r);
-                var x = batch.Inputs.AsSpan(bt * ni, ni);
+                var x = ws.X.AsSpan(0, ni);
+                Convert(batch.Inputs.AsSpan(bt * ni, ni), x);
                 for (int i = 0; i < n; i++)
                 {
                     T s = bias[i];
                     var row = wIn.Slice(i * ni, ni);
                     for (int j = 0; j < ni; j++)
                     {
-                        s += row[j] * T.CreateChecked(x[j]);
+                        s += row[j] * x[j];
                     }
 
                     a[i] = s;
@@ -149,14 +150,16 @@ public static class ComposedRnn
                     da[i] = alpha * g;
                 }
 
-                var x = batch.Inputs.AsSpan(bt * ni, ni);
+                var x = ws.X.AsSpan(0, ni);
+                Convert(batch.Inputs.AsSpan(bt * ni, ni), x);
                 for (int i = 0; i < n; i++)
                 {
-                    gBias[i] += da[i];
+                    T d = da[i];
+                    gBias[i] += d;
                     var row = gWIn.Slice(i * ni, ni);
                     for (int j = 0; j < ni; j++)
                     {
-                        row[j] += da[i] * T.CreateChecked(x[j]);
+                        row[j] += d * x[j];
                     }
                 }
 
@@ -294,6 +297,15 @@ public static class ComposedRnn
         }
     }
 
+    private static void Convert<T>(ReadOnlySpan<float> from, Span<T> to)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int i = 0; i < from.Length; i++)
+        {
+            to[i] = T.CreateTruncating(from[i]);
+        }
+    }
+
     private static void Relu<T>(ReadOnlySpan<T> h, Span<T> r)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -342,6 +354,8 @@ public sealed class ComposedWorkspace<T>
 
     internal T[] Z { get; private set; } = [];
 
+    internal T[] X { get; private set; } = [];
+
     internal void Ensure(ComposedSpec spec, int trials, int steps)
     {
         int n = spec.Hidden;
@@ -361,6 +375,11 @@ public sealed class ComposedWorkspace<T>
             A = new T[n];
             G = new T[n];
             Da = new T[n];
+        }
+
+        if (X.Length < spec.Inputs)
+        {
+            X = new T[spec.Inputs];
         }
 
         if (Dy.Length < spec.Outputs)

@@ -5,11 +5,11 @@ namespace Engine.Composed;
 /// <summary>Settings of the online epoch-inference model (<see cref="EpochChain"/>).</summary>
 public sealed record EpochChainOptions
 {
-    /// <summary>ζ: a step opens a new epoch when, under every epoch it could be in, the mean over features of (f − μ)²/σ² exceeds ζ².</summary>
+    /// <summary>ζ: a step opens a new epoch when, under every epoch it could be in, some feature lies more than ζ standard deviations from the mean.</summary>
     public double Surprise { get; init; } = 4;
 
     /// <summary>Prior variance of a new epoch's emissions (one pseudo-observation).</summary>
-    public double PriorVariance { get; init; } = 0.01;
+    public double PriorVariance { get; init; } = 0.004;
 
     /// <summary>Smallest emission variance.</summary>
     public double VarianceFloor { get; init; } = 0.0025;
@@ -37,10 +37,10 @@ public sealed record EpochChainOptions
 /// <remarks>
 /// Forward filtering: c_t(j) ∝ [c_{t−1}(j)(1 − p_j) + c_{t−1}(j − 1) p_{j−1}] · N(f_t; μ_j, diag σ_j²), every trial starting in
 /// epoch 0, with p_j = 1/d_j from the epoch's mean duration d_j (the last epoch never leaves). While learning, a step that no
-/// reachable epoch explains (mean standardised squared distance above ζ² under both the most probable epoch and its
+/// reachable epoch explains (some feature's squared standardised distance (f − μ)²/σ² above ζ² under both the most probable epoch and its
 /// successor) at the end of the chain opens a new epoch seeded at that step; after the trial every epoch's sufficient
 /// statistics (weighted counts, sums, sums of squares, occupancy) are updated with the filtered posterior. The context of the
-/// composed RNN is c_t (or its argmax). Features are task-chosen (for the cognitive set: fixation and the mean of each ring).
+/// composed RNN is c_t (or its argmax). Features are task-chosen (for the cognitive set: fixation and the largest channel of each ring).
 /// </remarks>
 public sealed class EpochChain
 {
@@ -226,10 +226,10 @@ public sealed class EpochChain
             double v = Math.Max(Options.VarianceFloor, (e.SumSq[d] - e.Count * mean * mean + Options.PriorVariance) / (e.Count + 1));
             double diff = f[d] - mean;
             ll += -0.5 * Math.Log(2 * Math.PI * v) - diff * diff / (2 * v);
-            s += diff * diff / v;
+            s = Math.Max(s, diff * diff / v);
         }
 
-        return (ll, s / Features);
+        return (ll, s);
     }
 
     private void Open(ReadOnlySpan<double> f)

@@ -204,23 +204,23 @@ public sealed partial class CognitiveTask : ITrialTask
         return (double)n / batch.Trials;
     }
 
-    /// <summary>Direction-invariant input features for epoch inference: fixation, mean of ring 1, mean of ring 2 (one step).</summary>
+    /// <summary>Direction-invariant input features for epoch inference: fixation, the largest ring-1 channel, the largest ring-2 channel (one step).</summary>
     /// <param name="input">One step's input (I values).</param>
     /// <param name="features">Destination, 3 values.</param>
     public void Features(ReadOnlySpan<float> input, Span<double> features)
     {
         Guard.Length(input.Length, Inputs, nameof(input), $"[{Inputs}]");
         Guard.Length(features.Length, FeatureCount, nameof(features), $"[{FeatureCount}]");
-        double r1 = 0, r2 = 0;
+        double r1 = double.NegativeInfinity, r2 = double.NegativeInfinity;
         for (int i = 0; i < Ring; i++)
         {
-            r1 += input[1 + i];
-            r2 += input[1 + Ring + i];
+            r1 = Math.Max(r1, input[1 + i]);
+            r2 = Math.Max(r2, input[1 + Ring + i]);
         }
 
         features[0] = input[0];
-        features[1] = r1 / Ring * 4;
-        features[2] = r2 / Ring * 4;
+        features[1] = r1;
+        features[2] = r2;
     }
 
     /// <summary>Features per step of <see cref="Features"/>.</summary>
