@@ -95,7 +95,7 @@ internal static class TrainCommand
         {
             if (string.Equals(r.GetValue(cell), "composed", StringComparison.OrdinalIgnoreCase))
             {
-                return TrainSequenceCommand.Single(r.GetValue(task), r.GetValue(components), r.GetValue(rank), r.GetValue(hidden), r.GetValue(networks), r.GetValue(lr), r.GetValue(seed), r.GetValue(threads), r.GetValue(output)?.FullName);
+                return TrainSequenceCommand.Single(r.GetValue(task), r.GetValue(components), r.GetValue(rank), r.GetValue(hidden), r.GetValue(networks), r.GetValue(lr), r.GetValue(maxEpochs), r.GetValue(seed), r.GetValue(threads), r.GetValue(output)?.FullName);
             }
 
             if (fixedPoint.Handles(r, r.GetValue(cell)))

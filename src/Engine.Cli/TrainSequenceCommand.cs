@@ -53,8 +53,8 @@ internal static class TrainSequenceCommand
         return cmd;
     }
 
-    /// <summary><c>train --cell composed --task T</c>: one cognitive task on the composed RNN (a sequence of one), oracle context.</summary>
-    public static int Single(string? task, int? components, int? rank, int? hidden, int? networks, double? lr, long? seed, int? threads, string? outDir)
+    /// <summary><c>train --cell composed --task T</c>: one cognitive task on the composed RNN (a sequence of one), oracle context; --max-epochs is the batch budget.</summary>
+    public static int Single(string? task, int? components, int? rank, int? hidden, int? networks, double? lr, int? maxBatches, long? seed, int? threads, string? outDir)
     {
         var d = new SequenceOptions();
         if (task is null || !CognitiveTask.IsCognitive(task))
@@ -65,7 +65,7 @@ internal static class TrainSequenceCommand
         var options = new SequenceOptions
         {
             Components = components ?? d.Components, Rank = rank ?? d.Rank, Hidden = hidden ?? d.Hidden, Networks = networks ?? d.Networks,
-            LearningRate = lr ?? d.LearningRate, Seed = seed ?? d.Seed, Threads = threads ?? 0,
+            LearningRate = lr ?? d.LearningRate, MaxBatches = maxBatches ?? d.MaxBatches, Seed = seed ?? d.Seed, Threads = threads ?? 0,
         }.Validate();
         return Execute(options, [task.Trim().ToLowerInvariant()], false, outDir ?? throw new ArgumentException("--out DIR is required.", "--out"));
     }

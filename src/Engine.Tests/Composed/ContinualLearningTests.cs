@@ -181,6 +181,30 @@ public sealed class ContinualLearningTests
     }
 
     [Test]
+    public void Cli_TrainCellComposed_TrainsOneCognitiveTask()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "composed-cli-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var (code, output, err) = Support.CliHarness.Run(["train", "--cell", "composed", "--task", "fdgo", "--components", "4", "--rank", "2", "--hidden", "16",
+                "--networks", "1", "--max-epochs", "3", "--out", dir]);
+            Assert.That(code, Is.EqualTo(0), err);
+            Assert.That(output, Does.Contain("fdgo: batches to criterion"));
+            Assert.That(File.ReadAllLines(Path.Combine(dir, "accuracy_matrix.csv"))[0], Is.EqualTo("stage,after,fdgo"));
+            (code, _, err) = Support.CliHarness.Run(["train", "--cell", "composed", "--task", "flipflop", "--out", dir]);
+            Assert.That(code, Is.EqualTo(2));
+            Assert.That(err, Does.Contain("--task must be one of"));
+        }
+        finally
+        {
+            if (Directory.Exists(dir))
+            {
+                Directory.Delete(dir, true);
+            }
+        }
+    }
+
+    [Test]
     public void CognitiveTasks_AreTrialTasks_WithRolesThatFillEveryStep()
     {
         foreach (var name in CognitiveTask.Names)
