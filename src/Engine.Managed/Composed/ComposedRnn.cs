@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Numerics.Tensors;
 using Engine.Util;
 
 namespace Engine.Composed;
@@ -45,14 +46,7 @@ public static class ComposedRnn
                 Convert(batch.Inputs.AsSpan(bt * ni, ni), x);
                 for (int i = 0; i < n; i++)
                 {
-                    T s = bias[i];
-                    var row = wIn.Slice(i * ni, ni);
-                    for (int j = 0; j < ni; j++)
-                    {
-                        s += row[j] * x[j];
-                    }
-
-                    a[i] = s;
+                    a[i] = bias[i] + TensorPrimitives.Dot<T>(wIn.Slice(i * ni, ni), x);
                 }
 
                 Recurrent(spec, p, k == 0 ? default : batch.Context.AsSpan(bt * k, k), r, a, z, invN);
@@ -66,14 +60,7 @@ public static class ComposedRnn
                 var y = ws.Y.AsSpan(bt * no, no);
                 for (int o = 0; o < no; o++)
                 {
-                    T s = bOut[o];
-                    var row = wOut.Slice(o * n, n);
-                    for (int i = 0; i < n; i++)
-                    {
-                        s += row[i] * r[i];
-                    }
-
-                    y[o] = s;
+                    y[o] = bOut[o] + TensorPrimitives.Dot<T>(wOut.Slice(o * n, n), r);
                 }
             }
         }
@@ -112,10 +99,8 @@ public static class ComposedRnn
         var gBOut = grad.Slice(spec.BOutOffset, no);
         var r = ws.R.AsSpan();
         var dr = ws.A.AsSpan();
-        var z = ws.Z.AsSpan();
         var gh = ws.G.AsSpan();
         var da = ws.Da.AsSpan();
-        var dy = ws.Dy.AsSpan();
         for (int b = 0; b < batch.Trials; b++)
         {
             gh.Clear();
@@ -125,27 +110,20 @@ public static class ComposedRnn
                 var h = ws.H.AsSpan((b * (steps + 1) + t + 1) * n, n);
                 var hPrev = ws.H.AsSpan((b * (steps + 1) + t) * n, n);
                 Relu(h, r);
+                dr.Clear();
                 for (int o = 0; o < no; o++)
                 {
-                    dy[o] = scale * T.CreateChecked(batch.Mask[bt * no + o]) * (ws.Y[bt * no + o] - T.CreateChecked(batch.Targets[bt * no + o]));
-                    gBOut[o] += dy[o];
+                    T d = scale * T.CreateChecked(batch.Mask[bt * no + o]) * (ws.Y[bt * no + o] - T.CreateChecked(batch.Targets[bt * no + o]));
+                    gBOut[o] += d;
                     var gRow = gWOut.Slice(o * n, n);
-                    for (int i = 0; i < n; i++)
-                    {
-                        gRow[i] += dy[o] * r[i];
-                    }
+                    TensorPrimitives.MultiplyAdd<T>(r, d, gRow, gRow);
+                    TensorPrimitives.MultiplyAdd<T>(wOut.Slice(o * n, n), d, dr, dr);
                 }
 
                 for (int i = 0; i < n; i++)
                 {
-                    T s = T.Zero;
-                    for (int o = 0; o < no; o++)
-                    {
-                        s += wOut[o * n + i] * dy[o];
-                    }
-
                     // g_t = (carry from t+1) + relu'(h_t) ⊙ W_outᵀ dy_t; da_t = α g_t.
-                    T g = gh[i] + (h[i] > T.Zero ? s : T.Zero);
+                    T g = gh[i] + (h[i] > T.Zero ? dr[i] : T.Zero);
                     gh[i] = g;
                     da[i] = alpha * g;
                 }
@@ -157,15 +135,12 @@ public static class ComposedRnn
                     T d = da[i];
                     gBias[i] += d;
                     var row = gWIn.Slice(i * ni, ni);
-                    for (int j = 0; j < ni; j++)
-                    {
-                        row[j] += d * x[j];
-                    }
+                    TensorPrimitives.MultiplyAdd<T>(x, d, row, row);
                 }
 
                 Relu(hPrev, r);
                 dr.Clear();
-                RecurrentBackward(spec, p, grad, k == 0 ? default : batch.Context.AsSpan(bt * k, k), r, da, dr, z, invN);
+                RecurrentBackward(spec, p, grad, k == 0 ? default : batch.Context.AsSpan(bt * k, k), r, da, dr, invN);
                 for (int i = 0; i < n; i++)
                 {
                     gh[i] = keep * gh[i] + (hPrev[i] > T.Zero ? dr[i] : T.Zero);
@@ -186,14 +161,7 @@ public static class ComposedRnn
             var w = p.Slice(spec.RecurrentOffset, n * n);
             for (int i = 0; i < n; i++)
             {
-                T s = T.Zero;
-                var row = w.Slice(i * n, n);
-                for (int j = 0; j < n; j++)
-                {
-                    s += row[j] * r[j];
-                }
-
-                a[i] += s;
+                a[i] += TensorPrimitives.Dot<T>(w.Slice(i * n, n), r);
             }
 
             return;
@@ -207,34 +175,21 @@ public static class ComposedRnn
                 continue;
             }
 
+            // M_k and N_k are stored [R][N]: z_q = N_k[q]·r, a += (c/N) Σ_q z_q M_k[q].
             T weight = T.CreateChecked(context[c]) * invN;
             var m = p.Slice(spec.ComponentOffset(c), n * rank);
             var nv = p.Slice(spec.ComponentOffset(c) + n * rank, n * rank);
-            z[..rank].Clear();
-            for (int j = 0; j < n; j++)
+            for (int q = 0; q < rank; q++)
             {
-                for (int q = 0; q < rank; q++)
-                {
-                    z[q] += nv[j * rank + q] * r[j];
-                }
-            }
-
-            for (int i = 0; i < n; i++)
-            {
-                T s = T.Zero;
-                for (int q = 0; q < rank; q++)
-                {
-                    s += m[i * rank + q] * z[q];
-                }
-
-                a[i] += weight * s;
+                z[q] = weight * TensorPrimitives.Dot<T>(nv.Slice(q * n, n), r);
+                TensorPrimitives.MultiplyAdd<T>(m.Slice(q * n, n), z[q], a, a);
             }
         }
     }
 
     /// <summary>Gradients of W(t) r with respect to the recurrence (accumulated) and to r (into <paramref name="dr"/>), given da.</summary>
     private static void RecurrentBackward<T>(ComposedSpec spec, ReadOnlySpan<T> p, Span<T> grad, ReadOnlySpan<float> context, ReadOnlySpan<T> r,
-        ReadOnlySpan<T> da, Span<T> dr, Span<T> z, T invN)
+        ReadOnlySpan<T> da, Span<T> dr, T invN)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int n = spec.Hidden;
@@ -245,20 +200,15 @@ public static class ComposedRnn
             for (int i = 0; i < n; i++)
             {
                 T d = da[i];
-                var row = w.Slice(i * n, n);
                 var grow = gw.Slice(i * n, n);
-                for (int j = 0; j < n; j++)
-                {
-                    grow[j] += d * r[j];
-                    dr[j] += row[j] * d;
-                }
+                TensorPrimitives.MultiplyAdd<T>(r, d, grow, grow);
+                TensorPrimitives.MultiplyAdd<T>(w.Slice(i * n, n), d, dr, dr);
             }
 
             return;
         }
 
         int rank = spec.Rank;
-        var q = z.Slice(rank, rank);
         for (int c = 0; c < context.Length; c++)
         {
             if (context[c] == 0f)
@@ -266,33 +216,22 @@ public static class ComposedRnn
                 continue;
             }
 
+            // a += w Σ_q (N_k[q]·r) M_k[q]: ∂M_k[q] = w z_q da, ∂N_k[q] = w u_q r and ∂r = w Σ_q u_q N_k[q], with z_q = N_k[q]·r, u_q = M_k[q]·da.
             T weight = T.CreateChecked(context[c]) * invN;
             int off = spec.ComponentOffset(c);
             var m = p.Slice(off, n * rank);
             var nv = p.Slice(off + n * rank, n * rank);
             var gm = grad.Slice(off, n * rank);
             var gn = grad.Slice(off + n * rank, n * rank);
-            z[..rank].Clear();
-            q.Clear();
-            for (int j = 0; j < n; j++)
+            for (int q = 0; q < rank; q++)
             {
-                for (int s = 0; s < rank; s++)
-                {
-                    z[s] += nv[j * rank + s] * r[j];
-                    q[s] += m[j * rank + s] * da[j];
-                }
-            }
-
-            for (int i = 0; i < n; i++)
-            {
-                T wd = weight * da[i];
-                for (int s = 0; s < rank; s++)
-                {
-                    // a += w M z, z = Nᵀ r: ∂M = w da zᵀ, ∂N = w r qᵀ with q = Mᵀ da, ∂r = w N q.
-                    gm[i * rank + s] += wd * z[s];
-                    gn[i * rank + s] += weight * r[i] * q[s];
-                    dr[i] += weight * nv[i * rank + s] * q[s];
-                }
+                T zq = weight * TensorPrimitives.Dot<T>(nv.Slice(q * n, n), r);
+                T uq = weight * TensorPrimitives.Dot<T>(m.Slice(q * n, n), da);
+                var gmq = gm.Slice(q * n, n);
+                var gnq = gn.Slice(q * n, n);
+                TensorPrimitives.MultiplyAdd<T>(da, zq, gmq, gmq);
+                TensorPrimitives.MultiplyAdd<T>(r, uq, gnq, gnq);
+                TensorPrimitives.MultiplyAdd<T>(nv.Slice(q * n, n), uq, dr, dr);
             }
         }
     }
@@ -350,8 +289,6 @@ public sealed class ComposedWorkspace<T>
 
     internal T[] Da { get; private set; } = [];
 
-    internal T[] Dy { get; private set; } = [];
-
     internal T[] Z { get; private set; } = [];
 
     internal T[] X { get; private set; } = [];
@@ -380,11 +317,6 @@ public sealed class ComposedWorkspace<T>
         if (X.Length < spec.Inputs)
         {
             X = new T[spec.Inputs];
-        }
-
-        if (Dy.Length < spec.Outputs)
-        {
-            Dy = new T[spec.Outputs];
         }
 
         if (Z.Length < 2 * Math.Max(1, spec.Rank))

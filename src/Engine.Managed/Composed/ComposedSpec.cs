@@ -82,13 +82,13 @@ public sealed record ComposedSpec
     /// <summary>Parameters shared by every context (W_in, b, W_out, b_out).</summary>
     public int SharedCount => BOutOffset + Outputs;
 
-    /// <summary>Offset of the recurrence: M_0 [N][R], N_0 [N][R], M_1, … (composed) or W [N][N] (plain).</summary>
+    /// <summary>Offset of the recurrence: M_0 [R][N], N_0 [R][N], M_1, … (column q of M_k stored as row q) (composed) or W [N][N] (plain).</summary>
     public int RecurrentOffset => SharedCount;
 
     /// <summary>Parameters of one component (M_k and N_k).</summary>
     public int ComponentCount => 2 * Hidden * Rank;
 
-    /// <summary>Offset of M_k [N][R]; N_k follows it.</summary>
+    /// <summary>Offset of M_k [R][N]; N_k [R][N] follows it.</summary>
     public int ComponentOffset(int k) => RecurrentOffset + k * ComponentCount;
 
     /// <summary>Parameters per network.</summary>
