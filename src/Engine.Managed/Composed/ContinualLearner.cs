@@ -80,7 +80,9 @@ public sealed partial class ContinualLearner
     /// <summary>The learned epoch chain of a task (inferred context), or null before its stage.</summary>
     public EpochChain? Chain(string task) => _chains.GetValueOrDefault(task);
 
-    /// <summary>Draws initial parameters: W_in ~ N(0, 1/I), W_out ~ N(0, 1/N), biases 0, M_k and N_k ~ N(0, 1), plain W ~ N(0, 0.8²/N).</summary>
+    /// <summary>Draws initial parameters: W_in ~ N(0, 1/I), W_out ~ N(0, 1/N), biases 0, plain W ~ N(0, 0.8²/N); each component
+    /// starts as a rank-R near-integrator, N_k = M_k with M_k ~ N(0, 1) (so (1/N) M_k N_kᵀ has R eigenvalues near 1, a memory from
+    /// the start; independent M_k and N_k did not learn delaygo at test size).</summary>
     public static float[] Initialize(ComposedSpec spec, Rng rng)
     {
         ArgumentNullException.ThrowIfNull(spec);
