@@ -39,7 +39,7 @@ internal static class BenchCommand
             Console.WriteLine(result.FormatLine());
             return 0;
         }));
-        return new Command("bench", "Benchmarks.") { trainStep, FixedPointsCommand.CreateBench(), TimeToThresholdCommand(), RecipesCommand(), DistanceBenchCommand.Create(), ChunksBenchCommand.Create(), RepresentationBenchCommand.Create(), FixedPointRnnCommand.CreateBench() };
+        return new Command("bench", "Benchmarks.") { trainStep, FixedPointsCommand.CreateBench(), TimeToThresholdCommand(), RecipesCommand(), DistanceBenchCommand.Create(), ChunksBenchCommand.Create(), RepresentationBenchCommand.Create(), FixedPointRnnCommand.CreateBench(), ComposedBenchCommand.Create() };
     }
 
     private static Command TimeToThresholdCommand()

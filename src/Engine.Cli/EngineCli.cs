@@ -11,6 +11,7 @@ public static class EngineCli
         var root = new RootCommand("RNN ensemble engine: train, run and benchmark ensembles of recurrent networks.")
         {
             TrainCommand.Create(),
+            TrainSequenceCommand.Create(),
             RunCommand.Create("run", "Evaluate a checkpoint on fresh trials and write states and outputs as .npy."),
             RunCommand.Create("record", "Alias of run."),
             EvalCommand.Create(),

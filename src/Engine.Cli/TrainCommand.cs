@@ -47,7 +47,8 @@ internal static class TrainCommand
         var probes = new Option<int?>("--probe-trials") { Description = "Probe trials for kernel alignment, 0 = off (default 8)." };
         var networks = new Option<int?>("--networks") { Description = "E, networks in the ensemble (default 16)." };
         var hidden = new Option<int?>("--hidden") { Description = "N, hidden units (default 64)." };
-        var cell = new Option<string?>("--cell") { Description = "discrete | leaky | rate | fixed-point (default discrete; rate under mup; fixed-point: the fixed-point RNN on the state-tracking tasks parity | count | a5 | s5 | copy)." };
+        var cell = new Option<string?>("--cell") { Description = "discrete | leaky | rate | fixed-point | composed (default discrete; rate under mup; fixed-point: the fixed-point RNN on the state-tracking tasks parity | count | a5 | s5 | copy; composed: a cognitive task on the context-composed RNN, as train-sequence)." };
+        var components = new Option<int?>("--components") { Description = "Composed cell: K, most components (default 16)." };
         var activation = new Option<string?>("--activation") { Description = "tanh | relu | identity (default tanh)." };
         var alpha = new Option<double?>("--alpha") { Description = "Leaky cell dt/tau (default 0.1)." };
         var noise = new Option<double?>("--noise") { Description = "Process noise std (default 0)." };
@@ -87,11 +88,16 @@ internal static class TrainCommand
             param, gamma, gain, rank, l1, l2, nuclear, activityReg, plateau, plateauFactor, probes,
             guide, guideUntrained, guideStrength, guideRows, guideEpochs, guideHalfLife, guideNetwork, diversity, diversityStride, diversityAgainst,
             representationTrials, representationSeed,
-            trainSamples, testEvery, testTrials, testPatience,
+            trainSamples, testEvery, testTrials, testPatience, components,
         };
         var fixedPoint = FixedPointRnnCommand.AddTrainOptions(cmd, new(task, networks, hidden, trials, lr, clip, maxEpochs, threshold, seed, threads, output, force, quiet));
         cmd.SetAction(r => CliErrors.Run(() =>
         {
+            if (string.Equals(r.GetValue(cell), "composed", StringComparison.OrdinalIgnoreCase))
+            {
+                return TrainSequenceCommand.Single(r.GetValue(task), r.GetValue(components), r.GetValue(rank), r.GetValue(hidden), r.GetValue(networks), r.GetValue(lr), r.GetValue(maxEpochs), r.GetValue(seed), r.GetValue(threads), r.GetValue(output)?.FullName);
+            }
+
             if (fixedPoint.Handles(r, r.GetValue(cell)))
             {
                 return fixedPoint.Train(r);

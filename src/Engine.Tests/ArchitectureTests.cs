@@ -20,7 +20,7 @@ public sealed partial class ArchitectureTests
         ["Tasks"] = 4,
         ["Backends"] = 5,
         ["Training"] = 6,
-        ["Analysis"] = 7, ["FixedPoints"] = 7, ["FixedPointRnn"] = 7, ["Distances"] = 7, ["ClosedLoop"] = 7,
+        ["Analysis"] = 7, ["Composed"] = 7, ["FixedPoints"] = 7, ["FixedPointRnn"] = 7, ["Distances"] = 7, ["ClosedLoop"] = 7,
         ["Study"] = 8, ["Benchmarks"] = 8, ["Diagnostics"] = 8,
     };
 
@@ -123,7 +123,7 @@ public sealed partial class ArchitectureTests
         Assert.That(wrong, Is.Empty, "analyses receive IEnsembleBackend and never cast to, test for or reach into a concrete backend");
     }
 
-    [GeneratedRegex(@"(?:\bEngine\.|(?<![\w.]))(Kernels|Util|Numerics|Plotting|Model|IO|Tasks|Backends|Training|Analysis|FixedPoints|FixedPointRnn|Distances|ClosedLoop|Study|Benchmarks|Diagnostics)\b(?=\s*[.;])")]
+    [GeneratedRegex(@"(?:\bEngine\.|(?<![\w.]))(Kernels|Util|Numerics|Plotting|Model|IO|Tasks|Backends|Training|Analysis|FixedPoints|FixedPointRnn|Distances|ClosedLoop|Study|Benchmarks|Diagnostics|Composed)\b(?=\s*[.;])")]
     private static partial Regex Reference();
 
     [GeneratedRegex("\"(?:[^\"\\\\]|\\\\.)*\"")]

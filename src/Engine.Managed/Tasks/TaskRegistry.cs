@@ -34,9 +34,14 @@ public static class TaskRegistry
     {
         settings ??= new Dictionary<string, string>();
         string key = name?.Trim().ToLowerInvariant() ?? "";
+        if (Cognitive.CognitiveTask.IsCognitive(key))
+        {
+            return Cognitive.CognitiveTask.FromSettings(key, settings);
+        }
+
         if (!Known.TryGetValue(key, out var allowed))
         {
-            throw new ArgumentException($"Unknown task '{name}'; expected one of: {string.Join(", ", Names)}.", nameof(name));
+            throw new ArgumentException($"Unknown task '{name}'; expected one of: {string.Join(", ", Names.Concat(Cognitive.CognitiveTask.Names))}.", nameof(name));
         }
 
         foreach (var s in settings.Keys)

@@ -46,6 +46,8 @@ public sealed record TrainingRecipe(int Trials, int? Steps, double LearningRate,
             "crq" => new TrainingRecipe(64, null, 1e-3, 1, 6000, 3) { PlateauPatience = StandardPlateauPatience },
             // qsparse: not tuned; trials of the task's own length (2N, or N + 1 simplified).
             "qsparse" => new TrainingRecipe(32, null, 1e-3, 1, 6000, 3) { PlateauPatience = StandardPlateauPatience },
+            // The cognitive set (Yang et al.): their batch 64 and lr 1e-3, trials of the task's longest length; not tuned.
+            _ when Tasks.Cognitive.CognitiveTask.IsCognitive(key) => new TrainingRecipe(64, null, 1e-3, 1, 6000, 3),
             _ => throw new ArgumentException($"No training recipe for task '{task}'; expected one of: {string.Join(", ", Tasks.TaskRegistry.Names)}.", nameof(task)),
         };
         standard = standard with { Task = key };
