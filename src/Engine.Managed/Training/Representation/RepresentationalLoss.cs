@@ -204,7 +204,7 @@ public sealed class RepresentationalLoss : IStateLoss
             if (gram is not null && earlier.Count > 0)
             {
                 var g = new double[zc!.Length];
-                Predictability[e] = RidgePredictivity.Gradient(zc, gram, _kept * ProbeTrials, _hidden, earlier, new double[earlier.Count], g);
+                Predictability[e] = RidgePredictivity.Gradient(zc, _kept * ProbeTrials, _hidden, earlier, g);
                 if (_diversity[e] > 0 && double.IsFinite(Predictability[e]) && AllFinite(g))
                 {
                     Scatter(g, _diversity[e], total);

@@ -5,16 +5,15 @@ namespace Engine.Training.Representation;
 
 /// <summary>
 /// How well a ridge readout of a new network's states predicts earlier networks' states, and its gradient with respect
-/// to the new network's states, in sample space (float64): the diversity term of Qian &amp; Pehlevan (SEEDS §4),
-/// earlier-from-new.
+/// to the new network's states (float64): the diversity term of Qian &amp; Pehlevan (SEEDS §4), earlier-from-new.
 /// </summary>
 /// <remarks>
 /// Z (n × N, the new network) is the regressor and each earlier A_j (n × N_j) a frozen target, both column-centred;
-/// λ = 10⁻³ tr(ZᵀZ)/N. For W* = (ZᵀZ + λI)⁻¹ZᵀA the ridge objective is f = ‖A − ZW*‖² + λ‖W*‖², and by the push-through
-/// identity f = λ tr(M L) with K = Z Zᵀ, M = (K + λI)⁻¹, L = A Aᵀ; ρ = 1 − f/‖A‖² = 1 − λ tr(M L)/tr(L). The term is the
-/// mean ρ̄ over the earlier networks; with L̄ = (1/J) Σ_j L_j/tr(L_j) and S = M L̄ M,
-/// ∇_Z ρ̄ = 2λ S Z − (2·10⁻³/N) (tr(M L̄) − λ tr(M² L̄)) Z (the second part is λ's own dependence on Z). Everything is
-/// n × n, so a pair costs O(n²) once the Grams are formed: the earlier networks enter only through their Grams.
+/// λ = 10⁻³ tr(ZᵀZ)/N and M = (ZᵀZ + λI)⁻¹. The ridge fit's residual is f_j = ‖A_j‖² − tr(A_jᵀ Z M Zᵀ A_j), so
+/// ρ_j = 1 − f_j/‖A_j‖² = tr(M Zᵀ L_j Z)/tr(L_j) with L_j = A_j A_jᵀ. The term is the mean over the J earlier networks,
+/// ρ̄ = tr(M B) with L̄ = (1/J) Σ_j L_j/tr(L_j) and B = Zᵀ L̄ Z; with Y = L̄ Z,
+/// ∇_Z ρ̄ = 2 Y M − 2 Z (M B M) − (2·10⁻³/N) tr(M² B) Z (the last part is λ's own dependence on Z). An earlier network
+/// enters only through its Gram L_j, so a network costs O(J n² + n² N + n N² + N³) whatever the earlier widths.
 /// </remarks>
 public static class RidgePredictivity
 {
@@ -22,63 +21,108 @@ public static class RidgePredictivity
     public const double RelativeRidge = 1e-3;
 
     /// <summary>
-    /// ρ_j for every earlier Gram and ∇_Z of their mean; <paramref name="zc"/> [n][width] centred, <paramref name="k"/> its
-    /// Gram, <paramref name="earlier"/> the earlier networks' centred Grams [n][n]. Writes <paramref name="rho"/> [J] and the
-    /// gradient [n][width]; returns the mean ρ (NaN with no earlier Gram or a degenerate Z, and then a zero gradient).
+    /// The mean ρ̄ over the earlier networks' centred Grams <paramref name="earlier"/> [n][n] and ∇_Z ρ̄ [n][width], for
+    /// the centred <paramref name="zc"/> [n][width]; NaN (and a zero gradient) with no earlier Gram or a degenerate Z.
     /// </summary>
-    public static double Gradient(ReadOnlySpan<double> zc, ReadOnlySpan<double> k, int n, int width, IReadOnlyList<double[]> earlier, Span<double> rho, Span<double> gradient)
+    public static double Gradient(ReadOnlySpan<double> zc, int n, int width, IReadOnlyList<double[]> earlier, Span<double> gradient)
     {
         gradient.Clear();
-        double traceK = Trace(k, n);
-        if (earlier.Count == 0 || !(traceK > 0) || !double.IsFinite(traceK))
+        if (earlier.Count == 0)
         {
-            rho.Fill(double.NaN);
-            return double.NaN;
-        }
-
-        double lambda = RelativeRidge * traceK / width;
-        var m = k.ToArray();
-        for (int i = 0; i < n; i++)
-        {
-            m[i * n + i] += lambda;
-        }
-
-        if (!Cholesky.Invert(m, n))
-        {
-            rho.Fill(double.NaN);
             return double.NaN;
         }
 
         var lbar = new double[n * n];
-        int count = 0;
-        for (int j = 0; j < earlier.Count; j++)
+        foreach (var l in earlier)
         {
-            var l = earlier[j];
-            double tl = Trace(l, n);
-            rho[j] = 1.0 - lambda * TensorPrimitives.Dot<double>(m, l) / tl; // tr(M L) = ⟨M, L⟩ for symmetric M
-            TensorPrimitives.MultiplyAdd(l, 1.0 / tl, lbar, lbar);
-            count++;
+            double tl = 0;
+            for (int i = 0; i < n; i++)
+            {
+                tl += l[i * n + i];
+            }
+
+            TensorPrimitives.MultiplyAdd(l, 1.0 / (tl * earlier.Count), lbar, lbar);
         }
 
-        TensorPrimitives.Multiply(lbar, 1.0 / count, lbar);
-        var ml = Multiply(m, lbar, n);
-        var s = Multiply(ml, m, n);
-        double trML = Trace(ml, n), trMML = TensorPrimitives.Dot<double>(m, Transpose(ml, n)); // tr(M (M L̄)) = ⟨M, (M L̄)ᵀ⟩
-        double own = -2.0 * RelativeRidge / width * (trML - lambda * trMML);
-        for (int i = 0; i < n; i++)
+        var g = TransposeTimes(zc, zc, n, width);
+        double traceG = 0;
+        for (int i = 0; i < width; i++)
         {
-            var gi = gradient.Slice(i * width, width);
-            for (int j = 0; j < n; j++)
+            traceG += g[i * width + i];
+        }
+
+        if (!(traceG > 0) || !double.IsFinite(traceG))
+        {
+            return double.NaN;
+        }
+
+        double lambda = RelativeRidge * traceG / width;
+        for (int i = 0; i < width; i++)
+        {
+            g[i * width + i] += lambda;
+        }
+
+        if (!Cholesky.Invert(g, width))
+        {
+            return double.NaN;
+        }
+
+        var m = g;
+        var y = Times(lbar, n, n, zc, width);          // Y = L̄ Z, n × N
+        var b = TransposeTimes(zc, y, n, width);        // B = Zᵀ L̄ Z, N × N
+        var mb = Times(m, width, width, b, width);      // M B
+        var mbm = Times(mb, width, width, m, width);    // M B M
+        double rho = Trace(mb, width), trM2B = TensorPrimitives.Dot<double>(m, Transposed(mb, width)); // tr(M (M B)) = ⟨M, (MB)ᵀ⟩
+        var ym = Times(y, n, width, m, width);
+        var zmbm = Times(zc, n, width, mbm, width);
+        double own = -2.0 * RelativeRidge / width * trM2B;
+        for (int i = 0; i < gradient.Length; i++)
+        {
+            gradient[i] = 2.0 * ym[i] - 2.0 * zmbm[i] + own * zc[i];
+        }
+
+        return rho;
+    }
+
+    /// <summary>C = A B for A [rows][inner] and B [inner][cols], row by row.</summary>
+    private static double[] Times(ReadOnlySpan<double> a, int rows, int inner, ReadOnlySpan<double> b, int cols)
+    {
+        var c = new double[rows * cols];
+        for (int i = 0; i < rows; i++)
+        {
+            var ci = c.AsSpan(i * cols, cols);
+            for (int k = 0; k < inner; k++)
             {
-                double c = 2.0 * lambda * s[i * n + j] + (i == j ? own : 0.0);
-                if (c != 0.0)
+                double v = a[i * inner + k];
+                if (v != 0.0)
                 {
-                    TensorPrimitives.MultiplyAdd(zc.Slice(j * width, width), c, gi, gi);
+                    TensorPrimitives.MultiplyAdd(b.Slice(k * cols, cols), v, ci, ci);
                 }
             }
         }
 
-        return 1.0 - lambda * trML;
+        return c;
+    }
+
+    /// <summary>C = Aᵀ B for A [rows][width] and B [rows][width] (C is width × width), as rows × rank-1 updates.</summary>
+    private static double[] TransposeTimes(ReadOnlySpan<double> a, ReadOnlySpan<double> b, int rows, int width)
+    {
+        var c = new double[width * width];
+        for (int s = 0; s < rows; s++)
+        {
+            var bs = b.Slice(s * width, width);
+            for (int i = 0; i < width; i++)
+            {
+                double v = a[s * width + i];
+                if (v != 0.0)
+                {
+                    var ci = c.AsSpan(i * width, width);
+                    TensorPrimitives.MultiplyAdd(bs, v, ci, ci);
+                }
+            }
+        }
+
+        return c;
     }
 
     private static double Trace(ReadOnlySpan<double> a, int n)
@@ -92,26 +136,7 @@ public static class RidgePredictivity
         return t;
     }
 
-    private static double[] Multiply(double[] a, double[] b, int n)
-    {
-        var c = new double[n * n];
-        for (int i = 0; i < n; i++)
-        {
-            var ci = c.AsSpan(i * n, n);
-            for (int k = 0; k < n; k++)
-            {
-                double v = a[i * n + k];
-                if (v != 0.0)
-                {
-                    TensorPrimitives.MultiplyAdd(b.AsSpan(k * n, n), v, ci, ci);
-                }
-            }
-        }
-
-        return c;
-    }
-
-    private static double[] Transpose(double[] a, int n)
+    private static double[] Transposed(double[] a, int n)
     {
         var t = new double[n * n];
         for (int i = 0; i < n; i++)
