@@ -102,6 +102,22 @@ public sealed class GuidanceCliTests
         Assert.That(code, Is.EqualTo(2));
         Assert.That(err, Does.Contain("no guide is given"));
 
+        // A guide run with a diverged network (identity cell, learning rate 10): that network is refused as a guide, and
+        // left out as a diversity target.
+        string cfg = Path.Combine(_dir, "diverging.json");
+        File.WriteAllText(cfg, """{"task":"flipflop","bits":2,"networks":3,"hidden":12,"activation":"identity","learning_rates":[3e-3,10,3e-3],"max_epochs":20,"trials":16,"steps":20}""");
+        string diverging = Path.Combine(_dir, "diverging");
+        (code, _, err) = Cli("train", "--config", cfg, "--backend", "cpu", "--out", diverging, "--quiet");
+        Assert.That(code, Is.EqualTo(0), err);
+        (code, _, err) = Cli([.. baseArgs, "--guide", diverging, "--guide-network", "1"]);
+        Assert.That(code, Is.EqualTo(2));
+        Assert.That(err, Does.Contain("network 1 of").And.Contain("diverged"));
+        string away = Path.Combine(_dir, "away");
+        (code, _, err) = Cli(["train", "--task", "flipflop", "--bits", "2", "--networks", "2", "--hidden", "12", "--trials", "16", "--steps", "20", "--max-epochs", "3",
+            "--backend", "cpu", "--out", away, "--quiet", "--diversity", "0.1", "--diversity-against", diverging]);
+        Assert.That(code, Is.EqualTo(0), err);
+        Assert.That(Npy.ReadFloat32(Path.Combine(away, "earlier_states_0.npy")).Shape[0], Is.EqualTo(2), "the diverged network is left out of the targets");
+
         (code, _, err) = Cli([.. baseArgs, "--guide", Path.Combine(_dir, "nowhere")]);
         Assert.That(code, Is.EqualTo(2));
         Assert.That(err, Does.Contain("nowhere"));

@@ -101,6 +101,42 @@ public sealed class GuideStates
         return new GuideStates(data, g, p, t, n, path);
     }
 
+    /// <summary>
+    /// The networks of a run that may serve as targets: not diverged (by status) and with finite states on the probe
+    /// trials; the others are left out (earlier runs) or refused (a guide that was asked for).
+    /// </summary>
+    public static bool[] Usable(TrainingState run, GuideStates states)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        ArgumentNullException.ThrowIfNull(states);
+        return Enumerable.Range(0, states.Networks).Select(g =>
+        {
+            if (run.Networks[g].Status == NetworkStatus.Diverged)
+            {
+                return false;
+            }
+
+            foreach (float v in states.Of(g))
+            {
+                if (!float.IsFinite(v))
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }).ToArray();
+    }
+
+    /// <summary>The same states restricted to the networks marked in <paramref name="keep"/>.</summary>
+    public GuideStates Select(bool[] keep)
+    {
+        ArgumentNullException.ThrowIfNull(keep);
+        var chosen = Enumerable.Range(0, Networks).Where(g => keep[g]).ToArray();
+        var data = chosen.SelectMany(g => Of(g).ToArray()).ToArray();
+        return new GuideStates(data, chosen.Length, Trials, Steps, Hidden, Source);
+    }
+
     private static string Describe(string name, IReadOnlyDictionary<string, string> settings)
         => settings.Count == 0 ? $"'{name}'" : $"'{name}' ({string.Join(", ", settings.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key}={kv.Value}"))})";
 }

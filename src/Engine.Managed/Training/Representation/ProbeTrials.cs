@@ -43,14 +43,14 @@ public sealed class ProbeTrials
     }
 
     /// <summary>
-    /// The default sample stride: every stride-th probe step, so that about max(128, 4N) samples enter the terms. A ridge fit
+    /// The default sample stride: every stride-th probe step, so that at most about max(128, 4N) samples enter the terms. A ridge fit
     /// needs clearly more samples than units (with n ≤ N any state set predicts any other and ρ is 1 whatever the
     /// networks do); the cost grows as n³ per network.
     /// </summary>
     public static int DefaultStride(int probeTrials, int steps, int hidden)
     {
         int target = Math.Max(128, 4 * hidden);
-        return Math.Max(1, probeTrials * steps / target);
+        return Math.Max(1, (probeTrials * steps + target - 1) / target);
     }
 
     /// <summary>The run's terms from its options and targets.</summary>

@@ -46,13 +46,31 @@ public sealed record RepresentationTargets(GuideStates? Guide, IReadOnlyList<Gui
             }
             else
             {
-                g = GuideStates.FromRun(backend, LoadRun(guide, "guide"), guide, task, p, steps, seed, untrained);
+                var run = LoadRun(guide, "guide");
+                g = GuideStates.FromRun(backend, run, guide, task, p, steps, seed, untrained);
+                var usable = GuideStates.Usable(run, g);
+                var used = options.GuideNetwork >= 0 ? [options.GuideNetwork] : Enumerable.Range(0, g.Networks);
+                foreach (int k in used.Where(k => k < usable.Length && !usable[k]))
+                {
+                    throw new ArgumentException($"guide: network {k} of {guide} diverged or has non-finite states on the probe trials; pick another with --guide-network.", nameof(guide));
+                }
             }
         }
 
-        var earlier = (options.DiversityAgainst ?? [])
-            .Select(path => GuideStates.FromRun(backend, LoadRun(path, "diversity_against"), path, task, p, steps, seed))
-            .ToArray();
+        var earlier = new List<GuideStates>();
+        foreach (string path in options.DiversityAgainst ?? [])
+        {
+            var run = LoadRun(path, "diversity_against");
+            var states = GuideStates.FromRun(backend, run, path, task, p, steps, seed);
+            var usable = GuideStates.Usable(run, states);
+            if (!usable.Any(u => u))
+            {
+                throw new ArgumentException($"diversity_against: every network of {path} diverged or has non-finite states.", "diversity_against");
+            }
+
+            earlier.Add(usable.All(u => u) ? states : states.Select(usable)); // diverged networks are left out
+        }
+
         return new RepresentationTargets(g, earlier);
     }
 
