@@ -35,16 +35,16 @@ internal static class RepresentationBenchCommand
             var ensemble = Ensemble.Initialize(spec, Ensemble.ConsecutiveSeeds(0, e));
             var batch = Engine.Analysis.Evaluation.SharedTrials(ensemble, new Engine.Tasks.FlipFlopTask(3), b, t, 7);
             var guide = new GuideStates(ensemble.Run(be, Engine.Analysis.Evaluation.SharedTrials(ensemble, new Engine.Tasks.FlipFlopTask(3), p, t, 8)).States.AsSpan(0, p * t * n).ToArray(), 1, p, t, n, "bench guide");
-            int stride = ProbeTrials.DefaultStride(p, t, n);
-            Console.WriteLine($"backend: {be.Name} ({be.Device}); E={e} N={n} B={b} T={t}, probe P={p}, diversity stride {stride} ({p * ((t + stride - 1) / stride)} samples per network)");
+            int stride = ProbeTrials.DefaultStride(p, t, n), guideStride = ProbeTrials.GuideStride(p, t);
+            Console.WriteLine($"backend: {be.Name} ({be.Device}); E={e} N={n} B={b} T={t}, probe P={p}, guidance stride {guideStride} ({p * ((t + guideStride - 1) / guideStride)} samples), diversity stride {stride} ({p * ((t + stride - 1) / stride)} samples) per network");
             var lambda = Enumerable.Repeat(1.0, e).ToArray();
             var none = new double[e];
             var variants = new (string Name, Func<RepresentationalLoss?> Loss)[]
             {
                 ("plain", () => null),
-                ("guidance", () => new RepresentationalLoss(e, p, t, n, guide, 0, lambda, 0, 0, none, stride)),
+                ("guidance", () => new RepresentationalLoss(e, p, t, n, guide, 0, lambda, 0, 0, none, stride, null, GuideRows.Samples, guideStride)),
                 ("diversity", () => new RepresentationalLoss(e, p, t, n, null, 0, none, 0, 0, lambda, stride)),
-                ("both", () => new RepresentationalLoss(e, p, t, n, guide, 0, lambda, 0, 0, lambda, stride)),
+                ("both", () => new RepresentationalLoss(e, p, t, n, guide, 0, lambda, 0, 0, lambda, stride, null, GuideRows.Samples, guideStride)),
             };
             using var runner = be.CreateRunner(spec);
             runner.SetParameters(ensemble.Parameters);

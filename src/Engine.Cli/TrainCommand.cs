@@ -76,7 +76,7 @@ internal static class TrainCommand
         var guideHalfLife = new Option<double?>("--guide-half-life") { Description = "Guidance lambda halves every H epochs, 0 = constant (default 0)." };
         var guideNetwork = new Option<int?>("--guide-network") { Description = "The guide network every network follows (default 0); -1 pairs network e with guide network e mod G." };
         var diversity = new Option<double?>("--diversity") { Description = "Diversity mu: penalise how well a ridge readout of each network predicts the networks before it (and --diversity-against runs) (default 0)." };
-        var diversityStride = new Option<int?>("--diversity-stride") { Description = "Every k-th probe step enters the diversity regression, 0 = about max(128, 4N) samples (default 0)." };
+        var diversityStride = new Option<int?>("--diversity-stride") { Description = "Every k-th probe step enters the diversity regression, 0 = about max(128, 2N) samples (default 0)." };
         var diversityAgainst = new Option<string?>("--diversity-against") { Description = "Comma-separated earlier run directories (same task) whose networks are diversity targets too." };
         var representationTrials = new Option<int?>("--representation-trials") { Description = "P, fixed probe trials (the first P of every batch) that guidance and diversity read (default 16)." };
         var representationSeed = new Option<long?>("--representation-seed") { Description = "Seed of the probe trials; engine run --seed S records a guide on the same ones (default 12345)." };

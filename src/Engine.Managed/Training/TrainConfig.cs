@@ -204,7 +204,7 @@ public sealed record TrainConfig
     /// <summary>Per-network diversity μ.</summary>
     public double[]? DiversityPerNetwork { get; init; }
 
-    /// <summary>Every this-many-th probe step enters the diversity regression (0 = about max(128, 4N) samples).</summary>
+    /// <summary>Every this-many-th probe step enters the diversity regression (0 = about max(128, 2N) samples).</summary>
     public int? DiversityStride { get; init; }
 
     /// <summary>Earlier runs (directories) whose networks are diversity targets too.</summary>

@@ -123,7 +123,7 @@ public sealed record TrainingOptions
     /// <summary>Per-network diversity μ [E].</summary>
     public double[]? DiversityPerNetwork { get; init; }
 
-    /// <summary>Every this-many-th step of the probe trials enters the diversity regression (0: chosen so that about max(128, 4N) samples do).</summary>
+    /// <summary>Every this-many-th step of the probe trials enters the diversity regression (0: chosen so that about max(128, 2N) samples do).</summary>
     public int DiversityStride { get; init; }
 
     /// <summary>

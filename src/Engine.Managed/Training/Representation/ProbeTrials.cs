@@ -43,15 +43,18 @@ public sealed class ProbeTrials
     }
 
     /// <summary>
-    /// The default sample stride: every stride-th probe step, so that at most about max(128, 4N) samples enter the terms. A ridge fit
+    /// The default sample stride: every stride-th probe step, so that at most about max(128, 2N) samples enter the diversity term. A ridge fit
     /// needs clearly more samples than units (with n ≤ N any state set predicts any other and ρ is 1 whatever the
     /// networks do); the cost grows as n³ per network.
     /// </summary>
     public static int DefaultStride(int probeTrials, int steps, int hidden)
     {
-        int target = Math.Max(128, 4 * hidden);
+        int target = Math.Max(128, 2 * hidden);
         return Math.Max(1, (probeTrials * steps + target - 1) / target);
     }
+
+    /// <summary>The guidance CKA's stride: at most about 128 samples (CKA needs no more samples than units; its cost grows as n² N).</summary>
+    public static int GuideStride(int probeTrials, int steps) => Math.Max(1, (probeTrials * steps + 127) / 128);
 
     /// <summary>The run's terms from its options and targets.</summary>
     /// <exception cref="ArgumentException">Guidance without a guide, or a guide or earlier run recorded on other probe trials.</exception>
@@ -67,7 +70,7 @@ public sealed class ProbeTrials
 
         int p = options.RepresentationTrials;
         int stride = options.DiversityStride > 0 ? options.DiversityStride : DefaultStride(p, steps, spec.Hidden);
-        return new RepresentationalLoss(e, p, steps, spec.Hidden, targets.Guide, options.GuideNetwork, lambda, options.GuideEpochs, options.GuideHalfLife, mu, stride, targets.Earlier, options.GuideRows)
+        return new RepresentationalLoss(e, p, steps, spec.Hidden, targets.Guide, options.GuideNetwork, lambda, options.GuideEpochs, options.GuideHalfLife, mu, stride, targets.Earlier, options.GuideRows, GuideStride(p, steps))
         {
             Cohorts = options.DiversityCohorts,
         };

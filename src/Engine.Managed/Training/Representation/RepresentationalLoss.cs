@@ -24,7 +24,7 @@ namespace Engine.Training.Representation;
 /// </remarks>
 public sealed class RepresentationalLoss : IStateLoss
 {
-    private readonly int _networks, _steps, _hidden, _stride, _kept;
+    private readonly int _networks, _steps, _hidden, _stride, _guideStride;
     private readonly GuideStates? _guide;
     private readonly int _guideNetwork;
     private readonly double[][] _guideGrams;
@@ -49,17 +49,18 @@ public sealed class RepresentationalLoss : IStateLoss
     /// <param name="stride">Every stride-th step of the probe enters the diversity term.</param>
     /// <param name="fixedEarlier">States of earlier runs' networks on the probe trials (diversity targets), or null.</param>
     /// <param name="guideRows">What the guidance CKA's rows are: kept (trial, step) samples (default) or whole trials.</param>
+    /// <param name="guideStride">Every guideStride-th probe step enters the guidance CKA in the samples form (0: <paramref name="stride"/>).</param>
     public RepresentationalLoss(int networks, int probeTrials, int steps, int hidden, GuideStates? guide, int guideNetwork,
         double[] guideStrength, int guideEpochs, double guideHalfLife, double[] diversity, int stride, IReadOnlyList<GuideStates>? fixedEarlier = null,
-        GuideRows guideRows = GuideRows.Samples)
+        GuideRows guideRows = GuideRows.Samples, int guideStride = 0)
     {
         GuideRowsUsed = guideRows;
+        _guideStride = guideStride > 0 ? guideStride : stride;
         Util.Guard.AtLeast(probeTrials, 2, nameof(probeTrials));
         Util.Guard.AtLeast(stride, 1, nameof(stride));
         Util.Guard.Length(guideStrength.Length, networks, nameof(guideStrength), "[E]");
         Util.Guard.Length(diversity.Length, networks, nameof(diversity), "[E]");
         (_networks, ProbeTrials, _steps, _hidden, _stride) = (networks, probeTrials, steps, hidden, stride);
-        _kept = (steps + stride - 1) / stride;
         (_guide, _guideNetwork, _guideStrength, _guideEpochs, _halfLife, _diversity) = (guide, guideNetwork, guideStrength, guideEpochs, guideHalfLife, diversity);
         _guideGrams = [];
         if (guide is not null)
@@ -77,7 +78,7 @@ public sealed class RepresentationalLoss : IStateLoss
             _guideGrams = Enumerable.Range(0, guide.Networks)
                 .Select(g => guideRows == GuideRows.Trials
                     ? LinearCka.CenteredGram(Widen(guide.Of(g)), probeTrials, steps * guide.Hidden)
-                    : SampleGram(guide.Of(g), guide.Hidden) ?? throw new ArgumentException($"{guide.Source}: guide network {g}'s states are constant or non-finite on the probe trials."))
+                    : Samples(guide.Of(g), guide.Hidden, _guideStride).Gram ?? throw new ArgumentException($"{guide.Source}: guide network {g}'s states are constant or non-finite on the probe trials."))
                 .ToArray();
         }
 
@@ -90,7 +91,7 @@ public sealed class RepresentationalLoss : IStateLoss
 
             for (int g = 0; g < run.Networks; g++)
             {
-                if (SampleGram(run.Of(g), run.Hidden) is { } gram)
+                if (Samples(run.Of(g), run.Hidden, _stride).Gram is { } gram)
                 {
                     _fixedEarlier.Add(gram);
                 }
@@ -146,23 +147,17 @@ public sealed class RepresentationalLoss : IStateLoss
         int e = network;
         bool any = false;
         var scratch = _scratch.Value!;
-        var total = scratch.Get(0, gradient.Length);
-        total.Clear();
-        double[]? zc = null, gram = null;
-        if (_guide is not null || MeasuresPredictability)
-        {
-            (zc, gram) = Samples(states, _hidden);
-        }
-
+        gradient.Clear();
         if (_guide is not null && GuideRowsUsed == GuideRows.Samples)
         {
+            var (xc, k) = Samples(states, _hidden, _guideStride);
             var guideGram = _guideGrams[_guideNetwork >= 0 ? _guideNetwork : e % _guideGrams.Length];
-            var g = new double[zc!.Length];
-            Alignment[e] = gram is null ? double.NaN : LinearCka.Gradient(zc, gram, guideGram, _kept * ProbeTrials, _hidden, g);
+            var g = new double[xc.Length];
+            Alignment[e] = k is null ? double.NaN : LinearCka.Gradient(xc, k, guideGram, Kept(_guideStride) * ProbeTrials, _hidden, g);
             double lambda = GuideStrengthNow(e);
-            if (gram is not null && lambda > 0 && AllFinite(g))
+            if (k is not null && lambda > 0 && AllFinite(g))
             {
-                Scatter(g, -lambda, total);
+                Scatter(g, -lambda, gradient, _guideStride);
                 any = true;
             }
         }
@@ -184,13 +179,18 @@ public sealed class RepresentationalLoss : IStateLoss
             double lambda = GuideStrengthNow(e);
             if (lambda > 0 && AllFinite(g))
             {
-                System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(g, -lambda, total, total);
+                for (int i = 0; i < gradient.Length; i++)
+                {
+                    gradient[i] += (float)(-lambda * g[i]);
+                }
+
                 any = true;
             }
         }
 
         if (MeasuresPredictability)
         {
+            var (zc, gram) = Samples(states, _hidden, _stride);
             _current[e] = gram;
             var earlier = new List<double[]>(_fixedEarlier);
             for (int j = 0; j < e; j++)
@@ -203,26 +203,14 @@ public sealed class RepresentationalLoss : IStateLoss
 
             if (gram is not null && earlier.Count > 0)
             {
-                var g = new double[zc!.Length];
-                Predictability[e] = RidgePredictivity.Gradient(zc, _kept * ProbeTrials, _hidden, earlier, g);
+                var g = new double[zc.Length];
+                Predictability[e] = RidgePredictivity.Gradient(zc, Kept(_stride) * ProbeTrials, _hidden, earlier, g);
                 if (_diversity[e] > 0 && double.IsFinite(Predictability[e]) && AllFinite(g))
                 {
-                    Scatter(g, _diversity[e], total);
+                    Scatter(g, _diversity[e], gradient, _stride);
                     any = true;
                 }
             }
-        }
-
-        if (any)
-        {
-            for (int i = 0; i < gradient.Length; i++)
-            {
-                gradient[i] = (float)total[i];
-            }
-        }
-        else
-        {
-            gradient.Clear();
         }
 
         return any;
@@ -243,17 +231,19 @@ public sealed class RepresentationalLoss : IStateLoss
         Epoch++;
     }
 
-    /// <summary>The centred (trial × kept step) × N sample matrix of one network's probe states and its Gram (null Gram when non-finite or constant).</summary>
-    private (double[] Centered, double[]? Gram) Samples(ReadOnlySpan<float> states, int hidden)
+    private int Kept(int stride) => (_steps + stride - 1) / stride;
+
+    /// <summary>The centred (trial × kept step) × N sample matrix of one network's probe states at every stride-th step and its Gram (null Gram when non-finite or constant).</summary>
+    private (double[] Centered, double[]? Gram) Samples(ReadOnlySpan<float> states, int hidden, int stride)
     {
-        int rows = ProbeTrials * _kept;
+        int kept = Kept(stride), rows = ProbeTrials * kept;
         var z = new double[rows * hidden];
         for (int r = 0; r < ProbeTrials; r++)
         {
-            for (int k = 0; k < _kept; k++)
+            for (int k = 0; k < kept; k++)
             {
-                var src = states.Slice((r * _steps + k * _stride) * hidden, hidden);
-                var dst = z.AsSpan((r * _kept + k) * hidden, hidden);
+                var src = states.Slice((r * _steps + k * stride) * hidden, hidden);
+                var dst = z.AsSpan((r * kept + k) * hidden, hidden);
                 for (int i = 0; i < hidden; i++)
                 {
                     dst[i] = src[i];
@@ -278,19 +268,18 @@ public sealed class RepresentationalLoss : IStateLoss
         return (z, trace > 0 ? gram : null);
     }
 
-    private double[]? SampleGram(ReadOnlySpan<float> states, int hidden) => Samples(states, hidden).Gram;
-
     /// <summary>Adds μ · the sample-matrix gradient back onto the kept steps of the [P][T][N] gradient.</summary>
-    private void Scatter(double[] g, double mu, Span<double> total)
+    private void Scatter(double[] g, double mu, Span<float> total, int stride)
     {
+        int kept = Kept(stride);
         for (int r = 0; r < ProbeTrials; r++)
         {
-            for (int k = 0; k < _kept; k++)
+            for (int k = 0; k < kept; k++)
             {
-                int src = (r * _kept + k) * _hidden, dst = (r * _steps + k * _stride) * _hidden;
+                int src = (r * kept + k) * _hidden, dst = (r * _steps + k * stride) * _hidden;
                 for (int i = 0; i < _hidden; i++)
                 {
-                    total[dst + i] += mu * g[src + i];
+                    total[dst + i] += (float)(mu * g[src + i]);
                 }
             }
         }
