@@ -72,7 +72,7 @@ public static class RidgePredictivity
         var b = TransposeTimes(zc, y, n, width);        // B = Zᵀ L̄ Z, N × N
         var mb = Times(m, width, width, b, width);      // M B
         var mbm = Times(mb, width, width, m, width);    // M B M
-        double rho = Trace(mb, width), trM2B = TensorPrimitives.Dot<double>(m, Transposed(mb, width)); // tr(M (M B)) = ⟨M, (MB)ᵀ⟩
+        double rho = Trace(mb, width), trM2B = TensorPrimitives.Dot<double>(m, Backends.FaqSolver.Transpose(mb, width)); // tr(M (M B)) = ⟨M, (MB)ᵀ⟩
         var ym = Times(y, n, width, m, width);
         var zmbm = Times(zc, n, width, mbm, width);
         double own = -2.0 * RelativeRidge / width * trM2B;
@@ -131,20 +131,6 @@ public static class RidgePredictivity
         for (int i = 0; i < n; i++)
         {
             t += a[i * n + i];
-        }
-
-        return t;
-    }
-
-    private static double[] Transposed(double[] a, int n)
-    {
-        var t = new double[n * n];
-        for (int i = 0; i < n; i++)
-        {
-            for (int j = 0; j < n; j++)
-            {
-                t[j * n + i] = a[i * n + j];
-            }
         }
 
         return t;
