@@ -34,27 +34,28 @@ public static class LinearCka
     /// <summary>K = X Xᵀ [rows][rows] of <paramref name="x"/> [rows][cols] (centre it first for the centred Gram).</summary>
     public static void Gram(ReadOnlySpan<double> x, int rows, int cols, Span<double> gram)
     {
-        // Column blocks keep the rows' slices in cache while every pair of rows uses them.
-        gram.Slice(0, rows * rows).Clear();
-        for (int c0 = 0; c0 < cols; c0 += Block)
+        // X Xᵀ = (Xᵀ)ᵀ·Xᵀ: with Xᵀ [cols][rows] as both operands, the transposed-A product of the GEMM helper.
+        var xt = new double[cols * rows];
+        for (int i = 0; i < rows; i++)
         {
-            int len = Math.Min(Block, cols - c0);
-            for (int i = 0; i < rows; i++)
+            for (int j = 0; j < cols; j++)
             {
-                for (int j = 0; j <= i; j++)
-                {
-                    gram[i * rows + j] += TensorPrimitives.Dot(x.Slice(i * cols + c0, len), x.Slice(j * cols + c0, len));
-                }
+                xt[j * rows + i] = x[i * cols + j];
             }
         }
 
+        var k = Engine.Numerics.SmallGemm.Multiply(xt, true, rows, cols, xt, rows);
         for (int i = 0; i < rows; i++)
         {
             for (int j = 0; j < i; j++)
             {
-                gram[j * rows + i] = gram[i * rows + j];
+                double v = 0.5 * (k[i * rows + j] + k[j * rows + i]);
+                k[i * rows + j] = v;
+                k[j * rows + i] = v;
             }
         }
+
+        k.CopyTo(gram);
     }
 
     /// <summary>Columns per cache block.</summary>
@@ -97,19 +98,7 @@ public static class LinearCka
             coefficient[i] = 2.0 * (l[i] - ratio * k[i]) / ab;
         }
 
-        for (int c0 = 0; c0 < cols; c0 += Block)
-        {
-            int len = Math.Min(Block, cols - c0);
-            for (int i = 0; i < rows; i++)
-            {
-                var gi = gradient.Slice(i * cols + c0, len);
-                for (int j = 0; j < rows; j++)
-                {
-                    TensorPrimitives.MultiplyAdd(xc.Slice(j * cols + c0, len), coefficient[i * rows + j], gi, gi);
-                }
-            }
-        }
-
+        Engine.Numerics.SmallGemm.Multiply(coefficient, false, rows, rows, xc, cols).CopyTo(gradient);
         return s / ab;
     }
 

@@ -34,6 +34,8 @@ public sealed class RepresentationalLoss : IStateLoss
     private readonly List<double[]> _fixedEarlier = [];
     private double[]?[] _previous, _current;
     private readonly ThreadLocal<Scratch> _scratch = new(() => new Scratch());
+    private readonly (double[] Sum, int Count)[] _earlierSums;
+    private bool _sumsReady;
 
     /// <summary>Creates the terms for an ensemble of <paramref name="networks"/> networks of width <paramref name="hidden"/>.</summary>
     /// <param name="networks">E.</param>
@@ -100,6 +102,7 @@ public sealed class RepresentationalLoss : IStateLoss
 
         _previous = new double[]?[networks];
         _current = new double[]?[networks];
+        _earlierSums = new (double[], int)[networks];
         Alignment = new double[networks];
         Predictability = new double[networks];
         Array.Fill(Alignment, double.NaN);
@@ -192,19 +195,19 @@ public sealed class RepresentationalLoss : IStateLoss
         {
             var (zc, gram) = Samples(states, _hidden, _stride);
             _current[e] = gram;
-            var earlier = new List<double[]>(_fixedEarlier);
-            for (int j = 0; j < e; j++)
+            lock (_earlierSums)
             {
-                if (_previous[j] is { } l && (Cohorts is null || Cohorts[j] == Cohorts[e]))
+                if (!_sumsReady)
                 {
-                    earlier.Add(l);
+                    PrefixSums(); // the first step: the fixed earlier runs only (cohorts are known by now)
                 }
             }
 
-            if (gram is not null && earlier.Count > 0)
+            var (sum, count) = _earlierSums[e];
+            if (gram is not null && count > 0)
             {
                 var g = new double[zc.Length];
-                Predictability[e] = RidgePredictivity.Gradient(zc, Kept(_stride) * ProbeTrials, _hidden, earlier, g);
+                Predictability[e] = RidgePredictivity.GradientOfMean(zc, Kept(_stride) * ProbeTrials, _hidden, sum, count, g);
                 if (_diversity[e] > 0 && double.IsFinite(Predictability[e]) && AllFinite(g))
                 {
                     Scatter(g, _diversity[e], gradient, _stride);
@@ -229,6 +232,47 @@ public sealed class RepresentationalLoss : IStateLoss
 
         (_previous, _current) = (_current, new double[]?[_networks]);
         Epoch++;
+        PrefixSums();
+    }
+
+    /// <summary>
+    /// For every network, the sum of the normalised Grams of its earlier targets (the fixed earlier runs, then the networks
+    /// before it in its cohort, from the last step) and their count: running sums over the ensemble, so a network's term
+    /// costs the same whatever its index.
+    /// </summary>
+    private void PrefixSums()
+    {
+        if (!MeasuresPredictability)
+        {
+            return;
+        }
+
+        int n = ProbeTrials * Kept(_stride);
+        var running = new Dictionary<int, (double[] Sum, int Count)>();
+        for (int e = 0; e < _networks; e++)
+        {
+            int cohort = Cohorts?[e] ?? 0;
+            if (!running.TryGetValue(cohort, out var r))
+            {
+                r = (new double[n * n], 0);
+                foreach (var l in _fixedEarlier)
+                {
+                    RidgePredictivity.AddNormalized(l, n, r.Sum);
+                    r.Count++;
+                }
+            }
+
+            _earlierSums[e] = (r.Count > 0 ? r.Sum.ToArray() : [], r.Count);
+            if (_previous[e] is { } own)
+            {
+                RidgePredictivity.AddNormalized(own, n, r.Sum);
+                r.Count++;
+            }
+
+            running[cohort] = r;
+        }
+
+        _sumsReady = true;
     }
 
     private int Kept(int stride) => (_steps + stride - 1) / stride;

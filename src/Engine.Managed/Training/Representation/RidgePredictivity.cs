@@ -26,24 +26,41 @@ public static class RidgePredictivity
     /// </summary>
     public static double Gradient(ReadOnlySpan<double> zc, int n, int width, IReadOnlyList<double[]> earlier, Span<double> gradient)
     {
+        var sum = new double[n * n];
+        foreach (var l in earlier)
+        {
+            AddNormalized(l, n, sum);
+        }
+
+        return GradientOfMean(zc, n, width, sum, earlier.Count, gradient);
+    }
+
+    /// <summary>Adds L/tr(L) to <paramref name="sum"/> [n][n] (the running sum of normalised earlier Grams).</summary>
+    public static void AddNormalized(ReadOnlySpan<double> l, int n, Span<double> sum)
+    {
+        double tl = 0;
+        for (int i = 0; i < n; i++)
+        {
+            tl += l[i * n + i];
+        }
+
+        TensorPrimitives.MultiplyAdd(l, 1.0 / tl, sum, sum);
+    }
+
+    /// <summary>
+    /// ρ̄ and ∇_Z ρ̄ from the sum of the <paramref name="count"/> earlier networks' normalised Grams Σ_j L_j/tr(L_j)
+    /// (<see cref="AddNormalized"/>): what <see cref="Gradient"/> computes, for callers that keep running sums.
+    /// </summary>
+    public static double GradientOfMean(ReadOnlySpan<double> zc, int n, int width, ReadOnlySpan<double> normalizedSum, int count, Span<double> gradient)
+    {
         gradient.Clear();
-        if (earlier.Count == 0)
+        if (count == 0)
         {
             return double.NaN;
         }
 
         var lbar = new double[n * n];
-        foreach (var l in earlier)
-        {
-            double tl = 0;
-            for (int i = 0; i < n; i++)
-            {
-                tl += l[i * n + i];
-            }
-
-            TensorPrimitives.MultiplyAdd(l, 1.0 / (tl * earlier.Count), lbar, lbar);
-        }
-
+        TensorPrimitives.Multiply(normalizedSum, 1.0 / count, lbar);
         var g = TransposeTimes(zc, zc, n, width);
         double traceG = 0;
         for (int i = 0; i < width; i++)
@@ -84,46 +101,13 @@ public static class RidgePredictivity
         return rho;
     }
 
-    /// <summary>C = A B for A [rows][inner] and B [inner][cols], row by row.</summary>
+    /// <summary>C = A B for A [rows][inner] and B [inner][cols].</summary>
     private static double[] Times(ReadOnlySpan<double> a, int rows, int inner, ReadOnlySpan<double> b, int cols)
-    {
-        var c = new double[rows * cols];
-        for (int i = 0; i < rows; i++)
-        {
-            var ci = c.AsSpan(i * cols, cols);
-            for (int k = 0; k < inner; k++)
-            {
-                double v = a[i * inner + k];
-                if (v != 0.0)
-                {
-                    TensorPrimitives.MultiplyAdd(b.Slice(k * cols, cols), v, ci, ci);
-                }
-            }
-        }
+        => SmallGemm.Multiply(a, false, rows, inner, b, cols);
 
-        return c;
-    }
-
-    /// <summary>C = Aᵀ B for A [rows][width] and B [rows][width] (C is width × width), as rows × rank-1 updates.</summary>
+    /// <summary>C = Aᵀ B for A [rows][width] and B [rows][width] (C is width × width).</summary>
     private static double[] TransposeTimes(ReadOnlySpan<double> a, ReadOnlySpan<double> b, int rows, int width)
-    {
-        var c = new double[width * width];
-        for (int s = 0; s < rows; s++)
-        {
-            var bs = b.Slice(s * width, width);
-            for (int i = 0; i < width; i++)
-            {
-                double v = a[s * width + i];
-                if (v != 0.0)
-                {
-                    var ci = c.AsSpan(i * width, width);
-                    TensorPrimitives.MultiplyAdd(bs, v, ci, ci);
-                }
-            }
-        }
-
-        return c;
-    }
+        => SmallGemm.Multiply(a, true, width, rows, b, width);
 
     private static double Trace(ReadOnlySpan<double> a, int n)
     {
