@@ -206,6 +206,32 @@ public class RepresentationalLossTests
         Assert.That(dual, Is.EqualTo(1 - f / arc.Sum(v => v * v)).Within(1e-12));
     }
 
+    [TestCase(false, 67, 130, 45)]
+    [TestCase(true, 67, 130, 45)]
+    [TestCase(false, 3, 700, 130)]
+    public void SmallGemm_Float32Kernel_MatchesFloat64Loops(bool transposeA, int m, int k, int n)
+    {
+        Assume.That((long)m * k * n, Is.GreaterThanOrEqualTo(Engine.Numerics.SmallGemm.KernelThreshold), "a size on the kernel path");
+        var a = Random(m * k, 51);
+        var b = Random(k * n, 52);
+        var c = Engine.Numerics.SmallGemm.Multiply(a, transposeA, m, k, b, n);
+        for (int i = 0; i < m; i++)
+        {
+            for (int j = 0; j < n; j++)
+            {
+                double exact = 0, scale = 0;
+                for (int q = 0; q < k; q++)
+                {
+                    double x = transposeA ? a[q * m + i] : a[i * k + q];
+                    exact += x * b[q * n + j];
+                    scale += Math.Abs(x * b[q * n + j]);
+                }
+
+                Assert.That(c[i * n + j], Is.EqualTo(exact).Within(1e-6 * scale), $"C[{i},{j}]");
+            }
+        }
+    }
+
     [TestCase(CellType.Discrete)]
     [TestCase(CellType.Leaky)]
     [TestCase(CellType.Rate)]
