@@ -18,7 +18,7 @@ namespace Engine.Study;
 public sealed record StudyConfig
 {
     /// <summary>Factors a study can vary.</summary>
-    public static readonly IReadOnlyList<string> FactorNames = ["width", "gamma", "l1", "nuclear", "rank", "complexity", "learning_rate", "diversity"];
+    public static readonly IReadOnlyList<string> FactorNames = ["width", "gamma", "l1", "nuclear", "rank", "complexity", "learning_rate", "diversity", "guide_strength"];
 
     /// <summary>Analyses a study can run.</summary>
     public static readonly IReadOnlyList<string> AnalysisNames = ["ood", "behavior", "dsa", "pif", "cka", "shape", "fixed_points", "feature_learning"];
@@ -128,6 +128,13 @@ public sealed record StudyConfig
         }
 
         Training?.Validate("training");
+        bool guided = (Baseline?.GuideStrength ?? 0) > 0 || (Factors?.GetValueOrDefault("guide_strength")?.Any(v => v > 0) ?? false)
+            || Tasks.Any(t => (t.Baseline?.GuideStrength ?? 0) > 0 || (t.Factors?.GetValueOrDefault("guide_strength")?.Any(v => v > 0) ?? false));
+        if (guided && Training?.Guide is null)
+        {
+            Fail("training.guide", "the guide_strength factor (or baseline) is above 0 but no guide is given: set training.guide to a run directory of the same task, or a guide states .npy");
+        }
+
         var analyses = Analyses ?? new StudyAnalyses();
         analyses.Validate("analyses");
         if (analyses.Enabled.Count == 0)
@@ -231,7 +238,7 @@ public sealed record StudyConfig
             case "learning_rate" when v <= 0 || v > 10:
                 Fail(at, $"learning_rate must be in (0, 10], got {F(v)}");
                 break;
-            case "l1" or "nuclear" or "diversity" when v < 0:
+            case "l1" or "nuclear" or "diversity" or "guide_strength" when v < 0:
                 Fail(at, $"{factor} strength must be ≥ 0, got {F(v)}");
                 break;
         }
@@ -290,6 +297,9 @@ public sealed record StudyBaseline
     /// <summary>Rank (0 full).</summary>
     public int? Rank { get; init; }
 
+    /// <summary>Guidance λ toward <c>training.guide</c> (default 0).</summary>
+    public double? GuideStrength { get; init; }
+
     /// <summary>Diversity μ: each network of a condition penalised for how well it predicts the condition's networks before it (default 0).</summary>
     public double? Diversity { get; init; }
 
@@ -307,7 +317,7 @@ public sealed record StudyBaseline
     {
         Width = over.Width ?? Width, Gamma = over.Gamma ?? Gamma, L1 = over.L1 ?? L1, Nuclear = over.Nuclear ?? Nuclear,
         Rank = over.Rank ?? Rank, LearningRate = over.LearningRate ?? LearningRate, Complexity = over.Complexity ?? Complexity,
-        Parameterization = over.Parameterization ?? Parameterization, Diversity = over.Diversity ?? Diversity,
+        Parameterization = over.Parameterization ?? Parameterization, Diversity = over.Diversity ?? Diversity, GuideStrength = over.GuideStrength ?? GuideStrength,
     };
 
     internal void Validate(string at)
@@ -318,6 +328,7 @@ public sealed record StudyBaseline
         if (Nuclear is { } nu) StudyConfig.CheckLevel("nuclear", nu, $"{at}.nuclear");
         if (Rank is { } r) StudyConfig.CheckLevel("rank", r, $"{at}.rank");
         if (Diversity is { } dv) StudyConfig.CheckLevel("diversity", dv, $"{at}.diversity");
+        if (GuideStrength is { } gs) StudyConfig.CheckLevel("guide_strength", gs, $"{at}.guide_strength");
         if (LearningRate is { } lr) StudyConfig.CheckLevel("learning_rate", lr, $"{at}.learning_rate");
         if (Complexity is { } c) StudyConfig.CheckLevel("complexity", c, $"{at}.complexity");
         if (Parameterization is { } p && p is not ("standard" or "mup"))
@@ -365,6 +376,9 @@ public sealed record StudyTraining
 
     /// <summary>Process noise σ (default 0), e.g. the recurrent noise that makes working memory degrade with the delay.</summary>
     public double? Noise { get; init; }
+
+    /// <summary>The guide of the <c>guide_strength</c> factor: a run directory of the same task (its network 0), or guide states <c>.npy</c> on the probe trials.</summary>
+    public string? Guide { get; init; }
 
     internal void Validate(string at)
     {

@@ -41,6 +41,9 @@ public sealed record StudyCondition
     /// <summary>Value of the task's complexity knob (flip-flop bits, sine frequencies, delayed channels, pathint dimensions).</summary>
     public int Complexity { get; init; }
 
+    /// <summary>Guidance λ toward the study's guide (0: off).</summary>
+    public double GuideStrength { get; init; }
+
     /// <summary>Diversity μ (0: off): each network is penalised for how well it predicts the condition's networks before it.</summary>
     public double Diversity { get; init; }
 

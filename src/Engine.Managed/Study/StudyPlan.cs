@@ -202,7 +202,7 @@ public static class StudyPlanner
         string factor, double level, int seeds, long baseSeed, string at)
     {
         int width = b.Width ?? 64, rank = b.Rank ?? 0, complexity = b.Complexity ?? baseComplexity;
-        double gamma = b.Gamma ?? 1, l1 = b.L1 ?? 0, nuclear = b.Nuclear ?? 0, diversity = b.Diversity ?? 0;
+        double gamma = b.Gamma ?? 1, l1 = b.L1 ?? 0, nuclear = b.Nuclear ?? 0, diversity = b.Diversity ?? 0, guideStrength = b.GuideStrength ?? 0;
         string param = b.Parameterization ?? "standard";
         double? lr = b.LearningRate;
         switch (factor)
@@ -214,6 +214,7 @@ public static class StudyPlanner
             case "rank": rank = (int)level; break;
             case "complexity": complexity = (int)level; break;
             case "diversity": diversity = level; break;
+            case "guide_strength": guideStrength = level; break;
             default: lr = level; break;
         }
 
@@ -254,6 +255,7 @@ public static class StudyPlanner
         if (rank > 0) id.Append("-r").Append(rank);
         if (lr is not null) id.Append("-lr").Append(Num(rate));
         if (diversity > 0) id.Append("-div").Append(Num(diversity));
+        if (guideStrength > 0) id.Append("-guide").Append(Num(guideStrength));
         return new StudyCondition
         {
             Id = id.ToString(),
@@ -268,6 +270,7 @@ public static class StudyPlanner
             LearningRate = rate,
             Complexity = complexity,
             Diversity = diversity,
+            GuideStrength = guideStrength,
             Seeds = Enumerable.Range(0, seeds).Select(k => baseSeed + k).ToArray(),
         };
     }

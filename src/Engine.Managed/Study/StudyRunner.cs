@@ -174,6 +174,8 @@ public static class StudyRunner
             NuclearPerNetwork = nets.Any(c => c.Nuclear > 0) ? nets.Select(c => c.Nuclear).ToArray() : null,
             DiversityPerNetwork = nets.Any(c => c.Diversity > 0) ? nets.Select(c => c.Diversity).ToArray() : null,
             DiversityCohorts = nets.Any(c => c.Diversity > 0) ? conds.SelectMany((c, k) => c.Seeds.Select(_ => k)).ToArray() : null,
+            GuideStrengths = nets.Any(c => c.GuideStrength > 0) ? nets.Select(c => c.GuideStrength).ToArray() : null,
+            GuideSource = nets.Any(c => c.GuideStrength > 0) ? t.Guide : null,
         };
         var spec = new TrainConfig
         {
@@ -260,6 +262,17 @@ public static class StudyRunner
                 Event("start", "train", group.Id);
             }
 
+            var targets = Training.Representation.RepresentationTargets.None;
+            if (state.Options.HasGuidance(state.Ensemble.Spec.Networks))
+            {
+                // The guide's states are kept in the group's run directory, so a resumed group follows the same guide.
+                string kept = Path.Combine(run.Path, Training.Representation.RepresentationTargets.GuideFile);
+                targets = File.Exists(kept)
+                    ? Training.Representation.RepresentationTargets.Load(run.Path, state.Options, state.Options.StepsFor(task))
+                    : Training.Representation.RepresentationTargets.Record(backend, task, state.Options, state.Options.StepsFor(task), plan.Config.Training?.Guide, false);
+                targets.Save(run.Path);
+            }
+
             var clock = Stopwatch.StartNew();
             Trainer.Train(backend, task, state,
                 onEpoch: r =>
@@ -268,7 +281,8 @@ public static class StudyRunner
                     progress.Epoch(group, r, state.Options.MaxEpochs);
                 },
                 onCheckpoint: s => run.Save(s, backend.Name),
-                cancel: options.Cancel);
+                cancel: options.Cancel,
+                targets: targets);
             options.Cancel.ThrowIfCancellationRequested();
             var trained = new List<TrainedNetwork>();
             foreach (var cid in group.Conditions)
