@@ -70,6 +70,11 @@ public sealed class RunDirectory
             File.Delete(System.IO.Path.Combine(Path, f));
         }
 
+        foreach (string f in Directory.GetFiles(Path, "earlier_states_*.npy"))
+        {
+            File.Delete(f); // the diversity targets a run keeps (Representation.RepresentationTargets.EarlierFile)
+        }
+
         foreach (string d in RunFolders.Select(d => System.IO.Path.Combine(Path, d)).Where(Directory.Exists))
         {
             Directory.Delete(d, recursive: true);
