@@ -6,6 +6,7 @@ namespace Engine.Numerics;
 public static class Cholesky
 {
     /// <summary>Overwrites the lower triangle of <paramref name="a"/> [n][n] with L (A = L Lᵀ); returns false when A is not positive definite.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static bool Factor(Span<double> a, int n)
     {
         for (int j = 0; j < n; j++)
@@ -29,6 +30,7 @@ public static class Cholesky
     }
 
     /// <summary>Overwrites SPD <paramref name="a"/> [n][n] with A⁻¹ (full, symmetric); returns false when A is not positive definite.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static bool Invert(Span<double> a, int n)
     {
         if (!Factor(a, n))
@@ -37,21 +39,25 @@ public static class Cholesky
         }
 
         // Rows of L⁻¹ by forward substitution, L⁻¹[i,:] = (e_i − Σ_{k<i} L[i,k] L⁻¹[k,:]) / L[i,i]; then A⁻¹ = L⁻ᵀ L⁻¹.
-        var inv = new double[n * n];
+        var pool = System.Buffers.ArrayPool<double>.Shared;
+        var invArray = pool.Rent(n * n);
+        var tArray = pool.Rent(n * n);
+        var inv = invArray.AsSpan(0, n * n);
+        var t = tArray.AsSpan(0, n * n);
+        inv.Clear();
         for (int i = 0; i < n; i++)
         {
-            var row = inv.AsSpan(i * n, i + 1);
+            var row = inv.Slice(i * n, i + 1);
             row[i] = 1.0;
             for (int k = 0; k < i; k++)
             {
-                TensorPrimitives.MultiplyAdd(inv.AsSpan(k * n, i + 1), -a[i * n + k], row, row);
+                TensorPrimitives.MultiplyAdd(inv.Slice(k * n, i + 1), -a[i * n + k], row, row);
             }
 
             TensorPrimitives.Multiply(row, 1.0 / a[i * n + i], row);
         }
 
         // (A⁻¹)_ij = Σ_{k ≥ max(i,j)} L⁻¹[k,i] L⁻¹[k,j]: with T = (L⁻¹)ᵀ, a dot product of rows i and j from column max(i,j) on.
-        var t = new double[n * n];
         for (int i = 0; i < n; i++)
         {
             for (int k = 0; k <= i; k++)
@@ -64,12 +70,14 @@ public static class Cholesky
         {
             for (int j = 0; j <= i; j++)
             {
-                double s = TensorPrimitives.Dot<double>(t.AsSpan(i * n + i, n - i), t.AsSpan(j * n + i, n - i));
+                double s = TensorPrimitives.Dot<double>(t.Slice(i * n + i, n - i), t.Slice(j * n + i, n - i));
                 a[i * n + j] = s;
                 a[j * n + i] = s;
             }
         }
 
+        pool.Return(invArray);
+        pool.Return(tArray);
         return true;
     }
 }

@@ -17,14 +17,25 @@ internal static unsafe class SmallGemm
     public const long KernelThreshold = 1L << 18;
 
     /// <summary>C [m][n] = A·B with A [m][k] (or, when <paramref name="transposeA"/>, Aᵀ with A stored [k][m]) and B [k][n], row-major.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static double[] Multiply(ReadOnlySpan<double> a, bool transposeA, int m, int k, ReadOnlySpan<double> b, int n)
     {
         var c = new double[m * n];
+        Multiply(a, transposeA, m, k, b, n, c);
+        return c;
+    }
+
+    /// <summary>The same product written into <paramref name="c"/> [m][n] (fully overwritten; it must not overlap A or B).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    public static void Multiply(ReadOnlySpan<double> a, bool transposeA, int m, int k, ReadOnlySpan<double> b, int n, Span<double> c)
+    {
+        c = c.Slice(0, m * n);
         if ((long)m * k * n < KernelThreshold)
         {
+            c.Clear();
             for (int i = 0; i < m; i++)
             {
-                var ci = c.AsSpan(i * n, n);
+                var ci = c.Slice(i * n, n);
                 for (int q = 0; q < k; q++)
                 {
                     double v = transposeA ? a[q * m + i] : a[i * k + q];
@@ -35,7 +46,7 @@ internal static unsafe class SmallGemm
                 }
             }
 
-            return c;
+            return;
         }
 
         int lanes = Vector256<float>.Count;
@@ -59,11 +70,10 @@ internal static unsafe class SmallGemm
             pool.Return(bp);
             pool.Return(cp);
         }
-
-        return c;
     }
 
-    private static void Run(ReadOnlySpan<double> a, bool transposeA, int m, int k, ReadOnlySpan<double> b, int n, double[] c, int mp, int np, float* pa, float* pb, float* pc)
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static void Run(ReadOnlySpan<double> a, bool transposeA, int m, int k, ReadOnlySpan<double> b, int n, Span<double> c, int mp, int np, float* pa, float* pb, float* pc)
     {
         nint ars, aks;
         if (transposeA)

@@ -144,6 +144,7 @@ internal sealed unsafe partial class NetworkWorkspace
     /// asks <paramref name="term"/> for dTerm/dh and keeps it (time-major, like H) for the next <see cref="Backward"/>;
     /// null, or a term that is off for this network now, turns the extra gradient off.
     /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public void ApplyStateLoss(IStateLoss? term, int network)
     {
         _extraTrials = 0;

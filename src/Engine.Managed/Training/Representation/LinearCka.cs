@@ -15,9 +15,12 @@ namespace Engine.Training.Representation;
 public static class LinearCka
 {
     /// <summary>Centres the columns of <paramref name="x"/> [rows][cols] in place.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static void CenterColumns(Span<double> x, int rows, int cols)
     {
-        var mean = new double[cols];
+        var rented = System.Buffers.ArrayPool<double>.Shared.Rent(cols);
+        var mean = rented.AsSpan(0, cols);
+        mean.Clear();
         for (int r = 0; r < rows; r++)
         {
             TensorPrimitives.Add(mean, x.Slice(r * cols, cols), mean);
@@ -29,13 +32,17 @@ public static class LinearCka
             var row = x.Slice(r * cols, cols);
             TensorPrimitives.Subtract(row, mean, row);
         }
+
+        System.Buffers.ArrayPool<double>.Shared.Return(rented);
     }
 
     /// <summary>K = X Xᵀ [rows][rows] of <paramref name="x"/> [rows][cols] (centre it first for the centred Gram).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static void Gram(ReadOnlySpan<double> x, int rows, int cols, Span<double> gram)
     {
         // X Xᵀ = (Xᵀ)ᵀ·Xᵀ: with Xᵀ [cols][rows] as both operands, the transposed-A product of the GEMM helper.
-        var xt = new double[cols * rows];
+        var rented = System.Buffers.ArrayPool<double>.Shared.Rent(cols * rows);
+        var xt = rented.AsSpan(0, cols * rows);
         for (int i = 0; i < rows; i++)
         {
             for (int j = 0; j < cols; j++)
@@ -44,18 +51,17 @@ public static class LinearCka
             }
         }
 
-        var k = Engine.Numerics.SmallGemm.Multiply(xt, true, rows, cols, xt, rows);
+        Engine.Numerics.SmallGemm.Multiply(xt, true, rows, cols, xt, rows, gram);
+        System.Buffers.ArrayPool<double>.Shared.Return(rented);
         for (int i = 0; i < rows; i++)
         {
             for (int j = 0; j < i; j++)
             {
-                double v = 0.5 * (k[i * rows + j] + k[j * rows + i]);
-                k[i * rows + j] = v;
-                k[j * rows + i] = v;
+                double v = 0.5 * (gram[i * rows + j] + gram[j * rows + i]);
+                gram[i * rows + j] = v;
+                gram[j * rows + i] = v;
             }
         }
-
-        k.CopyTo(gram);
     }
 
     /// <summary>Columns per cache block.</summary>
@@ -82,6 +88,7 @@ public static class LinearCka
     /// CKA(X, Y) and ∇_X CKA, given the centred <paramref name="xc"/> [rows][cols], its Gram <paramref name="k"/> and
     /// Y's centred Gram <paramref name="l"/>; writes the gradient [rows][cols] into <paramref name="gradient"/>.
     /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static double Gradient(ReadOnlySpan<double> xc, ReadOnlySpan<double> k, ReadOnlySpan<double> l, int rows, int cols, Span<double> gradient)
     {
         gradient.Clear();
@@ -92,13 +99,15 @@ public static class LinearCka
         }
 
         double s = TensorPrimitives.Dot(k, l), ab = a * b, ratio = s / (a * a);
-        var coefficient = new double[rows * rows];
+        var rented = System.Buffers.ArrayPool<double>.Shared.Rent(rows * rows);
+        var coefficient = rented.AsSpan(0, rows * rows);
         for (int i = 0; i < coefficient.Length; i++)
         {
             coefficient[i] = 2.0 * (l[i] - ratio * k[i]) / ab;
         }
 
-        Engine.Numerics.SmallGemm.Multiply(coefficient, false, rows, rows, xc, cols).CopyTo(gradient);
+        Engine.Numerics.SmallGemm.Multiply(coefficient, false, rows, rows, xc, cols, gradient);
+        System.Buffers.ArrayPool<double>.Shared.Return(rented);
         return s / ab;
     }
 

@@ -35,6 +35,7 @@ public sealed class RepresentationalLoss : IStateLoss
     private double[]?[] _previous, _current;
     private readonly ThreadLocal<Scratch> _scratch = new(() => new Scratch());
     private readonly (double[] Sum, int Count)[] _earlierSums;
+    private readonly double[]?[] _spare;
     private bool _sumsReady;
 
     /// <summary>Creates the terms for an ensemble of <paramref name="networks"/> networks of width <paramref name="hidden"/>.</summary>
@@ -103,6 +104,7 @@ public sealed class RepresentationalLoss : IStateLoss
         _previous = new double[]?[networks];
         _current = new double[]?[networks];
         _earlierSums = new (double[], int)[networks];
+        _spare = new double[]?[networks];
         Alignment = new double[networks];
         Predictability = new double[networks];
         Array.Fill(Alignment, double.NaN);
@@ -145,6 +147,7 @@ public sealed class RepresentationalLoss : IStateLoss
     }
 
     /// <inheritdoc />
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public bool Gradient(int network, ReadOnlySpan<float> states, Span<float> gradient)
     {
         int e = network;
@@ -153,9 +156,9 @@ public sealed class RepresentationalLoss : IStateLoss
         gradient.Clear();
         if (_guide is not null && GuideRowsUsed == GuideRows.Samples)
         {
-            var (xc, k) = Samples(states, _hidden, _guideStride);
+            var (xc, k) = Samples(states, _hidden, _guideStride, scratch, 3);
             var guideGram = _guideGrams[_guideNetwork >= 0 ? _guideNetwork : e % _guideGrams.Length];
-            var g = new double[xc.Length];
+            var g = scratch.Exact(5, xc.Length);
             Alignment[e] = k is null ? double.NaN : LinearCka.Gradient(xc, k, guideGram, Kept(_guideStride) * ProbeTrials, _hidden, g);
             double lambda = GuideStrengthNow(e);
             if (k is not null && lambda > 0 && AllFinite(g))
@@ -193,8 +196,19 @@ public sealed class RepresentationalLoss : IStateLoss
 
         if (MeasuresPredictability)
         {
-            var (zc, gram) = Samples(states, _hidden, _stride);
-            _current[e] = gram;
+            var (zc, gram) = Samples(states, _hidden, _stride, scratch, 6);
+            if (gram is not null)
+            {
+                // Kept as this network's target for the next step, in the array it had two steps ago when there is one.
+                var keep = _spare[e] is { } spare && spare.Length == gram.Length ? spare : new double[gram.Length];
+                _spare[e] = null;
+                gram.CopyTo(keep, 0);
+                _current[e] = keep;
+            }
+            else
+            {
+                _current[e] = null;
+            }
             lock (_earlierSums)
             {
                 if (!_sumsReady)
@@ -206,7 +220,7 @@ public sealed class RepresentationalLoss : IStateLoss
             var (sum, count) = _earlierSums[e];
             if (gram is not null && count > 0)
             {
-                var g = new double[zc.Length];
+                var g = scratch.Exact(8, zc.Length);
                 Predictability[e] = RidgePredictivity.GradientOfMean(zc, Kept(_stride) * ProbeTrials, _hidden, sum, count, g);
                 if (_diversity[e] > 0 && double.IsFinite(Predictability[e]) && AllFinite(g))
                 {
@@ -227,7 +241,14 @@ public sealed class RepresentationalLoss : IStateLoss
     {
         for (int e = 0; e < _networks; e++)
         {
-            _current[e] ??= _previous[e];
+            if (_current[e] is null)
+            {
+                _current[e] = _previous[e];
+            }
+            else if (_previous[e] is { } old && !ReferenceEquals(old, _current[e]))
+            {
+                _spare[e] = old; // reused for this network's states two steps on (no large-object churn per step)
+            }
         }
 
         (_previous, _current) = (_current, new double[]?[_networks]);
@@ -254,7 +275,7 @@ public sealed class RepresentationalLoss : IStateLoss
             int cohort = Cohorts?[e] ?? 0;
             if (!running.TryGetValue(cohort, out var r))
             {
-                r = (new double[n * n], 0);
+                r = (new double[n * n], 0); // one running sum per cohort and step
                 foreach (var l in _fixedEarlier)
                 {
                     RidgePredictivity.AddNormalized(l, n, r.Sum);
@@ -262,7 +283,9 @@ public sealed class RepresentationalLoss : IStateLoss
                 }
             }
 
-            _earlierSums[e] = (r.Count > 0 ? r.Sum.ToArray() : [], r.Count);
+            var mine = _earlierSums[e].Sum is { Length: > 0 } existing && existing.Length == n * n ? existing : new double[n * n];
+            r.Sum.CopyTo(mine, 0);
+            _earlierSums[e] = (mine, r.Count);
             if (_previous[e] is { } own)
             {
                 RidgePredictivity.AddNormalized(own, n, r.Sum);
@@ -278,10 +301,11 @@ public sealed class RepresentationalLoss : IStateLoss
     private int Kept(int stride) => (_steps + stride - 1) / stride;
 
     /// <summary>The centred (trial × kept step) × N sample matrix of one network's probe states at every stride-th step and its Gram (null Gram when non-finite or constant).</summary>
-    private (double[] Centered, double[]? Gram) Samples(ReadOnlySpan<float> states, int hidden, int stride)
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private (double[] Centered, double[]? Gram) Samples(ReadOnlySpan<float> states, int hidden, int stride, Scratch? scratch = null, int slot = 0)
     {
         int kept = Kept(stride), rows = ProbeTrials * kept;
-        var z = new double[rows * hidden];
+        var z = scratch?.Exact(slot, rows * hidden) ?? new double[rows * hidden];
         for (int r = 0; r < ProbeTrials; r++)
         {
             for (int k = 0; k < kept; k++)
@@ -301,7 +325,7 @@ public sealed class RepresentationalLoss : IStateLoss
         }
 
         LinearCka.CenterColumns(z, rows, hidden);
-        var gram = new double[rows * rows];
+        var gram = scratch?.Exact(slot + 1, rows * rows) ?? new double[rows * rows];
         LinearCka.Gram(z, rows, hidden, gram);
         double trace = 0;
         for (int i = 0; i < rows; i++)
@@ -313,6 +337,7 @@ public sealed class RepresentationalLoss : IStateLoss
     }
 
     /// <summary>Adds μ · the sample-matrix gradient back onto the kept steps of the [P][T][N] gradient.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void Scatter(double[] g, double mu, Span<float> total, int stride)
     {
         int kept = Kept(stride);
@@ -332,7 +357,7 @@ public sealed class RepresentationalLoss : IStateLoss
     /// <summary>A worker thread's reusable float64 buffers (the state-sized ones would otherwise churn the large-object heap).</summary>
     private sealed class Scratch
     {
-        private readonly double[][] _buffers = [[], [], []];
+        private readonly double[][] _buffers = [[], [], [], [], [], [], [], [], []];
 
         public Span<double> Get(int slot, int length)
         {
@@ -342,6 +367,17 @@ public sealed class RepresentationalLoss : IStateLoss
             }
 
             return _buffers[slot].AsSpan(0, length);
+        }
+
+        /// <summary>A buffer of exactly <paramref name="length"/> doubles (contents undefined), reused while the length stays.</summary>
+        public double[] Exact(int slot, int length)
+        {
+            if (_buffers[slot].Length != length)
+            {
+                _buffers[slot] = new double[length];
+            }
+
+            return _buffers[slot];
         }
     }
 

@@ -36,6 +36,7 @@ public static class RidgePredictivity
     }
 
     /// <summary>Adds L/tr(L) to <paramref name="sum"/> [n][n] (the running sum of normalised earlier Grams).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static void AddNormalized(ReadOnlySpan<double> l, int n, Span<double> sum)
     {
         double tl = 0;
@@ -51,6 +52,7 @@ public static class RidgePredictivity
     /// ρ̄ and ∇_Z ρ̄ from the sum of the <paramref name="count"/> earlier networks' normalised Grams Σ_j L_j/tr(L_j)
     /// (<see cref="AddNormalized"/>): what <see cref="Gradient"/> computes, for callers that keep running sums.
     /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static double GradientOfMean(ReadOnlySpan<double> zc, int n, int width, ReadOnlySpan<double> normalizedSum, int count, Span<double> gradient)
     {
         gradient.Clear();
@@ -59,64 +61,84 @@ public static class RidgePredictivity
             return double.NaN;
         }
 
-        var lbar = new double[n * n];
-        TensorPrimitives.Multiply(normalizedSum, 1.0 / count, lbar);
-        var g = TransposeTimes(zc, zc, n, width);
-        double traceG = 0;
-        for (int i = 0; i < width; i++)
+        // Temporaries from the pool: n × n and n × N float64 blocks are large-object-heap sized at the default sizes.
+        var pool = System.Buffers.ArrayPool<double>.Shared;
+        var rented = new List<double[]>();
+        Span<double> Take(int length)
         {
-            traceG += g[i * width + i];
+            var a = pool.Rent(length);
+            rented.Add(a);
+            return a.AsSpan(0, length);
         }
 
-        if (!(traceG > 0) || !double.IsFinite(traceG))
+        try
         {
-            return double.NaN;
-        }
+            int nn = n * n, ww = width * width, nw = n * width;
+            var lbar = Take(nn);
+            TensorPrimitives.Multiply(normalizedSum, 1.0 / count, lbar);
+            var gArray = pool.Rent(ww);
+            rented.Add(gArray);
+            var g = gArray.AsSpan(0, ww);
+            SmallGemm.Multiply(zc, true, width, n, zc, width, g);
+            double traceG = 0;
+            for (int i = 0; i < width; i++)
+            {
+                traceG += g[i * width + i];
+            }
 
-        double lambda = RelativeRidge * traceG / width;
-        for (int i = 0; i < width; i++)
+            if (!(traceG > 0) || !double.IsFinite(traceG))
+            {
+                return double.NaN;
+            }
+
+            double lambda = RelativeRidge * traceG / width;
+            for (int i = 0; i < width; i++)
+            {
+                g[i * width + i] += lambda;
+            }
+
+            if (!Cholesky.Invert(g, width))
+            {
+                return double.NaN;
+            }
+
+            ReadOnlySpan<double> m = g;
+            var y = Take(nw);
+            SmallGemm.Multiply(lbar, false, n, n, zc, width, y);          // Y = L̄ Z, n × N
+            var b = Take(ww);
+            SmallGemm.Multiply(zc, true, width, n, y, width, b);           // B = Zᵀ L̄ Z, N × N
+            var mb = Take(ww);
+            SmallGemm.Multiply(m, false, width, width, b, width, mb);      // M B
+            var mbm = Take(ww);
+            SmallGemm.Multiply(mb, false, width, width, m, width, mbm);    // M B M
+            double rho = 0, trM2B = 0;
+            for (int i = 0; i < width; i++)
+            {
+                rho += mb[i * width + i];
+                for (int q = 0; q < width; q++)
+                {
+                    trM2B += m[i * width + q] * mb[q * width + i];         // tr(M (M B))
+                }
+            }
+
+            var ym = Take(nw);
+            SmallGemm.Multiply(y, false, n, width, m, width, ym);
+            var zmbm = Take(nw);
+            SmallGemm.Multiply(zc, false, n, width, mbm, width, zmbm);
+            double own = -2.0 * RelativeRidge / width * trM2B;
+            for (int i = 0; i < gradient.Length; i++)
+            {
+                gradient[i] = 2.0 * ym[i] - 2.0 * zmbm[i] + own * zc[i];
+            }
+
+            return rho;
+        }
+        finally
         {
-            g[i * width + i] += lambda;
+            foreach (var a in rented)
+            {
+                pool.Return(a);
+            }
         }
-
-        if (!Cholesky.Invert(g, width))
-        {
-            return double.NaN;
-        }
-
-        var m = g;
-        var y = Times(lbar, n, n, zc, width);          // Y = L̄ Z, n × N
-        var b = TransposeTimes(zc, y, n, width);        // B = Zᵀ L̄ Z, N × N
-        var mb = Times(m, width, width, b, width);      // M B
-        var mbm = Times(mb, width, width, m, width);    // M B M
-        double rho = Trace(mb, width), trM2B = TensorPrimitives.Dot<double>(m, Backends.FaqSolver.Transpose(mb, width)); // tr(M (M B)) = ⟨M, (MB)ᵀ⟩
-        var ym = Times(y, n, width, m, width);
-        var zmbm = Times(zc, n, width, mbm, width);
-        double own = -2.0 * RelativeRidge / width * trM2B;
-        for (int i = 0; i < gradient.Length; i++)
-        {
-            gradient[i] = 2.0 * ym[i] - 2.0 * zmbm[i] + own * zc[i];
-        }
-
-        return rho;
-    }
-
-    /// <summary>C = A B for A [rows][inner] and B [inner][cols].</summary>
-    private static double[] Times(ReadOnlySpan<double> a, int rows, int inner, ReadOnlySpan<double> b, int cols)
-        => SmallGemm.Multiply(a, false, rows, inner, b, cols);
-
-    /// <summary>C = Aᵀ B for A [rows][width] and B [rows][width] (C is width × width).</summary>
-    private static double[] TransposeTimes(ReadOnlySpan<double> a, ReadOnlySpan<double> b, int rows, int width)
-        => SmallGemm.Multiply(a, true, width, rows, b, width);
-
-    private static double Trace(ReadOnlySpan<double> a, int n)
-    {
-        double t = 0;
-        for (int i = 0; i < n; i++)
-        {
-            t += a[i * n + i];
-        }
-
-        return t;
     }
 }
