@@ -33,9 +33,9 @@ internal static class FixedPointRnnCommand
     /// <summary>Parses and runs <c>train --cell fixed-point</c>.</summary>
     internal sealed class TrainHandler(Shared s)
     {
-        private readonly Option<int?> _iterations = new("--iterations") { Description = "Fixed-point cell: a fixed depth-iteration count K (1 = the diagonal RNN); default: iterate to the stopping rule (the dense RNN)." };
-        private readonly Option<bool?> _direct = new("--direct") { Description = "Fixed-point cell: solve for the fixed point directly (the sequential dense recurrence it equals) instead of iterating; implicit gradient." };
-        private readonly Option<int?> _maxIterations = new("--max-iterations") { Description = "Fixed-point cell: ℓ_max of the stopping rule (default 100)." };
+        private readonly Option<int?> _iterations = new("--iterations") { Description = "Fixed-point cell: a fixed depth-iteration count K (1 = the diagonal RNN); default: the fixed point solved directly (--direct); --max-iterations L iterates to the stopping rule." };
+        private readonly Option<bool?> _direct = new("--direct") { Description = "Fixed-point cell: solve for the fixed point directly (the sequential dense recurrence it equals) instead of iterating; implicit gradient (the default unless --iterations, --max-iterations, --tolerance or --quantile is given)." };
+        private readonly Option<int?> _maxIterations = new("--max-iterations") { Description = "Fixed-point cell: iterate to the stopping rule with at most this many sweeps (default when the rule is asked for: 100)." };
         private readonly Option<double?> _tolerance = new("--tolerance") { Description = "Fixed-point cell: residual tolerance of the stopping rule (default 1e-5)." };
         private readonly Option<double?> _quantile = new("--quantile") { Description = "Fixed-point cell: batch quantile of the residual that must meet the tolerance (default 1)." };
         private readonly Option<int?> _trainLength = new("--train-length") { Description = "Fixed-point cell: training sequence length k (default 16)." };
@@ -84,12 +84,16 @@ internal static class FixedPointRnnCommand
             var task = StateTasks.Create(taskName, settings);
             var iteration = new FpIteration
             {
-                Iterations = r.GetValue(_iterations), Direct = r.GetValue(_direct) ?? false, MaxIterations = r.GetValue(_maxIterations) ?? 100, Tolerance = r.GetValue(_tolerance) ?? 1e-5,
+                // Default: the fixed point itself (direct solve, implicit gradient) — the sweep does not converge at the
+                // reflections that parity and counting need, so the stopping rule is opt-in (--max-iterations/--tolerance).
+                Iterations = r.GetValue(_iterations),
+                Direct = r.GetValue(_direct) ?? (r.GetValue(_iterations) is null && r.GetValue(_maxIterations) is null && r.GetValue(_tolerance) is null && r.GetValue(_quantile) is null),
+                MaxIterations = r.GetValue(_maxIterations) ?? 100, Tolerance = r.GetValue(_tolerance) ?? 1e-5,
                 Quantile = r.GetValue(_quantile) ?? 1.0,
             }.Validate();
             var options = new FpTrainOptions
             {
-                Trials = r.GetValue(s.Trials) ?? 32, TrainLength = r.GetValue(_trainLength) ?? 16, LearningRate = r.GetValue(s.LearningRate) ?? 3e-3,
+                Trials = r.GetValue(s.Trials) ?? 32, TrainLength = r.GetValue(_trainLength) ?? 16, LearningRate = r.GetValue(s.LearningRate) ?? 1e-2,
                 Clip = r.GetValue(s.Clip) ?? 1.0, MaxSteps = r.GetValue(s.MaxEpochs) ?? 2000, Threshold = r.GetValue(s.Threshold) ?? 1e-3, Threads = r.GetValue(s.Threads) ?? 0,
             };
             var ensemble = FpRnnEnsemble.Create(task, r.GetValue(s.Networks) ?? 8, r.GetValue(s.Hidden) ?? 16, r.GetValue(_reflections) ?? 2, iteration, options, r.GetValue(s.Seed) ?? 0);
