@@ -15,7 +15,7 @@ internal static class AnalyzeSampleComplexityCommand
         var d = new SampleComplexityOptions();
         var task = new Option<string>("--task") { Description = "Task of the sweep (only qsparse).", DefaultValueFactory = _ => "qsparse" };
         var variants = new Option<string>("--variants") { Description = "Comma list of full, simplified (default both).", DefaultValueFactory = _ => "full,simplified" };
-        var lengths = new Option<string>("--lengths") { Description = "Comma list of sequence lengths N (default 8,16,32).", DefaultValueFactory = _ => "8,16,32" };
+        var lengths = new Option<string>("--lengths") { Description = "Comma list of sequence lengths N (default 4,8,16).", DefaultValueFactory = _ => string.Join(',', d.Lengths) };
         var qs = new Option<string>("--q") { Description = "Comma list of q, each at most every N (default 1).", DefaultValueFactory = _ => "1" };
         var sizes = new Option<string>("--sizes") { Description = "Comma list of training-set sizes n (default 64,128,…,2048).", DefaultValueFactory = _ => string.Join(',', d.Sizes) };
         var seeds = new Option<int>("--seeds") { Description = $"Seeds per size (default {d.Seeds}).", DefaultValueFactory = _ => d.Seeds };

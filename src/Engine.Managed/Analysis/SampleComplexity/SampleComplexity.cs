@@ -17,7 +17,7 @@ public sealed record SampleComplexityOptions
     public IReadOnlyList<int> Qs { get; init; } = [1];
 
     /// <summary>Sequence lengths N swept.</summary>
-    public IReadOnlyList<int> Lengths { get; init; } = [8, 16, 32];
+    public IReadOnlyList<int> Lengths { get; init; } = [4, 8, 16];
 
     /// <summary>Training-set sizes n swept (ascending after validation).</summary>
     public IReadOnlyList<int> Sizes { get; init; } = [64, 128, 256, 512, 1024, 2048];
@@ -29,10 +29,10 @@ public sealed record SampleComplexityOptions
     public long Seed { get; init; }
 
     /// <summary>Hidden units of every network.</summary>
-    public int Width { get; init; } = 128;
+    public int Width { get; init; } = 64;
 
     /// <summary>Feature dimension d.</summary>
-    public int Dimension { get; init; } = 8;
+    public int Dimension { get; init; } = 2;
 
     /// <summary>Seed of β.</summary>
     public long BetaSeed { get; init; }
@@ -47,10 +47,10 @@ public sealed record SampleComplexityOptions
     public int Trials { get; init; } = 32;
 
     /// <summary>Adam learning rate.</summary>
-    public double LearningRate { get; init; } = 1e-3;
+    public double LearningRate { get; init; } = 3e-3;
 
     /// <summary>Epoch (Adam step) budget per network.</summary>
-    public int MaxEpochs { get; init; } = 3000;
+    public int MaxEpochs { get; init; } = 6000;
 
     /// <summary>Training-MSE stop threshold (a memorised training set stops a network).</summary>
     public double TrainThreshold { get; init; } = 1e-4;
@@ -62,7 +62,7 @@ public sealed record SampleComplexityOptions
     public int TestTrials { get; init; } = 256;
 
     /// <summary>Early stopping: test measurements without a new best before a network stops.</summary>
-    public int TestPatience { get; init; } = 6;
+    public int TestPatience { get; init; } = 20;
 
     /// <summary>Normalised test error test MSE / Var(y) that counts as learned (SEEDS §8: 0.1).</summary>
     public double ErrorThreshold { get; init; } = 0.1;
