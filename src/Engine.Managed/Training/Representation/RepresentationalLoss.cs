@@ -209,6 +209,7 @@ public sealed class RepresentationalLoss : IStateLoss
             {
                 _current[e] = null;
             }
+
             lock (_earlierSums)
             {
                 if (!_sumsReady)
@@ -218,6 +219,7 @@ public sealed class RepresentationalLoss : IStateLoss
             }
 
             var (sum, count) = _earlierSums[e];
+            Predictability[e] = double.NaN;
             if (gram is not null && count > 0)
             {
                 var g = scratch.Exact(8, zc.Length);
