@@ -1,10 +1,10 @@
 using System.CommandLine;
-using System.Diagnostics;
 using System.Globalization;
 using Engine.Backends;
 using Engine.Kernels;
 using Engine.Model;
 using Engine.Training.Representation;
+using Engine.Util;
 
 namespace Engine.Cli;
 
@@ -49,7 +49,7 @@ internal static class RepresentationBenchCommand
             using var runner = be.CreateRunner(spec);
             runner.SetParameters(ensemble.Parameters);
             var outputs = new float[(long)e * b * t * 3];
-            double forward = Median(k, () => runner.Forward(batch, outputs, default));
+            double forward = StepTimer.Median(StepTimer.SortedMilliseconds(k, () => runner.Forward(batch, outputs, default)));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"representation variant=forward-only median_ms={forward:F1}"));
             double plain = 0;
             var active = Enumerable.Repeat((byte)1, e).ToArray();
@@ -67,7 +67,7 @@ internal static class RepresentationBenchCommand
                 }
 
                 Step(); // warm up, and the earlier networks' states for diversity
-                double ms = Median(k, Step);
+                double ms = StepTimer.Median(StepTimer.SortedMilliseconds(k, Step));
                 plain = name == "plain" ? ms : plain;
                 string added = name == "plain" ? "" : string.Create(CultureInfo.InvariantCulture, $" added_ms={ms - plain:F1} added_over_forward={(ms - plain) / forward:F2}");
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"representation variant={name} median_ms={ms:F1}{added}"));
@@ -77,19 +77,5 @@ internal static class RepresentationBenchCommand
             return 0;
         }));
         return cmd;
-    }
-
-    private static double Median(int repeats, Action body)
-    {
-        var times = new double[repeats];
-        for (int i = 0; i < repeats; i++)
-        {
-            var sw = Stopwatch.StartNew();
-            body();
-            times[i] = sw.Elapsed.TotalMilliseconds;
-        }
-
-        Array.Sort(times);
-        return times[repeats / 2];
     }
 }

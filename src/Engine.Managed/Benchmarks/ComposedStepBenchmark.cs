@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using Engine.Composed;
 using Engine.Tasks.Cognitive;
@@ -91,16 +90,7 @@ public static class ComposedStepBenchmark
 
             One();
             One();
-            var times = new double[repeats];
-            for (int r = 0; r < repeats; r++)
-            {
-                var sw = Stopwatch.StartNew();
-                One();
-                times[r] = sw.Elapsed.TotalMilliseconds;
-            }
-
-            Array.Sort(times);
-            double median = times[repeats / 2];
+            double median = Util.StepTimer.Median(Util.StepTimer.SortedMilliseconds(repeats, One));
             double recurrent = cell == CellKind.Composed ? 2.0 * hidden * rank : (double)hidden * hidden;
             double flops = 3 * 2 * (hidden * ni + recurrent + no * hidden) * trials * t * networks;
             return new ComposedStepResult(cell == CellKind.Composed ? "composed" : "plain", hidden, cell == CellKind.Composed ? rank : hidden, networks, trials, t, median, flops / (median * 1e6));

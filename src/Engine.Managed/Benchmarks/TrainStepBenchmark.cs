@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using Engine.Backends;
 using Engine.Kernels;
@@ -123,16 +122,8 @@ public sealed class TrainStepBenchmark : IDisposable
             Step();
         }
 
-        var ms = new double[Math.Max(1, repeats)];
-        for (int i = 0; i < ms.Length; i++)
-        {
-            long start = Stopwatch.GetTimestamp();
-            Step();
-            ms[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-        }
-
-        Array.Sort(ms);
-        double median = ms.Length % 2 == 1 ? ms[ms.Length / 2] : 0.5 * (ms[ms.Length / 2 - 1] + ms[ms.Length / 2]);
+        var ms = Util.StepTimer.SortedMilliseconds(repeats, Step);
+        double median = Util.StepTimer.Median(ms);
         return new TrainStepResult(Backend, Spec.Networks, Spec.Hidden, _batch.Trials, _batch.Steps,
             median, ms[0], ms[^1], Flops / (median * 1e6), peakGflops);
     }

@@ -73,16 +73,7 @@ public static class FpRnnBenchmark
             Step(); // warm-up: buffers, and at least a second so the JIT's tier-1 code is in place
         }
 
-        var ms = new double[repeats];
-        for (int i = 0; i < repeats; i++)
-        {
-            long start = Stopwatch.GetTimestamp();
-            Step();
-            ms[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-        }
-
-        Array.Sort(ms);
-        double median = ms[repeats / 2];
+        double median = Util.StepTimer.Median(Util.StepTimer.SortedMilliseconds(repeats, Step));
         double k = runs.Average();
         double perPosition = iteration.IsFixed
             ? k * ((4.0 * reflections + 5) + (16.0 * reflections + 6)) * hidden
